@@ -1,0 +1,98 @@
+package io.edgecache.proxy;
+
+import io.edgecache.proxy.config.ConfigException;
+import io.edgecache.proxy.config.ConfigLoader;
+import io.edgecache.proxy.config.ProxyConfig;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Command line entry point: {@code java -jar edgecache.jar [--config FILE] [--help] [--version]}. */
+public final class Main {
+  static final String USAGE = """
+      Usage: java -jar edgecache.jar [--config FILE]
+
+      A caching HTTP reverse proxy.
+
+      Options:
+        --config FILE   configuration file (default: conf/proxy.json)
+        --help          print this help and exit
+        --version       print the version and exit
+      """;
+
+  private Main() {}
+
+  public static String version() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  public static void main(String[] args) {
+    String config = "conf/proxy.json";
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--help", "-h" -> {
+          System.out.print(USAGE);
+          return;
+        }
+        case "--version" -> {
+          System.out.println("edgecache " + version());
+          return;
+        }
+        case "--config" -> {
+          if (i + 1 >= args.length) {
+            fail("--config needs a file name", 2);
+          }
+          config = args[++i];
+        }
+        default -> {
+          if (args[i].startsWith("--config=")) {
+            config = args[i].substring("--config=".length());
+          } else {
+            fail("unknown argument \"" + args[i] + "\" (try --help)", 2);
+          }
+        }
+      }
+    }
+    ProxyConfig cfg;
+    try {
+      cfg = ConfigLoader.load(Path.of(config));
+    } catch (ConfigException e) {
+      fail(e.getMessage(), 1);
+      return;
+    }
+    Logger log = LoggerFactory.getLogger("edgecache");
+    ProxyServer server = new ProxyServer(cfg);
+    try {
+      server.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable c = e.getCause();
+      fail(c instanceof ConfigException ? c.getMessage() : config + ": start-up failed: " + c, 1);
+    } catch (Exception e) {
+      fail(config + ": start-up failed: " + e, 1);
+    }
+    log.info("edgecache {} listening on http://{}:{} (admin http://{}:{}), {} event loops, origins: {}",
+        version(), cfg.listen().host(), server.port(), cfg.admin().host(), server.adminPort(),
+        cfg.listen().eventLoops(),
+        cfg.origins().stream().map(o -> o.name() + "=" + o.scheme() + "://" + o.host() + ":" + o.port() + " " + o.hosts())
+            .collect(Collectors.joining(", ")));
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("shutting down");
+      try {
+        server.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("unclean shutdown: {}", e.toString());
+      }
+      stopped.countDown();
+    }, "edgecache-shutdown"));
+  }
+
+  private static void fail(String message, int code) {
+    System.err.println("edgecache: " + message);
+    System.exit(code);
+  }
+}

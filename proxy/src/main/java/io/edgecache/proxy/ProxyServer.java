@@ -1,0 +1,112 @@
+package io.edgecache.proxy;
+
+import io.edgecache.proxy.admin.AdminVerticle;
+import io.edgecache.proxy.cache.HttpCache;
+import io.edgecache.proxy.config.ConfigException;
+import io.edgecache.proxy.config.ProxyConfig;
+import io.edgecache.proxy.http.ProxyContext;
+import io.edgecache.proxy.http.ProxyVerticle;
+import io.edgecache.storage.MemoryStore;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.net.BindException;
+import java.time.Clock;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A running edgecache: Vert.x, the memory tier, one proxy verticle per event loop on the traffic
+ * port, and the admin verticle. {@link #start} completes when every listener is bound.
+ */
+public final class ProxyServer {
+  private final ProxyConfig config;
+  private final Clock clock;
+  private final AtomicBoolean ready = new AtomicBoolean();
+  private Vertx vertx;
+  private MemoryStore memory;
+  private HttpCache cache;
+  private int port;
+  private int adminPort;
+
+  public ProxyServer(ProxyConfig config) {
+    this(config, Clock.systemUTC());
+  }
+
+  public ProxyServer(ProxyConfig config, Clock clock) {
+    this.config = config;
+    this.clock = clock;
+  }
+
+  public Future<ProxyServer> start() {
+    int loops = config.listen().eventLoops();
+    vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(Math.max(loops, 1)));
+    memory = new MemoryStore(config.memory().maxBytes(), config.memory().maxObjectBytes());
+    cache = new HttpCache(memory);
+    ProxyContext first = ProxyContext.of(config, cache, clock);
+    ProxyVerticle probe = new ProxyVerticle(first);
+    return vertx.deployVerticle(probe)
+        .recover(t -> Future.failedFuture(bindError(t, "listen", config.listen().host(), config.listen().port())))
+        .compose(id -> {
+          port = probe.actualPort();
+          if (loops <= 1) {
+            return Future.succeededFuture();
+          }
+          ProxyConfig.Listen bound = new ProxyConfig.Listen(config.listen().host(), port, loops);
+          ProxyConfig sameport = new ProxyConfig(config.source(), bound, config.admin(), config.origins(),
+              config.memory(), config.upstream(), config.limits(), config.cache());
+          ProxyContext ctx = new ProxyContext(sameport, first.router(), cache, first.freshness(), clock);
+          return vertx.deployVerticle(() -> new ProxyVerticle(ctx), new DeploymentOptions().setInstances(loops - 1));
+        })
+        .compose(v -> {
+          AdminVerticle admin = new AdminVerticle(config, ready::get, memory::stats);
+          return vertx.deployVerticle(admin)
+              .recover(t -> Future.failedFuture(bindError(t, "admin", config.admin().host(), config.admin().port())))
+              .map(id -> admin.actualPort());
+        })
+        .map(ap -> {
+          adminPort = ap;
+          ready.set(true);
+          return this;
+        })
+        .onFailure(t -> vertx.close());
+  }
+
+  private Throwable bindError(Throwable t, String section, String host, int configuredPort) {
+    Throwable c = t;
+    while (c != null) {
+      if (c instanceof BindException) {
+        return new ConfigException(config.source() + ": " + section + ".port: cannot listen on " + host + ":"
+            + configuredPort + " (" + (c.getMessage() == null ? "address in use" : c.getMessage().toLowerCase()) + ")");
+      }
+      c = c.getCause();
+    }
+    return t;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public int adminPort() {
+    return adminPort;
+  }
+
+  public HttpCache cache() {
+    return cache;
+  }
+
+  public MemoryStore memory() {
+    return memory;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public Future<Void> stop() {
+    ready.set(false);
+    Vertx v = vertx;
+    return v == null ? Future.succeededFuture() : v.close().onComplete(ar -> memory.close());
+  }
+}

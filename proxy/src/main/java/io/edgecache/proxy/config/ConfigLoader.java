@@ -1,0 +1,345 @@
+package io.edgecache.proxy.config;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads and validates {@code proxy.json}. Every problem becomes a {@link ConfigException} whose
+ * message is one line naming the file, the key and what is wrong, for example
+ * {@code conf/proxy.json: listen.port: expected an integer from 0 to 65535, got "http"}.
+ * Unknown keys are errors too: a typo must not silently fall back to a default.
+ */
+public final class ConfigLoader {
+  private final String file;
+
+  private ConfigLoader(String file) {
+    this.file = file;
+  }
+
+  public static ProxyConfig load(Path path) {
+    ConfigLoader l = new ConfigLoader(path.toString());
+    String text;
+    try {
+      text = Files.readString(path, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(path + ": file not found");
+    } catch (IOException e) {
+      throw new ConfigException(path + ": cannot read: " + e.getMessage());
+    }
+    return l.parse(text);
+  }
+
+  /** Parses JSON text; {@code file} names it in messages. */
+  public static ProxyConfig parse(String file, String json) {
+    return new ConfigLoader(file).parse(json);
+  }
+
+  /** Validates an already-parsed JSON object (used by tests that build configs in code). */
+  public static ProxyConfig fromJson(String file, JsonObject root) {
+    return new ConfigLoader(file).build(root);
+  }
+
+  private ProxyConfig parse(String text) {
+    JsonObject root;
+    try {
+      root = new JsonObject(text);
+    } catch (DecodeException e) {
+      String msg = e.getMessage() == null ? "" : e.getMessage().replace('\n', ' ');
+      msg = msg.replaceFirst("^Failed to decode:\\s*", "");
+      msg = msg.replaceAll("\\[Source: [^;\\]]*; (line: \\d+, column: \\d+)\\]", "$1").replaceAll("\\s+", " ");
+      throw new ConfigException(file + ": invalid JSON: " + msg.trim());
+    } catch (ClassCastException e) {
+      throw new ConfigException(file + ": invalid JSON: the top level must be an object");
+    }
+    return build(root);
+  }
+
+  private ProxyConfig build(JsonObject root) {
+    known(root, "", Set.of("listen", "admin", "origins", "memory", "upstream", "limits", "cache"));
+
+    JsonObject listen = object(root, "listen");
+    known(listen, "listen.", Set.of("host", "port", "eventLoops"));
+    int cores = Runtime.getRuntime().availableProcessors();
+    ProxyConfig.Listen l = new ProxyConfig.Listen(
+        string(listen, "listen.", "host", "0.0.0.0"),
+        port(listen, "listen.", "port", 8080),
+        integer(listen, "listen.", "eventLoops", cores, 1, 256));
+
+    JsonObject admin = object(root, "admin");
+    known(admin, "admin.", Set.of("host", "port"));
+    ProxyConfig.Admin a = new ProxyConfig.Admin(
+        string(admin, "admin.", "host", "127.0.0.1"), port(admin, "admin.", "port", 9090));
+
+    List<ProxyConfig.Origin> origins = origins(root);
+
+    JsonObject memory = object(root, "memory");
+    known(memory, "memory.", Set.of("maxBytes", "maxObjectBytes"));
+    long maxBytes = size(memory, "memory.", "maxBytes", 256L << 20);
+    long maxObject = size(memory, "memory.", "maxObjectBytes", 8L << 20);
+    if (maxObject > maxBytes) {
+      throw err("memory.maxObjectBytes", "must not exceed memory.maxBytes (" + maxObject + " > " + maxBytes + ")");
+    }
+    if (maxBytes <= 0) {
+      throw err("memory.maxBytes", "must be positive");
+    }
+
+    JsonObject up = object(root, "upstream");
+    known(up, "upstream.", Set.of("connectTimeout", "responseTimeout", "idleTimeout", "maxConnectionsPerOrigin"));
+    ProxyConfig.Upstream u = new ProxyConfig.Upstream(
+        duration(up, "upstream.", "connectTimeout", 5_000),
+        duration(up, "upstream.", "responseTimeout", 30_000),
+        duration(up, "upstream.", "idleTimeout", 60_000),
+        integer(up, "upstream.", "maxConnectionsPerOrigin", 256, 1, 65536));
+
+    JsonObject lim = object(root, "limits");
+    known(lim, "limits.", Set.of("maxRequestLineBytes", "maxHeaderBytes", "maxHeaderCount", "headerTimeout", "idleTimeout"));
+    ProxyConfig.Limits li = new ProxyConfig.Limits(
+        integer(lim, "limits.", "maxRequestLineBytes", 8192, 256, 1 << 20),
+        integer(lim, "limits.", "maxHeaderBytes", 16384, 1024, 1 << 20),
+        integer(lim, "limits.", "maxHeaderCount", 100, 8, 10000),
+        duration(lim, "limits.", "headerTimeout", 10_000),
+        duration(lim, "limits.", "idleTimeout", 60_000));
+
+    JsonObject cache = object(root, "cache");
+    known(cache, "cache.", Set.of("heuristicFraction", "heuristicMaxAge", "storeSetCookie", "staleOnOriginFailure"));
+    double frac = number(cache, "cache.", "heuristicFraction", 0.1);
+    if (frac < 0 || frac > 1) {
+      throw err("cache.heuristicFraction", "expected a number from 0 to 1, got " + frac);
+    }
+    ProxyConfig.Cache c = new ProxyConfig.Cache(frac,
+        duration(cache, "cache.", "heuristicMaxAge", 86_400_000) / 1000,
+        bool(cache, "cache.", "storeSetCookie", false),
+        durationOrZero(cache, "cache.", "staleOnOriginFailure", 600_000) / 1000);
+
+    return new ProxyConfig(file, l, a, origins, new ProxyConfig.Memory(maxBytes, maxObject), u, li, c);
+  }
+
+  private List<ProxyConfig.Origin> origins(JsonObject root) {
+    Object raw = root.getValue("origins");
+    if (raw == null) {
+      throw err("origins", "missing: list at least one origin, e.g. [{\"name\": \"web\", \"url\": \"http://127.0.0.1:8000\", \"hosts\": [\"*\"]}]");
+    }
+    if (!(raw instanceof JsonArray arr)) {
+      throw err("origins", "expected a list, got " + describe(raw));
+    }
+    if (arr.isEmpty()) {
+      throw err("origins", "must list at least one origin");
+    }
+    List<ProxyConfig.Origin> out = new ArrayList<>();
+    Map<String, String> hostOwner = new HashMap<>();
+    Map<String, Integer> names = new HashMap<>();
+    for (int i = 0; i < arr.size(); i++) {
+      String p = "origins[" + i + "].";
+      if (!(arr.getValue(i) instanceof JsonObject o)) {
+        throw err("origins[" + i + "]", "expected an object, got " + describe(arr.getValue(i)));
+      }
+      known(o, p, Set.of("name", "url", "hosts", "preserveHost"));
+      String name = requiredString(o, p, "name");
+      if (names.putIfAbsent(name, i) != null) {
+        throw err(p + "name", "duplicate origin name \"" + name + "\"");
+      }
+      String url = requiredString(o, p, "url");
+      URI uri;
+      try {
+        uri = new URI(url);
+      } catch (URISyntaxException e) {
+        throw err(p + "url", "not a URL: \"" + url + "\"");
+      }
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+      if (!scheme.equals("http") && !scheme.equals("https")) {
+        throw err(p + "url", "expected an http:// or https:// URL, got \"" + url + "\"");
+      }
+      if (uri.getHost() == null || uri.getHost().isEmpty()) {
+        throw err(p + "url", "URL has no host: \"" + url + "\"");
+      }
+      if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
+        throw err(p + "url", "a path in the origin URL is not supported: \"" + url + "\"");
+      }
+      int port = uri.getPort() > 0 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
+      Object hostsRaw = o.getValue("hosts");
+      if (!(hostsRaw instanceof JsonArray hostsArr) || hostsArr.isEmpty()) {
+        throw err(p + "hosts", "expected a non-empty list of host names or \"*\", got " + describe(hostsRaw));
+      }
+      List<String> hosts = new ArrayList<>();
+      for (int j = 0; j < hostsArr.size(); j++) {
+        if (!(hostsArr.getValue(j) instanceof String h) || h.isBlank()) {
+          throw err(p + "hosts[" + j + "]", "expected a host name, got " + describe(hostsArr.getValue(j)));
+        }
+        String norm = normaliseHost(h);
+        String prev = hostOwner.putIfAbsent(norm, name);
+        if (prev != null) {
+          throw err(p + "hosts[" + j + "]", "duplicate host \"" + norm + "\" (already routed to origin \"" + prev + "\")");
+        }
+        hosts.add(norm);
+      }
+      out.add(new ProxyConfig.Origin(name, scheme, uri.getHost(), port, List.copyOf(hosts),
+          bool(o, p, "preserveHost", true)));
+    }
+    return List.copyOf(out);
+  }
+
+  /** Lower case, without a port; IPv6 literals keep their brackets. */
+  public static String normaliseHost(String h) {
+    String s = h.trim().toLowerCase(Locale.ROOT);
+    if (s.startsWith("[")) {
+      int end = s.indexOf(']');
+      return end > 0 ? s.substring(0, end + 1) : s;
+    }
+    int colon = s.indexOf(':');
+    return colon >= 0 ? s.substring(0, colon) : s;
+  }
+
+  private void known(JsonObject o, String prefix, Set<String> keys) {
+    for (String k : o.fieldNames()) {
+      if (!keys.contains(k)) {
+        throw err(prefix + k, "unknown key (expected one of " + String.join(", ", keys.stream().sorted().toList()) + ")");
+      }
+    }
+  }
+
+  private JsonObject object(JsonObject root, String key) {
+    Object v = root.getValue(key);
+    if (v == null) {
+      return new JsonObject();
+    }
+    if (!(v instanceof JsonObject o)) {
+      throw err(key, "expected an object, got " + describe(v));
+    }
+    return o;
+  }
+
+  private String string(JsonObject o, String prefix, String key, String def) {
+    Object v = o.getValue(key);
+    if (v == null) {
+      return def;
+    }
+    if (!(v instanceof String s) || s.isBlank()) {
+      throw err(prefix + key, "expected a non-empty string, got " + describe(v));
+    }
+    return s;
+  }
+
+  private String requiredString(JsonObject o, String prefix, String key) {
+    if (o.getValue(key) == null) {
+      throw err(prefix + key, "missing");
+    }
+    return string(o, prefix, key, null);
+  }
+
+  private int port(JsonObject o, String prefix, String key, int def) {
+    return integer(o, prefix, key, def, 0, 65535);
+  }
+
+  private int integer(JsonObject o, String prefix, String key, int def, int min, int max) {
+    Object v = o.getValue(key);
+    if (v == null) {
+      return def;
+    }
+    if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())
+        || n.longValue() < min || n.longValue() > max) {
+      throw err(prefix + key, "expected an integer from " + min + " to " + max + ", got " + describe(v));
+    }
+    return n.intValue();
+  }
+
+  private double number(JsonObject o, String prefix, String key, double def) {
+    Object v = o.getValue(key);
+    if (v == null) {
+      return def;
+    }
+    if (!(v instanceof Number n)) {
+      throw err(prefix + key, "expected a number, got " + describe(v));
+    }
+    return n.doubleValue();
+  }
+
+  private boolean bool(JsonObject o, String prefix, String key, boolean def) {
+    Object v = o.getValue(key);
+    if (v == null) {
+      return def;
+    }
+    if (!(v instanceof Boolean b)) {
+      throw err(prefix + key, "expected true or false, got " + describe(v));
+    }
+    return b;
+  }
+
+  private long size(JsonObject o, String prefix, String key, long def) {
+    Object v = o.getValue(key);
+    if (v == null) {
+      return def;
+    }
+    if (v instanceof Number n && n.longValue() >= 0 && n.doubleValue() == Math.rint(n.doubleValue())) {
+      return n.longValue();
+    }
+    if (!(v instanceof String s)) {
+      throw err(prefix + key, "expected a size such as \"256MiB\", got " + describe(v));
+    }
+    try {
+      return Units.parseSize(s);
+    } catch (IllegalArgumentException e) {
+      throw err(prefix + key, e.getMessage());
+    }
+  }
+
+  private long durationOrZero(JsonObject o, String prefix, String key, long defMs) {
+    Object v = o.getValue(key);
+    if (v instanceof String s && s.trim().matches("0+\\s*(ms|s|m|h|d)?")) {
+      return 0;
+    }
+    return duration(o, prefix, key, defMs);
+  }
+
+  private long duration(JsonObject o, String prefix, String key, long defMs) {
+    Object v = o.getValue(key);
+    if (v == null) {
+      return defMs;
+    }
+    if (!(v instanceof String s)) {
+      throw err(prefix + key, "expected a duration such as \"5s\", got " + describe(v));
+    }
+    try {
+      long ms = Units.parseDurationMillis(s);
+      if (ms <= 0) {
+        throw err(prefix + key, "must be positive, got \"" + s + "\"");
+      }
+      return ms;
+    } catch (IllegalArgumentException e) {
+      throw err(prefix + key, e.getMessage());
+    }
+  }
+
+  private static String describe(Object v) {
+    if (v == null) {
+      return "nothing";
+    }
+    if (v instanceof String s) {
+      return "\"" + s + "\"";
+    }
+    if (v instanceof JsonObject) {
+      return "an object";
+    }
+    if (v instanceof JsonArray) {
+      return "a list";
+    }
+    return String.valueOf(v);
+  }
+
+  private ConfigException err(String key, String what) {
+    return new ConfigException(file + ": " + key + ": " + what);
+  }
+}

@@ -1,0 +1,706 @@
+package io.edgecache.proxy.http;
+
+import io.edgecache.proxy.cache.CachedResponse;
+import io.edgecache.proxy.cache.HttpCache;
+import io.edgecache.proxy.config.ProxyConfig;
+import io.edgecache.proxy.policy.ByteRange;
+import io.edgecache.proxy.policy.CacheControl;
+import io.edgecache.proxy.policy.Conditionals;
+import io.edgecache.proxy.policy.HeaderUpdate;
+import io.edgecache.proxy.policy.Headers;
+import io.edgecache.proxy.policy.HopByHop;
+import io.edgecache.proxy.policy.HttpDates;
+import io.edgecache.proxy.policy.RequestDirectives;
+import io.edgecache.proxy.policy.ResponseView;
+import io.edgecache.proxy.policy.Reuse;
+import io.edgecache.proxy.policy.Storability;
+import io.netty.buffer.Unpooled;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.net.HostAndPort;
+import io.vertx.core.net.SocketAddress;
+import java.net.URI;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client request, from receipt to the last byte sent, as a small state machine.
+ *
+ * <p>The steps follow Varnish's request FSM: {@code RECV} (validate, route, key) → {@code LOOKUP}
+ * → {@code HIT} (deliver stored) | {@code MISS} (fetch and maybe store) | {@code REVALIDATE}
+ * (conditional fetch, then 304 freshens the stored response) | {@code PASS} (unsafe methods and
+ * everything the cache must not answer) → {@code DELIVER} or {@code SYNTH} (a response made here:
+ * errors and refusals). Every method runs on the event loop of the connection's context; nothing
+ * here blocks. Bodies stream with backpressure; a copy for the cache is collected only while it
+ * stays under {@code memory.maxObjectBytes}.
+ */
+final class Exchange {
+  private static final Logger log = LoggerFactory.getLogger(Exchange.class);
+  /** Background refreshes in flight (stale-while-revalidate): one per stored variant. */
+  private static final Set<String> REFRESHING = ConcurrentHashMap.newKeySet();
+  private static final Set<Integer> STALE_IF_ERROR_STATUSES = Set.of(500, 502, 503, 504);
+  private static final Set<HttpMethod> RETRYABLE =
+      Set.of(HttpMethod.GET, HttpMethod.HEAD);
+
+  enum Step { RECV, LOOKUP, HIT, MISS, REVALIDATE, PASS, DELIVER, SYNTH }
+
+  private enum Mode { MISS, REVALIDATE, PASS }
+
+  private final ProxyContext ctx;
+  private final Vertx vertx;
+  private final Context context;
+  private final HttpClient client;
+  private final HttpServerRequest req;
+  private final HttpServerResponse resp;
+  private Step step = Step.RECV;
+
+  private ProxyConfig.Origin origin;
+  private HostAndPort authority;
+  private String target;
+  private String method;
+  private String primaryKey;
+  private Headers reqHeaders;
+  private CacheControl reqControl;
+  private boolean clientGone;
+
+  Exchange(ProxyContext ctx, Vertx vertx, HttpClient client, HttpServerRequest req) {
+    this.ctx = ctx;
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.client = client;
+    this.req = req;
+    this.resp = req.response();
+  }
+
+  private void enter(Step next) {
+    if (log.isTraceEnabled()) {
+      log.trace("{} {} {} -> {}", method, primaryKey, step, next);
+    }
+    step = next;
+  }
+
+  // ---------------------------------------------------------------- RECV
+
+  void recv() {
+    req.pause();
+    method = req.method().name();
+    resp.closeHandler(v -> clientGone = true);
+    ProxyConfig.Limits limits = ctx.config().limits();
+    if (req.method() == HttpMethod.CONNECT) {
+      resp.putHeader("Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
+      synth(405, "CONNECT is not supported: edgecache is a reverse proxy, not a forward proxy", "method", true);
+      return;
+    }
+    if (req.headers().size() > limits.maxHeaderCount()) {
+      synth(431, "too many header fields (limit " + limits.maxHeaderCount() + ")", "request", true);
+      return;
+    }
+    if (req.headers().contains("transfer-encoding") && req.headers().contains("content-length")) {
+      synth(400, "both Transfer-Encoding and Content-Length: ambiguous framing", "request", true);
+      return;
+    }
+    if (req.headers().getAll("content-length").size() > 1) {
+      synth(400, "several Content-Length fields: ambiguous framing", "request", true);
+      return;
+    }
+    authority = req.authority();
+    if (authority == null || authority.host() == null || authority.host().isEmpty()) {
+      synth(400, "missing Host", "request", true);
+      return;
+    }
+    origin = ctx.router().route(authority.host());
+    if (origin == null) {
+      synth(421, "no origin is configured for host " + authority.host(), "bypass", false);
+      return;
+    }
+    target = req.uri();
+    if (!target.startsWith("/") && !target.equals("*")) {
+      String q = req.query();
+      target = (req.path() == null || req.path().isEmpty() ? "/" : req.path()) + (q == null ? "" : "?" + q);
+    }
+    String host = authority.host().toLowerCase(Locale.ROOT);
+    int port = authority.port();
+    primaryKey = "http://" + host + (port > 0 && port != 80 ? ":" + port : "") + target;
+    reqHeaders = Messages.toHeaders(req.headers());
+    if (req.method() == HttpMethod.GET || req.method() == HttpMethod.HEAD) {
+      lookup();
+    } else {
+      enter(Step.PASS);
+      fetch(Mode.PASS, "method", null);
+    }
+  }
+
+  // ---------------------------------------------------------------- LOOKUP
+
+  private void lookup() {
+    enter(Step.LOOKUP);
+    reqControl = RequestDirectives.of(reqHeaders);
+    ctx.cache().lookup(primaryKey, reqHeaders).whenComplete((l, err) -> onContext(() -> {
+      if (err != null) {
+        log.warn("cache lookup failed for {}: {}", primaryKey, err.toString());
+        fetch(Mode.MISS, "miss", null);
+      } else {
+        onLookup(l);
+      }
+    }));
+  }
+
+  private void onContext(Runnable r) {
+    if (Vertx.currentContext() == context) {
+      r.run();
+    } else {
+      context.runOnContext(v -> r.run());
+    }
+  }
+
+  private void onLookup(HttpCache.Lookup l) {
+    CachedResponse stored = l.response();
+    boolean onlyIfCached = reqControl.has("only-if-cached");
+    if (stored == null) {
+      if (onlyIfCached) {
+        synth(504, "only-if-cached and nothing stored", "uri-miss", false);
+        return;
+      }
+      enter(Step.MISS);
+      fetch(Mode.MISS, l.varyMiss() ? "vary-miss" : "uri-miss", null);
+      return;
+    }
+    ResponseView view = stored.view();
+    if (reqHeaders.contains("authorization")) {
+      CacheControl cc = view.effective();
+      if (!(cc.has("public") || cc.has("s-maxage") || cc.has("must-revalidate"))) {
+        enter(Step.PASS);
+        fetch(Mode.MISS, "request", null);
+        return;
+      }
+    }
+    long now = ctx.nowMs();
+    Reuse.Decision d = Reuse.decide(ctx.freshness(), reqControl, view, now);
+    switch (d.kind()) {
+      case FRESH, STALE_OK -> {
+        enter(Step.HIT);
+        deliver(stored, CacheStatus.hit().param("ttl", d.ttl()), d.age());
+      }
+      case STALE_WHILE_REVALIDATE -> {
+        enter(Step.HIT);
+        deliver(stored, CacheStatus.hit().param("ttl", d.ttl()).detail("stale-while-revalidate"), d.age());
+        refreshInBackground(stored);
+      }
+      case REVALIDATE -> {
+        if (onlyIfCached) {
+          synth(504, "only-if-cached and the stored response is stale", "stale", false);
+          return;
+        }
+        enter(Step.REVALIDATE);
+        String why = d.reason() != null && d.reason().startsWith("request") ? "request" : "stale";
+        boolean validators = view.headers().contains("etag") || view.headers().contains("last-modified");
+        fetch(validators ? Mode.REVALIDATE : Mode.MISS, why, stored);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- FETCH
+
+  private RequestOptions originRequest(HttpMethod m, Headers validators) {
+    boolean cacheable = m == HttpMethod.GET || m == HttpMethod.HEAD;
+    RequestOptions o = new RequestOptions()
+        .setMethod(m)
+        .setServer(SocketAddress.inetSocketAddress(origin.port(), origin.host()))
+        .setURI(target)
+        .setSsl(origin.tls())
+        .setConnectTimeout(ctx.config().upstream().connectTimeoutMs())
+        .setHeaders(ForwardHeaders.build(reqHeaders, clientAddress(), req.headers().get("host"),
+            req.version() == HttpVersion.HTTP_1_0 ? "1.0" : "1.1", cacheable, validators));
+    if (origin.preserveHost()) {
+      o.setHost(authority.host()).setPort(authority.port() > 0 ? authority.port() : origin.tls() ? 443 : 80);
+    } else {
+      o.setHost(origin.host()).setPort(origin.port());
+    }
+    return o;
+  }
+
+  private String clientAddress() {
+    SocketAddress a = req.remoteAddress();
+    return a == null ? "unknown" : a.hostAddress();
+  }
+
+  private void fetch(Mode mode, String fwd, CachedResponse stored) {
+    fetch(mode, fwd, stored, true);
+  }
+
+  /**
+   * Sends the request to the origin. A bodiless GET or HEAD that fails on the connection
+   * (not a timeout) is tried once more: a pooled keep-alive connection may have been closed by the
+   * origin, or poisoned by an earlier response that sent more bytes than it declared.
+   */
+  private void fetch(Mode mode, String fwd, CachedResponse stored, boolean mayRetry) {
+    HttpMethod m = req.method();
+    if (mode == Mode.REVALIDATE && m == HttpMethod.HEAD) {
+      m = HttpMethod.GET; // a full 200 can then refill the cache
+    }
+    RequestOptions options = originRequest(m, mode == Mode.REVALIDATE ? stored.view().headers() : null);
+    long requestTime = ctx.nowMs();
+    boolean[] timedOut = {false};
+    client.request(options).onComplete(ar -> {
+      if (ar.failed()) {
+        originFailed(ar.cause(), fwd, stored);
+        return;
+      }
+      HttpClientRequest creq = ar.result();
+      boolean retryable = mayRetry && RETRYABLE.contains(req.method()) && !hasBody();
+      long timer = vertx.setTimer(ctx.config().upstream().responseTimeoutMs(), id -> {
+        timedOut[0] = true;
+        creq.reset(0, new TimeoutException("no response from origin within "
+            + ctx.config().upstream().responseTimeoutMs() + " ms"));
+      });
+      boolean hasBody = hasBody();
+      (hasBody ? creq.send(req) : creq.send()).onComplete(rr -> {
+        vertx.cancelTimer(timer);
+        if (rr.failed()) {
+          if (!timedOut[0] && retryable && !clientGone
+              && OriginErrors.classify(rr.cause()).detail().equals("origin-error")) {
+            log.debug("retrying {} {} after {}", method, primaryKey, rr.cause().toString());
+            fetch(mode, fwd, stored, false);
+            return;
+          }
+          originFailed(timedOut[0] ? new TimeoutException() : rr.cause(), fwd, stored);
+        } else {
+          onOriginResponse(mode, fwd, stored, rr.result(), requestTime);
+        }
+      });
+      if (!hasBody) {
+        req.resume();
+      }
+    });
+  }
+
+  private boolean hasBody() {
+    String cl = req.headers().get("content-length");
+    return (cl != null && !cl.trim().equals("0")) || req.headers().contains("transfer-encoding");
+  }
+
+  private void onOriginResponse(Mode mode, String fwd, CachedResponse stored, HttpClientResponse cresp, long requestTime) {
+    long responseTime = ctx.nowMs();
+    int status = cresp.statusCode();
+    Headers h = HopByHop.strip(Messages.toHeaders(cresp.headers()));
+    if (!h.contains("date")) {
+      h = h.toBuilder().add("Date", HttpDates.format(responseTime)).build();
+    }
+    ResponseView view = new ResponseView(status, h, requestTime, responseTime);
+    if (mode == Mode.REVALIDATE && status == 304) {
+      drain(cresp);
+      notModified(stored, view, fwd);
+      return;
+    }
+    if (stored != null && STALE_IF_ERROR_STATUSES.contains(status)
+        && Reuse.staleIfErrorAllowed(ctx.freshness(), reqControl, stored.view(), responseTime)) {
+      drain(cresp);
+      serveStaleOnError(stored, "origin-" + status, status);
+      return;
+    }
+    forward(mode, fwd, cresp, view);
+  }
+
+  /** A 304 answered our conditional request: freshen the stored response and serve it. */
+  private void notModified(CachedResponse stored, ResponseView update, String fwd) {
+    Headers merged = HeaderUpdate.merge(stored.view().headers(), update.headers());
+    ResponseView fresh = new ResponseView(stored.view().status(), merged, update.requestTimeMs(), update.responseTimeMs());
+    CachedResponse updated = new CachedResponse(fresh, stored.body(), stored.varyNames(), stored.secondaryKey());
+    boolean keep = Storability.refusal("GET", reqControl, false, fresh, true) == null;
+    if (keep) {
+      ctx.cache().freshen(primaryKey, stored, fresh, Set.of());
+    }
+    long now = ctx.nowMs();
+    long lifetime = ctx.freshness().lifetimeSeconds(fresh);
+    long age = ctx.freshness().currentAgeSeconds(fresh, now);
+    CacheStatus cs = CacheStatus.fwd(fwd).param("fwd-status", 304);
+    if (keep) {
+      cs.param("stored");
+    }
+    deliver(updated, cs.param("ttl", lifetime - age), age);
+  }
+
+  private void serveStaleOnError(CachedResponse stored, String detail, int fwdStatus) {
+    long age = ctx.freshness().currentAgeSeconds(stored.view(), ctx.nowMs());
+    long ttl = ctx.freshness().lifetimeSeconds(stored.view()) - age;
+    CacheStatus cs = CacheStatus.hit().param("ttl", ttl).param("fwd", "stale");
+    if (fwdStatus > 0) {
+      cs.param("fwd-status", fwdStatus);
+    }
+    deliver(stored, cs.detail("stale-if-error: " + detail), age);
+  }
+
+  private void originFailed(Throwable t, String fwd, CachedResponse stored) {
+    OriginErrors.Failure f = OriginErrors.classify(t);
+    if (stored != null && Reuse.staleWhenDisconnectedAllowed(ctx.freshness(), reqControl, stored.view(), ctx.nowMs(),
+        ctx.config().cache().staleOnOriginFailureSeconds())) {
+      serveStaleOnError(stored, f.detail(), 0);
+      return;
+    }
+    log.debug("origin {} failed for {}: {}", origin.name(), primaryKey, t.toString());
+    synth(f.status(), f.status() == 504 ? "origin timed out" : "origin unreachable", fwd, false, f.detail());
+  }
+
+  /** Streams the origin's response to the client, collecting a copy for the cache if storable. */
+  private void forward(Mode mode, String fwd, HttpClientResponse cresp, ResponseView view) {
+    int status = view.status();
+    boolean isGet = req.method() == HttpMethod.GET;
+    long maxObject = ctx.config().memory().maxObjectBytes();
+    String refusal = mode == Mode.PASS ? "method"
+        : Storability.refusal(method, reqControl, reqHeaders.contains("authorization"), view, ctx.config().cache().storeSetCookie());
+    long lifetime = ctx.freshness().lifetimeSeconds(view);
+    if (refusal == null && lifetime <= 0 && !hasValidator(view) && !view.effective().has("stale-if-error")) {
+      refusal = "no-freshness";
+    }
+    long contentLength = parseLength(view.headers().get("content-length"));
+    if (refusal == null && contentLength > maxObject) {
+      refusal = "too-large";
+    }
+    CacheStatus cs = CacheStatus.fwd(fwd).param("fwd-status", status);
+    if (refusal == null) {
+      long age = ctx.freshness().currentAgeSeconds(view, view.responseTimeMs());
+      cs.param("stored").param("ttl", lifetime - age);
+    } else if (mode != Mode.PASS) {
+      cs.detail(refusal);
+    }
+    ResponseView toStore = refusal == null ? withoutUnstorableFields(view) : null;
+
+    if (clientGone) {
+      cresp.request().reset();
+      return;
+    }
+    enter(Step.DELIVER);
+    resp.setStatusCode(status);
+    if (cresp.statusMessage() != null && !cresp.statusMessage().isEmpty()) {
+      resp.setStatusMessage(cresp.statusMessage());
+    }
+    writeHeaders(view.headers(), cs, false);
+    boolean bodyless = req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
+    if (!bodyless && contentLength < 0) {
+      if (req.version() == HttpVersion.HTTP_1_0) {
+        resp.putHeader("Connection", "close");
+      } else {
+        resp.setChunked(true);
+      }
+    }
+    BodyCollector collector = toStore != null && isGet ? new BodyCollector(maxObject) : null;
+    BodyCollector[] col = {collector};
+    cresp.handler(buf -> {
+      if (col[0] != null && !col[0].add(buf)) {
+        col[0] = null;
+      }
+      if (!clientGone) {
+        resp.write(buf);
+        if (resp.writeQueueFull()) {
+          cresp.pause();
+          resp.drainHandler(v -> cresp.resume());
+        }
+      } else if (col[0] == null) {
+        cresp.request().reset();
+      }
+    });
+    resp.closeHandler(v -> {
+      clientGone = true;
+      if (col[0] == null) {
+        cresp.request().reset();
+      } else {
+        cresp.resume(); // keep filling the cache even though this client left
+      }
+    });
+    cresp.exceptionHandler(t -> {
+      col[0] = null;
+      if (!clientGone) {
+        log.debug("origin body failed for {}: {}", primaryKey, t.toString());
+        resp.reset();
+      }
+    });
+    cresp.endHandler(v -> {
+      if (!clientGone) {
+        resp.end();
+      }
+      if (col[0] != null) {
+        ctx.cache().store(primaryKey, reqHeaders, toStore, col[0].bytes(), Set.of());
+      }
+      if (mode == Mode.PASS && status < 400) {
+        invalidateAfterUnsafe(view.headers());
+      }
+    });
+  }
+
+  private static boolean hasValidator(ResponseView v) {
+    return v.headers().contains("etag") || v.headers().contains("last-modified");
+  }
+
+  /**
+   * Fields a shared cache must not keep: those named by qualified {@code private="..."} and
+   * {@code no-cache="..."} (RFC 9111 5.2.2.4, 5.2.2.7).
+   */
+  private static ResponseView withoutUnstorableFields(ResponseView v) {
+    CacheControl cc = v.cacheControl();
+    var names = new java.util.HashSet<String>();
+    names.addAll(cc.fieldNames("private"));
+    names.addAll(cc.fieldNames("no-cache"));
+    if (names.isEmpty()) {
+      return v;
+    }
+    return v.withHeaders(v.headers().without(names::contains), v.requestTimeMs(), v.responseTimeMs());
+  }
+
+  static long parseLength(String v) {
+    if (v == null) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private static void drain(HttpClientResponse cresp) {
+    cresp.handler(b -> { });
+    cresp.exceptionHandler(t -> { });
+    cresp.resume();
+  }
+
+  /** RFC 9111 4.4: a non-error response to an unsafe method invalidates the URI and same-host locations. */
+  private void invalidateAfterUnsafe(Headers responseHeaders) {
+    HttpCache cache = ctx.cache();
+    cache.invalidate(primaryKey);
+    for (String field : new String[] {"location", "content-location"}) {
+      String loc = responseHeaders.get(field);
+      if (loc == null) {
+        continue;
+      }
+      try {
+        URI resolved = URI.create(primaryKey).resolve(loc.trim());
+        URI base = URI.create(primaryKey);
+        if ("http".equalsIgnoreCase(resolved.getScheme()) && base.getRawAuthority().equalsIgnoreCase(resolved.getRawAuthority())) {
+          String path = resolved.getRawPath() == null || resolved.getRawPath().isEmpty() ? "/" : resolved.getRawPath();
+          String q = resolved.getRawQuery();
+          cache.invalidate("http://" + base.getRawAuthority().toLowerCase(Locale.ROOT) + path + (q == null ? "" : "?" + q));
+        }
+      } catch (IllegalArgumentException e) {
+        // an unparseable location invalidates nothing
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- DELIVER
+
+  /** Serves a stored response: 200/206/304/416 as the client's request asks, with Age. */
+  private void deliver(CachedResponse stored, CacheStatus cs, long ageSeconds) {
+    enter(Step.DELIVER);
+    if (clientGone) {
+      return;
+    }
+    ResponseView v = stored.view();
+    byte[] body = stored.body();
+    resp.putHeader(Messages.AGE, Long.toString(Math.max(0, Math.min(ageSeconds, CacheControl.MAX_DELTA))));
+    if ((req.method() == HttpMethod.GET || req.method() == HttpMethod.HEAD) && Conditionals.notModified(reqHeaders, v)) {
+      resp.setStatusCode(304);
+      Headers h = v.headers();
+      for (String name : new String[] {"ETag", "Cache-Control", "Content-Location", "Date", "Expires", "Vary", "Last-Modified"}) {
+        for (String value : h.all(name)) {
+          resp.headers().add(name, value);
+        }
+      }
+      addVia(h.combined("via"));
+      resp.putHeader(Messages.CACHE_STATUS, cs.after(h.combined("cache-status")));
+      resp.end();
+      return;
+    }
+    ByteRange range = v.status() == 200 && req.method() == HttpMethod.GET ? rangeFor(v, body.length) : null;
+    if (range == ByteRange.UNSATISFIABLE) {
+      resp.setStatusCode(416);
+      writeHeaders(v.headers(), cs, true);
+      resp.putHeader("Content-Range", "bytes */" + body.length);
+      resp.putHeader("Content-Length", "0");
+      resp.end();
+      return;
+    }
+    resp.setStatusCode(range != null ? 206 : v.status());
+    writeHeaders(v.headers(), cs, true);
+    if (range != null) {
+      resp.putHeader("Content-Range", "bytes " + range.first() + "-" + range.last() + "/" + body.length);
+      resp.putHeader("Content-Length", Long.toString(range.length()));
+    } else if (!(v.status() == 204 || v.status() == 304)) {
+      resp.putHeader("Content-Length", Integer.toString(body.length));
+    }
+    if (req.method() == HttpMethod.HEAD || body.length == 0) {
+      resp.end();
+    } else if (range != null) {
+      resp.end(BufferInternal.buffer(Unpooled.wrappedBuffer(body, (int) range.first(), (int) range.length())));
+    } else {
+      resp.end(BufferInternal.buffer(Unpooled.wrappedBuffer(body)));
+    }
+  }
+
+  /** The range to serve, honouring If-Range (strong ETag or exact Last-Modified), or null for all. */
+  private ByteRange rangeFor(ResponseView v, int length) {
+    String range = reqHeaders.get("range");
+    if (range == null) {
+      return null;
+    }
+    String ifRange = reqHeaders.get("if-range");
+    if (ifRange != null) {
+      String t = ifRange.trim();
+      if (t.startsWith("\"") || t.startsWith("W/")) {
+        String etag = v.headers().get("etag");
+        if (etag == null || !Conditionals.isStrong(etag) || !Conditionals.isStrong(t) || !etag.trim().equals(t)) {
+          return null;
+        }
+      } else {
+        String lm = v.headers().get("last-modified");
+        if (lm == null || HttpDates.parse(lm).isEmpty() || !HttpDates.parse(lm).equals(HttpDates.parse(t))) {
+          return null;
+        }
+      }
+    }
+    return ByteRange.parse(range, length);
+  }
+
+  /**
+   * Copies response fields to the client: everything but framing (set by the caller), our own
+   * Age (set separately) and Surrogate-Control (consumed by this cache), then Via and Cache-Status.
+   */
+  private void writeHeaders(Headers h, CacheStatus cs, boolean fromStore) {
+    String upstreamStatus = null;
+    String via = null;
+    for (int i = 0; i < h.size(); i++) {
+      String name = h.name(i);
+      String lower = name.toLowerCase(Locale.ROOT);
+      switch (lower) {
+        case "surrogate-control" -> { }
+        case "cache-status" -> upstreamStatus = upstreamStatus == null ? h.value(i) : upstreamStatus + ", " + h.value(i);
+        case "via" -> via = via == null ? h.value(i) : via + ", " + h.value(i);
+        case "content-length", "age" -> {
+          if (!fromStore) {
+            resp.headers().add(name, h.value(i));
+          }
+        }
+        default -> resp.headers().add(name, h.value(i));
+      }
+    }
+    addVia(via);
+    resp.putHeader(Messages.CACHE_STATUS, cs.after(upstreamStatus));
+  }
+
+  private void addVia(String upstream) {
+    String ours = (req.version() == HttpVersion.HTTP_1_0 ? "1.0 " : "1.1 ") + CacheStatus.NAME;
+    resp.putHeader(Messages.VIA, upstream == null ? ours : upstream + ", " + ours);
+  }
+
+  // ---------------------------------------------------------------- background refresh
+
+  /** RFC 5861 stale-while-revalidate: one conditional fetch per stored variant, off the request path. */
+  private void refreshInBackground(CachedResponse stored) {
+    String key = primaryKey + '\u0001' + stored.secondaryKey();
+    if (!REFRESHING.add(key)) {
+      return;
+    }
+    RequestOptions options = originRequest(HttpMethod.GET, stored.view().headers());
+    long requestTime = ctx.nowMs();
+    long maxObject = ctx.config().memory().maxObjectBytes();
+    client.request(options)
+        .compose(HttpClientRequest::send)
+        .compose(cresp -> {
+          long responseTime = ctx.nowMs();
+          Headers h = HopByHop.strip(Messages.toHeaders(cresp.headers()));
+          if (!h.contains("date")) {
+            h = h.toBuilder().add("Date", HttpDates.format(responseTime)).build();
+          }
+          ResponseView view = new ResponseView(cresp.statusCode(), h, requestTime, responseTime);
+          if (view.status() == 304) {
+            Headers merged = HeaderUpdate.merge(stored.view().headers(), view.headers());
+            ctx.cache().freshen(primaryKey, stored,
+                new ResponseView(stored.view().status(), merged, requestTime, responseTime), Set.of());
+            return cresp.end();
+          }
+          String refusal = Storability.refusal("GET", reqControl, reqHeaders.contains("authorization"), view,
+              ctx.config().cache().storeSetCookie());
+          if (refusal != null || parseLength(h.get("content-length")) > maxObject) {
+            return cresp.end();
+          }
+          return cresp.body().map(buf -> {
+            if (buf.length() <= maxObject) {
+              ctx.cache().store(primaryKey, reqHeaders, withoutUnstorableFields(view), buf.getBytes(), Set.of());
+            }
+            return null;
+          });
+        })
+        .onComplete(ar -> {
+          REFRESHING.remove(key);
+          if (ar.failed()) {
+            log.debug("background refresh of {} failed: {}", primaryKey, ar.cause().toString());
+          }
+        });
+  }
+
+  // ---------------------------------------------------------------- SYNTH
+
+  private void synth(int status, String message, String fwd, boolean close) {
+    synth(status, message, fwd, close, null);
+  }
+
+  private void synth(int status, String message, String fwd, boolean close, String detail) {
+    enter(Step.SYNTH);
+    if (clientGone || resp.ended()) {
+      return;
+    }
+    byte[] body = (status + " " + message + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    resp.setStatusCode(status);
+    resp.putHeader("Content-Type", "text/plain; charset=utf-8");
+    resp.putHeader("Content-Length", Integer.toString(body.length));
+    resp.putHeader("Cache-Control", "no-store");
+    resp.putHeader("Date", HttpDates.format(ctx.nowMs()));
+    CacheStatus cs = CacheStatus.fwd(fwd);
+    if (detail != null) {
+      cs.detail(detail);
+    }
+    resp.putHeader(Messages.CACHE_STATUS, cs.toString());
+    if (close) {
+      resp.putHeader("Connection", "close");
+    }
+    resp.end(Buffer.buffer(body)).onComplete(v -> {
+      if (close) {
+        req.connection().close();
+      }
+    });
+  }
+
+  private static final class BodyCollector {
+    private final long limit;
+    private final Buffer buf = Buffer.buffer();
+
+    BodyCollector(long limit) {
+      this.limit = limit;
+    }
+
+    boolean add(Buffer b) {
+      if (buf.length() + (long) b.length() > limit) {
+        return false;
+      }
+      buf.appendBuffer(b);
+      return true;
+    }
+
+    byte[] bytes() {
+      return buf.getBytes();
+    }
+  }
+}

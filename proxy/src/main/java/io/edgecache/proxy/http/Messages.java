@@ -1,0 +1,29 @@
+package io.edgecache.proxy.http;
+
+import io.edgecache.proxy.policy.Headers;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpHeaders;
+import java.util.Map;
+
+/** Conversions between Vert.x header maps and the policy's immutable {@link Headers}. */
+final class Messages {
+  static final CharSequence VIA = HttpHeaders.createOptimized("Via");
+  static final CharSequence CACHE_STATUS = HttpHeaders.createOptimized("Cache-Status");
+  static final CharSequence AGE = HttpHeaders.createOptimized("Age");
+
+  private Messages() {}
+
+  static Headers toHeaders(MultiMap m) {
+    Headers.Builder b = Headers.builder();
+    for (Map.Entry<String, String> e : m) {
+      b.add(e.getKey(), e.getValue());
+    }
+    return b.build();
+  }
+
+  static void copyInto(Headers h, MultiMap target) {
+    for (int i = 0; i < h.size(); i++) {
+      target.add(h.name(i), h.value(i));
+    }
+  }
+}

@@ -1,0 +1,109 @@
+package io.edgecache.proxy.http;
+
+import io.edgecache.proxy.config.ProxyConfig;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.PoolOptions;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One event loop's share of the traffic port: an HTTP server (all instances share the port) and
+ * its own pooled origin client. Everything here runs on this verticle's event loop.
+ *
+ * <p>Slow-header defence: a connection must deliver a complete request header within
+ * {@code limits.headerTimeout} of connecting, and the next one within {@code limits.idleTimeout}
+ * of the previous response; the idle timeout alone would let a client that sends one byte a
+ * minute hold a connection forever.
+ */
+public final class ProxyVerticle extends VerticleBase {
+  private final ProxyContext ctx;
+  private final Map<HttpConnection, Long> headerTimers = new HashMap<>();
+  private HttpServer server;
+  private HttpClient client;
+
+  public ProxyVerticle(ProxyContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public Future<?> start() {
+    ProxyConfig cfg = ctx.config();
+    ProxyConfig.Limits limits = cfg.limits();
+    HttpServerOptions so = new HttpServerOptions()
+        .setHost(cfg.listen().host())
+        .setPort(cfg.listen().port())
+        .setMaxInitialLineLength(limits.maxRequestLineBytes())
+        .setMaxHeaderSize(limits.maxHeaderBytes())
+        .setIdleTimeout((int) limits.idleTimeoutMs())
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+        .setHandle100ContinueAutomatically(true)
+        .setTcpNoDelay(true)
+        .setCompressionSupported(false)
+        .setDecompressionSupported(false);
+    ProxyConfig.Upstream up = cfg.upstream();
+    HttpClientOptions co = new HttpClientOptions()
+        .setKeepAlive(true)
+        .setKeepAliveTimeout((int) Math.max(1, up.idleTimeoutMs() / 1000))
+        .setConnectTimeout((int) up.connectTimeoutMs())
+        .setMaxHeaderSize(64 * 1024)
+        .setDecompressionSupported(false)
+        .setTcpNoDelay(true);
+    client = vertx.createHttpClient(co, new PoolOptions().setHttp1MaxSize(up.maxConnectionsPerOrigin()));
+    server = vertx.createHttpServer(so)
+        .connectionHandler(this::onConnection)
+        .requestHandler(this::onRequest);
+    return server.listen();
+  }
+
+  private void onConnection(HttpConnection conn) {
+    armHeaderTimer(conn, ctx.config().limits().headerTimeoutMs());
+    conn.closeHandler(v -> {
+      Long t = headerTimers.remove(conn);
+      if (t != null) {
+        vertx.cancelTimer(t);
+      }
+    });
+  }
+
+  private void armHeaderTimer(HttpConnection conn, long ms) {
+    Long old = headerTimers.put(conn, vertx.setTimer(ms, id -> {
+      headerTimers.remove(conn);
+      conn.close();
+    }));
+    if (old != null) {
+      vertx.cancelTimer(old);
+    }
+  }
+
+  private void onRequest(HttpServerRequest req) {
+    HttpConnection conn = req.connection();
+    Long t = headerTimers.remove(conn);
+    if (t != null) {
+      vertx.cancelTimer(t);
+    }
+    req.response().endHandler(v -> {
+      if (!req.response().closed()) {
+        armHeaderTimer(conn, ctx.config().limits().idleTimeoutMs());
+      }
+    });
+    new Exchange(ctx, vertx, client, req).recv();
+  }
+
+  /** The port actually bound (useful when configured as 0). */
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return client.close();
+  }
+}

@@ -1,0 +1,57 @@
+package io.edgecache.proxy.policy;
+
+/**
+ * A single byte range requested with {@code Range: bytes=...} against a body of known length
+ * (RFC 9110 section 14).
+ *
+ * <p>{@link #parse} returns null when the Range should be ignored (not bytes, malformed, or
+ * several ranges: serving the whole 200 is always allowed), {@link #UNSATISFIABLE} for a
+ * syntactically valid range that lies outside the body, or the first and last byte positions.
+ */
+public record ByteRange(long first, long last) {
+  public static final ByteRange UNSATISFIABLE = new ByteRange(-1, -1);
+
+  public long length() {
+    return last - first + 1;
+  }
+
+  public static ByteRange parse(String header, long bodyLength) {
+    if (header == null) {
+      return null;
+    }
+    String h = header.trim();
+    if (!h.regionMatches(true, 0, "bytes=", 0, 6)) {
+      return null;
+    }
+    String spec = h.substring(6).trim();
+    if (spec.indexOf(',') >= 0) {
+      return null;
+    }
+    int dash = spec.indexOf('-');
+    if (dash < 0) {
+      return null;
+    }
+    String a = spec.substring(0, dash).trim();
+    String b = spec.substring(dash + 1).trim();
+    try {
+      if (a.isEmpty()) { // suffix: last N bytes
+        long n = Long.parseLong(b);
+        if (n <= 0 || bodyLength == 0) {
+          return UNSATISFIABLE;
+        }
+        return new ByteRange(Math.max(0, bodyLength - n), bodyLength - 1);
+      }
+      long first = Long.parseLong(a);
+      long last = b.isEmpty() ? bodyLength - 1 : Long.parseLong(b);
+      if (first < 0 || last < first) {
+        return null;
+      }
+      if (first >= bodyLength) {
+        return UNSATISFIABLE;
+      }
+      return new ByteRange(first, Math.min(last, bodyLength - 1));
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,128 @@
+package io.edgecache.proxy.policy;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * Freshness lifetime and age of a stored response (RFC 9111 sections 4.2.1 to 4.2.3).
+ *
+ * <p>Pure: every method takes the current time. All results are in whole seconds.
+ *
+ * @param heuristicFraction fraction of (Date - Last-Modified) used as heuristic lifetime; 0 turns
+ *     heuristic freshness off
+ * @param heuristicMaxSeconds upper bound of a heuristic lifetime
+ */
+public record FreshnessPolicy(double heuristicFraction, long heuristicMaxSeconds) {
+
+  /** An age so large that no lifetime covers it: the result of an invalid Age field. */
+  public static final long INVALID_AGE = Long.MAX_VALUE / 4;
+
+  /** RFC 9110 section 15.1: status codes that are heuristically cacheable by default. */
+  public static final Set<Integer> HEURISTIC_STATUSES =
+      Set.of(200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501);
+
+  public static final FreshnessPolicy DEFAULT = new FreshnessPolicy(0.1, 86400);
+
+  /**
+   * The freshness lifetime: s-maxage, then max-age, then Expires minus Date, then a heuristic.
+   * A targeted field (CDN-Cache-Control, Surrogate-Control) replaces Cache-Control and Expires.
+   */
+  public long lifetimeSeconds(ResponseView r) {
+    CacheControl cc = r.effective();
+    OptionalLong v = cc.seconds("s-maxage");
+    if (v.isPresent()) {
+      return v.getAsLong();
+    }
+    v = cc.seconds("max-age");
+    if (v.isPresent()) {
+      return v.getAsLong();
+    }
+    if (r.targeted() == null) {
+      List<String> expires = r.headers().all("expires");
+      if (!expires.isEmpty()) {
+        // RFC 9111 5.3: an invalid Expires (e.g. "0") means "already expired".
+        Optional<Instant> exp = HttpDates.parse(expires.get(0));
+        if (exp.isEmpty()) {
+          return 0;
+        }
+        long delta = exp.get().toEpochMilli() - dateMs(r);
+        return Math.max(0, delta / 1000);
+      }
+    }
+    return heuristicSeconds(r);
+  }
+
+  /** Whether the lifetime comes from the response itself rather than from a heuristic. */
+  public static boolean hasExplicitFreshness(ResponseView r) {
+    CacheControl cc = r.effective();
+    return cc.has("s-maxage") || cc.has("max-age") || (r.targeted() == null && r.headers().contains("expires"));
+  }
+
+  long heuristicSeconds(ResponseView r) {
+    if (heuristicFraction <= 0) {
+      return 0;
+    }
+    boolean allowed = HEURISTIC_STATUSES.contains(r.status()) || r.effective().has("public");
+    if (!allowed) {
+      return 0;
+    }
+    Optional<Instant> lm = HttpDates.parse(r.headers().get("last-modified"));
+    if (lm.isEmpty()) {
+      return 0;
+    }
+    long since = (dateMs(r) - lm.get().toEpochMilli()) / 1000;
+    if (since <= 0) {
+      return 0;
+    }
+    return Math.min(heuristicMaxSeconds, (long) (since * heuristicFraction));
+  }
+
+  /** The Date field, or the time the response arrived when Date is absent or invalid. */
+  static long dateMs(ResponseView r) {
+    return HttpDates.parse(r.headers().get("date")).map(Instant::toEpochMilli).orElse(r.responseTimeMs());
+  }
+
+  /**
+   * The Age field value: 0 when absent, {@link #INVALID_AGE} when it is repeated, a list, or not
+   * {@code 1*DIGIT} (such a response is treated as stale).
+   */
+  public static long ageValue(Headers h) {
+    List<String> lines = h.all("age");
+    if (lines.isEmpty()) {
+      return 0;
+    }
+    if (lines.size() > 1) {
+      return INVALID_AGE;
+    }
+    String s = lines.get(0).trim();
+    if (s.isEmpty()) {
+      return INVALID_AGE;
+    }
+    long n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return INVALID_AGE;
+      }
+      n = Math.min(CacheControl.MAX_DELTA, n * 10 + (c - '0'));
+    }
+    return n;
+  }
+
+  /** RFC 9111 4.2.3: current_age = corrected_initial_age + resident_time, in seconds. */
+  public long currentAgeSeconds(ResponseView r, long nowMs) {
+    long ageValue = ageValue(r.headers());
+    if (ageValue >= INVALID_AGE) {
+      return INVALID_AGE;
+    }
+    long apparentAge = Math.max(0, r.responseTimeMs() - dateMs(r));
+    long responseDelay = Math.max(0, r.responseTimeMs() - r.requestTimeMs());
+    long correctedAgeValue = ageValue * 1000 + responseDelay;
+    long correctedInitialAge = Math.max(apparentAge, correctedAgeValue);
+    long residentTime = Math.max(0, nowMs - r.responseTimeMs());
+    return (correctedInitialAge + residentTime) / 1000;
+  }
+}

@@ -1,0 +1,189 @@
+package io.edgecache.proxy.policy;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Predicate;
+
+/**
+ * An immutable, ordered list of header fields with case-insensitive lookup.
+ *
+ * <p>Order and repeated lines are kept as received, because RFC 9111 treats two field lines
+ * differently from one in places (two {@code Age} lines make a response stale). Names keep the
+ * case they arrived with; lookups ignore it.
+ */
+public final class Headers {
+  public static final Headers EMPTY = new Headers(List.of(), List.of());
+
+  private final List<String> names;
+  private final List<String> values;
+
+  private Headers(List<String> names, List<String> values) {
+    this.names = names;
+    this.values = values;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Builds from alternating name, value arguments; for tests. */
+  public static Headers of(String... nameValues) {
+    Builder b = builder();
+    for (int i = 0; i + 1 < nameValues.length; i += 2) {
+      b.add(nameValues[i], nameValues[i + 1]);
+    }
+    return b.build();
+  }
+
+  public int size() {
+    return names.size();
+  }
+
+  public String name(int i) {
+    return names.get(i);
+  }
+
+  public String value(int i) {
+    return values.get(i);
+  }
+
+  /** The first value of {@code name}, or {@code null}. */
+  public String get(String name) {
+    for (int i = 0; i < names.size(); i++) {
+      if (names.get(i).equalsIgnoreCase(name)) {
+        return values.get(i);
+      }
+    }
+    return null;
+  }
+
+  public boolean contains(String name) {
+    return get(name) != null;
+  }
+
+  /** Every field line of {@code name}, in order. */
+  public List<String> all(String name) {
+    List<String> out = null;
+    for (int i = 0; i < names.size(); i++) {
+      if (names.get(i).equalsIgnoreCase(name)) {
+        if (out == null) {
+          out = new ArrayList<>(2);
+        }
+        out.add(values.get(i));
+      }
+    }
+    return out == null ? List.of() : Collections.unmodifiableList(out);
+  }
+
+  /** All lines of {@code name} joined as one list-based field value ({@code a, b}), or null. */
+  public String combined(String name) {
+    List<String> all = all(name);
+    if (all.isEmpty()) {
+      return null;
+    }
+    return all.size() == 1 ? all.get(0) : String.join(", ", all);
+  }
+
+  /** The comma-separated members of a list-based field, trimmed, empty members dropped. */
+  public List<String> listMembers(String name) {
+    List<String> out = new ArrayList<>();
+    for (String v : all(name)) {
+      for (String part : splitList(v)) {
+        if (!part.isEmpty()) {
+          out.add(part);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Splits a list-based field value on commas that are not inside a quoted string. */
+  public static List<String> splitList(String v) {
+    List<String> out = new ArrayList<>();
+    StringBuilder cur = new StringBuilder();
+    boolean quoted = false;
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if (quoted) {
+        cur.append(c);
+        if (c == '\\' && i + 1 < v.length()) {
+          cur.append(v.charAt(++i));
+        } else if (c == '"') {
+          quoted = false;
+        }
+      } else if (c == '"') {
+        quoted = true;
+        cur.append(c);
+      } else if (c == ',') {
+        out.add(cur.toString().trim());
+        cur.setLength(0);
+      } else {
+        cur.append(c);
+      }
+    }
+    out.add(cur.toString().trim());
+    return out;
+  }
+
+  /** A copy without the fields whose lower-case name matches. */
+  public Headers without(Predicate<String> lowerCaseNameMatches) {
+    Builder b = builder();
+    for (int i = 0; i < names.size(); i++) {
+      if (!lowerCaseNameMatches.test(names.get(i).toLowerCase(Locale.ROOT))) {
+        b.add(names.get(i), values.get(i));
+      }
+    }
+    return b.build();
+  }
+
+  public Builder toBuilder() {
+    Builder b = builder();
+    for (int i = 0; i < names.size(); i++) {
+      b.add(names.get(i), values.get(i));
+    }
+    return b;
+  }
+
+  @Override
+  public String toString() {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < names.size(); i++) {
+      sb.append(names.get(i)).append(": ").append(values.get(i)).append('\n');
+    }
+    return sb.toString();
+  }
+
+  /** Accumulates field lines; not thread-safe. */
+  public static final class Builder {
+    private final List<String> names = new ArrayList<>();
+    private final List<String> values = new ArrayList<>();
+
+    public Builder add(String name, String value) {
+      names.add(name);
+      values.add(value);
+      return this;
+    }
+
+    /** Removes every line of {@code name}, then adds one. */
+    public Builder set(String name, String value) {
+      remove(name);
+      return add(name, value);
+    }
+
+    public Builder remove(String name) {
+      for (int i = names.size() - 1; i >= 0; i--) {
+        if (names.get(i).equalsIgnoreCase(name)) {
+          names.remove(i);
+          values.remove(i);
+        }
+      }
+      return this;
+    }
+
+    public Headers build() {
+      return names.isEmpty() ? EMPTY : new Headers(List.copyOf(names), List.copyOf(values));
+    }
+  }
+}
