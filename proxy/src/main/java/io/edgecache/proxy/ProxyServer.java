@@ -43,20 +43,27 @@ public final class ProxyServer {
     vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(Math.max(loops, 1)));
     memory = new MemoryStore(config.memory().maxBytes(), config.memory().maxObjectBytes());
     cache = new HttpCache(memory);
-    ProxyContext first = ProxyContext.of(config, cache, clock);
-    ProxyVerticle probe = new ProxyVerticle(first);
-    return vertx.deployVerticle(probe)
+    // Vert.x shares one listening socket among instances bound to the same host:port, but each
+    // instance asking for port 0 would get its own random port: pick one port for all of them.
+    int listenPort = config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
+    ProxyConfig.Listen listen = new ProxyConfig.Listen(config.listen().host(), listenPort, loops);
+    ProxyContext ctx = ProxyContext.of(new ProxyConfig(config.source(), listen, config.admin(), config.origins(),
+        config.memory(), config.upstream(), config.limits(), config.cache()), cache, clock);
+    java.util.List<ProxyVerticle> verticles = new java.util.concurrent.CopyOnWriteArrayList<>();
+    return vertx.deployVerticle(() -> {
+          ProxyVerticle v = new ProxyVerticle(ctx);
+          verticles.add(v);
+          return v;
+        }, new DeploymentOptions().setInstances(loops))
         .recover(t -> Future.failedFuture(bindError(t, "listen", config.listen().host(), config.listen().port())))
         .compose(id -> {
-          port = probe.actualPort();
-          if (loops <= 1) {
-            return Future.succeededFuture();
+          port = verticles.get(0).actualPort();
+          for (ProxyVerticle v : verticles) {
+            if (v.actualPort() != port) {
+              return Future.failedFuture(new IllegalStateException("event loops bound different ports"));
+            }
           }
-          ProxyConfig.Listen bound = new ProxyConfig.Listen(config.listen().host(), port, loops);
-          ProxyConfig sameport = new ProxyConfig(config.source(), bound, config.admin(), config.origins(),
-              config.memory(), config.upstream(), config.limits(), config.cache());
-          ProxyContext ctx = new ProxyContext(sameport, first.router(), cache, first.freshness(), clock);
-          return vertx.deployVerticle(() -> new ProxyVerticle(ctx), new DeploymentOptions().setInstances(loops - 1));
+          return Future.succeededFuture();
         })
         .compose(v -> {
           AdminVerticle admin = new AdminVerticle(config, ready::get, memory::stats);
@@ -72,12 +79,20 @@ public final class ProxyServer {
         .onFailure(t -> vertx.close());
   }
 
+  private static int freePort(String host) {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
+      return s.getLocalPort();
+    } catch (java.io.IOException e) {
+      return 0;
+    }
+  }
+
   private Throwable bindError(Throwable t, String section, String host, int configuredPort) {
     Throwable c = t;
     while (c != null) {
-      if (c instanceof BindException) {
+      if (c instanceof BindException || (c.getMessage() != null && c.getMessage().contains("Address already in use"))) {
         return new ConfigException(config.source() + ": " + section + ".port: cannot listen on " + host + ":"
-            + configuredPort + " (" + (c.getMessage() == null ? "address in use" : c.getMessage().toLowerCase()) + ")");
+            + configuredPort + " (" + "address already in use" + ")");
       }
       c = c.getCause();
     }

@@ -109,7 +109,8 @@ final class Exchange {
       synth(431, "too many header fields (limit " + limits.maxHeaderCount() + ")", "request", true);
       return;
     }
-    if (req.headers().contains("transfer-encoding") && req.headers().contains("content-length")) {
+    if (req.headers().contains(StrictRequestDecoder.AMBIGUOUS_FRAMING)
+        || (req.headers().contains("transfer-encoding") && req.headers().contains("content-length"))) {
       synth(400, "both Transfer-Encoding and Content-Length: ambiguous framing", "request", true);
       return;
     }
@@ -118,6 +119,23 @@ final class Exchange {
       return;
     }
     authority = req.authority();
+    target = req.uri();
+    if (!target.startsWith("/") && !target.equals("*")) {
+      // absolute-form (RFC 9112 3.2.2): the target's authority wins over Host
+      try {
+        URI abs = new URI(target);
+        if (abs.getHost() == null) {
+          synth(400, "invalid request target", "request", true);
+          return;
+        }
+        authority = HostAndPort.create(abs.getHost(), abs.getPort());
+        String path = abs.getRawPath() == null || abs.getRawPath().isEmpty() ? "/" : abs.getRawPath();
+        target = path + (abs.getRawQuery() == null ? "" : "?" + abs.getRawQuery());
+      } catch (java.net.URISyntaxException e) {
+        synth(400, "invalid request target", "request", true);
+        return;
+      }
+    }
     if (authority == null || authority.host() == null || authority.host().isEmpty()) {
       synth(400, "missing Host", "request", true);
       return;
@@ -126,11 +144,6 @@ final class Exchange {
     if (origin == null) {
       synth(421, "no origin is configured for host " + authority.host(), "bypass", false);
       return;
-    }
-    target = req.uri();
-    if (!target.startsWith("/") && !target.equals("*")) {
-      String q = req.query();
-      target = (req.path() == null || req.path().isEmpty() ? "/" : req.path()) + (q == null ? "" : "?" + q);
     }
     String host = authority.host().toLowerCase(Locale.ROOT);
     int port = authority.port();
@@ -223,7 +236,7 @@ final class Exchange {
         .setURI(target)
         .setSsl(origin.tls())
         .setConnectTimeout(ctx.config().upstream().connectTimeoutMs())
-        .setHeaders(ForwardHeaders.build(reqHeaders, clientAddress(), req.headers().get("host"),
+        .setHeaders(ForwardHeaders.build(reqHeaders, clientAddress(), hostHeader(),
             req.version() == HttpVersion.HTTP_1_0 ? "1.0" : "1.1", cacheable, validators));
     if (origin.preserveHost()) {
       o.setHost(authority.host()).setPort(authority.port() > 0 ? authority.port() : origin.tls() ? 443 : 80);
@@ -231,6 +244,11 @@ final class Exchange {
       o.setHost(origin.host()).setPort(origin.port());
     }
     return o;
+  }
+
+  /** The Host as the client addressed it (absolute-form authority included). */
+  private String hostHeader() {
+    return authority.port() > 0 ? authority.host() + ":" + authority.port() : authority.host();
   }
 
   private String clientAddress() {

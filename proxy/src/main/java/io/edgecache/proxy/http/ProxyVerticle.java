@@ -27,6 +27,7 @@ public final class ProxyVerticle extends VerticleBase {
   private final ProxyContext ctx;
   private final Map<HttpConnection, Long> headerTimers = new HashMap<>();
   private HttpServer server;
+  private HttpServerOptions serverOptions;
   private HttpClient client;
 
   public ProxyVerticle(ProxyContext ctx) {
@@ -45,6 +46,7 @@ public final class ProxyVerticle extends VerticleBase {
         .setIdleTimeout((int) limits.idleTimeoutMs())
         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
         .setHandle100ContinueAutomatically(true)
+        .setHttp2ClearTextEnabled(false)
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
         .setDecompressionSupported(false);
@@ -57,6 +59,7 @@ public final class ProxyVerticle extends VerticleBase {
         .setDecompressionSupported(false)
         .setTcpNoDelay(true);
     client = vertx.createHttpClient(co, new PoolOptions().setHttp1MaxSize(up.maxConnectionsPerOrigin()));
+    serverOptions = so;
     server = vertx.createHttpServer(so)
         .connectionHandler(this::onConnection)
         .requestHandler(this::onRequest);
@@ -64,6 +67,7 @@ public final class ProxyVerticle extends VerticleBase {
   }
 
   private void onConnection(HttpConnection conn) {
+    StrictRequestDecoder.install(conn, serverOptions);
     armHeaderTimer(conn, ctx.config().limits().headerTimeoutMs());
     conn.closeHandler(v -> {
       Long t = headerTimers.remove(conn);
@@ -76,7 +80,7 @@ public final class ProxyVerticle extends VerticleBase {
   private void armHeaderTimer(HttpConnection conn, long ms) {
     Long old = headerTimers.put(conn, vertx.setTimer(ms, id -> {
       headerTimers.remove(conn);
-      conn.close();
+      StrictRequestDecoder.closeNow(conn);
     }));
     if (old != null) {
       vertx.cancelTimer(old);

@@ -1,0 +1,84 @@
+package io.edgecache.proxy.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ByteRangeTest {
+  private static final long LENGTH = 1000;
+
+  @Test
+  void parse_firstLast_isThatRange() {
+    assertEquals(new ByteRange(0, 99), ByteRange.parse("bytes=0-99", LENGTH));
+  }
+
+  @Test
+  void parse_firstLast_lengthCountsBothEnds() {
+    assertEquals(100, ByteRange.parse("bytes=0-99", LENGTH).length());
+  }
+
+  @Test
+  void parse_lastBeyondBody_isClampedToLastByte() {
+    assertEquals(new ByteRange(900, 999), ByteRange.parse("bytes=900-5000", LENGTH));
+  }
+
+  @Test
+  void parse_openEnded_runsToLastByte() {
+    assertEquals(new ByteRange(500, 999), ByteRange.parse("bytes=500-", LENGTH));
+  }
+
+  @Test
+  void parse_suffix_isTheLastBytes() {
+    assertEquals(new ByteRange(900, 999), ByteRange.parse("bytes=-100", LENGTH));
+  }
+
+  @Test
+  void parse_suffixLongerThanBody_isTheWholeBody() {
+    assertEquals(new ByteRange(0, 999), ByteRange.parse("bytes=-5000", LENGTH));
+  }
+
+  @Test
+  void parse_unitInUpperCase_isAccepted() {
+    assertEquals(new ByteRange(0, 0), ByteRange.parse("Bytes=0-0", LENGTH));
+  }
+
+  @Test
+  void parse_firstBeyondBody_isUnsatisfiable() {
+    assertEquals(ByteRange.UNSATISFIABLE, ByteRange.parse("bytes=1000-1100", LENGTH));
+  }
+
+  @Test
+  void parse_suffixOfZero_isUnsatisfiable() {
+    assertEquals(ByteRange.UNSATISFIABLE, ByteRange.parse("bytes=-0", LENGTH));
+  }
+
+  @Test
+  void parse_emptyBody_isUnsatisfiable() {
+    assertEquals(ByteRange.UNSATISFIABLE, ByteRange.parse("bytes=0-", 0));
+  }
+
+  @Test
+  void parse_multipleRanges_areIgnored() {
+    assertNull(ByteRange.parse("bytes=0-9,20-29", LENGTH));
+  }
+
+  @Test
+  void parse_otherUnit_isIgnored() {
+    assertNull(ByteRange.parse("items=0-9", LENGTH));
+  }
+
+  @Test
+  void parse_absent_isIgnored() {
+    assertNull(ByteRange.parse(null, LENGTH));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"bytes=", "bytes=-", "bytes=abc", "bytes=5", "bytes=9-5", "bytes=1-2-3", "bytes=a-9",
+      "bytes=--5", "bytes=+1-5", "bytes=1-+5", "bytes=-+5", "bytes=0x1-5"})
+  void parse_malformed_isIgnored(String header) {
+    assertNull(ByteRange.parse(header, LENGTH));
+  }
+}

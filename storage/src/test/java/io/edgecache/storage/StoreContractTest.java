@@ -1,0 +1,251 @@
+package io.edgecache.storage;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The behaviour every {@link Store} tier must share. A tier's test extends this class and supplies
+ * {@link #newStore()}; the tier-specific tests (limits, eviction) live in the subclass.
+ *
+ * <p>After every test, {@link #checkInvariants()} verifies, as Caffeine's validation interceptor
+ * does, that the store's accounting matches its content: {@code stats().entries} is the number of
+ * keys still readable and {@code stats().bytes} is the sum of their weights. To make that check
+ * possible, tests write only through {@link #put}, which remembers every key written.
+ */
+public abstract class StoreContractTest {
+  /** The store under test, fresh for every test. */
+  protected Store store;
+
+  private final Set<String> written = new LinkedHashSet<>();
+
+  /** A new, empty store with room for a few dozen small entries. */
+  protected abstract Store newStore();
+
+  /** The bytes {@code entry} stored under {@code key} costs; MemoryStore counts UTF-16 key chars. */
+  protected long expectedWeight(String key, Entry entry) {
+    return entry.weight() + 2L * key.length();
+  }
+
+  @BeforeEach
+  void createStore() {
+    store = newStore();
+  }
+
+  @AfterEach
+  void checkInvariants() {
+    try {
+      long entries = 0;
+      long bytes = 0;
+      for (String key : written) {
+        Entry e = get(key);
+        if (e != null) {
+          entries++;
+          bytes += expectedWeight(key, e);
+        }
+      }
+      StoreStats stats = store.stats();
+      assertEquals(entries, stats.entries(), "stats().entries must equal the readable entries");
+      assertEquals(bytes, stats.bytes(), "stats().bytes must equal the sum of the entries' weights");
+      assertTrue(stats.bytes() <= stats.maxBytes(), "stats().bytes must not exceed maxBytes");
+    } finally {
+      store.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers for subclasses
+
+  protected final void put(String key, Entry entry) {
+    written.add(key);
+    join(store.put(key, entry));
+  }
+
+  protected final Entry get(String key) {
+    return join(store.get(key));
+  }
+
+  protected static <T> T join(CompletionStage<T> stage) {
+    return stage.toCompletableFuture().join();
+  }
+
+  protected static Entry entry(String body, String... tags) {
+    return new Entry(("meta:" + body).getBytes(StandardCharsets.UTF_8), body.getBytes(StandardCharsets.UTF_8),
+        Set.of(tags));
+  }
+
+  protected static Entry entryOfBodySize(int bodyBytes) {
+    return new Entry(new byte[] {1, 2, 3}, new byte[bodyBytes], Set.of());
+  }
+
+  private static void assertSameContent(Entry expected, Entry actual) {
+    assertNotNull(actual);
+    assertArrayEquals(expected.meta(), actual.meta());
+    assertArrayEquals(expected.body(), actual.body());
+    assertEquals(expected.tags(), actual.tags());
+  }
+
+  // ---------------------------------------------------------------- get / put
+
+  @Test
+  void get_absentKey_returnsNull() {
+    assertNull(get("nope"));
+  }
+
+  @Test
+  void put_thenGet_returnsTheEntry() {
+    Entry e = entry("hello", "t1");
+    put("k", e);
+
+    assertSameContent(e, get("k"));
+  }
+
+  @Test
+  void put_sameKeyTwice_replacesTheEntry() {
+    put("k", entry("first"));
+    Entry second = entry("second, longer");
+    put("k", second);
+
+    assertSameContent(second, get("k"));
+    assertEquals(1, store.stats().entries());
+  }
+
+  @Test
+  void put_emptyBody_isStored() {
+    Entry e = new Entry(new byte[] {7}, new byte[0], Set.of());
+    put("empty", e);
+
+    assertSameContent(e, get("empty"));
+  }
+
+  // ---------------------------------------------------------------- remove
+
+  @Test
+  void remove_presentKey_returnsTrueAndEntryIsGone() {
+    put("k", entry("x"));
+
+    assertTrue(join(store.remove("k")));
+    assertNull(get("k"));
+  }
+
+  @Test
+  void remove_absentKey_returnsFalse() {
+    put("k", entry("x"));
+
+    assertFalse(join(store.remove("other")));
+    assertNotNull(get("k"));
+  }
+
+  @Test
+  void removeByPrefix_matchingKeys_removesOnlyThoseAndCountsThem() {
+    put("host/a", entry("1"));
+    put("host/a/b", entry("2"));
+    put("host/b", entry("3"));
+    put("other/a", entry("4"));
+
+    assertEquals(2, join(store.removeByPrefix("host/a")));
+    assertNull(get("host/a"));
+    assertNull(get("host/a/b"));
+    assertNotNull(get("host/b"));
+    assertNotNull(get("other/a"));
+  }
+
+  @Test
+  void removeByPrefix_noMatch_returnsZero() {
+    put("host/a", entry("1"));
+
+    assertEquals(0, join(store.removeByPrefix("zzz")));
+    assertNotNull(get("host/a"));
+  }
+
+  @Test
+  void removeIf_predicate_removesMatchingKeysAndCountsThem() {
+    put("a1", entry("1"));
+    put("b2", entry("2"));
+    put("a3", entry("3"));
+
+    assertEquals(2, join(store.removeIf(k -> k.startsWith("a"))));
+    assertNotNull(get("b2"));
+    assertNull(get("a1"));
+  }
+
+  @Test
+  void removeByTag_taggedEntries_removesOnlyThoseAndCountsThem() {
+    put("k1", entry("1", "product:1", "all"));
+    put("k2", entry("2", "product:2", "all"));
+    put("k3", entry("3", "product:1"));
+
+    assertEquals(2, join(store.removeByTag("product:1")));
+    assertNull(get("k1"));
+    assertNull(get("k3"));
+    assertNotNull(get("k2"));
+  }
+
+  @Test
+  void removeByTag_unknownTag_returnsZero() {
+    put("k1", entry("1", "a"));
+
+    assertEquals(0, join(store.removeByTag("b")));
+    assertNotNull(get("k1"));
+  }
+
+  @Test
+  void clear_withEntries_removesEverythingAndCountsThem() {
+    put("k1", entry("1"));
+    put("k2", entry("2"));
+    put("k3", entry("3"));
+
+    assertEquals(3, join(store.clear()));
+    assertNull(get("k1"));
+    assertEquals(0, store.stats().entries());
+    assertEquals(0, store.stats().bytes());
+  }
+
+  @Test
+  void clear_emptyStore_returnsZero() {
+    assertEquals(0, join(store.clear()));
+  }
+
+  // ---------------------------------------------------------------- stats
+
+  @Test
+  void stats_afterPuts_bytesIsSumOfWeights() {
+    Entry a = entry("aaaa");
+    Entry b = entry("bbbbbbbbbbbb");
+    put("key-a", a);
+    put("key-b", b);
+
+    StoreStats stats = store.stats();
+    assertEquals(2, stats.entries());
+    assertEquals(expectedWeight("key-a", a) + expectedWeight("key-b", b), stats.bytes());
+  }
+
+  @Test
+  void stats_afterRemove_bytesNoLongerCountTheEntry() {
+    Entry a = entry("aaaa");
+    put("key-a", a);
+    put("key-b", entry("bbbb"));
+    join(store.remove("key-b"));
+
+    assertEquals(expectedWeight("key-a", a), store.stats().bytes());
+  }
+
+  @Test
+  void stats_emptyStore_isZero() {
+    StoreStats stats = store.stats();
+    assertEquals(0, stats.entries());
+    assertEquals(0, stats.bytes());
+    assertEquals(0, stats.evictions());
+    assertEquals(0, stats.rejected());
+  }
+}
