@@ -30,6 +30,8 @@ import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.SocketAddress;
 import java.net.URI;
+import io.edgecache.proxy.policy.Vary;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -76,6 +78,8 @@ final class Exchange {
   private Headers reqHeaders;
   private CacheControl reqControl;
   private boolean clientGone;
+  /** The shared fetch this exchange leads, while its response may still be shared. */
+  private Fill fill;
 
   Exchange(ProxyContext ctx, Vertx vertx, HttpClient client, HttpServerRequest req) {
     this.ctx = ctx;
@@ -189,7 +193,16 @@ final class Exchange {
         return;
       }
       enter(Step.MISS);
-      fetch(Mode.MISS, l.varyMiss() ? "vary-miss" : "uri-miss", null);
+      String fwd = l.varyMiss() ? "vary-miss" : "uri-miss";
+      if (coalescable()) {
+        Coalescer.Joined joined = ctx.coalescer().join(primaryKey);
+        if (joined != null && joined.leader()) {
+          fill = joined.fill();
+        } else if (joined != null && joined.fill().subscribe(new Waiter(fwd))) {
+          return;
+        }
+      }
+      fetch(Mode.MISS, fwd, null);
       return;
     }
     ResponseView view = stored.view();
@@ -222,6 +235,101 @@ final class Exchange {
         String why = d.reason() != null && d.reason().startsWith("request") ? "request" : "stale";
         boolean validators = view.headers().contains("etag") || view.headers().contains("last-modified");
         fetch(validators ? Mode.REVALIDATE : Mode.MISS, why, stored);
+      }
+    }
+  }
+
+  /**
+   * Only plain GETs share a fetch: a conditional or Range request could make the origin answer
+   * 304 or 206, which the others cannot use; Authorization and no-store make it personal.
+   */
+  private boolean coalescable() {
+    return req.method() == HttpMethod.GET && !reqHeaders.contains("authorization") && !reqHeaders.contains("range")
+        && !Conditionals.isConditional(reqHeaders) && !reqControl.has("no-store");
+  }
+
+  /** Stops leading the shared fetch; {@code failure} null sends the waiters to the origin. */
+  private void releaseFill(OriginErrors.Failure failure, boolean uncacheable) {
+    Fill f = fill;
+    if (f == null) {
+      return;
+    }
+    fill = null;
+    ctx.coalescer().done(f);
+    if (uncacheable) {
+      ctx.coalescer().markUncacheable(primaryKey);
+    }
+    f.abort(failure);
+  }
+
+  /** A request waiting on another request's fetch of the same URL; runs on this exchange's context. */
+  private final class Waiter implements Fill.Subscriber {
+    private final String fwd;
+    private boolean detached;
+
+    Waiter(String fwd) {
+      this.fwd = fwd;
+    }
+
+    @Override
+    public Context context() {
+      return context;
+    }
+
+    @Override
+    public void onHead(Fill.Head head) {
+      ResponseView view = head.view();
+      List<String> names = Vary.names(view.headers());
+      if (!names.isEmpty() && !Vary.secondaryKey(names, reqHeaders).equals(head.secondaryKey())) {
+        detached = true; // another variant: ask the origin ourselves
+        fetch(Mode.MISS, "vary-miss", null);
+        return;
+      }
+      if (clientGone) {
+        return;
+      }
+      enter(Step.DELIVER);
+      resp.setStatusCode(view.status());
+      if (head.statusMessage() != null && !head.statusMessage().isEmpty()) {
+        resp.setStatusMessage(head.statusMessage());
+      }
+      writeHeaders(view.headers(), CacheStatus.fwd(fwd).param("fwd-status", view.status()).param("collapsed"), false);
+      if (head.contentLength() < 0) {
+        if (req.version() == HttpVersion.HTTP_1_0) {
+          resp.putHeader("Connection", "close");
+        } else {
+          resp.setChunked(true);
+        }
+      }
+    }
+
+    @Override
+    public void onData(Buffer data) {
+      if (!detached && !clientGone) {
+        resp.write(data);
+      }
+    }
+
+    @Override
+    public void onEnd() {
+      if (!detached && !clientGone) {
+        resp.end();
+      }
+    }
+
+    @Override
+    public void onAbort(OriginErrors.Failure failure, boolean headSent) {
+      if (detached) {
+        return;
+      }
+      if (headSent) {
+        if (!clientGone) {
+          resp.reset();
+        }
+      } else if (failure == null) {
+        fetch(Mode.MISS, fwd, null);
+      } else {
+        synth(failure.status(), failure.status() == 504 ? "origin timed out" : "origin unreachable", fwd, false, failure.detail());
       }
     }
   }
@@ -364,6 +472,7 @@ final class Exchange {
 
   private void originFailed(Throwable t, String fwd, CachedResponse stored) {
     OriginErrors.Failure f = OriginErrors.classify(t);
+    releaseFill(f, false);
     if (stored != null && Reuse.staleWhenDisconnectedAllowed(ctx.freshness(), reqControl, stored.view(), ctx.nowMs(),
         ctx.config().cache().staleOnOriginFailureSeconds())) {
       serveStaleOnError(stored, f.detail(), 0);
@@ -396,8 +505,17 @@ final class Exchange {
       cs.detail(refusal);
     }
     ResponseView toStore = refusal == null ? withoutUnstorableFields(view) : null;
+    if (fill != null) {
+      if (refusal != null || !isGet) {
+        releaseFill(null, true);
+      } else {
+        List<String> names = Vary.names(view.headers());
+        fill.head(new Fill.Head(view, cresp.statusMessage(), contentLength,
+            names.isEmpty() ? "" : Vary.secondaryKey(names, reqHeaders)));
+      }
+    }
 
-    if (clientGone) {
+    if (clientGone && fill == null) {
       cresp.request().reset();
       return;
     }
@@ -420,6 +538,14 @@ final class Exchange {
     cresp.handler(buf -> {
       if (col[0] != null && !col[0].add(buf)) {
         col[0] = null;
+        if (fill != null) {
+          fill.stopRetaining();
+          ctx.coalescer().done(fill);
+          ctx.coalescer().markUncacheable(primaryKey);
+        }
+      }
+      if (fill != null) {
+        fill.data(buf);
       }
       if (!clientGone) {
         resp.write(buf);
@@ -427,13 +553,15 @@ final class Exchange {
           cresp.pause();
           resp.drainHandler(v -> cresp.resume());
         }
-      } else if (col[0] == null) {
+      } else if (col[0] == null && (fill == null || fill.subscribers() == 0)) {
+        releaseFill(new OriginErrors.Failure(502, "origin-error"), false);
         cresp.request().reset();
       }
     });
     resp.closeHandler(v -> {
       clientGone = true;
-      if (col[0] == null) {
+      if (col[0] == null && (fill == null || fill.subscribers() == 0)) {
+        releaseFill(new OriginErrors.Failure(502, "origin-error"), false);
         cresp.request().reset();
       } else {
         cresp.resume(); // keep filling the cache even though this client left
@@ -441,17 +569,25 @@ final class Exchange {
     });
     cresp.exceptionHandler(t -> {
       col[0] = null;
+      releaseFill(new OriginErrors.Failure(502, "origin-error"), false);
       if (!clientGone) {
         log.debug("origin body failed for {}: {}", primaryKey, t.toString());
         resp.reset();
       }
     });
     cresp.endHandler(v -> {
+      // store before ending, so a request that follows this response's last byte finds it
+      if (col[0] != null) {
+        ctx.cache().store(primaryKey, reqHeaders, toStore, col[0].bytes(), Set.of());
+      }
       if (!clientGone) {
         resp.end();
       }
-      if (col[0] != null) {
-        ctx.cache().store(primaryKey, reqHeaders, toStore, col[0].bytes(), Set.of());
+      if (fill != null) {
+        Fill f = fill;
+        fill = null;
+        ctx.coalescer().done(f);
+        f.end();
       }
       if (mode == Mode.PASS && status < 400) {
         invalidateAfterUnsafe(view.headers());

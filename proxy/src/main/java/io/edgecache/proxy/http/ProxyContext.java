@@ -9,11 +9,13 @@ import java.time.Clock;
  * What every event loop shares: the configuration, the origin router, the cache and the clock.
  * All members are immutable or thread-safe.
  */
-public record ProxyContext(ProxyConfig config, OriginRouter router, HttpCache cache, FreshnessPolicy freshness, Clock clock) {
+public record ProxyContext(ProxyConfig config, OriginRouter router, HttpCache cache, FreshnessPolicy freshness,
+    Clock clock, Coalescer coalescer) {
 
   public static ProxyContext of(ProxyConfig config, HttpCache cache, Clock clock) {
     return new ProxyContext(config, new OriginRouter(config.origins()), cache,
-        new FreshnessPolicy(config.cache().heuristicFraction(), config.cache().heuristicMaxAgeSeconds()), clock);
+        new FreshnessPolicy(config.cache().heuristicFraction(), config.cache().heuristicMaxAgeSeconds()), clock,
+        new Coalescer());
   }
 
   long nowMs() {

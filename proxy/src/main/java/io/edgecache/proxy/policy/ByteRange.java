@@ -35,14 +35,14 @@ public record ByteRange(long first, long last) {
     String b = spec.substring(dash + 1).trim();
     try {
       if (a.isEmpty()) { // suffix: last N bytes
-        long n = Long.parseLong(b);
+        long n = digits(b);
         if (n <= 0 || bodyLength == 0) {
           return UNSATISFIABLE;
         }
         return new ByteRange(Math.max(0, bodyLength - n), bodyLength - 1);
       }
-      long first = Long.parseLong(a);
-      long last = b.isEmpty() ? bodyLength - 1 : Long.parseLong(b);
+      long first = digits(a);
+      long last = b.isEmpty() ? bodyLength - 1 : digits(b);
       if (first < 0 || last < first) {
         return null;
       }
@@ -53,5 +53,13 @@ public record ByteRange(long first, long last) {
     } catch (NumberFormatException e) {
       return null;
     }
+  }
+
+  /** {@code 1*DIGIT} (RFC 9110 14.1.1); Long.parseLong alone would accept a sign. */
+  private static long digits(String s) {
+    if (s.isEmpty() || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      throw new NumberFormatException("not 1*DIGIT: \"" + s + "\"");
+    }
+    return Long.parseLong(s);
   }
 }

@@ -109,20 +109,22 @@ public final class CacheControl {
    * reads as "stale"); clamped to {@link #MAX_DELTA}.
    */
   public OptionalLong seconds(String name) {
-    Object v = directives.get(name);
-    if (v == null) {
+    // containsKey, not get() == null: an unterminated quoted argument is stored as null and is
+    // present-but-invalid (0), not absent.
+    if (!directives.containsKey(name)) {
       return OptionalLong.empty();
     }
+    Object v = directives.get(name);
     return OptionalLong.of(v instanceof String s ? parseDelta(s) : 0L);
   }
 
   /** Like {@link #seconds} but a directive without an argument reads as {@code whenBare}. */
   public OptionalLong secondsOr(String name, long whenBare) {
-    Object v = directives.get(name);
-    if (v == null) {
+    if (!directives.containsKey(name)) {
       return OptionalLong.empty();
     }
-    return OptionalLong.of(v instanceof String s ? parseDelta(s) : whenBare);
+    Object v = directives.get(name);
+    return OptionalLong.of(v instanceof String s ? parseDelta(s) : v == NO_VALUE ? whenBare : 0L);
   }
 
   static long parseDelta(String s) {

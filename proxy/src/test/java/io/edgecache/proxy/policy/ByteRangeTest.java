@@ -56,8 +56,13 @@ class ByteRangeTest {
   }
 
   @Test
-  void parse_emptyBody_isUnsatisfiable() {
-    assertEquals(ByteRange.UNSATISFIABLE, ByteRange.parse("bytes=0-", 0));
+  void parse_closedRangeOnEmptyBody_isUnsatisfiable() {
+    assertEquals(ByteRange.UNSATISFIABLE, ByteRange.parse("bytes=0-0", 0));
+  }
+
+  @Test
+  void parse_suffixOnEmptyBody_isUnsatisfiable() {
+    assertEquals(ByteRange.UNSATISFIABLE, ByteRange.parse("bytes=-10", 0));
   }
 
   @Test

@@ -132,6 +132,11 @@ class CacheControlTest {
   }
 
   @Test
+  void secondsOr_unterminatedQuotedValue_readsAsZeroNotAsBare() {
+    assertEquals(OptionalLong.of(0), CacheControl.parse("max-stale=\"5").secondsOr("max-stale", Long.MAX_VALUE));
+  }
+
+  @Test
   void fieldNames_qualifiedDirective_listsLowerCaseNames() {
     CacheControl cc = CacheControl.parse("no-cache=\"Set-Cookie, X-Foo\"");
 

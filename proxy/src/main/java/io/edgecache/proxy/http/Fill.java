@@ -1,0 +1,125 @@
+package io.edgecache.proxy.http;
+
+import io.edgecache.proxy.policy.ResponseView;
+import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One origin fetch that several clients share (request coalescing).
+ *
+ * <p>The leader publishes the response head, body buffers and the end; every subscriber receives
+ * all of it in order, on its own context, as it streams (a late subscriber first gets a replay of
+ * what arrived so far). While the body is retained (it stays under the cache's object limit) new
+ * subscribers may join; once it is not, only those already attached continue. If the response
+ * turns out not to be storable the fill is abandoned before any body byte and the subscribers go
+ * to the origin themselves. Subscribers are fed without backpressure, which is bounded by the
+ * object limit for every body a new subscriber can join.
+ *
+ * <p>Thread-safe: the leader and subscribers run on different event loops; all state is guarded by
+ * this object's monitor, and deliveries hop to each subscriber's context in order.
+ */
+final class Fill {
+  /** What a subscriber is told; each method runs on the subscriber's context. */
+  interface Subscriber {
+    Context context();
+
+    void onHead(Head head);
+
+    void onData(Buffer data);
+
+    void onEnd();
+
+    /**
+     * The fill stopped. {@code failure} is null when the response is simply not shareable (go to
+     * the origin yourself), else the origin failure to answer with. {@code headSent} says
+     * whether {@link #onHead} was already delivered.
+     */
+    void onAbort(OriginErrors.Failure failure, boolean headSent);
+  }
+
+  /** The response head as the leader received it. */
+  record Head(ResponseView view, String statusMessage, long contentLength, String secondaryKey) {}
+
+  private enum State { WAITING, STREAMING, DONE, ABORTED }
+
+  final String key;
+  private final List<Buffer> retained = new ArrayList<>();
+  private final List<Subscriber> subscribers = new ArrayList<>();
+  private State state = State.WAITING;
+  private boolean retaining = true;
+  private Head head;
+
+  Fill(String key) {
+    this.key = key;
+  }
+
+  /** Attaches a subscriber; false when it is too late to share this fill. */
+  synchronized boolean subscribe(Subscriber s) {
+    if (state == State.ABORTED || state == State.DONE || !retaining) {
+      return false;
+    }
+    subscribers.add(s);
+    if (head != null) {
+      Head h = head;
+      List<Buffer> replay = List.copyOf(retained);
+      s.context().runOnContext(v -> {
+        s.onHead(h);
+        for (Buffer b : replay) {
+          s.onData(b);
+        }
+      });
+    }
+    return true;
+  }
+
+  synchronized int subscribers() {
+    return subscribers.size();
+  }
+
+  synchronized void head(Head h) {
+    head = h;
+    state = State.STREAMING;
+    for (Subscriber s : subscribers) {
+      s.context().runOnContext(v -> s.onHead(h));
+    }
+  }
+
+  synchronized void data(Buffer b) {
+    if (retaining) {
+      retained.add(b);
+    }
+    for (Subscriber s : subscribers) {
+      s.context().runOnContext(v -> s.onData(b));
+    }
+  }
+
+  /** The body grew past what may be retained: no one else may join. */
+  synchronized void stopRetaining() {
+    retaining = false;
+    retained.clear();
+  }
+
+  synchronized void end() {
+    state = State.DONE;
+    for (Subscriber s : subscribers) {
+      s.context().runOnContext(v -> s.onEnd());
+    }
+    subscribers.clear();
+    retained.clear();
+  }
+
+  synchronized void abort(OriginErrors.Failure failure) {
+    if (state == State.DONE || state == State.ABORTED) {
+      return;
+    }
+    boolean headSent = head != null;
+    state = State.ABORTED;
+    for (Subscriber s : subscribers) {
+      s.context().runOnContext(v -> s.onAbort(failure, headSent));
+    }
+    subscribers.clear();
+    retained.clear();
+  }
+}

@@ -1,0 +1,302 @@
+package io.edgecache.proxy.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+  private static final String FILE = "conf/proxy.json";
+  private static final String ORIGIN = "{\"name\": \"web\", \"url\": \"http://127.0.0.1:8000\", \"hosts\": [\"*\"]}";
+
+  /** A valid config: one origin plus the given extra top-level members (JSON text, may be empty). */
+  private static String config(String extraMembers) {
+    return "{\"origins\": [" + ORIGIN + "]" + (extraMembers.isEmpty() ? "" : ", " + extraMembers) + "}";
+  }
+
+  private static String withOrigins(String... origins) {
+    return "{\"origins\": [" + String.join(", ", origins) + "]}";
+  }
+
+  private static ProxyConfig parse(String json) {
+    return ConfigLoader.parse(FILE, json);
+  }
+
+  /** Parses, expects a ConfigException, checks that its message is one line naming the file. */
+  private static String error(String json) {
+    ConfigException e = assertThrows(ConfigException.class, () -> parse(json));
+    String msg = e.getMessage();
+    assertFalse(msg.contains("\n") || msg.contains("\r"), () -> "message must be one line: " + msg);
+    assertTrue(msg.startsWith(FILE + ": "), () -> "message must name the file: " + msg);
+    return msg;
+  }
+
+  private static void assertErrorStartsWith(String expectedPrefix, String json) {
+    String msg = error(json);
+    assertTrue(msg.startsWith(expectedPrefix), () -> "expected \"" + expectedPrefix + "...\", got: " + msg);
+  }
+
+  // ---------------------------------------------------------------- defaults
+
+  @Test
+  void parse_minimalConfig_listensOnPort8080OfAllInterfaces() {
+    ProxyConfig c = parse(config(""));
+
+    assertEquals(8080, c.listen().port());
+    assertEquals("0.0.0.0", c.listen().host());
+  }
+
+  @Test
+  void parse_minimalConfig_adminListensOnLoopback9090() {
+    ProxyConfig c = parse(config(""));
+
+    assertEquals("127.0.0.1", c.admin().host());
+    assertEquals(9090, c.admin().port());
+  }
+
+  @Test
+  void parse_minimalConfig_memoryIs256MiBWith8MiBObjects() {
+    ProxyConfig c = parse(config(""));
+
+    assertEquals(256L << 20, c.memory().maxBytes());
+    assertEquals(8L << 20, c.memory().maxObjectBytes());
+  }
+
+  @Test
+  void parse_minimalConfig_cacheDefaults() {
+    ProxyConfig.Cache cache = parse(config("")).cache();
+
+    assertEquals(0.1, cache.heuristicFraction());
+    assertEquals(86400, cache.heuristicMaxAgeSeconds());
+    assertFalse(cache.storeSetCookie());
+    assertEquals(600, cache.staleOnOriginFailureSeconds());
+  }
+
+  @Test
+  void parse_minimalConfig_namesTheSource() {
+    assertEquals(FILE, parse(config("")).source());
+  }
+
+  @Test
+  void parse_origin_isReadWithDefaultPreserveHost() {
+    ProxyConfig.Origin o = parse(config("")).origins().get(0);
+
+    assertEquals(new ProxyConfig.Origin("web", "http", "127.0.0.1", 8000, List.of("*"), true), o);
+  }
+
+  @Test
+  void parse_httpsOriginWithoutPort_usesPort443() {
+    ProxyConfig c = parse(withOrigins("{\"name\": \"s\", \"url\": \"https://example.com\", \"hosts\": [\"*\"]}"));
+
+    assertEquals(443, c.origins().get(0).port());
+    assertTrue(c.origins().get(0).tls());
+  }
+
+  @Test
+  void parse_originHosts_areLowerCasedWithoutPort() {
+    ProxyConfig c = parse(withOrigins("{\"name\": \"a\", \"url\": \"http://o\", \"hosts\": [\"WWW.Example.com:8080\", \"[::1]:80\"]}"));
+
+    assertEquals(List.of("www.example.com", "[::1]"), c.origins().get(0).hosts());
+  }
+
+  @Test
+  void parse_sizesAndDurations_areConverted() {
+    ProxyConfig c = parse(config("\"memory\": {\"maxBytes\": \"1GiB\", \"maxObjectBytes\": 1048576},"
+        + " \"upstream\": {\"connectTimeout\": \"250ms\", \"responseTimeout\": \"1m\"}"));
+
+    assertEquals(1L << 30, c.memory().maxBytes());
+    assertEquals(1L << 20, c.memory().maxObjectBytes());
+    assertEquals(250, c.upstream().connectTimeoutMs());
+    assertEquals(60_000, c.upstream().responseTimeoutMs());
+  }
+
+  @Test
+  void parse_staleOnOriginFailureZero_turnsItOff() {
+    assertEquals(0, parse(config("\"cache\": {\"staleOnOriginFailure\": \"0s\"}")).cache().staleOnOriginFailureSeconds());
+  }
+
+  // ---------------------------------------------------------------- errors
+
+  @Test
+  void parse_unknownTopLevelKey_isAnError() {
+    assertErrorStartsWith(FILE + ": lisen: unknown key (expected one of admin, cache, limits, listen, memory, origins, upstream)",
+        config("\"lisen\": {}"));
+  }
+
+  @Test
+  void parse_unknownNestedKey_isAnErrorNamingThePath() {
+    assertErrorStartsWith(FILE + ": listen.prot: unknown key", config("\"listen\": {\"prot\": 80}"));
+  }
+
+  @Test
+  void parse_portOfWrongType_isAnError() {
+    assertEquals(FILE + ": listen.port: expected an integer from 0 to 65535, got \"http\"",
+        error(config("\"listen\": {\"port\": \"http\"}")));
+  }
+
+  @Test
+  void parse_portOutOfRange_isAnError() {
+    assertEquals(FILE + ": listen.port: expected an integer from 0 to 65535, got 70000",
+        error(config("\"listen\": {\"port\": 70000}")));
+  }
+
+  @Test
+  void parse_negativeAdminPort_isAnError() {
+    assertErrorStartsWith(FILE + ": admin.port: expected an integer", config("\"admin\": {\"port\": -1}"));
+  }
+
+  @Test
+  void parse_fractionalPort_isAnError() {
+    assertErrorStartsWith(FILE + ": listen.port: expected an integer", config("\"listen\": {\"port\": 80.5}"));
+  }
+
+  @Test
+  void parse_sectionOfWrongType_isAnError() {
+    assertEquals(FILE + ": listen: expected an object, got 8080", error(config("\"listen\": 8080")));
+  }
+
+  @Test
+  void parse_booleanOfWrongType_isAnError() {
+    assertEquals(FILE + ": cache.storeSetCookie: expected true or false, got \"yes\"",
+        error(config("\"cache\": {\"storeSetCookie\": \"yes\"}")));
+  }
+
+  @Test
+  void parse_originUrlWithOtherScheme_isAnError() {
+    assertEquals(FILE + ": origins[0].url: expected an http:// or https:// URL, got \"ftp://example.com\"",
+        error(withOrigins("{\"name\": \"a\", \"url\": \"ftp://example.com\", \"hosts\": [\"*\"]}")));
+  }
+
+  @Test
+  void parse_originUrlWithoutScheme_isAnError() {
+    assertErrorStartsWith(FILE + ": origins[0].url: expected an http:// or https:// URL",
+        withOrigins("{\"name\": \"a\", \"url\": \"example.com:80\", \"hosts\": [\"*\"]}"));
+  }
+
+  @Test
+  void parse_originUrlWithPath_isAnError() {
+    assertErrorStartsWith(FILE + ": origins[0].url: a path in the origin URL is not supported",
+        withOrigins("{\"name\": \"a\", \"url\": \"http://example.com/app\", \"hosts\": [\"*\"]}"));
+  }
+
+  @Test
+  void parse_missingOrigins_isAnError() {
+    assertErrorStartsWith(FILE + ": origins: missing", "{}");
+  }
+
+  @Test
+  void parse_emptyOrigins_isAnError() {
+    assertEquals(FILE + ": origins: must list at least one origin", error("{\"origins\": []}"));
+  }
+
+  @Test
+  void parse_originWithoutName_isAnError() {
+    assertEquals(FILE + ": origins[0].name: missing",
+        error(withOrigins("{\"url\": \"http://o\", \"hosts\": [\"*\"]}")));
+  }
+
+  @Test
+  void parse_originWithoutHosts_isAnError() {
+    assertErrorStartsWith(FILE + ": origins[0].hosts: expected a non-empty list",
+        withOrigins("{\"name\": \"a\", \"url\": \"http://o\", \"hosts\": []}"));
+  }
+
+  @Test
+  void parse_sameHostInTwoOrigins_isAnError() {
+    String json = withOrigins(
+        "{\"name\": \"a\", \"url\": \"http://o1\", \"hosts\": [\"example.com\"]}",
+        "{\"name\": \"b\", \"url\": \"http://o2\", \"hosts\": [\"other.com\", \"Example.COM:8080\"]}");
+
+    assertEquals(FILE + ": origins[1].hosts[1]: duplicate host \"example.com\" (already routed to origin \"a\")",
+        error(json));
+  }
+
+  @Test
+  void parse_duplicateOriginName_isAnError() {
+    String json = withOrigins(
+        "{\"name\": \"web\", \"url\": \"http://o1\", \"hosts\": [\"a.com\"]}",
+        "{\"name\": \"web\", \"url\": \"http://o2\", \"hosts\": [\"b.com\"]}");
+
+    assertEquals(FILE + ": origins[1].name: duplicate origin name \"web\"", error(json));
+  }
+
+  @Test
+  void parse_sizeNotASize_isAnError() {
+    assertErrorStartsWith(FILE + ": memory.maxBytes: expected a size such as \"256MiB\"",
+        config("\"memory\": {\"maxBytes\": \"lots\"}"));
+  }
+
+  @Test
+  void parse_sizeWithUnknownUnit_isAnError() {
+    assertErrorStartsWith(FILE + ": memory.maxBytes: unknown size unit \"parsecs\"",
+        config("\"memory\": {\"maxBytes\": \"12parsecs\"}"));
+  }
+
+  @Test
+  void parse_negativeSize_isAnError() {
+    assertErrorStartsWith(FILE + ": memory.maxBytes: expected a size", config("\"memory\": {\"maxBytes\": -1}"));
+  }
+
+  @Test
+  void parse_durationNotADuration_isAnError() {
+    assertErrorStartsWith(FILE + ": upstream.connectTimeout: expected a duration such as \"500ms\"",
+        config("\"upstream\": {\"connectTimeout\": \"5 minutes\"}"));
+  }
+
+  @Test
+  void parse_durationAsNumber_isAnError() {
+    assertEquals(FILE + ": upstream.connectTimeout: expected a duration such as \"5s\", got 5",
+        error(config("\"upstream\": {\"connectTimeout\": 5}")));
+  }
+
+  @Test
+  void parse_zeroDuration_isAnError() {
+    assertEquals(FILE + ": upstream.connectTimeout: must be positive, got \"0s\"",
+        error(config("\"upstream\": {\"connectTimeout\": \"0s\"}")));
+  }
+
+  @Test
+  void parse_maxObjectBytesAboveMaxBytes_isAnError() {
+    assertEquals(FILE + ": memory.maxObjectBytes: must not exceed memory.maxBytes (2097152 > 1048576)",
+        error(config("\"memory\": {\"maxBytes\": \"1MiB\", \"maxObjectBytes\": \"2MiB\"}")));
+  }
+
+  @Test
+  void parse_heuristicFractionAboveOne_isAnError() {
+    assertErrorStartsWith(FILE + ": cache.heuristicFraction: expected a number from 0 to 1",
+        config("\"cache\": {\"heuristicFraction\": 2}"));
+  }
+
+  @Test
+  void parse_invalidJson_isOneLineNamingTheFile() {
+    assertErrorStartsWith(FILE + ": invalid JSON: ", "{\"origins\": [\n  {\"name\": \"web\",,}\n]}");
+  }
+
+  @Test
+  void parse_invalidJsonWithCrLfLines_isOneLine() {
+    assertErrorStartsWith(FILE + ": invalid JSON: ", "{\r\n\"listen\": {\r\n\"port\": }\r\n}");
+  }
+
+  @Test
+  void parse_topLevelList_isAnError() {
+    assertErrorStartsWith(FILE + ": invalid JSON: ", "[" + ORIGIN + "]");
+  }
+
+  @Test
+  void parse_emptyText_isAnError() {
+    assertErrorStartsWith(FILE + ": invalid JSON", "");
+  }
+
+  @Test
+  void load_missingFile_saysFileNotFound(@TempDir Path dir) {
+    Path missing = dir.resolve("nope.json");
+
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(missing));
+    assertEquals(missing + ": file not found", e.getMessage());
+  }
+}
