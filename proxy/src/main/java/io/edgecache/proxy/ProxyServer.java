@@ -46,9 +46,7 @@ public final class ProxyServer {
     // Vert.x shares one listening socket among instances bound to the same host:port, but each
     // instance asking for port 0 would get its own random port: pick one port for all of them.
     int listenPort = config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
-    ProxyConfig.Listen listen = new ProxyConfig.Listen(config.listen().host(), listenPort, loops);
-    ProxyContext ctx = ProxyContext.of(new ProxyConfig(config.source(), listen, config.admin(), config.origins(),
-        config.memory(), config.upstream(), config.limits(), config.cache()), cache, clock);
+    ProxyContext ctx = ProxyContext.of(config.withListenPort(listenPort), cache, clock);
     java.util.List<ProxyVerticle> verticles = new java.util.concurrent.CopyOnWriteArrayList<>();
     return vertx.deployVerticle(() -> {
           ProxyVerticle v = new ProxyVerticle(ctx);
@@ -66,7 +64,7 @@ public final class ProxyServer {
           return Future.succeededFuture();
         })
         .compose(v -> {
-          AdminVerticle admin = new AdminVerticle(config, ready::get, memory::stats);
+          AdminVerticle admin = new AdminVerticle(config, ready::get, memory::stats, cache);
           return vertx.deployVerticle(admin)
               .recover(t -> Future.failedFuture(bindError(t, "admin", config.admin().host(), config.admin().port())))
               .map(id -> admin.actualPort());

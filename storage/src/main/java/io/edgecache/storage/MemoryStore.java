@@ -125,6 +125,17 @@ public final class MemoryStore implements Store {
   }
 
   @Override
+  public CompletionStage<List<String>> keys(Predicate<String> keyMatches, String tag) {
+    List<String> out = new ArrayList<>();
+    cache.asMap().forEach((k, e) -> {
+      if ((keyMatches == null || keyMatches.test(k)) && (tag == null || e.tags().contains(tag))) {
+        out.add(k);
+      }
+    });
+    return CompletableFuture.completedFuture(out);
+  }
+
+  @Override
   public CompletionStage<Integer> clear() {
     int n = (int) cache.estimatedSize();
     cache.invalidateAll();

@@ -31,6 +31,12 @@ public interface Store extends AutoCloseable {
   /** Removes every entry carrying {@code tag}; completes with how many. */
   CompletionStage<Integer> removeByTag(String tag);
 
+  /**
+   * The keys of entries whose key matches {@code keyMatches} (when not null) and that carry
+   * {@code tag} (when not null). A snapshot: entries may come and go while it is taken.
+   */
+  CompletionStage<java.util.List<String>> keys(Predicate<String> keyMatches, String tag);
+
   /** Removes everything; completes with how many entries there were. */
   CompletionStage<Integer> clear();
 

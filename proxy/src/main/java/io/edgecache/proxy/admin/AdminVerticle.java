@@ -1,30 +1,46 @@
 package io.edgecache.proxy.admin;
 
+import io.edgecache.proxy.cache.HttpCache;
 import io.edgecache.proxy.config.ProxyConfig;
+import io.edgecache.proxy.purge.PurgeAuthorizer;
 import io.edgecache.storage.StoreStats;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The admin listener (default 127.0.0.1:9090): {@code /healthz} (the process answers),
- * {@code /readyz} (listening and not draining) and {@code /stats} (tier sizes). Never reachable on
- * the traffic port.
+ * {@code /readyz} (listening and not draining), {@code /stats} (tier sizes) and
+ * {@code POST /purge}. Never reachable on the traffic port. With {@code admin.token} set, every
+ * endpoint except the two probes needs {@code Authorization: Bearer <token>}.
  */
 public final class AdminVerticle extends VerticleBase {
+  private static final Logger PURGE_LOG = LoggerFactory.getLogger("edgecache.purge");
+
   private final ProxyConfig config;
   private final BooleanSupplier ready;
   private final Supplier<StoreStats> memoryStats;
+  private final HttpCache cache;
   private HttpServer server;
 
-  public AdminVerticle(ProxyConfig config, BooleanSupplier ready, Supplier<StoreStats> memoryStats) {
+  public AdminVerticle(ProxyConfig config, BooleanSupplier ready, Supplier<StoreStats> memoryStats, HttpCache cache) {
     this.config = config;
     this.ready = ready;
     this.memoryStats = memoryStats;
+    this.cache = cache;
   }
 
   @Override
@@ -35,14 +51,78 @@ public final class AdminVerticle extends VerticleBase {
       boolean ok = ready.getAsBoolean();
       rc.response().setStatusCode(ok ? 200 : 503).putHeader("Content-Type", "text/plain").end(ok ? "ready\n" : "not ready\n");
     });
+    String token = config.admin().token();
+    if (token != null) {
+      byte[] expected = token.getBytes(StandardCharsets.UTF_8);
+      router.route().handler(rc -> {
+        String auth = rc.request().getHeader("Authorization");
+        if (auth != null && PurgeAuthorizer.tokenMatches(expected, auth)) {
+          rc.next();
+        } else {
+          rc.response().setStatusCode(401).putHeader("WWW-Authenticate", "Bearer realm=\"edgecache admin\"")
+              .putHeader("Content-Type", "application/json").end("{\"error\": \"unauthorized\"}\n");
+        }
+      });
+    }
     router.get("/stats").handler(rc -> {
       StoreStats s = memoryStats.get();
       JsonObject memory = new JsonObject().put("entries", s.entries()).put("bytes", s.bytes())
           .put("maxBytes", s.maxBytes()).put("evictions", s.evictions()).put("rejected", s.rejected());
       rc.response().putHeader("Content-Type", "application/json").end(new JsonObject().put("memory", memory).encodePrettily());
     });
+    router.post("/purge").handler(BodyHandler.create().setBodyLimit(1 << 20)).handler(this::purge);
     server = vertx.createHttpServer();
     return server.requestHandler(router).listen(config.admin().port(), config.admin().host());
+  }
+
+  private void purge(RoutingContext rc) {
+    PurgeRequest pr;
+    try {
+      pr = PurgeRequest.parse(rc.body().asString());
+    } catch (IllegalArgumentException e) {
+      rc.response().setStatusCode(400).putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("error", e.getMessage()).encode() + "\n");
+      return;
+    }
+    String who = rc.request().remoteAddress() == null ? "unknown" : rc.request().remoteAddress().hostAddress();
+    // prefix, tag and "all" purges walk the index: run them on a worker, never the event loop
+    vertx.executeBlocking(() -> run(pr).toCompletableFuture().get()).onComplete(ar -> {
+      if (ar.failed()) {
+        PURGE_LOG.warn("purge failed: {} from {}: {}", describe(pr), who, ar.cause().toString());
+        rc.response().setStatusCode(500).putHeader("Content-Type", "application/json").end("{\"error\": \"purge failed\"}\n");
+        return;
+      }
+      PURGE_LOG.info("purge {} soft={} purged={} by={}", describe(pr), pr.soft(), ar.result(), who);
+      rc.response().putHeader("Content-Type", "application/json").end("{\"purged\": " + ar.result() + "}\n");
+    });
+  }
+
+  private CompletionStage<Integer> run(PurgeRequest pr) {
+    if (pr.all()) {
+      return cache.purgeAll(pr.soft());
+    }
+    List<CompletionStage<Integer>> parts = new ArrayList<>();
+    for (String u : pr.urlKeys()) {
+      parts.add(cache.purgeUrl(u, pr.soft()));
+    }
+    for (String p : pr.prefixKeys()) {
+      parts.add(cache.purgePrefix(p, pr.soft()));
+    }
+    for (String t : pr.tags()) {
+      parts.add(cache.purgeTag(t, pr.soft()));
+    }
+    CompletionStage<Integer> sum = CompletableFuture.completedFuture(0);
+    for (CompletionStage<Integer> p : parts) {
+      sum = sum.thenCombine(p, Integer::sum);
+    }
+    return sum;
+  }
+
+  private static String describe(PurgeRequest pr) {
+    if (pr.all()) {
+      return "kind=all";
+    }
+    return "kind=api urls=" + pr.urlKeys().size() + " prefixes=" + pr.prefixKeys() + " tags=" + pr.tags();
   }
 
   public int actualPort() {

@@ -17,7 +17,8 @@ import java.util.List;
  * <pre>
  * byte    version (1)
  * byte    kind: 0 = response, 1 = vary spec
- * kind 0: int status, long requestTimeMs, long responseTimeMs,
+ * kind 0: byte flags (bit 0: invalidated by a soft purge),
+ *         int status, long requestTimeMs, long responseTimeMs,
  *         int n, n x (str name, str value)        stored header fields
  *         int v, v x str                           Vary names (lower case, sorted)
  *         str secondaryKey
@@ -39,10 +40,15 @@ public final class EntryCodec {
   public record VarySpec(List<String> names, List<String> variantKeys) {}
 
   public static byte[] encodeResponse(ResponseView v, List<String> varyNames, String secondaryKey) {
+    return encodeResponse(v, varyNames, secondaryKey, false);
+  }
+
+  public static byte[] encodeResponse(ResponseView v, List<String> varyNames, String secondaryKey, boolean invalidated) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeByte(VERSION);
       out.writeByte(KIND_RESPONSE);
+      out.writeByte(invalidated ? 1 : 0);
       out.writeInt(v.status());
       out.writeLong(v.requestTimeMs());
       out.writeLong(v.responseTimeMs());
@@ -75,6 +81,11 @@ public final class EntryCodec {
 
   /** Decodes a metadata block: a {@link CachedResponse} (body attached), a {@link VarySpec}, or null. */
   public static Object decode(byte[] meta, byte[] body) {
+    return decode(meta, body, java.util.Set.of());
+  }
+
+  /** As {@link #decode(byte[], byte[])}, attaching the entry's purge tags to a response. */
+  public static Object decode(byte[] meta, byte[] body, java.util.Set<String> tags) {
     try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(meta))) {
       if (in.readByte() != VERSION) {
         return null;
@@ -86,6 +97,7 @@ public final class EntryCodec {
       if (kind != KIND_RESPONSE) {
         return null;
       }
+      byte flags = in.readByte();
       int status = in.readInt();
       long reqT = in.readLong();
       long respT = in.readLong();
@@ -96,7 +108,7 @@ public final class EntryCodec {
       }
       List<String> vary = readStrings(in);
       String sk = readStr(in);
-      return new CachedResponse(new ResponseView(status, b.build(), reqT, respT), body, vary, sk);
+      return new CachedResponse(new ResponseView(status, b.build(), reqT, respT), body, vary, sk, tags, (flags & 1) != 0);
     } catch (IOException | RuntimeException e) {
       return null;
     }

@@ -10,14 +10,23 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Predicate;
 
 /**
- * Binds HTTP responses to a {@link Store}: primary keys, Vary variants, encode and decode.
+ * Binds HTTP responses to a {@link Store}: primary keys, Vary variants, purges, encode and decode.
  *
  * <p>A response without Vary lives under its primary key. When responses vary, the primary key
  * holds a {@link EntryCodec.VarySpec} (the Vary names and the variants seen) and each variant
  * lives under {@code primary + '\u0001' + secondaryKey}. A lookup is then two store reads; a
- * lookup of a non-varying response is one. Callbacks complete on the thread that completed the
+ * lookup of a non-varying response is one.
+ *
+ * <p>Purge safety: every purge first advances the {@linkplain #epoch() epoch} under a write lock;
+ * a fill records the epoch when it starts and {@link #store} commits only if no purge began since,
+ * checking and writing under the read lock. So a fill that started before a purge can never make
+ * purged content visible after it (the check is global: any purge voids fills in flight, which
+ * costs one extra origin fetch at worst). Callbacks complete on the thread that completed the
  * store operation (the caller's, for the memory tier).
  */
 public final class HttpCache {
@@ -27,6 +36,8 @@ public final class HttpCache {
   static final int MAX_VARIANTS = 64;
 
   private final Store store;
+  private final AtomicLong epoch = new AtomicLong();
+  private final ReentrantReadWriteLock commitLock = new ReentrantReadWriteLock();
 
   public HttpCache(Store store) {
     this.store = store;
@@ -34,6 +45,11 @@ public final class HttpCache {
 
   public Store store() {
     return store;
+  }
+
+  /** The purge epoch: read it when a fill starts and hand it to {@link #store}. */
+  public long epoch() {
+    return epoch.get();
   }
 
   /** What a lookup found: a response, or nothing (with whether a variant spec existed). */
@@ -68,7 +84,7 @@ public final class HttpCache {
     }
     Object a = e.attachment();
     if (a == null) {
-      a = EntryCodec.decode(e.meta(), e.body());
+      a = EntryCodec.decode(e.meta(), e.body(), e.tags());
       if (a != null) {
         e.attach(a);
       }
@@ -77,13 +93,26 @@ public final class HttpCache {
   }
 
   /**
-   * Stores a complete response for the request that produced it, under the right variant.
-   * Completes when the store accepted (or declined) it.
+   * Stores a complete response for the request that produced it, under the right variant,
+   * unless a purge began after {@code epochAtStart}. Completes with whether it was written.
    */
-  public CompletionStage<Void> store(String primaryKey, Headers request, ResponseView view, byte[] body, Set<String> tags) {
+  public CompletionStage<Boolean> store(String primaryKey, Headers request, ResponseView view, byte[] body,
+      Set<String> tags, long epochAtStart) {
+    commitLock.readLock().lock();
+    try {
+      if (epoch.get() != epochAtStart) {
+        return CompletableFuture.completedFuture(false);
+      }
+      return storeNow(primaryKey, request, view, body, tags).thenApply(v -> true);
+    } finally {
+      commitLock.readLock().unlock();
+    }
+  }
+
+  private CompletionStage<Void> storeNow(String primaryKey, Headers request, ResponseView view, byte[] body, Set<String> tags) {
     List<String> names = Vary.names(view.headers());
     if (names.isEmpty()) {
-      return put(primaryKey, view, body, names, "", tags);
+      return put(primaryKey, new CachedResponse(view, body, names, "", tags, false));
     }
     String sk = Vary.secondaryKey(names, request);
     return store.get(primaryKey).thenCompose(e -> {
@@ -101,43 +130,107 @@ public final class HttpCache {
       Entry specEntry = new Entry(EntryCodec.encodeVary(spec), new byte[0], Set.of());
       specEntry.attach(spec);
       return store.put(primaryKey, specEntry)
-          .thenCompose(v -> put(primaryKey + VARIANT_SEPARATOR + sk, view, body, names, sk, tags));
+          .thenCompose(v -> put(primaryKey + VARIANT_SEPARATOR + sk, new CachedResponse(view, body, names, sk, tags, false)));
     });
   }
 
-  private CompletionStage<Void> put(String key, ResponseView view, byte[] body, List<String> names, String sk, Set<String> tags) {
-    Entry entry = new Entry(EntryCodec.encodeResponse(view, names, sk), body, tags);
-    entry.attach(new CachedResponse(view, body, names, sk));
+  private CompletionStage<Void> put(String key, CachedResponse cr) {
+    Entry entry = new Entry(EntryCodec.encodeResponse(cr.view(), cr.varyNames(), cr.secondaryKey(), cr.invalidated()),
+        cr.body(), cr.tags());
+    entry.attach(cr);
     return store.put(key, entry);
   }
 
-  /** Replaces the stored headers and times of {@code old} (after a 304), keeping its body. */
-  public CompletionStage<Void> freshen(String primaryKey, CachedResponse old, ResponseView updated, Set<String> tags) {
-    String key = old.varyNames().isEmpty() ? primaryKey : primaryKey + VARIANT_SEPARATOR + old.secondaryKey();
-    return put(key, updated, old.body(), old.varyNames(), old.secondaryKey(), tags);
+  private static String keyOf(String primaryKey, CachedResponse cr) {
+    return cr.varyNames().isEmpty() ? primaryKey : primaryKey + VARIANT_SEPARATOR + cr.secondaryKey();
   }
 
-  /** Removes every stored variant of a URL; completes with how many entries went. */
+  /** Replaces the stored headers and times of {@code old} (after a 304), keeping its body. */
+  public CompletionStage<Void> freshen(String primaryKey, CachedResponse old, ResponseView updated) {
+    return put(keyOf(primaryKey, old),
+        new CachedResponse(updated, old.body(), old.varyNames(), old.secondaryKey(), old.tags(), false));
+  }
+
+  // ------------------------------------------------------------------ invalidation and purge
+
+  /** Removes every stored variant of a URL; completes with how many responses went. */
   public CompletionStage<Integer> invalidate(String primaryKey) {
+    return purgeUrl(primaryKey, false);
+  }
+
+  /**
+   * Purges every variant of one URL: removes them, or with {@code soft} marks them stale so they
+   * can still be revalidated or served under stale-while-revalidate / stale-if-error.
+   */
+  public CompletionStage<Integer> purgeUrl(String primaryKey, boolean soft) {
+    beginPurge();
     return store.get(primaryKey).thenCompose(e -> {
       Object decoded = decode(e);
-      List<CompletionStage<Boolean>> removals = new ArrayList<>();
+      List<String> keys = new ArrayList<>();
       if (decoded instanceof EntryCodec.VarySpec spec) {
         for (String sk : spec.variantKeys()) {
-          removals.add(store.remove(primaryKey + VARIANT_SEPARATOR + sk));
+          keys.add(primaryKey + VARIANT_SEPARATOR + sk);
         }
+      } else if (decoded instanceof CachedResponse) {
+        keys.add(primaryKey);
       }
-      removals.add(store.remove(primaryKey));
-      CompletableFuture<?>[] all = removals.stream().map(CompletionStage::toCompletableFuture).toArray(CompletableFuture[]::new);
-      return CompletableFuture.allOf(all).thenApply(v -> {
-        int n = 0;
-        for (CompletableFuture<?> f : all) {
-          if (Boolean.TRUE.equals(f.join())) {
-            n++;
-          }
-        }
-        return n;
-      });
+      CompletionStage<Integer> n = purgeKeys(keys, soft);
+      if (!soft && decoded instanceof EntryCodec.VarySpec) {
+        return n.thenCompose(count -> store.remove(primaryKey).thenApply(x -> count));
+      }
+      return n;
     });
+  }
+
+  /** Purges every URL whose key starts with {@code keyPrefix} (e.g. {@code http://host/static/}). */
+  public CompletionStage<Integer> purgePrefix(String keyPrefix, boolean soft) {
+    beginPurge();
+    return store.keys(k -> k.startsWith(keyPrefix), null).thenCompose(keys -> purgeKeys(keys, soft));
+  }
+
+  /** Purges every response stored with {@code tag} (from Surrogate-Key or Cache-Tag). */
+  public CompletionStage<Integer> purgeTag(String tag, boolean soft) {
+    beginPurge();
+    return store.keys(null, tag).thenCompose(keys -> purgeKeys(keys, soft));
+  }
+
+  /** Purges everything. */
+  public CompletionStage<Integer> purgeAll(boolean soft) {
+    beginPurge();
+    CompletionStage<Integer> n = store.keys(k -> true, null).thenCompose(keys -> purgeKeys(keys, soft));
+    return soft ? n : n.thenCompose(count -> store.clear().thenApply(x -> count));
+  }
+
+  private void beginPurge() {
+    commitLock.writeLock().lock();
+    try {
+      epoch.incrementAndGet();
+    } finally {
+      commitLock.writeLock().unlock();
+    }
+  }
+
+  /** Removes (or marks stale) the given keys; counts the responses among them. */
+  private CompletionStage<Integer> purgeKeys(List<String> keys, boolean soft) {
+    CompletableFuture<Integer> done = CompletableFuture.completedFuture(0);
+    CompletionStage<Integer> acc = done;
+    for (String k : keys) {
+      acc = acc.thenCompose(n -> store.get(k).thenCompose(e -> {
+        Object d = decode(e);
+        if (!(d instanceof CachedResponse cr)) {
+          return soft || e == null ? CompletableFuture.completedFuture(n) : store.remove(k).thenApply(x -> n);
+        }
+        if (soft) {
+          return cr.invalidated() ? CompletableFuture.completedFuture(n + 1) : put(k, cr.invalidate()).thenApply(x -> n + 1);
+        }
+        return store.remove(k).thenApply(removed -> removed ? n + 1 : n);
+      }));
+    }
+    return acc;
+  }
+
+  /** Keys of stored entries matching a predicate or a tag; exposed for tests and stats. */
+  public CompletionStage<List<String>> keys(Predicate<String> keyMatches, String tag) {
+    return store.keys(keyMatches, tag);
   }
 }

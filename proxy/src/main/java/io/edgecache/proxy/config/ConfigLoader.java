@@ -69,7 +69,7 @@ public final class ConfigLoader {
   }
 
   private ProxyConfig build(JsonObject root) {
-    known(root, "", Set.of("listen", "admin", "origins", "memory", "upstream", "limits", "cache"));
+    known(root, "", Set.of("listen", "admin", "origins", "memory", "upstream", "limits", "cache", "purge"));
 
     JsonObject listen = object(root, "listen");
     known(listen, "listen.", Set.of("host", "port", "eventLoops"));
@@ -80,9 +80,34 @@ public final class ConfigLoader {
         integer(listen, "listen.", "eventLoops", cores, 1, 256));
 
     JsonObject admin = object(root, "admin");
-    known(admin, "admin.", Set.of("host", "port"));
+    known(admin, "admin.", Set.of("host", "port", "token"));
     ProxyConfig.Admin a = new ProxyConfig.Admin(
-        string(admin, "admin.", "host", "127.0.0.1"), port(admin, "admin.", "port", 9090));
+        string(admin, "admin.", "host", "127.0.0.1"), port(admin, "admin.", "port", 9090),
+        secret(admin, "admin.", "token"));
+
+    JsonObject purge = object(root, "purge");
+    known(purge, "purge.", Set.of("allow", "token", "exposeTags"));
+    List<io.edgecache.proxy.purge.Cidr> allow = new ArrayList<>();
+    Object allowRaw = purge.getValue("allow");
+    if (allowRaw == null) {
+      allow.add(io.edgecache.proxy.purge.Cidr.parse("127.0.0.0/8"));
+      allow.add(io.edgecache.proxy.purge.Cidr.parse("::1/128"));
+    } else if (!(allowRaw instanceof JsonArray allowArr)) {
+      throw err("purge.allow", "expected a list of CIDRs such as [\"10.0.0.0/8\"], got " + describe(allowRaw));
+    } else {
+      for (int i = 0; i < allowArr.size(); i++) {
+        if (!(allowArr.getValue(i) instanceof String c)) {
+          throw err("purge.allow[" + i + "]", "expected a CIDR string, got " + describe(allowArr.getValue(i)));
+        }
+        try {
+          allow.add(io.edgecache.proxy.purge.Cidr.parse(c));
+        } catch (IllegalArgumentException e) {
+          throw err("purge.allow[" + i + "]", e.getMessage());
+        }
+      }
+    }
+    ProxyConfig.Purge pg = new ProxyConfig.Purge(List.copyOf(allow), secret(purge, "purge.", "token"),
+        bool(purge, "purge.", "exposeTags", false));
 
     List<ProxyConfig.Origin> origins = origins(root);
 
@@ -125,7 +150,7 @@ public final class ConfigLoader {
         bool(cache, "cache.", "storeSetCookie", false),
         durationOrZero(cache, "cache.", "staleOnOriginFailure", 600_000) / 1000);
 
-    return new ProxyConfig(file, l, a, origins, new ProxyConfig.Memory(maxBytes, maxObject), u, li, c);
+    return new ProxyConfig(file, l, a, origins, new ProxyConfig.Memory(maxBytes, maxObject), u, li, c, pg);
   }
 
   private List<ProxyConfig.Origin> origins(JsonObject root) {
@@ -229,6 +254,29 @@ public final class ConfigLoader {
     }
     if (!(v instanceof String s) || s.isBlank()) {
       throw err(prefix + key, "expected a non-empty string, got " + describe(v));
+    }
+    return s;
+  }
+
+  /**
+   * A secret: null when absent; a literal string; or {@code "env:NAME"}, read from the environment
+   * (so a Kubernetes Secret can supply it). An empty or missing variable is an error.
+   */
+  private String secret(JsonObject o, String prefix, String key) {
+    Object v = o.getValue(key);
+    if (v == null) {
+      return null;
+    }
+    String s = string(o, prefix, key, null);
+    if (s.startsWith("env:")) {
+      String value = System.getenv(s.substring(4));
+      if (value == null || value.isEmpty()) {
+        throw err(prefix + key, "environment variable " + s.substring(4) + " is not set");
+      }
+      return value;
+    }
+    if (s.length() < 16) {
+      throw err(prefix + key, "a token must be at least 16 characters");
     }
     return s;
   }

@@ -14,13 +14,34 @@ public record ProxyConfig(
     Memory memory,
     Upstream upstream,
     Limits limits,
-    Cache cache) {
+    Cache cache,
+    Purge purge) {
 
   /** The traffic listener. {@code eventLoops} verticle instances share the port. */
   public record Listen(String host, int port, int eventLoops) {}
 
-  /** The admin listener (health, readiness, later metrics and purge). */
-  public record Admin(String host, int port) {}
+  /**
+   * The admin listener (health, readiness, stats, purge API).
+   *
+   * @param token when set, every admin endpoint but /healthz and /readyz needs
+   *     {@code Authorization: Bearer <token>}
+   */
+  public record Admin(String host, int port, String token) {}
+
+  /**
+   * Who may purge with the PURGE method on the traffic port, and whether tags leave the cache.
+   *
+   * @param allow client networks allowed without a token
+   * @param token a bearer token accepted from any address, or null
+   * @param exposeTags keep Surrogate-Key / Cache-Tag in responses to clients
+   */
+  public record Purge(List<io.edgecache.proxy.purge.Cidr> allow, String token, boolean exposeTags) {}
+
+  /** The same configuration listening on another port (used to pin port 0 to one real port). */
+  public ProxyConfig withListenPort(int port) {
+    return new ProxyConfig(source, new Listen(listen.host(), port, listen.eventLoops()), admin, origins, memory,
+        upstream, limits, cache, purge);
+  }
 
   /**
    * One origin and the Host names routed to it ({@code "*"} matches any host).

@@ -2,6 +2,7 @@ package io.edgecache.proxy.http;
 
 import io.edgecache.proxy.cache.CachedResponse;
 import io.edgecache.proxy.cache.HttpCache;
+import io.edgecache.proxy.cache.Tags;
 import io.edgecache.proxy.config.ProxyConfig;
 import io.edgecache.proxy.policy.ByteRange;
 import io.edgecache.proxy.policy.CacheControl;
@@ -31,6 +32,7 @@ import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.SocketAddress;
 import java.net.URI;
 import io.edgecache.proxy.policy.Vary;
+import io.edgecache.proxy.purge.PurgeAuthorizer;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -52,6 +54,7 @@ import org.slf4j.LoggerFactory;
  */
 final class Exchange {
   private static final Logger log = LoggerFactory.getLogger(Exchange.class);
+  private static final Logger PURGE_LOG = LoggerFactory.getLogger("edgecache.purge");
   /** Background refreshes in flight (stale-while-revalidate): one per stored variant. */
   private static final Set<String> REFRESHING = ConcurrentHashMap.newKeySet();
   private static final Set<Integer> STALE_IF_ERROR_STATUSES = Set.of(500, 502, 503, 504);
@@ -78,6 +81,8 @@ final class Exchange {
   private Headers reqHeaders;
   private CacheControl reqControl;
   private boolean clientGone;
+  /** The purge epoch when the origin fetch began: a purge since then voids the store. */
+  private long epochAtFetch = -1;
   /** The shared fetch this exchange leads, while its response may still be shared. */
   private Fill fill;
 
@@ -153,12 +158,61 @@ final class Exchange {
     int port = authority.port();
     primaryKey = "http://" + host + (port > 0 && port != 80 ? ":" + port : "") + target;
     reqHeaders = Messages.toHeaders(req.headers());
+    if (method.equals("PURGE")) {
+      purge();
+      return;
+    }
     if (req.method() == HttpMethod.GET || req.method() == HttpMethod.HEAD) {
       lookup();
     } else {
       enter(Step.PASS);
       fetch(Mode.PASS, "method", null);
     }
+  }
+
+  // ---------------------------------------------------------------- PURGE
+
+  /**
+   * {@code PURGE /path}: removes (or with {@code Edgecache-Soft-Purge: 1} marks stale) every
+   * stored variant of the URL; answers {@code {"purged": N}}. Never forwarded to the origin.
+   */
+  private void purge() {
+    req.resume();
+    String who = clientAddress();
+    PurgeAuthorizer.Verdict verdict = ctx.purgeAuthorizer().check(who, req.getHeader("authorization"));
+    if (verdict != PurgeAuthorizer.Verdict.ALLOWED) {
+      int status = verdict == PurgeAuthorizer.Verdict.UNAUTHORIZED ? 401 : 403;
+      PURGE_LOG.warn("purge refused: {} {} from {} ({})", status, primaryKey, who,
+          verdict == PurgeAuthorizer.Verdict.UNAUTHORIZED ? "missing or wrong token" : "address not in purge.allow");
+      if (status == 401) {
+        resp.putHeader("WWW-Authenticate", "Bearer realm=\"edgecache purge\"");
+      }
+      json(status, "{\"error\": \"" + (status == 401 ? "unauthorized" : "forbidden") + "\"}");
+      return;
+    }
+    String softHeader = req.getHeader("Edgecache-Soft-Purge");
+    boolean soft = softHeader != null && (softHeader.trim().equals("1") || softHeader.trim().equalsIgnoreCase("true"));
+    ctx.cache().purgeUrl(primaryKey, soft).whenComplete((n, err) -> onContext(() -> {
+      if (err != null) {
+        PURGE_LOG.warn("purge failed: url {} from {}: {}", primaryKey, who, err.toString());
+        json(500, "{\"error\": \"purge failed\"}");
+        return;
+      }
+      PURGE_LOG.info("purge kind=url soft={} target={} purged={} by={}", soft, primaryKey, n, who);
+      json(200, "{\"purged\": " + n + "}");
+    }));
+  }
+
+  private void json(int status, String body) {
+    if (clientGone) {
+      return;
+    }
+    enter(Step.SYNTH);
+    resp.setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Cache-Control", "no-store")
+        .putHeader(Messages.CACHE_STATUS, CacheStatus.fwd("bypass").detail("purge").toString())
+        .end(body + "\n");
   }
 
   // ---------------------------------------------------------------- LOOKUP
@@ -215,7 +269,7 @@ final class Exchange {
       }
     }
     long now = ctx.nowMs();
-    Reuse.Decision d = Reuse.decide(ctx.freshness(), reqControl, view, now);
+    Reuse.Decision d = Reuse.decide(ctx.freshness(), reqControl, view, now, stored.invalidated());
     switch (d.kind()) {
       case FRESH, STALE_OK -> {
         enter(Step.HIT);
@@ -380,6 +434,11 @@ final class Exchange {
     }
     RequestOptions options = originRequest(m, mode == Mode.REVALIDATE ? stored.view().headers() : null);
     long requestTime = ctx.nowMs();
+    if (!mayRetry && epochAtFetch >= 0) {
+      // a retry keeps the epoch of the first attempt
+    } else {
+      epochAtFetch = ctx.cache().epoch();
+    }
     boolean[] timedOut = {false};
     client.request(options).onComplete(ar -> {
       if (ar.failed()) {
@@ -445,10 +504,11 @@ final class Exchange {
   private void notModified(CachedResponse stored, ResponseView update, String fwd) {
     Headers merged = HeaderUpdate.merge(stored.view().headers(), update.headers());
     ResponseView fresh = new ResponseView(stored.view().status(), merged, update.requestTimeMs(), update.responseTimeMs());
-    CachedResponse updated = new CachedResponse(fresh, stored.body(), stored.varyNames(), stored.secondaryKey());
+    CachedResponse updated = new CachedResponse(fresh, stored.body(), stored.varyNames(), stored.secondaryKey(),
+        stored.tags(), false);
     boolean keep = Storability.refusal("GET", reqControl, false, fresh, true) == null;
     if (keep) {
-      ctx.cache().freshen(primaryKey, stored, fresh, Set.of());
+      ctx.cache().freshen(primaryKey, stored, fresh);
     }
     long now = ctx.nowMs();
     long lifetime = ctx.freshness().lifetimeSeconds(fresh);
@@ -578,7 +638,7 @@ final class Exchange {
     cresp.endHandler(v -> {
       // store before ending, so a request that follows this response's last byte finds it
       if (col[0] != null) {
-        ctx.cache().store(primaryKey, reqHeaders, toStore, col[0].bytes(), Set.of());
+        ctx.cache().store(primaryKey, reqHeaders, toStore, col[0].bytes(), Tags.of(toStore.headers()), epochAtFetch);
       }
       if (!clientGone) {
         resp.end();
@@ -740,6 +800,11 @@ final class Exchange {
       String lower = name.toLowerCase(Locale.ROOT);
       switch (lower) {
         case "surrogate-control" -> { }
+        case "surrogate-key", "cache-tag" -> {
+          if (ctx.config().purge().exposeTags()) {
+            resp.headers().add(name, h.value(i));
+          }
+        }
         case "cache-status" -> upstreamStatus = upstreamStatus == null ? h.value(i) : upstreamStatus + ", " + h.value(i);
         case "via" -> via = via == null ? h.value(i) : via + ", " + h.value(i);
         case "content-length", "age" -> {
@@ -769,6 +834,7 @@ final class Exchange {
     }
     RequestOptions options = originRequest(HttpMethod.GET, stored.view().headers());
     long requestTime = ctx.nowMs();
+    long epoch = ctx.cache().epoch();
     long maxObject = ctx.config().memory().maxObjectBytes();
     client.request(options)
         .compose(HttpClientRequest::send)
@@ -782,7 +848,7 @@ final class Exchange {
           if (view.status() == 304) {
             Headers merged = HeaderUpdate.merge(stored.view().headers(), view.headers());
             ctx.cache().freshen(primaryKey, stored,
-                new ResponseView(stored.view().status(), merged, requestTime, responseTime), Set.of());
+                new ResponseView(stored.view().status(), merged, requestTime, responseTime));
             return cresp.end();
           }
           String refusal = Storability.refusal("GET", reqControl, reqHeaders.contains("authorization"), view,
@@ -792,7 +858,8 @@ final class Exchange {
           }
           return cresp.body().map(buf -> {
             if (buf.length() <= maxObject) {
-              ctx.cache().store(primaryKey, reqHeaders, withoutUnstorableFields(view), buf.getBytes(), Set.of());
+              ResponseView v = withoutUnstorableFields(view);
+              ctx.cache().store(primaryKey, reqHeaders, v, buf.getBytes(), Tags.of(v.headers()), epoch);
             }
             return null;
           });

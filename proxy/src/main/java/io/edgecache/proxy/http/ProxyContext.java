@@ -3,6 +3,7 @@ package io.edgecache.proxy.http;
 import io.edgecache.proxy.cache.HttpCache;
 import io.edgecache.proxy.config.ProxyConfig;
 import io.edgecache.proxy.policy.FreshnessPolicy;
+import io.edgecache.proxy.purge.PurgeAuthorizer;
 import java.time.Clock;
 
 /**
@@ -10,12 +11,12 @@ import java.time.Clock;
  * All members are immutable or thread-safe.
  */
 public record ProxyContext(ProxyConfig config, OriginRouter router, HttpCache cache, FreshnessPolicy freshness,
-    Clock clock, Coalescer coalescer) {
+    Clock clock, Coalescer coalescer, PurgeAuthorizer purgeAuthorizer) {
 
   public static ProxyContext of(ProxyConfig config, HttpCache cache, Clock clock) {
     return new ProxyContext(config, new OriginRouter(config.origins()), cache,
         new FreshnessPolicy(config.cache().heuristicFraction(), config.cache().heuristicMaxAgeSeconds()), clock,
-        new Coalescer());
+        new Coalescer(), new PurgeAuthorizer(config.purge().allow(), config.purge().token()));
   }
 
   long nowMs() {

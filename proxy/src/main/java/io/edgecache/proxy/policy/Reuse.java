@@ -33,8 +33,19 @@ public final class Reuse {
   private Reuse() {}
 
   public static Decision decide(FreshnessPolicy fp, CacheControl req, ResponseView stored, long nowMs) {
+    return decide(fp, req, stored, nowMs, false);
+  }
+
+  /**
+   * As {@link #decide(FreshnessPolicy, CacheControl, ResponseView, long)}; an {@code invalidated}
+   * response (soft purge, RFC 9111 4.4 "mark stale") is treated as having just become stale.
+   */
+  public static Decision decide(FreshnessPolicy fp, CacheControl req, ResponseView stored, long nowMs, boolean invalidated) {
     long lifetime = fp.lifetimeSeconds(stored);
     long age = fp.currentAgeSeconds(stored, nowMs);
+    if (invalidated) {
+      age = Math.max(age, lifetime);
+    }
     CacheControl cc = stored.effective();
     if (cc.unqualified("no-cache") || (stored.targeted() == null && stored.cacheControl().unqualified("no-cache"))) {
       return new Decision(Kind.REVALIDATE, lifetime, age, "response-no-cache");
