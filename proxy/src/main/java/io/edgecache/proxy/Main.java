@@ -79,16 +79,35 @@ public final class Main {
         cfg.listen().eventLoops(),
         cfg.origins().stream().map(o -> o.name() + "=" + o.scheme() + "://" + o.host() + ":" + o.port() + " " + o.hosts())
             .collect(Collectors.joining(", ")));
+    installReloadSignal(server, log);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      log.info("shutting down");
+      log.info("shutting down: draining in-flight requests (up to {} ms)", cfg.shutdown().drainTimeoutMs());
       try {
-        server.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        server.stop().toCompletionStage().toCompletableFuture().get(cfg.shutdown().drainTimeoutMs() + 10_000, TimeUnit.MILLISECONDS);
       } catch (Exception e) {
         log.warn("unclean shutdown: {}", e.toString());
       }
       stopped.countDown();
     }, "edgecache-shutdown"));
+  }
+
+  /** SIGHUP re-reads the configuration, as {@code POST /reload} on the admin port does. */
+  @SuppressWarnings("removal")
+  private static void installReloadSignal(ProxyServer server, Logger log) {
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
+        try {
+          server.reload();
+        } catch (ConfigException e) {
+          log.warn("reload refused, keeping the running configuration: {}", e.getMessage());
+        } catch (RuntimeException e) {
+          log.warn("reload failed, keeping the running configuration: {}", e.toString());
+        }
+      });
+    } catch (IllegalArgumentException | UnsupportedOperationException | LinkageError e) {
+      log.warn("SIGHUP reload is not available on this platform; use POST /reload on the admin port");
+    }
   }
 
   private static void fail(String message, int code) {

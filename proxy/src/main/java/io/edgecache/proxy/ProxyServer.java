@@ -3,29 +3,50 @@ package io.edgecache.proxy;
 import io.edgecache.proxy.admin.AdminVerticle;
 import io.edgecache.proxy.cache.HttpCache;
 import io.edgecache.proxy.config.ConfigException;
+import io.edgecache.proxy.config.ConfigLoader;
 import io.edgecache.proxy.config.ProxyConfig;
 import io.edgecache.proxy.http.ProxyContext;
 import io.edgecache.proxy.http.ProxyVerticle;
+import io.edgecache.proxy.metrics.ProxyMetrics;
 import io.edgecache.storage.MemoryStore;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.net.BindException;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A running edgecache: Vert.x, the memory tier, one proxy verticle per event loop on the traffic
- * port, and the admin verticle. {@link #start} completes when every listener is bound.
+ * A running edgecache: Vert.x (with Micrometer metrics), the memory tier, one proxy verticle per
+ * event loop on the traffic port, and the admin verticle. {@link #start} completes when every
+ * listener is bound; {@link #stop} drains in-flight requests; {@link #reload} swaps routing,
+ * policy knobs and ACLs without dropping connections.
  */
 public final class ProxyServer {
+  private static final Logger log = LoggerFactory.getLogger("edgecache");
+
   private final ProxyConfig config;
   private final Clock clock;
   private final AtomicBoolean ready = new AtomicBoolean();
+  private final AtomicReference<ProxyContext> context = new AtomicReference<>();
+  private final List<String> proxyDeployments = new CopyOnWriteArrayList<>();
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private Vertx vertx;
   private MemoryStore memory;
   private HttpCache cache;
+  private ProxyMetrics metrics;
   private int port;
   private int adminPort;
 
@@ -40,34 +61,38 @@ public final class ProxyServer {
 
   public Future<ProxyServer> start() {
     int loops = config.listen().eventLoops();
-    vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(Math.max(loops, 1)));
+    VertxOptions options = new VertxOptions()
+        .setPreferNativeTransport(true)
+        .setEventLoopPoolSize(Math.max(loops, 1))
+        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
+    vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
+    metrics = new ProxyMetrics(registry);
     memory = new MemoryStore(config.memory().maxBytes(), config.memory().maxObjectBytes());
+    metrics.tier("memory", memory::stats);
     cache = new HttpCache(memory);
     // Vert.x shares one listening socket among instances bound to the same host:port, but each
     // instance asking for port 0 would get its own random port: pick one port for all of them.
     int listenPort = config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
-    ProxyContext ctx = ProxyContext.of(config.withListenPort(listenPort), cache, clock);
-    java.util.List<ProxyVerticle> verticles = new java.util.concurrent.CopyOnWriteArrayList<>();
+    context.set(ProxyContext.of(config.withListenPort(listenPort), cache, clock, metrics));
+    List<ProxyVerticle> verticles = new CopyOnWriteArrayList<>();
     return vertx.deployVerticle(() -> {
-          ProxyVerticle v = new ProxyVerticle(ctx);
+          ProxyVerticle v = new ProxyVerticle(context::get);
           verticles.add(v);
           return v;
         }, new DeploymentOptions().setInstances(loops))
         .recover(t -> Future.failedFuture(bindError(t, "listen", config.listen().host(), config.listen().port())))
         .compose(id -> {
+          proxyDeployments.add(id);
           port = verticles.get(0).actualPort();
           for (ProxyVerticle v : verticles) {
             if (v.actualPort() != port) {
               return Future.failedFuture(new IllegalStateException("event loops bound different ports"));
             }
           }
-          return Future.succeededFuture();
-        })
-        .compose(v -> {
-          AdminVerticle admin = new AdminVerticle(config, ready::get, memory::stats, cache);
+          AdminVerticle admin = new AdminVerticle(config, ready::get, memory::stats, cache, registry, metrics, this::reload);
           return vertx.deployVerticle(admin)
               .recover(t -> Future.failedFuture(bindError(t, "admin", config.admin().host(), config.admin().port())))
-              .map(id -> admin.actualPort());
+              .map(x -> admin.actualPort());
         })
         .map(ap -> {
           adminPort = ap;
@@ -76,6 +101,47 @@ public final class ProxyServer {
         })
         .onFailure(t -> vertx.close());
   }
+
+  /**
+   * Re-reads the configuration file and applies what can change while running: origins and host
+   * routing, cache policy knobs, purge ACLs and tokens. Settings that need a restart are named in
+   * the result; an invalid file is refused (ConfigException) and the running config stays.
+   */
+  public synchronized ReloadResult reload() {
+    ProxyContext current = context.get();
+    ProxyConfig next = ConfigLoader.load(Path.of(current.config().source()));
+    List<String> restart = new ArrayList<>();
+    ProxyConfig now = current.config();
+    if (!next.listen().host().equals(now.listen().host()) || (next.listen().port() != config.listen().port())
+        || next.listen().eventLoops() != now.listen().eventLoops()) {
+      restart.add("listen");
+    }
+    if (!next.admin().equals(now.admin())) {
+      restart.add("admin");
+    }
+    if (!next.memory().equals(now.memory())) {
+      restart.add("memory");
+    }
+    if (!next.limits().equals(now.limits())) {
+      restart.add("limits");
+    }
+    if (!next.upstream().equals(now.upstream())) {
+      restart.add("upstream");
+    }
+    if (!next.shutdown().equals(now.shutdown())) {
+      restart.add("shutdown");
+    }
+    // keep the running listen/admin/memory/limits/upstream; take everything else from the new file
+    ProxyConfig applied = new ProxyConfig(now.source(), now.listen(), now.admin(), next.origins(), now.memory(),
+        now.upstream(), now.limits(), next.cache(), next.purge(), next.accessLog(), now.shutdown());
+    context.set(current.reconfigured(applied));
+    log.info("configuration reloaded from {}: {} origins{}", now.source(), applied.origins().size(),
+        restart.isEmpty() ? "" : "; restart needed for: " + String.join(", ", restart));
+    return new ReloadResult(List.copyOf(restart));
+  }
+
+  /** What a reload could not apply without a restart (top-level config sections). */
+  public record ReloadResult(List<String> restartNeeded) {}
 
   private static int freePort(String host) {
     try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
@@ -90,7 +156,7 @@ public final class ProxyServer {
     while (c != null) {
       if (c instanceof BindException || (c.getMessage() != null && c.getMessage().contains("Address already in use"))) {
         return new ConfigException(config.source() + ": " + section + ".port: cannot listen on " + host + ":"
-            + configuredPort + " (" + "address already in use" + ")");
+            + configuredPort + " (address already in use)");
       }
       c = c.getCause();
     }
@@ -117,9 +183,34 @@ public final class ProxyServer {
     return vertx;
   }
 
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  public ProxyConfig config() {
+    return context.get().config();
+  }
+
+  public boolean ready() {
+    return ready.get();
+  }
+
+  /**
+   * Graceful stop: readiness turns false, the traffic listener stops accepting, in-flight requests
+   * get up to {@code shutdown.drainTimeout} to finish, then everything closes.
+   */
   public Future<Void> stop() {
     ready.set(false);
     Vertx v = vertx;
-    return v == null ? Future.succeededFuture() : v.close().onComplete(ar -> memory.close());
+    if (v == null) {
+      return Future.succeededFuture();
+    }
+    Future<Void> drained = Future.succeededFuture();
+    for (String id : proxyDeployments) {
+      drained = drained.compose(x -> v.undeploy(id)); // ProxyVerticle.stop() drains its server
+    }
+    return drained.recover(t -> Future.succeededFuture())
+        .compose(x -> v.close())
+        .onComplete(ar -> memory.close());
   }
 }

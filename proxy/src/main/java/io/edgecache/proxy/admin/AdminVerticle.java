@@ -1,6 +1,9 @@
 package io.edgecache.proxy.admin;
 
+import io.edgecache.proxy.ProxyServer;
 import io.edgecache.proxy.cache.HttpCache;
+import io.edgecache.proxy.metrics.ProxyMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.edgecache.proxy.config.ProxyConfig;
 import io.edgecache.proxy.purge.PurgeAuthorizer;
 import io.edgecache.storage.StoreStats;
@@ -23,8 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The admin listener (default 127.0.0.1:9090): {@code /healthz} (the process answers),
- * {@code /readyz} (listening and not draining), {@code /stats} (tier sizes) and
- * {@code POST /purge}. Never reachable on the traffic port. With {@code admin.token} set, every
+ * {@code /readyz} (listening and not draining), {@code /stats} (tier sizes), {@code /metrics}
+ * (Prometheus), {@code POST /purge} and {@code POST /reload}. Never reachable on the traffic port. With {@code admin.token} set, every
  * endpoint except the two probes needs {@code Authorization: Bearer <token>}.
  */
 public final class AdminVerticle extends VerticleBase {
@@ -34,13 +37,20 @@ public final class AdminVerticle extends VerticleBase {
   private final BooleanSupplier ready;
   private final Supplier<StoreStats> memoryStats;
   private final HttpCache cache;
+  private final PrometheusMeterRegistry registry;
+  private final ProxyMetrics metrics;
+  private final Supplier<ProxyServer.ReloadResult> reload;
   private HttpServer server;
 
-  public AdminVerticle(ProxyConfig config, BooleanSupplier ready, Supplier<StoreStats> memoryStats, HttpCache cache) {
+  public AdminVerticle(ProxyConfig config, BooleanSupplier ready, Supplier<StoreStats> memoryStats, HttpCache cache,
+      PrometheusMeterRegistry registry, ProxyMetrics metrics, Supplier<ProxyServer.ReloadResult> reload) {
     this.config = config;
     this.ready = ready;
     this.memoryStats = memoryStats;
     this.cache = cache;
+    this.registry = registry;
+    this.metrics = metrics;
+    this.reload = reload;
   }
 
   @Override
@@ -71,6 +81,24 @@ public final class AdminVerticle extends VerticleBase {
       rc.response().putHeader("Content-Type", "application/json").end(new JsonObject().put("memory", memory).encodePrettily());
     });
     router.post("/purge").handler(BodyHandler.create().setBodyLimit(1 << 20)).handler(this::purge);
+    router.get("/metrics").handler(rc -> vertx.executeBlocking(registry::scrape).onComplete(ar -> {
+      if (ar.failed()) {
+        rc.fail(ar.cause());
+      } else {
+        rc.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(ar.result());
+      }
+    }));
+    router.post("/reload").handler(rc -> vertx.executeBlocking(reload::get).onComplete(ar -> {
+      if (ar.failed()) {
+        String why = ar.cause().getMessage() == null ? ar.cause().toString() : ar.cause().getMessage();
+        rc.response().setStatusCode(400).putHeader("Content-Type", "application/json")
+            .end(new JsonObject().put("reloaded", false).put("error", why).encode() + "\n");
+      } else {
+        rc.response().putHeader("Content-Type", "application/json")
+            .end(new JsonObject().put("reloaded", true)
+                .put("restartNeeded", new io.vertx.core.json.JsonArray(ar.result().restartNeeded())).encode() + "\n");
+      }
+    }));
     server = vertx.createHttpServer();
     return server.requestHandler(router).listen(config.admin().port(), config.admin().host());
   }
@@ -93,6 +121,8 @@ public final class AdminVerticle extends VerticleBase {
         return;
       }
       PURGE_LOG.info("purge {} soft={} purged={} by={}", describe(pr), pr.soft(), ar.result(), who);
+      metrics.purge(pr.all() ? "all" : !pr.tags().isEmpty() ? "tag" : !pr.prefixKeys().isEmpty() ? "prefix" : "url",
+          pr.soft(), ar.result());
       rc.response().putHeader("Content-Type", "application/json").end("{\"purged\": " + ar.result() + "}\n");
     });
   }

@@ -22,12 +22,15 @@ import java.util.function.Predicate;
  * lives under {@code primary + '\u0001' + secondaryKey}. A lookup is then two store reads; a
  * lookup of a non-varying response is one.
  *
- * <p>Purge safety: every purge first advances the {@linkplain #epoch() epoch} under a write lock;
- * a fill records the epoch when it starts and {@link #store} commits only if no purge began since,
- * checking and writing under the read lock. So a fill that started before a purge can never make
- * purged content visible after it (the check is global: any purge voids fills in flight, which
- * costs one extra origin fetch at worst). Callbacks complete on the thread that completed the
- * store operation (the caller's, for the memory tier).
+ * <p>Purge safety: every purge takes the next number of a purge sequence under a write lock and
+ * records it: a URL purge (or an invalidation after an unsafe method) against its key, a prefix,
+ * tag or "all" purge globally. A fill records the sequence when it starts ({@link #epoch()}) and
+ * {@link #store} commits only if neither its key nor the whole cache was purged since, checking and
+ * writing under the read lock. So a fill that started before a purge touching its key can never
+ * make purged content visible after it, while the frequent URL invalidations (every successful
+ * POST) do not void unrelated fills. The per-key records are bounded; one that is dropped raises
+ * the global mark instead, which only errs on the safe side. Callbacks complete on the thread that
+ * completed the store operation (the caller's, for the memory tier).
  */
 public final class HttpCache {
   /** Separates a primary key from a secondary (variant) key. */
@@ -36,7 +39,21 @@ public final class HttpCache {
   static final int MAX_VARIANTS = 64;
 
   private final Store store;
-  private final AtomicLong epoch = new AtomicLong();
+  private final AtomicLong sequence = new AtomicLong();
+  /** The sequence number of the latest purge that touched every key. */
+  private final AtomicLong globalMark = new AtomicLong();
+  /** Per-URL purge sequence numbers; when one is dropped, the global mark covers it. */
+  private final com.github.benmanes.caffeine.cache.Cache<String, Long> urlMarks =
+      com.github.benmanes.caffeine.cache.Caffeine.newBuilder()
+          .maximumSize(100_000)
+          .expireAfterWrite(java.time.Duration.ofHours(1))
+          .executor(Runnable::run)
+          .removalListener((String k, Long seq, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
+            if (cause.wasEvicted() && seq != null) {
+              globalMark.accumulateAndGet(seq, Math::max);
+            }
+          })
+          .build();
   private final ReentrantReadWriteLock commitLock = new ReentrantReadWriteLock();
 
   public HttpCache(Store store) {
@@ -47,9 +64,18 @@ public final class HttpCache {
     return store;
   }
 
-  /** The purge epoch: read it when a fill starts and hand it to {@link #store}. */
+  /** The purge sequence now: read it when a fill starts and hand it to {@link #store}. */
   public long epoch() {
-    return epoch.get();
+    return sequence.get();
+  }
+
+  /** Whether a purge touching {@code primaryKey} began after {@code epochAtStart}. */
+  private boolean purgedSince(String primaryKey, long epochAtStart) {
+    if (globalMark.get() > epochAtStart) {
+      return true;
+    }
+    Long mark = urlMarks.getIfPresent(primaryKey);
+    return mark != null && mark > epochAtStart;
   }
 
   /** What a lookup found: a response, or nothing (with whether a variant spec existed). */
@@ -100,7 +126,7 @@ public final class HttpCache {
       Set<String> tags, long epochAtStart) {
     commitLock.readLock().lock();
     try {
-      if (epoch.get() != epochAtStart) {
+      if (purgedSince(primaryKey, epochAtStart)) {
         return CompletableFuture.completedFuture(false);
       }
       return storeNow(primaryKey, request, view, body, tags).thenApply(v -> true);
@@ -163,7 +189,7 @@ public final class HttpCache {
    * can still be revalidated or served under stale-while-revalidate / stale-if-error.
    */
   public CompletionStage<Integer> purgeUrl(String primaryKey, boolean soft) {
-    beginPurge();
+    beginPurge(primaryKey);
     return store.get(primaryKey).thenCompose(e -> {
       Object decoded = decode(e);
       List<String> keys = new ArrayList<>();
@@ -184,27 +210,33 @@ public final class HttpCache {
 
   /** Purges every URL whose key starts with {@code keyPrefix} (e.g. {@code http://host/static/}). */
   public CompletionStage<Integer> purgePrefix(String keyPrefix, boolean soft) {
-    beginPurge();
+    beginPurge(null);
     return store.keys(k -> k.startsWith(keyPrefix), null).thenCompose(keys -> purgeKeys(keys, soft));
   }
 
   /** Purges every response stored with {@code tag} (from Surrogate-Key or Cache-Tag). */
   public CompletionStage<Integer> purgeTag(String tag, boolean soft) {
-    beginPurge();
+    beginPurge(null);
     return store.keys(null, tag).thenCompose(keys -> purgeKeys(keys, soft));
   }
 
   /** Purges everything. */
   public CompletionStage<Integer> purgeAll(boolean soft) {
-    beginPurge();
+    beginPurge(null);
     CompletionStage<Integer> n = store.keys(k -> true, null).thenCompose(keys -> purgeKeys(keys, soft));
     return soft ? n : n.thenCompose(count -> store.clear().thenApply(x -> count));
   }
 
-  private void beginPurge() {
+  /** Records a purge of one URL ({@code primaryKey}) or, with null, of every key. */
+  private void beginPurge(String primaryKey) {
     commitLock.writeLock().lock();
     try {
-      epoch.incrementAndGet();
+      long seq = sequence.incrementAndGet();
+      if (primaryKey == null) {
+        globalMark.set(seq);
+      } else {
+        urlMarks.put(primaryKey, seq);
+      }
     } finally {
       commitLock.writeLock().unlock();
     }

@@ -69,7 +69,7 @@ public final class ConfigLoader {
   }
 
   private ProxyConfig build(JsonObject root) {
-    known(root, "", Set.of("listen", "admin", "origins", "memory", "upstream", "limits", "cache", "purge"));
+    known(root, "", Set.of("listen", "admin", "origins", "memory", "upstream", "limits", "cache", "purge", "accessLog", "shutdown"));
 
     JsonObject listen = object(root, "listen");
     known(listen, "listen.", Set.of("host", "port", "eventLoops"));
@@ -150,7 +150,18 @@ public final class ConfigLoader {
         bool(cache, "cache.", "storeSetCookie", false),
         durationOrZero(cache, "cache.", "staleOnOriginFailure", 600_000) / 1000);
 
-    return new ProxyConfig(file, l, a, origins, new ProxyConfig.Memory(maxBytes, maxObject), u, li, c, pg);
+    JsonObject al = object(root, "accessLog");
+    known(al, "accessLog.", Set.of("enabled", "format"));
+    String format = string(al, "accessLog.", "format", "combined");
+    if (!format.equals("combined") && !format.equals("json")) {
+      throw err("accessLog.format", "expected \"combined\" or \"json\", got \"" + format + "\"");
+    }
+    ProxyConfig.AccessLog accessLog = new ProxyConfig.AccessLog(bool(al, "accessLog.", "enabled", true), format);
+    JsonObject sd = object(root, "shutdown");
+    known(sd, "shutdown.", Set.of("drainTimeout"));
+    ProxyConfig.Shutdown shutdown = new ProxyConfig.Shutdown(duration(sd, "shutdown.", "drainTimeout", 30_000));
+    return new ProxyConfig(file, l, a, origins, new ProxyConfig.Memory(maxBytes, maxObject), u, li, c, pg,
+        accessLog, shutdown);
   }
 
   private List<ProxyConfig.Origin> origins(JsonObject root) {

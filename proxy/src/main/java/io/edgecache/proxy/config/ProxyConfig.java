@@ -15,7 +15,9 @@ public record ProxyConfig(
     Upstream upstream,
     Limits limits,
     Cache cache,
-    Purge purge) {
+    Purge purge,
+    AccessLog accessLog,
+    Shutdown shutdown) {
 
   /** The traffic listener. {@code eventLoops} verticle instances share the port. */
   public record Listen(String host, int port, int eventLoops) {}
@@ -37,10 +39,16 @@ public record ProxyConfig(
    */
   public record Purge(List<io.edgecache.proxy.purge.Cidr> allow, String token, boolean exposeTags) {}
 
+  /** One line per request on stdout: {@code combined} (plus cache status and origin time) or {@code json}. */
+  public record AccessLog(boolean enabled, String format) {}
+
+  /** Graceful shutdown: how long in-flight requests may take to finish after SIGTERM. */
+  public record Shutdown(long drainTimeoutMs) {}
+
   /** The same configuration listening on another port (used to pin port 0 to one real port). */
   public ProxyConfig withListenPort(int port) {
     return new ProxyConfig(source, new Listen(listen.host(), port, listen.eventLoops()), admin, origins, memory,
-        upstream, limits, cache, purge);
+        upstream, limits, cache, purge, accessLog, shutdown);
   }
 
   /**

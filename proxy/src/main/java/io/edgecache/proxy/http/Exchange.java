@@ -32,6 +32,7 @@ import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.SocketAddress;
 import java.net.URI;
 import io.edgecache.proxy.policy.Vary;
+import io.edgecache.proxy.metrics.ProxyMetrics;
 import io.edgecache.proxy.purge.PurgeAuthorizer;
 import java.util.List;
 import java.util.Locale;
@@ -81,6 +82,11 @@ final class Exchange {
   private Headers reqHeaders;
   private CacheControl reqControl;
   private boolean clientGone;
+  private final long startNanos = System.nanoTime();
+  private ProxyMetrics.Outcome outcome = ProxyMetrics.Outcome.BYPASS;
+  private ProxyMetrics.Source source = ProxyMetrics.Source.ORIGIN;
+  private long originNanos = -1;
+  private long originStartNanos;
   /** The purge epoch when the origin fetch began: a purge since then voids the store. */
   private long epochAtFetch = -1;
   /** The shared fetch this exchange leads, while its response may still be shared. */
@@ -100,6 +106,17 @@ final class Exchange {
       log.trace("{} {} {} -> {}", method, primaryKey, step, next);
     }
     step = next;
+  }
+
+  /** Called once when the response has been fully written: metrics and the access log. */
+  void finished() {
+    int status = resp.getStatusCode();
+    ctx.metrics().request(outcome, method == null ? req.method().name() : method, status);
+    ctx.metrics().servedBytes(source, resp.bytesWritten());
+    if (ctx.config().accessLog().enabled()) {
+      AccessLog.write(ctx.config().accessLog().format(), req, status, resp.bytesWritten(),
+          resp.headers().get(Messages.CACHE_STATUS), originNanos, System.nanoTime() - startNanos);
+    }
   }
 
   // ---------------------------------------------------------------- RECV
@@ -199,11 +216,14 @@ final class Exchange {
         return;
       }
       PURGE_LOG.info("purge kind=url soft={} target={} purged={} by={}", soft, primaryKey, n, who);
+      ctx.metrics().purge("url", soft, n);
       json(200, "{\"purged\": " + n + "}");
     }));
   }
 
   private void json(int status, String body) {
+    outcome = ProxyMetrics.Outcome.PURGE;
+    source = ProxyMetrics.Source.GENERATED;
     if (clientGone) {
       return;
     }
@@ -253,6 +273,7 @@ final class Exchange {
         if (joined != null && joined.leader()) {
           fill = joined.fill();
         } else if (joined != null && joined.fill().subscribe(new Waiter(fwd))) {
+          ctx.metrics().coalescedWaiter();
           return;
         }
       }
@@ -273,10 +294,14 @@ final class Exchange {
     switch (d.kind()) {
       case FRESH, STALE_OK -> {
         enter(Step.HIT);
+        outcome = d.kind() == Reuse.Kind.FRESH ? ProxyMetrics.Outcome.HIT : ProxyMetrics.Outcome.STALE;
+        source = ProxyMetrics.Source.MEMORY;
         deliver(stored, CacheStatus.hit().param("ttl", d.ttl()), d.age());
       }
       case STALE_WHILE_REVALIDATE -> {
         enter(Step.HIT);
+        outcome = ProxyMetrics.Outcome.STALE;
+        source = ProxyMetrics.Source.MEMORY;
         deliver(stored, CacheStatus.hit().param("ttl", d.ttl()).detail("stale-while-revalidate"), d.age());
         refreshInBackground(stored);
       }
@@ -343,6 +368,7 @@ final class Exchange {
         return;
       }
       enter(Step.DELIVER);
+      outcome = ProxyMetrics.Outcome.COLLAPSED;
       resp.setStatusCode(view.status());
       if (head.statusMessage() != null && !head.statusMessage().isEmpty()) {
         resp.setStatusMessage(head.statusMessage());
@@ -434,6 +460,7 @@ final class Exchange {
     }
     RequestOptions options = originRequest(m, mode == Mode.REVALIDATE ? stored.view().headers() : null);
     long requestTime = ctx.nowMs();
+    originStartNanos = System.nanoTime();
     if (!mayRetry && epochAtFetch >= 0) {
       // a retry keeps the epoch of the first attempt
     } else {
@@ -481,6 +508,11 @@ final class Exchange {
   private void onOriginResponse(Mode mode, String fwd, CachedResponse stored, HttpClientResponse cresp, long requestTime) {
     long responseTime = ctx.nowMs();
     int status = cresp.statusCode();
+    originNanos = System.nanoTime() - originStartNanos;
+    ctx.metrics().originLatency(origin.name(), originNanos);
+    if (status >= 500) {
+      ctx.metrics().originError(origin.name(), "5xx");
+    }
     Headers h = HopByHop.strip(Messages.toHeaders(cresp.headers()));
     if (!h.contains("date")) {
       h = h.toBuilder().add("Date", HttpDates.format(responseTime)).build();
@@ -513,6 +545,8 @@ final class Exchange {
     long now = ctx.nowMs();
     long lifetime = ctx.freshness().lifetimeSeconds(fresh);
     long age = ctx.freshness().currentAgeSeconds(fresh, now);
+    outcome = ProxyMetrics.Outcome.REVALIDATED;
+    source = ProxyMetrics.Source.MEMORY;
     CacheStatus cs = CacheStatus.fwd(fwd).param("fwd-status", 304);
     if (keep) {
       cs.param("stored");
@@ -521,6 +555,8 @@ final class Exchange {
   }
 
   private void serveStaleOnError(CachedResponse stored, String detail, int fwdStatus) {
+    outcome = ProxyMetrics.Outcome.STALE;
+    source = ProxyMetrics.Source.MEMORY;
     long age = ctx.freshness().currentAgeSeconds(stored.view(), ctx.nowMs());
     long ttl = ctx.freshness().lifetimeSeconds(stored.view()) - age;
     CacheStatus cs = CacheStatus.hit().param("ttl", ttl).param("fwd", "stale");
@@ -532,6 +568,7 @@ final class Exchange {
 
   private void originFailed(Throwable t, String fwd, CachedResponse stored) {
     OriginErrors.Failure f = OriginErrors.classify(t);
+    ctx.metrics().originError(origin.name(), f.kind());
     releaseFill(f, false);
     if (stored != null && Reuse.staleWhenDisconnectedAllowed(ctx.freshness(), reqControl, stored.view(), ctx.nowMs(),
         ctx.config().cache().staleOnOriginFailureSeconds())) {
@@ -545,6 +582,8 @@ final class Exchange {
   /** Streams the origin's response to the client, collecting a copy for the cache if storable. */
   private void forward(Mode mode, String fwd, HttpClientResponse cresp, ResponseView view) {
     int status = view.status();
+    outcome = mode == Mode.PASS ? ProxyMetrics.Outcome.BYPASS : ProxyMetrics.Outcome.MISS;
+    source = ProxyMetrics.Source.ORIGIN;
     boolean isGet = req.method() == HttpMethod.GET;
     long maxObject = ctx.config().memory().maxObjectBytes();
     String refusal = mode == Mode.PASS ? "method"
@@ -595,6 +634,23 @@ final class Exchange {
     }
     BodyCollector collector = toStore != null && isGet ? new BodyCollector(maxObject) : null;
     BodyCollector[] col = {collector};
+    // Stores the complete body once. With a Content-Length the client has the whole response as
+    // soon as the last byte is written, before the origin's end event: commit before writing it,
+    // so the client's next request finds the stored response.
+    Runnable commit = () -> {
+      if (col[0] != null) {
+        BodyCollector c = col[0];
+        col[0] = null;
+        ctx.cache().store(primaryKey, reqHeaders, toStore, c.bytes(), Tags.of(toStore.headers()), epochAtFetch);
+      }
+      if (fill != null) {
+        Fill f = fill;
+        fill = null;
+        ctx.coalescer().done(f);
+        f.end();
+      }
+    };
+    boolean[] committed = {false};
     cresp.handler(buf -> {
       if (col[0] != null && !col[0].add(buf)) {
         col[0] = null;
@@ -606,6 +662,10 @@ final class Exchange {
       }
       if (fill != null) {
         fill.data(buf);
+      }
+      if (col[0] != null && contentLength >= 0 && col[0].size() == contentLength) {
+        committed[0] = true;
+        commit.run();
       }
       if (!clientGone) {
         resp.write(buf);
@@ -637,17 +697,11 @@ final class Exchange {
     });
     cresp.endHandler(v -> {
       // store before ending, so a request that follows this response's last byte finds it
-      if (col[0] != null) {
-        ctx.cache().store(primaryKey, reqHeaders, toStore, col[0].bytes(), Tags.of(toStore.headers()), epochAtFetch);
+      if (!committed[0]) {
+        commit.run();
       }
       if (!clientGone) {
         resp.end();
-      }
-      if (fill != null) {
-        Fill f = fill;
-        fill = null;
-        ctx.coalescer().done(f);
-        f.end();
       }
       if (mode == Mode.PASS && status < 400) {
         invalidateAfterUnsafe(view.headers());
@@ -880,6 +934,8 @@ final class Exchange {
 
   private void synth(int status, String message, String fwd, boolean close, String detail) {
     enter(Step.SYNTH);
+    outcome = ProxyMetrics.Outcome.ERROR;
+    source = ProxyMetrics.Source.GENERATED;
     if (clientGone || resp.ended()) {
       return;
     }
@@ -922,6 +978,10 @@ final class Exchange {
 
     byte[] bytes() {
       return buf.getBytes();
+    }
+
+    long size() {
+      return buf.length();
     }
   }
 }

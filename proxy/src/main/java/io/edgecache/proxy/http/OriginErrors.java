@@ -12,7 +12,17 @@ import java.util.concurrent.TimeoutException;
 final class OriginErrors {
   private OriginErrors() {}
 
-  record Failure(int status, String detail) {}
+  record Failure(int status, String detail) {
+    /** The metric label: connect, timeout, dns or reset. */
+    String kind() {
+      return switch (detail) {
+        case "origin-timeout" -> "timeout";
+        case "origin-unreachable" -> "connect";
+        case "origin-dns" -> "dns";
+        default -> "reset";
+      };
+    }
+  }
 
   static Failure classify(Throwable t) {
     Throwable c = t;

@@ -3,6 +3,7 @@ package io.edgecache.proxy.http;
 import io.edgecache.proxy.cache.HttpCache;
 import io.edgecache.proxy.config.ProxyConfig;
 import io.edgecache.proxy.policy.FreshnessPolicy;
+import io.edgecache.proxy.metrics.ProxyMetrics;
 import io.edgecache.proxy.purge.PurgeAuthorizer;
 import java.time.Clock;
 
@@ -11,12 +12,22 @@ import java.time.Clock;
  * All members are immutable or thread-safe.
  */
 public record ProxyContext(ProxyConfig config, OriginRouter router, HttpCache cache, FreshnessPolicy freshness,
-    Clock clock, Coalescer coalescer, PurgeAuthorizer purgeAuthorizer) {
+    Clock clock, Coalescer coalescer, PurgeAuthorizer purgeAuthorizer, ProxyMetrics metrics) {
 
-  public static ProxyContext of(ProxyConfig config, HttpCache cache, Clock clock) {
+  public static ProxyContext of(ProxyConfig config, HttpCache cache, Clock clock, ProxyMetrics metrics) {
     return new ProxyContext(config, new OriginRouter(config.origins()), cache,
         new FreshnessPolicy(config.cache().heuristicFraction(), config.cache().heuristicMaxAgeSeconds()), clock,
-        new Coalescer(), new PurgeAuthorizer(config.purge().allow(), config.purge().token()));
+        new Coalescer(), new PurgeAuthorizer(config.purge().allow(), config.purge().token()), metrics);
+  }
+
+  /**
+   * The same shared state under a reloaded configuration: routing, freshness knobs and purge
+   * ACLs change; the cache, coalescer, clock and metrics carry over.
+   */
+  public ProxyContext reconfigured(ProxyConfig next) {
+    return new ProxyContext(next, new OriginRouter(next.origins()), cache,
+        new FreshnessPolicy(next.cache().heuristicFraction(), next.cache().heuristicMaxAgeSeconds()), clock,
+        coalescer, new PurgeAuthorizer(next.purge().allow(), next.purge().token()), metrics);
   }
 
   long nowMs() {

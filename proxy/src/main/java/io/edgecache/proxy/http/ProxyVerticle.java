@@ -24,19 +24,20 @@ import java.util.concurrent.TimeUnit;
  * minute hold a connection forever.
  */
 public final class ProxyVerticle extends VerticleBase {
-  private final ProxyContext ctx;
+  private final java.util.function.Supplier<ProxyContext> contexts;
   private final Map<HttpConnection, Long> headerTimers = new HashMap<>();
   private HttpServer server;
   private HttpServerOptions serverOptions;
   private HttpClient client;
 
-  public ProxyVerticle(ProxyContext ctx) {
-    this.ctx = ctx;
+  /** {@code contexts} yields the current shared state; a reload swaps it between requests. */
+  public ProxyVerticle(java.util.function.Supplier<ProxyContext> contexts) {
+    this.contexts = contexts;
   }
 
   @Override
   public Future<?> start() {
-    ProxyConfig cfg = ctx.config();
+    ProxyConfig cfg = contexts.get().config();
     ProxyConfig.Limits limits = cfg.limits();
     HttpServerOptions so = new HttpServerOptions()
         .setHost(cfg.listen().host())
@@ -58,7 +59,17 @@ public final class ProxyVerticle extends VerticleBase {
         .setMaxHeaderSize(64 * 1024)
         .setDecompressionSupported(false)
         .setTcpNoDelay(true);
-    client = vertx.createHttpClient(co, new PoolOptions().setHttp1MaxSize(up.maxConnectionsPerOrigin()));
+    // A protocol error on a pooled origin connection (e.g. an origin that sent more body bytes
+    // than its Content-Length said) closes that connection at once, so the next request does not
+    // inherit the garbage.
+    client = vertx.httpClientBuilder()
+        .with(co)
+        .with(new PoolOptions().setHttp1MaxSize(up.maxConnectionsPerOrigin()))
+        .withConnectHandler(conn -> {
+          conn.exceptionHandler(t -> conn.close());
+          OriginFramingGuard.install(conn);
+        })
+        .build();
     serverOptions = so;
     server = vertx.createHttpServer(so)
         .connectionHandler(this::onConnection)
@@ -68,7 +79,7 @@ public final class ProxyVerticle extends VerticleBase {
 
   private void onConnection(HttpConnection conn) {
     StrictRequestDecoder.install(conn, serverOptions);
-    armHeaderTimer(conn, ctx.config().limits().headerTimeoutMs());
+    armHeaderTimer(conn, contexts.get().config().limits().headerTimeoutMs());
     conn.closeHandler(v -> {
       Long t = headerTimers.remove(conn);
       if (t != null) {
@@ -88,17 +99,20 @@ public final class ProxyVerticle extends VerticleBase {
   }
 
   private void onRequest(HttpServerRequest req) {
+    ProxyContext ctx = contexts.get();
     HttpConnection conn = req.connection();
     Long t = headerTimers.remove(conn);
     if (t != null) {
       vertx.cancelTimer(t);
     }
+    Exchange exchange = new Exchange(ctx, vertx, client, req);
     req.response().endHandler(v -> {
+      exchange.finished();
       if (!req.response().closed()) {
         armHeaderTimer(conn, ctx.config().limits().idleTimeoutMs());
       }
     });
-    new Exchange(ctx, vertx, client, req).recv();
+    exchange.recv();
   }
 
   /** The port actually bound (useful when configured as 0). */
@@ -106,8 +120,10 @@ public final class ProxyVerticle extends VerticleBase {
     return server.actualPort();
   }
 
+  /** Stops accepting, lets in-flight requests finish within {@code shutdown.drainTimeout}, then closes. */
   @Override
   public Future<?> stop() {
-    return client.close();
+    long drain = contexts.get().config().shutdown().drainTimeoutMs();
+    return server.shutdown(drain, TimeUnit.MILLISECONDS).eventually(() -> client.close());
   }
 }

@@ -148,6 +148,36 @@ class PurgeIntegrationTest extends ProxyHarness {
   }
 
   @Test
+  void purgeOfAnotherUrl_duringFill_doesNotVoidTheFill() throws Exception {
+    AtomicReference<HttpServerResponse> slow = new AtomicReference<>();
+    origin.handle(r -> {
+      r.response().putHeader("Cache-Control", "max-age=600").putHeader("Content-Length", "10");
+      r.response().write(Buffer.buffer("01234"));
+      if (r.path().equals("/slow")) {
+        slow.set(r.response());
+      } else {
+        r.response().end("56789");
+      }
+    });
+    start();
+    CompletableFuture<RawHttp.Response> first = CompletableFuture.supplyAsync(() -> {
+      try {
+        return RawHttp.get(port(), "/slow");
+      } catch (Exception e) {
+        throw new RuntimeException(e);
+      }
+    });
+    for (int i = 0; i < 100 && slow.get() == null; i++) {
+      Thread.sleep(20);
+    }
+    assertEquals(200, RawHttp.exchange(port(), "PURGE", "/other").status());
+    assertEquals(200, RawHttp.exchange(port(), "POST", "/third", "Content-Length", "0").status());
+    originVertx.runOnContext(v -> slow.get().end("56789"));
+    assertEquals("0123456789", first.get(10, TimeUnit.SECONDS).text());
+    assertTrue(isHit("/slow"));
+  }
+
+  @Test
   void adminPurge_byTag_removesTaggedUrlsOnlyAndTagsAreNotExposed() throws Exception {
     origin.handle(r -> {
       HttpServerResponse resp = r.response().putHeader("Cache-Control", "max-age=600");

@@ -1,0 +1,130 @@
+package io.edgecache.proxy.metrics;
+
+import io.edgecache.storage.StoreStats;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * The one catalogue of edgecache's own meters. Every meter is declared here with its
+ * description; the registry is injected (Prometheus in production, a simple registry in tests).
+ *
+ * <p>Names follow Prometheus conventions once rendered ({@code edgecache_} prefix, {@code _total}
+ * for counters, base units {@code _bytes} and {@code _seconds}); label values come from small fixed
+ * sets (outcome, method class, status class, tier, source, origin name, error kind), never from a
+ * URL, so cardinality stays bounded. Thread-safe.
+ */
+public final class ProxyMetrics {
+  /** What happened to a request, as counted in {@code edgecache_requests_total{outcome}}. */
+  public enum Outcome { HIT, MISS, STALE, REVALIDATED, BYPASS, COLLAPSED, ERROR, PURGE }
+
+  /** Where served body bytes came from. */
+  public enum Source { MEMORY, DISK, ORIGIN, GENERATED }
+
+  private final MeterRegistry registry;
+  private final ConcurrentHashMap<String, Counter> requests = new ConcurrentHashMap<>();
+  private final Counter[] servedBytes = new Counter[Source.values().length];
+  private final ConcurrentHashMap<String, Timer> originLatency = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> originErrors = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> purges = new ConcurrentHashMap<>();
+  private final Counter coalescedWaiters;
+
+  public ProxyMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    for (Source s : Source.values()) {
+      servedBytes[s.ordinal()] = Counter.builder("edgecache.served.bytes")
+          .description("Response body bytes sent to clients, by where they came from")
+          .baseUnit("bytes").tag("source", lower(s)).register(registry);
+    }
+    coalescedWaiters = Counter.builder("edgecache.coalesced.waiters")
+        .description("Requests that waited for another request's origin fetch of the same URL instead of fetching")
+        .register(registry);
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** Counts one finished request. */
+  public void request(Outcome outcome, String method, int status) {
+    String m = switch (method) {
+      case "GET" -> "get";
+      case "HEAD" -> "head";
+      case "PURGE" -> "purge";
+      default -> "other";
+    };
+    String s = status >= 100 && status < 600 ? (status / 100) + "xx" : "other";
+    String key = outcome.ordinal() + m + s;
+    Counter c = requests.get(key);
+    if (c == null) {
+      c = requests.computeIfAbsent(key, k -> Counter.builder("edgecache.requests")
+          .description("Client requests by cache outcome, method class and status class")
+          .tag("outcome", lower(outcome)).tag("method", m).tag("status", s).register(registry));
+    }
+    c.increment();
+  }
+
+  public void servedBytes(Source source, long bytes) {
+    if (bytes > 0) {
+      servedBytes[source.ordinal()].increment(bytes);
+    }
+  }
+
+  public void coalescedWaiter() {
+    coalescedWaiters.increment();
+  }
+
+  /** Time from sending a request to an origin until its response head arrived. */
+  public void originLatency(String origin, long nanos) {
+    originLatency.computeIfAbsent(origin, o -> Timer.builder("edgecache.origin.request")
+        .description("Origin request latency until the response head, per origin")
+        .tag("origin", o).publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(60)).register(registry))
+        .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  /** Origin failures by kind: connect, timeout, reset, 5xx. */
+  public void originError(String origin, String kind) {
+    originErrors.computeIfAbsent(origin + '\u0000' + kind, k -> Counter.builder("edgecache.origin.errors")
+        .description("Origin failures by origin and kind (connect, timeout, reset, 5xx)")
+        .tag("origin", origin).tag("kind", kind).register(registry)).increment();
+  }
+
+  /** Purges by kind (url, prefix, tag, all) and whether soft. */
+  public void purge(String kind, boolean soft, int purged) {
+    purges.computeIfAbsent(kind + soft, k -> Counter.builder("edgecache.purges")
+        .description("Purge operations by kind (url, prefix, tag, all) and softness")
+        .tag("kind", kind).tag("soft", Boolean.toString(soft)).register(registry)).increment();
+    Counter.builder("edgecache.purged.entries").description("Stored responses removed or marked stale by purges")
+        .tag("kind", kind).register(registry).increment(purged);
+  }
+
+  /** Registers the gauges and counters of one storage tier ({@code memory} or {@code disk}). */
+  public void tier(String tier, Supplier<StoreStats> stats) {
+    Gauge.builder("edgecache.cache.entries", () -> stats.get().entries())
+        .description("Entries held by a cache tier").tag("tier", tier).register(registry);
+    Gauge.builder("edgecache.cache.size", () -> stats.get().bytes())
+        .description("Bytes held by a cache tier").baseUnit("bytes").tag("tier", tier).register(registry);
+    Gauge.builder("edgecache.cache.max", () -> stats.get().maxBytes())
+        .description("Configured bound of a cache tier").baseUnit("bytes").tag("tier", tier).register(registry);
+    FunctionCounter.builder("edgecache.cache.evictions", stats, s -> s.get().evictions())
+        .description("Entries evicted from a cache tier to stay within its bound").tag("tier", tier).register(registry);
+    FunctionCounter.builder("edgecache.cache.rejected", stats, s -> s.get().rejected())
+        .description("Entries a cache tier refused because they alone exceed its object limit").tag("tier", tier)
+        .register(registry);
+  }
+
+  /** Registers a counter read from a supplier (disk promotions, checksum failures, store errors). */
+  public void tierCounter(String name, String description, String tier, Supplier<Long> value) {
+    FunctionCounter.builder(name, value, v -> v.get()).description(description).tag("tier", tier).register(registry);
+  }
+
+  private static String lower(Enum<?> e) {
+    return e.name().toLowerCase(java.util.Locale.ROOT);
+  }
+}
