@@ -59,6 +59,8 @@ final class Exchange {
   /** Background refreshes in flight (stale-while-revalidate): one per stored variant. */
   private static final Set<String> REFRESHING = ConcurrentHashMap.newKeySet();
   private static final Set<Integer> STALE_IF_ERROR_STATUSES = Set.of(500, 502, 503, 504);
+  private static final Set<HttpMethod> SAFE_METHODS =
+      Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS, HttpMethod.TRACE);
   private static final Set<HttpMethod> RETRYABLE =
       Set.of(HttpMethod.GET, HttpMethod.HEAD);
 
@@ -614,6 +616,10 @@ final class Exchange {
       }
     }
 
+    if (mode == Mode.PASS && status < 400 && !SAFE_METHODS.contains(req.method())) {
+      // before any byte reaches the client, so its next request cannot see the old response
+      invalidateAfterUnsafe(view.headers());
+    }
     if (clientGone && fill == null) {
       cresp.request().reset();
       return;
@@ -702,9 +708,6 @@ final class Exchange {
       }
       if (!clientGone) {
         resp.end();
-      }
-      if (mode == Mode.PASS && status < 400) {
-        invalidateAfterUnsafe(view.headers());
       }
     });
   }

@@ -42,13 +42,13 @@ public record ByteRange(long first, long last) {
         return new ByteRange(Math.max(0, bodyLength - n), bodyLength - 1);
       }
       long first = digits(a);
-      long last = b.isEmpty() ? bodyLength - 1 : digits(b);
-      if (first < 0 || last < first) {
-        return null;
+      if (!b.isEmpty() && digits(b) < first) {
+        return null; // invalid range-spec: ignore the Range
       }
       if (first >= bodyLength) {
         return UNSATISFIABLE;
       }
+      long last = b.isEmpty() ? bodyLength - 1 : digits(b);
       return new ByteRange(first, Math.min(last, bodyLength - 1));
     } catch (NumberFormatException e) {
       return null;

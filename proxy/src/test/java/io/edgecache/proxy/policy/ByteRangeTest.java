@@ -46,6 +46,11 @@ class ByteRangeTest {
   }
 
   @Test
+  void parse_openEndedFirstBeyondBody_isUnsatisfiable() {
+    assertEquals(ByteRange.UNSATISFIABLE, ByteRange.parse("bytes=20-", 10));
+  }
+
+  @Test
   void parse_firstBeyondBody_isUnsatisfiable() {
     assertEquals(ByteRange.UNSATISFIABLE, ByteRange.parse("bytes=1000-1100", LENGTH));
   }

@@ -1,0 +1,182 @@
+package io.edgecache.proxy.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * RFC 9111 / RFC 5861 flows through real sockets. Responses are made stale on arrival with an
+ * {@code Age} larger than their lifetime, so no test waits on a clock to pass.
+ */
+class CachingSemanticsIntegrationTest extends ProxyHarness {
+
+  private void awaitOriginRequests(int n) throws InterruptedException {
+    for (int i = 0; i < 200 && origin.requests.get() < n; i++) {
+      Thread.sleep(10);
+    }
+  }
+
+  @Test
+  void staleWhileRevalidate_servesStaleAtOnceAndRefreshesOnceInTheBackground() throws Exception {
+    origin.handle(r -> {
+      if (r.headers().contains("If-None-Match")) {
+        originVertx.setTimer(200, t -> r.response().setStatusCode(304).putHeader("ETag", "\"v1\"")
+            .putHeader("Cache-Control", "max-age=600").end());
+      } else {
+        r.response().putHeader("Cache-Control", "max-age=1, stale-while-revalidate=600").putHeader("Age", "10")
+            .putHeader("ETag", "\"v1\"").end("swr-body");
+      }
+    });
+    start();
+    RawHttp.get(port(), "/swr");
+    for (int i = 0; i < 5; i++) {
+      RawHttp.Response r = RawHttp.get(port(), "/swr");
+      assertEquals("swr-body", r.text());
+      assertTrue(r.header("Cache-Status").contains("detail=\"stale-while-revalidate\""), r.header("Cache-Status"));
+    }
+    awaitOriginRequests(2);
+    Thread.sleep(400); // the background 304 takes 200 ms to arrive
+    assertEquals(2, origin.requests.get(), "exactly one background revalidation");
+    assertEquals("\"v1\"", origin.last().headers().get("If-None-Match"));
+    RawHttp.Response fresh = RawHttp.get(port(), "/swr");
+    assertTrue(fresh.header("Cache-Status").matches("edgecache; hit; ttl=\\d+"), fresh.header("Cache-Status"));
+    assertEquals(2, origin.requests.get());
+  }
+
+  @Test
+  void staleIfError_origin503_servesTheStaleResponse() throws Exception {
+    origin.handle(r -> {
+      if (origin.requests.get() == 1) {
+        r.response().putHeader("Cache-Control", "max-age=1, stale-if-error=600").putHeader("Age", "10").end("good");
+      } else {
+        r.response().setStatusCode(503).end("down");
+      }
+    });
+    start();
+    RawHttp.get(port(), "/sie");
+    RawHttp.Response r = RawHttp.get(port(), "/sie");
+    assertEquals(200, r.status());
+    assertEquals("good", r.text());
+    assertTrue(r.header("Cache-Status").contains("fwd-status=503"), r.header("Cache-Status"));
+    assertTrue(r.header("Cache-Status").contains("stale-if-error"), r.header("Cache-Status"));
+  }
+
+  @Test
+  void staleIfError_originDown_servesTheStaleResponse() throws Exception {
+    origin.handle(r -> r.response().putHeader("Cache-Control", "max-age=1, stale-if-error=600")
+        .putHeader("Age", "10").putHeader("ETag", "\"e\"").end("kept"));
+    start(baseConfig().put("cache", new io.vertx.core.json.JsonObject().put("staleOnOriginFailure", "0s")));
+    RawHttp.get(port(), "/down");
+    origin.close();
+    RawHttp.Response r = RawHttp.get(port(), "/down");
+    assertEquals(200, r.status());
+    assertEquals("kept", r.text());
+    assertTrue(r.header("Cache-Status").contains("origin-unreachable"), r.header("Cache-Status"));
+  }
+
+  @Test
+  void originDown_withoutStaleIfError_servesStaleWithinStaleOnOriginFailure() throws Exception {
+    origin.handle(r -> r.response().putHeader("Cache-Control", "max-age=1").putHeader("Age", "10")
+        .putHeader("ETag", "\"e\"").end("grace"));
+    start();
+    RawHttp.get(port(), "/grace");
+    origin.close();
+    RawHttp.Response r = RawHttp.get(port(), "/grace");
+    assertEquals(200, r.status());
+    assertEquals("grace", r.text());
+  }
+
+  @Test
+  void originDown_mustRevalidate_neverServesStale() throws Exception {
+    origin.handle(r -> r.response().putHeader("Cache-Control", "max-age=1, must-revalidate, stale-if-error=600")
+        .putHeader("Age", "10").putHeader("ETag", "\"e\"").end("strict"));
+    start();
+    RawHttp.get(port(), "/strict");
+    origin.close();
+    assertEquals(502, RawHttp.get(port(), "/strict").status());
+  }
+
+  @Test
+  void range_onStoredResponse_isServedAs206FromCache() throws Exception {
+    origin.handle(r -> r.response().putHeader("Cache-Control", "max-age=600").putHeader("ETag", "\"r1\"").end("0123456789"));
+    start();
+    RawHttp.get(port(), "/range");
+    RawHttp.Response part = RawHttp.get(port(), "/range", "Range", "bytes=2-5");
+    assertEquals(206, part.status());
+    assertEquals("2345", part.text());
+    assertEquals("bytes 2-5/10", part.header("Content-Range"));
+    RawHttp.Response suffix = RawHttp.get(port(), "/range", "Range", "bytes=-3");
+    assertEquals("789", suffix.text());
+    RawHttp.Response unsatisfiable = RawHttp.get(port(), "/range", "Range", "bytes=20-");
+    assertEquals(416, unsatisfiable.status());
+    assertEquals("bytes */10", unsatisfiable.header("Content-Range"));
+    RawHttp.Response multi = RawHttp.get(port(), "/range", "Range", "bytes=0-1,4-5");
+    assertEquals(200, multi.status());
+    assertEquals("0123456789", multi.text());
+    RawHttp.Response staleIfRange = RawHttp.get(port(), "/range", "Range", "bytes=2-5", "If-Range", "\"other\"");
+    assertEquals(200, staleIfRange.status());
+    assertEquals(1, origin.requests.get());
+  }
+
+  @Test
+  void requestNoCache_revalidatesEvenAFreshResponse() throws Exception {
+    origin.handle(r -> {
+      if (r.headers().contains("If-None-Match")) {
+        r.response().setStatusCode(304).putHeader("ETag", "\"n\"").end();
+      } else {
+        r.response().putHeader("Cache-Control", "max-age=600").putHeader("ETag", "\"n\"").end("nc");
+      }
+    });
+    start();
+    RawHttp.get(port(), "/nc");
+    RawHttp.Response r = RawHttp.get(port(), "/nc", "Cache-Control", "no-cache");
+    assertEquals("nc", r.text());
+    assertTrue(r.header("Cache-Status").contains("fwd=request"), r.header("Cache-Status"));
+    assertEquals(2, origin.requests.get());
+  }
+
+  @Test
+  void onlyIfCached_withNothingStored_is504WithoutContactingOrigin() throws Exception {
+    start();
+    assertEquals(504, RawHttp.get(port(), "/oic", "Cache-Control", "only-if-cached").status());
+    assertEquals(0, origin.requests.get());
+  }
+
+  @Test
+  void cdnCacheControl_overridesCacheControlForThisCache() throws Exception {
+    origin.handle(r -> r.response().putHeader("Cache-Control", "no-store").putHeader("CDN-Cache-Control", "max-age=600")
+        .end("cdn"));
+    start();
+    RawHttp.get(port(), "/cdn");
+    RawHttp.Response hit = RawHttp.get(port(), "/cdn");
+    assertTrue(hit.header("Cache-Status").contains("hit"), hit.header("Cache-Status"));
+    assertEquals("no-store", hit.header("Cache-Control")); // downstream caches still see the origin's policy
+  }
+
+  @Test
+  void surrogateControl_targetedAtUs_isObeyedAndRemoved() throws Exception {
+    origin.handle(r -> r.response().putHeader("Surrogate-Control", "max-age=600;edgecache").end("sc"));
+    start();
+    RawHttp.Response first = RawHttp.get(port(), "/sc");
+    assertEquals(null, first.header("Surrogate-Control"));
+    RawHttp.Response hit = RawHttp.get(port(), "/sc");
+    assertTrue(hit.header("Cache-Status").contains("hit"), hit.header("Cache-Status"));
+    assertEquals(null, hit.header("Surrogate-Control"));
+    assertEquals(ForwardHeaders.SURROGATE_CAPABILITY, origin.last().headers().get("Surrogate-Capability"));
+  }
+
+  @Test
+  void setCookie_withoutPublic_isNotStoredButWithPublicIs() throws Exception {
+    origin.handle(r -> r.response().putHeader("Cache-Control", r.path().equals("/pub") ? "public, max-age=600" : "max-age=600")
+        .putHeader("Set-Cookie", "session=abc").end("c"));
+    start();
+    RawHttp.get(port(), "/cookie");
+    RawHttp.Response again = RawHttp.get(port(), "/cookie");
+    assertTrue(again.header("Cache-Status").contains("detail=\"set-cookie\""), again.header("Cache-Status"));
+    RawHttp.get(port(), "/pub");
+    assertTrue(RawHttp.get(port(), "/pub").header("Cache-Status").contains("hit"));
+    TimeUnit.MILLISECONDS.sleep(0);
+  }
+}
