@@ -231,6 +231,8 @@ cfg.admin = { ...(cfg.admin || {}), host: '127.0.0.1', port: Number(adminPort) }
 cfg.origins = [{ name: 'loadtest-origin', url: originUrl, hosts: ['*'] }];
 cfg.memory = { ...(cfg.memory || {}), maxBytes: '256MiB', maxObjectBytes: '8MiB' };
 if (cfg.disk) cfg.disk = { ...cfg.disk, path: null };
+// like nginx's access_log off in its generated config (ACCESS_LOG=1 keeps it on)
+if (process.env.ACCESS_LOG !== '1') cfg.accessLog = { ...(cfg.accessLog || {}), enabled: false };
 fs.writeFileSync(dst, JSON.stringify(cfg, null, 2) + '\n');
 EOF
   cp "$WORK/edgecache.json" "$RAW/edgecache.json"
