@@ -515,11 +515,7 @@ final class Exchange {
     if (status >= 500) {
       ctx.metrics().originError(origin.name(), "5xx");
     }
-    Headers h = HopByHop.strip(Messages.toHeaders(cresp.headers()));
-    if (!h.contains("date")) {
-      h = h.toBuilder().add("Date", HttpDates.format(responseTime)).build();
-    }
-    ResponseView view = new ResponseView(status, h, requestTime, responseTime);
+    ResponseView view = originView(cresp, requestTime, responseTime);
     if (mode == Mode.REVALIDATE && status == 304) {
       drain(cresp);
       notModified(stored, view, fwd);
@@ -532,6 +528,18 @@ final class Exchange {
       return;
     }
     forward(mode, fwd, cresp, view);
+  }
+
+  /**
+   * The origin's response as the cache sees it: hop-by-hop fields gone, and a Date added when the
+   * origin sent none (RFC 9110 6.6.1: a recipient with a clock must add one before forwarding).
+   */
+  private static ResponseView originView(HttpClientResponse cresp, long requestTime, long responseTime) {
+    Headers h = HopByHop.strip(Messages.toHeaders(cresp.headers()));
+    if (!h.contains("date")) {
+      h = h.toBuilder().add("Date", HttpDates.format(responseTime)).build();
+    }
+    return new ResponseView(cresp.statusCode(), h, requestTime, responseTime);
   }
 
   /** A 304 answered our conditional request: freshen the stored response and serve it. */
@@ -897,11 +905,8 @@ final class Exchange {
         .compose(HttpClientRequest::send)
         .compose(cresp -> {
           long responseTime = ctx.nowMs();
-          Headers h = HopByHop.strip(Messages.toHeaders(cresp.headers()));
-          if (!h.contains("date")) {
-            h = h.toBuilder().add("Date", HttpDates.format(responseTime)).build();
-          }
-          ResponseView view = new ResponseView(cresp.statusCode(), h, requestTime, responseTime);
+          ResponseView view = originView(cresp, requestTime, responseTime);
+          Headers h = view.headers();
           if (view.status() == 304) {
             Headers merged = HeaderUpdate.merge(stored.view().headers(), view.headers());
             ctx.cache().freshen(primaryKey, stored,
