@@ -4,11 +4,14 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiPredicate;
 import java.util.function.Predicate;
 
 /**
@@ -140,6 +143,52 @@ public final class MemoryStore implements Store {
     int n = (int) cache.estimatedSize();
     cache.invalidateAll();
     return CompletableFuture.completedFuture(n);
+  }
+
+  // ---------------------------------------------------------------- package-private, for TieredStore
+
+  /** Whether {@link #putNow} would accept {@code entry}. */
+  boolean fits(Entry entry) {
+    return entry.body().length <= maxObjectBytes && entry.weight() <= maxBytes;
+  }
+
+  long maxObjectBytes() {
+    return maxObjectBytes;
+  }
+
+  /** Stores {@code entry} unless the key is present; returns whether it was stored. */
+  boolean putIfAbsentNow(String key, Entry entry) {
+    return fits(entry) && cache.asMap().putIfAbsent(key, entry) == null;
+  }
+
+  /** Removes the entry under {@code key} if it is exactly {@code entry} (identity). */
+  boolean removeIfSame(String key, Entry entry) {
+    return cache.asMap().remove(key, entry);
+  }
+
+  /** Removes the entry under {@code key} unless it is exactly {@code keep} (identity). */
+  void removeUnless(String key, Entry keep) {
+    Entry present = cache.getIfPresent(key);
+    if (present != null && present != keep) {
+      cache.asMap().remove(key, present);
+    }
+  }
+
+  /** Removes every entry whose key and tags match; returns the keys removed. */
+  Set<String> removeMatching(BiPredicate<String, Set<String>> keyAndTags) {
+    List<String> candidates = new ArrayList<>();
+    cache.asMap().forEach((k, e) -> {
+      if (keyAndTags.test(k, e.tags())) {
+        candidates.add(k);
+      }
+    });
+    Set<String> removed = new HashSet<>();
+    for (String k : candidates) {
+      if (cache.asMap().remove(k) != null) {
+        removed.add(k);
+      }
+    }
+    return removed;
   }
 
   @Override

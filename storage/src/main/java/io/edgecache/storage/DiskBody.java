@@ -1,0 +1,90 @@
+package io.edgecache.storage;
+
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * One entry of the disk tier opened for reading chunk by chunk, so a body of any size can be
+ * streamed without being held in memory whole.
+ *
+ * <p>The handle is pinned to the write it was opened at (its generation). If that write is replaced,
+ * purged or evicted while being read, the next {@link #readChunk} fails with
+ * {@link EntryGoneException}; if a chunk fails its checksum, with {@link CorruptEntryException}
+ * after the entry was removed. Either way no wrong byte is ever returned. Chunks may be read in any
+ * order and more than once; nothing needs closing.
+ *
+ * <p>Immutable and thread-safe; {@link #readChunk} completes on a disk worker thread.
+ */
+public final class DiskBody {
+  private final DiskStore store;
+  private final String key;
+  private final DiskFormat.Meta format;
+
+  DiskBody(DiskStore store, String key, DiskFormat.Meta format) {
+    this.store = store;
+    this.key = key;
+    this.format = format;
+  }
+
+  /** The opaque metadata block the HTTP layer stored with the body. */
+  public byte[] meta() {
+    return format.meta();
+  }
+
+  public Set<String> tags() {
+    return format.tags();
+  }
+
+  /** Body length in bytes. */
+  public long length() {
+    return format.bodyLength();
+  }
+
+  /** Number of chunks; 0 for an empty body. */
+  public int chunkCount() {
+    return format.chunkCount();
+  }
+
+  /** Payload bytes of every chunk but the last. */
+  public int chunkBytes() {
+    return format.chunkSize();
+  }
+
+  /** When the entry was written, epoch milliseconds. */
+  public long storedAtMillis() {
+    return format.storedAtMillis();
+  }
+
+  /**
+   * The payload of chunk {@code index} (0-based), verified against its CRC32C.
+   *
+   * <p>Fails with {@link CorruptEntryException} (entry removed and counted), {@link EntryGoneException}
+   * (replaced or removed meanwhile), {@link StoreException} (store closed, or LevelDB failed to
+   * read) or {@link IndexOutOfBoundsException}. Completes on a disk worker thread.
+   */
+  public CompletionStage<byte[]> readChunk(int index) {
+    if (index < 0 || index >= format.chunkCount()) {
+      return CompletableFuture.failedFuture(
+          new IndexOutOfBoundsException("chunk: " + index + " (expected: 0.." + (format.chunkCount() - 1) + ")"));
+    }
+    return store.readChunk(this, index);
+  }
+
+  /** The whole body, read in one worker task; for bodies small enough to hold. */
+  CompletionStage<byte[]> readAll() {
+    return store.readAll(this);
+  }
+
+  String key() {
+    return key;
+  }
+
+  long generation() {
+    return format.generation();
+  }
+
+  DiskFormat.Meta format() {
+    return format;
+  }
+}

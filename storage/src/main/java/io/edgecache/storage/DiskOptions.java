@@ -1,0 +1,65 @@
+package io.edgecache.storage;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How to open a {@link DiskStore}.
+ *
+ * <p>Limits and defaults:
+ *
+ * <table>
+ *   <caption>disk tier options</caption>
+ *   <tr><th>option</th><th>default</th><th>meaning</th></tr>
+ *   <tr><td>dir</td><td>(required)</td><td>LevelDB directory; created if missing; one process at a time</td></tr>
+ *   <tr><td>maxBytes</td><td>(required)</td><td>bound on stored bytes (keys, records, bodies)</td></tr>
+ *   <tr><td>maxObjectBytes</td><td>(required)</td><td>bodies longer than this are refused</td></tr>
+ *   <tr><td>chunkBytes</td><td>256 KiB</td><td>body chunk size, 1 KiB to 64 MiB; the unit of streaming</td></tr>
+ *   <tr><td>workerThreads</td><td>2</td><td>threads that make every LevelDB call, 1 to 64</td></tr>
+ *   <tr><td>retryAfter</td><td>30 s</td><td>after a failed write, how long to store nothing</td></tr>
+ * </table>
+ *
+ * <p>Immutable; validated on construction with a one-line {@link IllegalArgumentException}.
+ */
+public record DiskOptions(Path dir, long maxBytes, int chunkBytes, int workerThreads, long maxObjectBytes,
+    Duration retryAfter) {
+  public static final int DEFAULT_CHUNK_BYTES = 256 * 1024;
+  public static final int DEFAULT_WORKER_THREADS = 2;
+  public static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(30);
+
+  public DiskOptions {
+    Objects.requireNonNull(dir, "dir");
+    Objects.requireNonNull(retryAfter, "retryAfter");
+    check(maxBytes > 0, "maxBytes", maxBytes, "> 0");
+    check(chunkBytes >= 1024 && chunkBytes <= 64 * 1024 * 1024, "chunkBytes", chunkBytes, "1024..67108864");
+    check(workerThreads >= 1 && workerThreads <= 64, "workerThreads", workerThreads, "1..64");
+    check(maxObjectBytes > 0 && maxObjectBytes <= Integer.MAX_VALUE - 1024, "maxObjectBytes", maxObjectBytes,
+        "1.." + (Integer.MAX_VALUE - 1024));
+    check(!retryAfter.isNegative(), "retryAfter", retryAfter, ">= 0");
+  }
+
+  /** Options with the defaults for everything but the directory and the two bounds. */
+  public static DiskOptions of(Path dir, long maxBytes, long maxObjectBytes) {
+    return new DiskOptions(dir, maxBytes, DEFAULT_CHUNK_BYTES, DEFAULT_WORKER_THREADS, maxObjectBytes,
+        DEFAULT_RETRY_AFTER);
+  }
+
+  public DiskOptions withChunkBytes(int bytes) {
+    return new DiskOptions(dir, maxBytes, bytes, workerThreads, maxObjectBytes, retryAfter);
+  }
+
+  public DiskOptions withWorkerThreads(int threads) {
+    return new DiskOptions(dir, maxBytes, chunkBytes, threads, maxObjectBytes, retryAfter);
+  }
+
+  public DiskOptions withRetryAfter(Duration after) {
+    return new DiskOptions(dir, maxBytes, chunkBytes, workerThreads, maxObjectBytes, after);
+  }
+
+  private static void check(boolean ok, String name, Object value, String expected) {
+    if (!ok) {
+      throw new IllegalArgumentException(name + ": " + value + " (expected: " + expected + ")");
+    }
+  }
+}

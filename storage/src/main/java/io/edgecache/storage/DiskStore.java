@@ -1,0 +1,678 @@
+package io.edgecache.storage;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiPredicate;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.iq80.leveldb.DBException;
+import org.iq80.leveldb.ReadOptions;
+import org.iq80.leveldb.WriteBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The disk tier: entries in LevelDB, bounded by bytes, checked by CRC32C, safe across crashes.
+ *
+ * <p>How it works. Bodies are cut into chunks (see {@link DiskFormat}) written under a generation
+ * unique to the write; the metadata record follows last, in one batch with the deletion of the
+ * chunks it replaces, so it is the commit point and a crash leaves only orphan chunks, which
+ * {@link #open} sweeps. An in-memory index (Caffeine, W-TinyLFU, weighed by stored bytes) holds
+ * key → generation, size and tags; it decides eviction, answers misses and purges without touching
+ * LevelDB, and is rebuilt from the metadata records at open. While an entry is in the index, its
+ * metadata record of that generation is in LevelDB: commits and removals change both under one
+ * lock, and evictions delete from LevelDB only after the index let go.
+ *
+ * <p>Limits. A body longer than {@code maxObjectBytes}, or heavier than {@code maxBytes}, is refused
+ * (and any older entry under its key removed). At most {@value #MAX_QUEUED_OPTIONAL} reads and
+ * writes wait for a worker; beyond that a read is a miss and a write is skipped, counted as
+ * {@link DiskStats#overloaded}. A failed write (disk full, I/O error) stops all writes for
+ * {@link DiskOptions#retryAfter()}; reads keep working. Removals and purges are never skipped.
+ *
+ * <p>Threads. Every LevelDB call runs on this store's pool of {@code workerThreads} threads named
+ * {@code edgecache-disk-N}, or on its single {@code edgecache-disk-compact} thread. Returned stages
+ * complete on those threads, except when the answer needs no LevelDB call (an index miss, a
+ * refused write, a closed store), where they are complete before the method returns. Every method
+ * is non-blocking and safe on an event loop, except {@link #open} and {@link #close}.
+ */
+public final class DiskStore implements Store {
+  private static final Logger LOG = LoggerFactory.getLogger(DiskStore.class);
+  static final int MAX_QUEUED_OPTIONAL = 1024;
+  private static final int REMOVE_BATCH = 512;
+  /** Writes of a multi-chunk body go out in batches of about this many bytes. */
+  private static final int CHUNK_BATCH_BYTES = 1 << 20;
+
+  /** What the index holds per key. */
+  record Indexed(long generation, int chunkCount, long weight, Set<String> tags) {}
+
+  /** Injected collaborators: the LevelDB probe, the back-off clock and the storedAt clock. */
+  record Hooks(Db.Probe probe, LongSupplier nanoTime, Clock clock) {
+    static final Hooks DEFAULT = new Hooks(Db.Probe.NONE, System::nanoTime, Clock.systemUTC());
+  }
+
+  /**
+   * Counters of the disk tier at one moment; the first five are those of {@link StoreStats}.
+   *
+   * @param checksumFailures entries dropped because a chunk or record failed its check or was missing
+   * @param storeErrors      LevelDB writes that failed (each stops storing for the back-off)
+   * @param readErrors       LevelDB reads that failed with an I/O error and became misses
+   * @param orphansSwept     chunk records of unfinished writes deleted at open
+   * @param discardedRecords metadata records of unknown version or damaged, deleted
+   * @param overloaded       reads and writes skipped because {@value #MAX_QUEUED_OPTIONAL} were queued
+   * @param compactions      LevelDB range compactions run to reclaim deleted space
+   * @param storing          whether writes are accepted now (false during the back-off after a failure)
+   */
+  public record DiskStats(long entries, long bytes, long maxBytes, long evictions, long rejected,
+      long checksumFailures, long storeErrors, long readErrors, long orphansSwept, long discardedRecords,
+      long overloaded, long compactions, boolean storing) {}
+
+  /** A stored entry and the generation it was read at. */
+  record Versioned(Entry entry, long generation) {}
+
+  private final DiskOptions options;
+  private final Hooks hooks;
+  private final Db db;
+  private final DiskWorkers workers;
+  private final Cache<String, Indexed> index;
+  private final Object commitLock = new Object();
+  private final AtomicLong nextGeneration = new AtomicLong(1);
+  private final LongAdder evictions = new LongAdder();
+  private final LongAdder rejected = new LongAdder();
+  private final LongAdder checksumFailures = new LongAdder();
+  private final LongAdder storeErrors = new LongAdder();
+  private final LongAdder readErrors = new LongAdder();
+  private final LongAdder discarded = new LongAdder();
+  private final LongAdder compactions = new LongAdder();
+  private final AtomicBoolean degraded = new AtomicBoolean();
+  private final DiskCompaction compaction;
+  private volatile long orphansSwept;
+  private volatile boolean storing = true;
+  private volatile long resumeAtNanos;
+  private volatile boolean closed;
+
+  private DiskStore(DiskOptions options, Hooks hooks, Db db, DiskWorkers workers) {
+    this.options = options;
+    this.hooks = hooks;
+    this.db = db;
+    this.workers = workers;
+    this.compaction = new DiskCompaction(options.maxBytes());
+    this.index =
+        Caffeine.newBuilder()
+            .maximumWeight(options.maxBytes())
+            .weigher((String key, Indexed e) -> (int) Math.min(Integer.MAX_VALUE, e.weight()))
+            .executor(Runnable::run)
+            .removalListener(this::onRemoval)
+            .build();
+  }
+
+  /**
+   * Opens the store in {@code options.dir()}: opens LevelDB, rebuilds the index, sweeps orphans.
+   *
+   * <p>Blocks the caller until start-up is done (it runs on a disk worker): call it at start, not
+   * on an event loop. Logs one line with what start-up found and how long it took.
+   *
+   * @throws StoreException one line naming the path and the cause: the directory cannot be
+   *     created or written, the database is locked by another process or already open here
+   */
+  public static DiskStore open(DiskOptions options) {
+    return open(options, Hooks.DEFAULT);
+  }
+
+  static DiskStore open(DiskOptions options, Hooks hooks) {
+    DiskWorkers workers = new DiskWorkers(options.dir().toString(), options.workerThreads(), MAX_QUEUED_OPTIONAL);
+    long started = System.nanoTime();
+    Db db;
+    try {
+      db = workers.submit(false, () -> Db.open(options.dir(), hooks.probe(), LOG), null).join();
+    } catch (CompletionException e) {
+      workers.shutdownNow();
+      throw asStoreException(options, e.getCause());
+    }
+    DiskStore store = new DiskStore(options, hooks, db, workers);
+    try {
+      workers.submit(false, () -> {
+        store.recover(started);
+        return null;
+      }, null).join();
+    } catch (CompletionException e) {
+      store.close();
+      throw asStoreException(options, e.getCause());
+    }
+    return store;
+  }
+
+  private static StoreException asStoreException(DiskOptions options, Throwable cause) {
+    return cause instanceof StoreException se ? se
+        : new StoreException(options.dir() + ": start-up failed: " + cause.getMessage(), cause);
+  }
+
+  private void recover(long startedNanos) {
+    DiskRecovery.Result r = DiskRecovery.run(db, index::put);
+    nextGeneration.set(r.maxGeneration() + 1);
+    orphansSwept = r.orphans();
+    discarded.add(r.discarded() + r.unknown());
+    LOG.info("disk tier {}: opened in {} ms (index {} ms, sweep {} ms): {} entries, {} bytes; swept {} orphan chunks"
+            + " ({} bytes), {} unreadable metadata records, {} unknown records{}",
+        options.dir(), (System.nanoTime() - startedNanos) / 1_000_000, r.indexMillis(), r.sweepMillis(), r.entries(),
+        r.bytes(), r.orphans(), r.orphanBytes(), r.discarded(), r.unknown(),
+        r.deleteFailure() == null ? "" : "; deleting stopped: " + r.deleteFailure());
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  @Override
+  public CompletionStage<Entry> get(String key) {
+    return getVersioned(key).thenApply(v -> v == null ? null : v.entry());
+  }
+
+  /** {@link #get} with the generation the entry was read at; {@code null} on a miss. */
+  CompletionStage<Versioned> getVersioned(String key) {
+    Indexed hit = index.getIfPresent(key);
+    if (hit == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return submit(true, () -> read(key, hit), null);
+  }
+
+  private Versioned read(String key, Indexed hit) {
+    byte[] metaKey = DiskFormat.metaKey(key);
+    long[] bad = {0, -1}; // generation and chunk count of a damaged entry
+    Versioned v;
+    try {
+      v = db.withSnapshot(snapshot -> {
+        byte[] record = db.get(metaKey, snapshot);
+        if (record == null) {
+          return null;
+        }
+        DiskFormat.Meta m = DiskFormat.decodeMeta(record);
+        if (m == null) {
+          bad[0] = hit.generation();
+          bad[1] = hit.chunkCount();
+          return null;
+        }
+        byte[] body = new byte[(int) m.bodyLength()];
+        for (int i = 0; i < m.chunkCount(); i++) {
+          byte[] chunk = db.get(DiskFormat.chunkKey(m.generation(), i), snapshot);
+          int length = m.chunkLength(i);
+          if (!DiskFormat.chunkIntact(chunk, m.chunkCrcs()[i], length)) {
+            bad[0] = m.generation();
+            bad[1] = m.chunkCount();
+            return null;
+          }
+          System.arraycopy(chunk, DiskFormat.CHUNK_HEADER, body, i * m.chunkSize(), length);
+        }
+        return new Versioned(new Entry(m.meta(), body, m.tags()), m.generation());
+      });
+    } catch (DBException e) {
+      readFailed(key, e);
+      return null;
+    }
+    if (bad[0] != 0) {
+      dropCorrupt(key, bad[0], (int) bad[1]);
+    }
+    return v;
+  }
+
+  /**
+   * Opens the entry under {@code key} for reading chunk by chunk; {@code null} when there is none.
+   *
+   * <p>Only the metadata record is read here; a body of any size is then read one chunk at a time
+   * with {@link DiskBody#readChunk}, so it never has to be in memory whole. Completes on a disk
+   * worker, or at once on an index miss.
+   */
+  public CompletionStage<DiskBody> openBody(String key) {
+    Indexed hit = index.getIfPresent(key);
+    if (hit == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return submit(true, () -> {
+      byte[] record;
+      try {
+        record = db.get(DiskFormat.metaKey(key));
+      } catch (DBException e) {
+        readFailed(key, e);
+        return null;
+      }
+      if (record == null) {
+        return null;
+      }
+      DiskFormat.Meta m = DiskFormat.decodeMeta(record);
+      if (m == null) {
+        dropCorrupt(key, hit.generation(), hit.chunkCount());
+        return null;
+      }
+      return new DiskBody(this, key, m);
+    }, null);
+  }
+
+  /** Reads chunk {@code index} of {@code body}; see {@link DiskBody#readChunk}. */
+  CompletionStage<byte[]> readChunk(DiskBody body, int index) {
+    return submit(false, () -> readChunkNow(body, index), null);
+  }
+
+  /** Reads every chunk of {@code body} into one array, in one worker task. */
+  CompletionStage<byte[]> readAll(DiskBody body) {
+    return submit(false, () -> {
+      byte[] all = new byte[(int) body.length()];
+      for (int i = 0; i < body.chunkCount(); i++) {
+        byte[] chunk = readChunkNow(body, i);
+        System.arraycopy(chunk, 0, all, i * body.format().chunkSize(), chunk.length);
+      }
+      return all;
+    }, null);
+  }
+
+  private byte[] readChunkNow(DiskBody body, int i) {
+    DiskFormat.Meta m = body.format();
+    byte[] record;
+    DiskFormat.Meta current;
+    try {
+      record = db.get(DiskFormat.chunkKey(m.generation(), i), new ReadOptions().fillCache(false));
+      if (DiskFormat.chunkIntact(record, m.chunkCrcs()[i], m.chunkLength(i))) {
+        return DiskFormat.chunkPayload(record);
+      }
+      // Missing or damaged. If the entry still refers to this generation it is damaged; otherwise
+      // a newer write, a purge or an eviction deleted the chunks after this body was opened.
+      current = DiskFormat.decodeMeta(db.get(DiskFormat.metaKey(body.key())));
+    } catch (DBException e) {
+      readFailed(body.key(), e);
+      throw new StoreException(options.dir() + ": " + body.key() + ": reading chunk " + i + " failed: "
+          + e.getMessage(), e);
+    }
+    if (current != null && current.generation() == m.generation()) {
+      dropCorrupt(body.key(), m.generation(), m.chunkCount());
+      throw new CorruptEntryException(options.dir() + ": " + body.key() + ": chunk " + i + " of " + m.chunkCount()
+          + (record == null ? " is missing" : " failed its checksum") + "; entry removed");
+    }
+    throw new EntryGoneException(body.key() + ": replaced or removed while being read");
+  }
+
+  private void readFailed(String key, DBException e) {
+    readErrors.increment();
+    LOG.debug("disk tier {}: read of {} failed: {}", options.dir(), key, e.getMessage());
+  }
+
+  /**
+   * Removes an entry found damaged at {@code generation}, unless a newer write has replaced it.
+   * {@code chunkCount} is -1 when unknown (then its chunks are left for the start-up sweep).
+   */
+  private void dropCorrupt(String key, long generation, int chunkCount) {
+    checksumFailures.increment();
+    LOG.warn("disk tier {}: entry {} failed its checksum; removed", options.dir(), key);
+    byte[] metaKey = DiskFormat.metaKey(key);
+    try {
+      synchronized (commitLock) {
+        byte[] record = db.get(metaKey);
+        DiskFormat.Meta current = DiskFormat.decodeMeta(record);
+        boolean stillThis = record != null && (current == null || current.generation() == generation);
+        db.write(b -> {
+          if (stillThis) {
+            b.delete(metaKey);
+          }
+          deleteChunks(b, generation, chunkCount);
+        });
+        index.asMap().computeIfPresent(key, (k, e) -> e.generation() == generation ? null : e);
+      }
+    } catch (DBException e) {
+      writeFailed(e);
+    }
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Stores {@code entry} under {@code key}; completes once it is committed, refused or skipped.
+   *
+   * <p>Never fails: a body over {@code maxObjectBytes} is refused and counted (the older entry under
+   * the key is removed, as it no longer matches the origin); during the back-off after a write
+   * failure, or when too many operations are queued, nothing is stored and the older entry is
+   * removed from view.
+   */
+  @Override
+  public CompletionStage<Void> put(String key, Entry entry) {
+    long weight = DiskFormat.storedBytes(key, entry, options.chunkBytes());
+    if (entry.body().length > options.maxObjectBytes() || weight > options.maxBytes()) {
+      rejected.increment();
+      return remove(key).handle((r, t) -> null);
+    }
+    if (!mayStore()) {
+      return remove(key).handle((r, t) -> null);
+    }
+    return submit(true, () -> {
+      write(key, entry, weight);
+      return null;
+    }, null);
+  }
+
+  private boolean mayStore() {
+    if (storing) {
+      return true;
+    }
+    if (hooks.nanoTime().getAsLong() - resumeAtNanos < 0) {
+      return false;
+    }
+    storing = true;
+    return true;
+  }
+
+  private void write(String key, Entry entry, long weight) {
+    if (!storing) {
+      return;
+    }
+    long generation = nextGeneration.getAndIncrement();
+    byte[] body = entry.body();
+    int chunkSize = options.chunkBytes();
+    int count = DiskFormat.chunkCount(body.length, chunkSize);
+    int[] crcs = new int[count];
+    int written = 0;
+    try {
+      byte[] single = null;
+      if (count == 1) {
+        crcs[0] = DiskFormat.crc(body, 0, body.length);
+        single = DiskFormat.encodeChunk(body, 0, body.length, crcs[0]);
+      } else {
+        while (written < count) {
+          int from = written;
+          int to = Math.min(count, from + Math.max(1, CHUNK_BATCH_BYTES / chunkSize));
+          db.write(b -> {
+            for (int i = from; i < to; i++) {
+              int offset = i * chunkSize;
+              int length = Math.min(chunkSize, body.length - offset);
+              crcs[i] = DiskFormat.crc(body, offset, length);
+              b.put(DiskFormat.chunkKey(generation, i), DiskFormat.encodeChunk(body, offset, length, crcs[i]));
+            }
+          });
+          written = to;
+        }
+      }
+      commit(key, entry, weight, new DiskFormat.Meta(generation, body.length, chunkSize, crcs, entry.tags(),
+          entry.meta(), hooks.clock().millis()), single);
+      if (degraded.compareAndSet(true, false)) {
+        LOG.info("disk tier {}: storing again", options.dir());
+      }
+    } catch (DBException e) {
+      writeFailed(e);
+      int chunksWritten = written;
+      try {
+        db.write(b -> deleteChunks(b, generation, chunksWritten));
+      } catch (DBException again) {
+        // Left for the start-up sweep: no metadata record refers to them.
+      }
+    }
+  }
+
+  private void commit(String key, Entry entry, long weight, DiskFormat.Meta meta, byte[] singleChunk) {
+    byte[] metaKey = DiskFormat.metaKey(key);
+    byte[] record = DiskFormat.encodeMeta(meta);
+    DiskFormat.Meta previous;
+    long previousWeight = 0;
+    synchronized (commitLock) {
+      byte[] old = db.get(metaKey);
+      previous = DiskFormat.decodeMeta(old);
+      db.write(b -> {
+        if (singleChunk != null) {
+          b.put(DiskFormat.chunkKey(meta.generation(), 0), singleChunk);
+        }
+        if (previous != null) {
+          deleteChunks(b, previous.generation(), previous.chunkCount());
+        }
+        b.put(metaKey, record);
+      });
+      index.put(key, new Indexed(meta.generation(), meta.chunkCount(), weight, entry.tags()));
+      if (previous != null) {
+        previousWeight = DiskFormat.storedBytes(metaKey.length, old.length, previous.chunkCount(),
+            previous.bodyLength());
+      }
+    }
+    if (previous != null) {
+      noteDeleted(previousWeight, previous.generation());
+    }
+  }
+
+  /**
+   * Counts a failed write and, unless already backing off, stops storing for the back-off. Failures
+   * during the back-off (removals still try to write) do not push the retry time further out.
+   */
+  private void writeFailed(DBException e) {
+    storeErrors.increment();
+    boolean first;
+    synchronized (degraded) {
+      if (!storing) {
+        return;
+      }
+      storing = false;
+      resumeAtNanos = hooks.nanoTime().getAsLong() + options.retryAfter().toNanos();
+      first = degraded.compareAndSet(false, true);
+    }
+    LOG.warn("disk tier {}: {}: {}; storing nothing for {} s", options.dir(),
+        first ? "stopped storing" : "still failing", e.getMessage(), options.retryAfter().toSeconds());
+  }
+
+  private static void deleteChunks(WriteBatch b, long generation, int count) {
+    for (int i = 0; i < count; i++) {
+      b.delete(DiskFormat.chunkKey(generation, i));
+    }
+  }
+
+  // ---------------------------------------------------------------- removals
+
+  @Override
+  public CompletionStage<Boolean> remove(String key) {
+    if (peek(key) == null) {
+      return CompletableFuture.completedFuture(false);
+    }
+    return submit(false, () -> removeNow(List.of(key), (k, e) -> true).size() == 1, false);
+  }
+
+  @Override
+  public CompletionStage<Integer> removeByPrefix(String prefix) {
+    return removeMatching((k, tags) -> k.startsWith(prefix)).thenApply(Set::size);
+  }
+
+  @Override
+  public CompletionStage<Integer> removeIf(Predicate<String> keyMatches) {
+    return removeMatching((k, tags) -> keyMatches.test(k)).thenApply(Set::size);
+  }
+
+  @Override
+  public CompletionStage<Integer> removeByTag(String tag) {
+    return removeMatching((k, tags) -> tags.contains(tag)).thenApply(Set::size);
+  }
+
+  @Override
+  public CompletionStage<Integer> clear() {
+    return removeMatching((k, tags) -> true).thenApply(Set::size);
+  }
+
+  /**
+   * The keys in the index matching {@code keyMatches} and {@code tag} (each ignored when null).
+   *
+   * <p>A snapshot taken on a worker from the in-memory index; LevelDB is not read.
+   */
+  @Override
+  public CompletionStage<List<String>> keys(Predicate<String> keyMatches, String tag) {
+    return submit(false, () -> {
+      List<String> out = new ArrayList<>();
+      index.asMap().forEach((k, e) -> {
+        if ((keyMatches == null || keyMatches.test(k)) && (tag == null || e.tags().contains(tag))) {
+          out.add(k);
+        }
+      });
+      return out;
+    }, List.of());
+  }
+
+  /**
+   * Removes every entry whose key and tags match; completes with the keys removed.
+   *
+   * <p>The index is searched on a worker, never the caller's thread, and LevelDB is not scanned.
+   */
+  CompletionStage<Set<String>> removeMatching(BiPredicate<String, Set<String>> keyAndTags) {
+    return submit(false, () -> {
+      List<String> candidates = new ArrayList<>();
+      index.asMap().forEach((k, e) -> {
+        if (keyAndTags.test(k, e.tags())) {
+          candidates.add(k);
+        }
+      });
+      return removeNow(candidates, (k, e) -> keyAndTags.test(k, e.tags()));
+    }, Set.of());
+  }
+
+  private Set<String> removeNow(List<String> candidates, BiPredicate<String, Indexed> stillMatches) {
+    Set<String> removed = new HashSet<>();
+    for (int from = 0; from < candidates.size(); from += REMOVE_BATCH) {
+      List<String> slice = candidates.subList(from, Math.min(candidates.size(), from + REMOVE_BATCH));
+      List<Indexed> gone = new ArrayList<>();
+      try {
+        synchronized (commitLock) {
+          db.write(b -> {
+            for (String key : slice) {
+              Indexed e = peek(key);
+              if (e != null && stillMatches.test(key, e) && index.asMap().remove(key, e)) {
+                removed.add(key);
+                gone.add(e);
+                b.delete(DiskFormat.metaKey(key));
+                deleteChunks(b, e.generation(), e.chunkCount());
+              }
+            }
+          });
+        }
+      } catch (DBException e) {
+        // The entries are out of the index, so no longer served; LevelDB may still hold them until
+        // the next start, which would index them again.
+        writeFailed(e);
+      }
+      for (Indexed e : gone) {
+        noteDeleted(e.weight(), e.generation());
+      }
+    }
+    return removed;
+  }
+
+  private void onRemoval(String key, Indexed e, RemovalCause cause) {
+    if (key == null || e == null || !cause.wasEvicted()) {
+      return;
+    }
+    evictions.increment();
+    submit(false, () -> {
+      deleteEvicted(key, e);
+      return null;
+    }, null);
+  }
+
+  private void deleteEvicted(String key, Indexed e) {
+    byte[] metaKey = DiskFormat.metaKey(key);
+    try {
+      synchronized (commitLock) {
+        DiskFormat.Meta current = DiskFormat.decodeMeta(db.get(metaKey));
+        db.write(b -> {
+          if (current != null && current.generation() == e.generation()) {
+            b.delete(metaKey);
+          }
+          deleteChunks(b, e.generation(), e.chunkCount());
+        });
+      }
+    } catch (DBException ex) {
+      writeFailed(ex);
+      return;
+    }
+    noteDeleted(e.weight(), e.generation());
+  }
+
+  private void noteDeleted(long bytes, long generation) {
+    long[] range = compaction.deleted(bytes, generation);
+    if (range == null) {
+      return;
+    }
+    workers.compact(() -> {
+      try {
+        db.compactRange(DiskFormat.chunkKey(range[0], 0), DiskFormat.chunkKey(range[1] + 1, 0));
+        compactions.increment();
+      } catch (DBException e) {
+        LOG.warn("disk tier {}: compaction failed: {}", options.dir(), e.getMessage());
+      } finally {
+        compaction.done();
+      }
+      return null;
+    });
+  }
+
+  // ---------------------------------------------------------------- stats, close
+
+  @Override
+  public StoreStats stats() {
+    index.cleanUp();
+    long bytes = index.policy().eviction().map(ev -> ev.weightedSize().orElse(0L)).orElse(0L);
+    return new StoreStats(index.estimatedSize(), bytes, options.maxBytes(), evictions.sum(), rejected.sum());
+  }
+
+  /** {@link #stats()} and the disk tier's own counters. */
+  public DiskStats diskStats() {
+    StoreStats s = stats();
+    return new DiskStats(s.entries(), s.bytes(), s.maxBytes(), s.evictions(), s.rejected(), checksumFailures.sum(),
+        storeErrors.sum(), readErrors.sum(), orphansSwept, discarded.sum(), workers.refused(), compactions.sum(),
+        storing);
+  }
+
+  public DiskOptions options() {
+    return options;
+  }
+
+  /**
+   * Finishes queued work, then closes LevelDB; later calls see a closed store (reads miss, writes
+   * are skipped, removals fail with {@link StoreException}). Blocks until done; idempotent.
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    workers.shutdown(db::close);
+  }
+
+  // ---------------------------------------------------------------- package-private, for tests and TieredStore
+
+  /** The index generation of {@code key}, or -1 when absent. */
+  long generationOf(String key) {
+    Indexed e = peek(key);
+    return e == null ? -1 : e.generation();
+  }
+
+  /** The index entry of {@code key} without counting a use: removals and checks are not reads. */
+  private Indexed peek(String key) {
+    return index.policy().getIfPresentQuietly(key);
+  }
+
+  Set<String> keys() {
+    return Set.copyOf(index.asMap().keySet());
+  }
+
+  /** Waits, without a timeout, until no task submitted so far is queued or running. */
+  void awaitIdle() {
+    workers.awaitIdle();
+  }
+
+  DiskRecovery.Audit audit() {
+    awaitIdle();
+    return submit(false, () -> DiskRecovery.audit(db, index.asMap()), null).toCompletableFuture().join();
+  }
+
+  private <T> CompletableFuture<T> submit(boolean optional, Supplier<T> work, T refused) {
+    return workers.submit(optional, work, refused);
+  }
+}

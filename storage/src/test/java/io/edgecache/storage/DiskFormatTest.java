@@ -1,0 +1,162 @@
+package io.edgecache.storage;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Pins the version-1 byte layout. The expected arrays were computed outside this code base (CRC32C
+ * by a separate implementation), so a change to the encoder that changes bytes on disk fails here
+ * and must come with a new version byte.
+ */
+class DiskFormatTest {
+  private static final HexFormat HEX = HexFormat.of();
+
+  /** generation 258, body 5 bytes in chunks of 4, two chunk CRCs, tag "t", meta 0x7F, storedAt 1000. */
+  private static final byte[] PINNED_META = HEX.parseHex(
+      "01"                                   // version
+      + "0000000000000102"                   // generation 258
+      + "0000000000000005"                   // body length 5
+      + "00000004"                           // chunk size 4
+      + "00000002"                           // chunk count 2
+      + "01020304" + "A0B0C0D0"              // chunk CRC32Cs
+      + "00000001" + "00000001" + "74"       // 1 tag: length 1, "t"
+      + "00000001" + "7F"                    // meta: length 1, 0x7F
+      + "00000000000003E8"                   // storedAt 1000
+      + "2F887494");                         // CRC32C of all the above
+
+  private static DiskFormat.Meta pinnedRecord() {
+    return new DiskFormat.Meta(258, 5, 4, new int[] {0x01020304, 0xA0B0C0D0}, Set.of("t"), new byte[] {0x7F}, 1000);
+  }
+
+  @Test
+  void encodeMeta_fixedRecord_matchesPinnedBytes() {
+    assertEquals(HEX.formatHex(PINNED_META), HEX.formatHex(DiskFormat.encodeMeta(pinnedRecord())));
+  }
+
+  @Test
+  void decodeMeta_pinnedBytes_yieldsEveryField() {
+    DiskFormat.Meta m = DiskFormat.decodeMeta(PINNED_META);
+
+    assertNotNull(m);
+    assertEquals(258, m.generation());
+    assertEquals(5, m.bodyLength());
+    assertEquals(4, m.chunkSize());
+    assertArrayEquals(new int[] {0x01020304, 0xA0B0C0D0}, m.chunkCrcs());
+    assertEquals(Set.of("t"), m.tags());
+    assertArrayEquals(new byte[] {0x7F}, m.meta());
+    assertEquals(1000, m.storedAtMillis());
+    assertEquals(4, m.chunkLength(0));
+    assertEquals(1, m.chunkLength(1));
+  }
+
+  @Test
+  void encodeChunk_abc_matchesPinnedBytes() {
+    byte[] abc = "abc".getBytes(StandardCharsets.US_ASCII);
+    int crc = DiskFormat.crc(abc, 0, 3);
+
+    assertEquals(0x364B3FB7, crc); // CRC32C("abc"), RFC 3720 polynomial
+    assertEquals("01" + "364b3fb7" + "616263", HEX.formatHex(DiskFormat.encodeChunk(abc, 0, 3, crc)));
+  }
+
+  @Test
+  void keys_pinnedLayout() {
+    assertEquals("63" + "0000000000000102" + "00000003", HEX.formatHex(DiskFormat.chunkKey(258, 3)));
+    assertEquals("6d" + "c3a9", HEX.formatHex(DiskFormat.metaKey("é")));
+    assertEquals("é", DiskFormat.keyOf(DiskFormat.metaKey("é")));
+    assertEquals(258, DiskFormat.chunkGeneration(DiskFormat.chunkKey(258, 3)));
+  }
+
+  @Test
+  void chunkKeys_sortByGenerationThenIndex_soOneWriteIsContiguous() {
+    byte[][] keys = {
+        DiskFormat.chunkKey(1, 0), DiskFormat.chunkKey(1, 1), DiskFormat.chunkKey(1, 256),
+        DiskFormat.chunkKey(2, 0), DiskFormat.chunkKey(256, 0), DiskFormat.chunkKey(Long.MAX_VALUE, 0)};
+    for (int i = 1; i < keys.length; i++) {
+      assertTrue(Arrays.compareUnsigned(keys[i - 1], keys[i]) < 0, "key " + i);
+    }
+  }
+
+  @Test
+  void decodeMeta_unknownVersion_returnsNull() {
+    byte[] v2 = PINNED_META.clone();
+    v2[0] = 2;
+    resealWithCrc(v2); // a well-formed record of another version, not a damaged one
+
+    assertNull(DiskFormat.decodeMeta(v2));
+  }
+
+  @Test
+  void decodeMeta_anySingleFlippedBit_returnsNull() {
+    for (int i = 0; i < PINNED_META.length; i++) {
+      for (int bit = 0; bit < 8; bit++) {
+        byte[] damaged = PINNED_META.clone();
+        damaged[i] ^= (byte) (1 << bit);
+        assertNull(DiskFormat.decodeMeta(damaged), "byte " + i + " bit " + bit);
+      }
+    }
+  }
+
+  @Test
+  void decodeMeta_truncatedOrExtended_returnsNull() {
+    for (int n = 0; n < PINNED_META.length; n++) {
+      assertNull(DiskFormat.decodeMeta(Arrays.copyOf(PINNED_META, n)), "length " + n);
+    }
+    assertNull(DiskFormat.decodeMeta(Arrays.copyOf(PINNED_META, PINNED_META.length + 1)));
+  }
+
+  @Test
+  void decodeMeta_lengthsThatDoNotAddUp_returnNull() {
+    byte[] wrongCount = PINNED_META.clone();
+    wrongCount[24] = 3; // chunk count 3 for 5 bytes in chunks of 4
+    resealWithCrc(wrongCount);
+
+    assertNull(DiskFormat.decodeMeta(wrongCount));
+  }
+
+  @Test
+  void chunkIntact_onlyForTheExactRecord() {
+    byte[] body = "hello".getBytes(StandardCharsets.US_ASCII);
+    int crc = DiskFormat.crc(body, 0, 5);
+    byte[] record = DiskFormat.encodeChunk(body, 0, 5, crc);
+
+    assertTrue(DiskFormat.chunkIntact(record, crc, 5));
+    assertFalse(DiskFormat.chunkIntact(record, crc + 1, 5), "CRC the metadata recorded differs");
+    assertFalse(DiskFormat.chunkIntact(record, crc, 4), "length differs");
+    assertFalse(DiskFormat.chunkIntact(null, crc, 5), "missing");
+    byte[] flipped = record.clone();
+    flipped[DiskFormat.CHUNK_HEADER + 2] ^= 1;
+    assertFalse(DiskFormat.chunkIntact(flipped, crc, 5), "payload damaged");
+    byte[] otherVersion = record.clone();
+    otherVersion[0] = 9;
+    assertFalse(DiskFormat.chunkIntact(otherVersion, crc, 5), "unknown version");
+  }
+
+  @Test
+  void storedBytes_equalsTheKeyAndValueBytesOfEveryRecord() {
+    Entry e = new Entry(new byte[] {1, 2, 3}, new byte[2500], Set.of("a", "bb"));
+    int chunkSize = 1024;
+    DiskFormat.Meta m = new DiskFormat.Meta(7, 2500, chunkSize, new int[3], e.tags(), e.meta(), 0);
+
+    long written = DiskFormat.metaKey("key").length + DiskFormat.encodeMeta(m).length;
+    for (int i = 0; i < 3; i++) {
+      written += DiskFormat.chunkKey(7, i).length + DiskFormat.encodeChunk(e.body(), 0, m.chunkLength(i), 0).length;
+    }
+    assertEquals(written, DiskFormat.storedBytes("key", e, chunkSize));
+  }
+
+  private static void resealWithCrc(byte[] record) {
+    int end = record.length - 4;
+    ByteBuffer.wrap(record, end, 4).putInt(DiskFormat.crc(record, 0, end));
+  }
+}

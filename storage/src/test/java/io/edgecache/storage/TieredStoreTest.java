@@ -1,0 +1,154 @@
+package io.edgecache.storage;
+
+import static io.edgecache.storage.DiskFixtures.randomEntry;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Memory over disk: the shared store contract (stats are the memory tier's), then routing between
+ * the tiers, promotion and purges counted by distinct key.
+ *
+ * <p>Entries that live on disk only are written with {@code store.put} directly rather than the
+ * contract's {@link #put}, since the contract's invariants compare readable keys with memory stats.
+ */
+class TieredStoreTest extends StoreContractTest {
+  private static final long MEMORY_BYTES = 64 * 1024;
+  private static final long MEMORY_OBJECT = 8 * 1024;
+  private static final int CHUNK = 1024;
+
+  @TempDir Path tmp;
+  private final DiskFixtures.Probe probe = new DiskFixtures.Probe();
+
+  @Override
+  protected Store newStore() {
+    DiskStore disk = DiskStore.open(new DiskOptions(tmp.resolve("db"), 1 << 20, CHUNK, 2, 256 * 1024,
+        Duration.ofSeconds(30)), new DiskStore.Hooks(probe, new AtomicLong()::get, Clock.systemUTC()));
+    return new TieredStore(new MemoryStore(MEMORY_BYTES, MEMORY_OBJECT, Runnable::run), disk);
+  }
+
+  private TieredStore tiered() {
+    return (TieredStore) store;
+  }
+
+  @AfterEach
+  void diskTierIsConsistentAndOnlyDiskThreadsCalledLevelDb() {
+    DiskRecovery.Audit audit = tiered().disk().audit();
+    assertEquals(0, audit.orphanChunks() + audit.missingChunks() + audit.indexMismatches(), audit::toString);
+    assertEquals(0, probe.offPool.get(), () -> probe.firstOffPool.get());
+  }
+
+  @Test
+  void put_smallEntry_isInBothTiers() {
+    Entry e = entry("small");
+    put("k", e);
+
+    assertSame(e, tiered().memory().getNow("k"));
+    assertNotNull(join(tiered().disk().get("k")));
+  }
+
+  @Test
+  void put_largerThanMemoryObjectLimit_goesToDiskOnlyAndLookupStreamsIt() {
+    Entry large = randomEntry(20 * 1024, 1);
+    join(store.put("large", large));
+
+    assertNull(tiered().memory().getNow("large"));
+    TieredStore.Hit hit = join(tiered().lookup("large"));
+    assertNull(hit.entry());
+    ByteArrayOutputStream streamed = new ByteArrayOutputStream();
+    for (int i = 0; i < hit.body().chunkCount(); i++) {
+      streamed.writeBytes(join(hit.body().readChunk(i)));
+    }
+    assertArrayEquals(large.body(), streamed.toByteArray());
+    assertArrayEquals(large.body(), get("large").body());
+    assertEquals(0, store.stats().rejected(), "going to disk only is not a rejection");
+  }
+
+  @Test
+  void put_largeReplacementOfASmallEntry_dropsTheMemoryCopy() {
+    join(store.put("k", entry("small")));
+    Entry large = randomEntry(20 * 1024, 2);
+    join(store.put("k", large));
+
+    assertNull(tiered().memory().getNow("k"));
+    assertArrayEquals(large.body(), get("k").body());
+  }
+
+  @Test
+  void get_diskHit_isPromotedOnTheSecondReadNotTheFirst() {
+    Entry e = randomEntry(2000, 3);
+    put("k", e);
+    join(tiered().memory().remove("k")); // as if memory had evicted it
+
+    assertArrayEquals(e.body(), get("k").body());
+    assertNull(tiered().memory().getNow("k"), "one read is not enough");
+    assertArrayEquals(e.body(), get("k").body());
+    assertNotNull(tiered().memory().getNow("k"), "the second read promotes");
+  }
+
+  @Test
+  void lookup_smallDiskHit_returnsTheWholeEntryAndPromotesOnTheSecondRead() {
+    Entry e = randomEntry(3000, 4, "t");
+    put("k", e);
+    join(tiered().memory().remove("k"));
+
+    TieredStore.Hit first = join(tiered().lookup("k"));
+    assertArrayEquals(e.body(), first.entry().body());
+    assertEquals(e.tags(), first.entry().tags());
+    assertNull(tiered().memory().getNow("k"));
+    join(tiered().lookup("k"));
+    assertNotNull(tiered().memory().getNow("k"));
+  }
+
+  @Test
+  void lookup_miss_returnsNull() {
+    assertNull(join(tiered().lookup("nope")));
+  }
+
+  @Test
+  void removeByPrefix_keysInOneOrBothTiers_countsDistinctKeys() {
+    join(store.put("p/both", entry("1")));
+    join(store.put("p/disk-only", randomEntry(20 * 1024, 5)));
+    join(store.put("p/evicted-from-memory", entry("3")));
+    join(tiered().memory().remove("p/evicted-from-memory"));
+    join(store.put("q/other", entry("4")));
+
+    assertEquals(3, join(store.removeByPrefix("p/")));
+    assertNull(get("p/both"));
+    assertNull(get("p/disk-only"));
+    assertNotNull(get("q/other"));
+    join(store.clear());
+  }
+
+  @Test
+  void removeByTag_reachesBothTiersAndCountsDistinctKeys() {
+    join(store.put("a", entry("1", "t")));
+    join(store.put("b", randomEntry(20 * 1024, 6, "t")));
+
+    assertEquals(2, join(store.removeByTag("t")));
+    assertNull(join(tiered().lookup("a")));
+    assertNull(join(tiered().lookup("b")));
+  }
+
+  @Test
+  void keys_bothTiers_areListedOnce() {
+    join(store.put("a", entry("1", "t")));
+    join(store.put("b", randomEntry(20 * 1024, 7, "t")));
+
+    assertEquals(2, join(store.keys(null, "t")).size());
+    assertTrue(join(store.keys(k -> k.equals("b"), null)).contains("b"));
+    join(store.clear());
+  }
+}
