@@ -8,7 +8,12 @@ import io.edgecache.proxy.config.ProxyConfig;
 import io.edgecache.proxy.http.ProxyContext;
 import io.edgecache.proxy.http.ProxyVerticle;
 import io.edgecache.proxy.metrics.ProxyMetrics;
+import io.edgecache.storage.DiskOptions;
+import io.edgecache.storage.DiskStore;
 import io.edgecache.storage.MemoryStore;
+import io.edgecache.storage.Store;
+import io.edgecache.storage.StoreException;
+import io.edgecache.storage.TieredStore;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -45,6 +50,8 @@ public final class ProxyServer {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private Vertx vertx;
   private MemoryStore memory;
+  private DiskStore disk;
+  private TieredStore tiered;
   private HttpCache cache;
   private ProxyMetrics metrics;
   private int port;
@@ -69,7 +76,29 @@ public final class ProxyServer {
     metrics = new ProxyMetrics(registry);
     memory = new MemoryStore(config.memory().maxBytes(), config.memory().maxObjectBytes());
     metrics.tier("memory", memory::stats);
-    cache = new HttpCache(memory);
+    Store store = memory;
+    if (config.disk().enabled()) {
+      try {
+        disk = DiskStore.open(new DiskOptions(Path.of(config.disk().path()), config.disk().maxBytes(),
+            config.disk().chunkBytes(), 2, config.disk().maxObjectBytes(), java.time.Duration.ofSeconds(30)));
+      } catch (StoreException e) {
+        vertx.close();
+        return Future.failedFuture(new ConfigException(config.source() + ": disk.path: " + e.getMessage()));
+      }
+      DiskStore d = disk;
+      metrics.tier("disk", d::stats);
+      metrics.tierCounter("edgecache.disk.checksum.failures", "Disk chunks that failed their CRC32C check (entry evicted, served from origin)",
+          "disk", () -> d.diskStats().checksumFailures());
+      metrics.tierCounter("edgecache.disk.store.errors", "Disk writes that failed (I/O error, disk full); storing pauses and retries",
+          "disk", () -> d.diskStats().storeErrors());
+      metrics.tierCounter("edgecache.disk.read.errors", "Disk reads that failed with an I/O error", "disk",
+          () -> d.diskStats().readErrors());
+      metrics.tierCounter("edgecache.disk.overloaded", "Disk operations refused because the worker queue was full", "disk",
+          () -> d.diskStats().overloaded());
+      tiered = new TieredStore(memory, d);
+      store = tiered;
+    }
+    cache = new HttpCache(store);
     // Vert.x shares one listening socket among instances bound to the same host:port, but each
     // instance asking for port 0 would get its own random port: pick one port for all of them.
     int listenPort = config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
@@ -89,7 +118,7 @@ public final class ProxyServer {
               return Future.failedFuture(new IllegalStateException("event loops bound different ports"));
             }
           }
-          AdminVerticle admin = new AdminVerticle(config, ready::get, memory::stats, cache, registry, metrics, this::reload);
+          AdminVerticle admin = new AdminVerticle(config, ready::get, this::stats, cache, registry, metrics, this::reload);
           return vertx.deployVerticle(admin)
               .recover(t -> Future.failedFuture(bindError(t, "admin", config.admin().host(), config.admin().port())))
               .map(x -> admin.actualPort());
@@ -99,7 +128,12 @@ public final class ProxyServer {
           ready.set(true);
           return this;
         })
-        .onFailure(t -> vertx.close());
+        .onFailure(t -> {
+          vertx.close();
+          if (tiered != null) {
+            tiered.close(); // release the database lock so a corrected start can open it
+          }
+        });
   }
 
   /**
@@ -122,6 +156,9 @@ public final class ProxyServer {
     if (!next.memory().equals(now.memory())) {
       restart.add("memory");
     }
+    if (!next.disk().equals(now.disk())) {
+      restart.add("disk");
+    }
     if (!next.limits().equals(now.limits())) {
       restart.add("limits");
     }
@@ -133,11 +170,28 @@ public final class ProxyServer {
     }
     // keep the running listen/admin/memory/limits/upstream; take everything else from the new file
     ProxyConfig applied = new ProxyConfig(now.source(), now.listen(), now.admin(), next.origins(), now.memory(),
-        now.upstream(), now.limits(), next.cache(), next.purge(), next.accessLog(), now.shutdown());
+        now.disk(), now.upstream(), now.limits(), next.cache(), next.purge(), next.accessLog(), now.shutdown());
     context.set(current.reconfigured(applied));
     log.info("configuration reloaded from {}: {} origins{}", now.source(), applied.origins().size(),
         restart.isEmpty() ? "" : "; restart needed for: " + String.join(", ", restart));
     return new ReloadResult(List.copyOf(restart));
+  }
+
+  /** Tier sizes and counters for {@code GET /stats}. */
+  private io.vertx.core.json.JsonObject stats() {
+    io.vertx.core.json.JsonObject out = new io.vertx.core.json.JsonObject();
+    io.edgecache.storage.StoreStats m = memory.stats();
+    out.put("memory", new io.vertx.core.json.JsonObject().put("entries", m.entries()).put("bytes", m.bytes())
+        .put("maxBytes", m.maxBytes()).put("evictions", m.evictions()).put("rejected", m.rejected()));
+    if (disk != null) {
+      DiskStore.DiskStats d = disk.diskStats();
+      out.put("disk", new io.vertx.core.json.JsonObject().put("entries", d.entries()).put("bytes", d.bytes())
+          .put("maxBytes", d.maxBytes()).put("evictions", d.evictions()).put("rejected", d.rejected())
+          .put("checksumFailures", d.checksumFailures()).put("storeErrors", d.storeErrors())
+          .put("readErrors", d.readErrors()).put("orphansSwept", d.orphansSwept()).put("compactions", d.compactions())
+          .put("overloaded", d.overloaded()).put("storing", d.storing()));
+    }
+    return out;
   }
 
   /** What a reload could not apply without a restart (top-level config sections). */
@@ -179,6 +233,11 @@ public final class ProxyServer {
     return memory;
   }
 
+  /** The disk tier, or null when the cache is memory only. */
+  public DiskStore disk() {
+    return disk;
+  }
+
   public Vertx vertx() {
     return vertx;
   }
@@ -211,6 +270,12 @@ public final class ProxyServer {
     }
     return drained.recover(t -> Future.succeededFuture())
         .compose(x -> v.close())
-        .onComplete(ar -> memory.close());
+        .onComplete(ar -> {
+          if (tiered != null) {
+            tiered.close(); // closes the disk tier cleanly: everything committed survives a restart
+          } else {
+            memory.close();
+          }
+        });
   }
 }

@@ -6,7 +6,6 @@ import io.edgecache.proxy.metrics.ProxyMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.edgecache.proxy.config.ProxyConfig;
 import io.edgecache.proxy.purge.PurgeAuthorizer;
-import io.edgecache.storage.StoreStats;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -35,18 +34,18 @@ public final class AdminVerticle extends VerticleBase {
 
   private final ProxyConfig config;
   private final BooleanSupplier ready;
-  private final Supplier<StoreStats> memoryStats;
+  private final Supplier<JsonObject> stats;
   private final HttpCache cache;
   private final PrometheusMeterRegistry registry;
   private final ProxyMetrics metrics;
   private final Supplier<ProxyServer.ReloadResult> reload;
   private HttpServer server;
 
-  public AdminVerticle(ProxyConfig config, BooleanSupplier ready, Supplier<StoreStats> memoryStats, HttpCache cache,
+  public AdminVerticle(ProxyConfig config, BooleanSupplier ready, Supplier<JsonObject> stats, HttpCache cache,
       PrometheusMeterRegistry registry, ProxyMetrics metrics, Supplier<ProxyServer.ReloadResult> reload) {
     this.config = config;
     this.ready = ready;
-    this.memoryStats = memoryStats;
+    this.stats = stats;
     this.cache = cache;
     this.registry = registry;
     this.metrics = metrics;
@@ -74,12 +73,13 @@ public final class AdminVerticle extends VerticleBase {
         }
       });
     }
-    router.get("/stats").handler(rc -> {
-      StoreStats s = memoryStats.get();
-      JsonObject memory = new JsonObject().put("entries", s.entries()).put("bytes", s.bytes())
-          .put("maxBytes", s.maxBytes()).put("evictions", s.evictions()).put("rejected", s.rejected());
-      rc.response().putHeader("Content-Type", "application/json").end(new JsonObject().put("memory", memory).encodePrettily());
-    });
+    router.get("/stats").handler(rc -> vertx.executeBlocking(stats::get).onComplete(ar -> {
+      if (ar.failed()) {
+        rc.fail(ar.cause());
+      } else {
+        rc.response().putHeader("Content-Type", "application/json").end(ar.result().encodePrettily());
+      }
+    }));
     router.post("/purge").handler(BodyHandler.create().setBodyLimit(1 << 20)).handler(this::purge);
     router.get("/metrics").handler(rc -> vertx.executeBlocking(registry::scrape).onComplete(ar -> {
       if (ar.failed()) {

@@ -1,20 +1,36 @@
 package io.edgecache.proxy.cache;
 
 import io.edgecache.proxy.policy.ResponseView;
+import io.edgecache.storage.DiskBody;
 import java.util.List;
 import java.util.Set;
 
 /**
  * A stored response decoded from a storage {@code Entry}: the response view (status, headers,
  * request/response times), its body, the Vary names and secondary key it was stored under, its
- * purge tags, and whether a soft purge marked it stale. Immutable; the memory tier keeps the
+ * purge tags, whether a soft purge marked it stale, and, for bodies larger than the memory tier's
+ * object limit, a handle that streams the body from disk instead of the bytes. Immutable; the memory tier keeps the
  * decoded instance attached to the entry.
  */
 public record CachedResponse(ResponseView view, byte[] body, List<String> varyNames, String secondaryKey,
-    Set<String> tags, boolean invalidated) {
+    Set<String> tags, boolean invalidated, DiskBody stream) {
 
-  /** The same response marked stale by a soft purge. */
+  public CachedResponse(ResponseView view, byte[] body, List<String> varyNames, String secondaryKey,
+      Set<String> tags, boolean invalidated) {
+    this(view, body, varyNames, secondaryKey, tags, invalidated, null);
+  }
+
+  /** The same response marked stale by a soft purge (whole bodies only). */
   public CachedResponse invalidate() {
-    return new CachedResponse(view, body, varyNames, secondaryKey, tags, true);
+    return new CachedResponse(view, body, varyNames, secondaryKey, tags, true, stream);
+  }
+
+  /** A body too large for memory, to be streamed from disk chunk by chunk; null when {@code body} is set. */
+  public DiskBody stream() {
+    return stream;
+  }
+
+  public long bodyLength() {
+    return body != null ? body.length : stream.length();
   }
 }

@@ -3,7 +3,9 @@ package io.edgecache.proxy.cache;
 import io.edgecache.proxy.policy.Headers;
 import io.edgecache.proxy.policy.ResponseView;
 import io.edgecache.proxy.policy.Vary;
+import io.edgecache.storage.DiskBody;
 import io.edgecache.storage.Entry;
+import io.edgecache.storage.TieredStore;
 import io.edgecache.storage.Store;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,24 +80,49 @@ public final class HttpCache {
     return mark != null && mark > epochAtStart;
   }
 
-  /** What a lookup found: a response, or nothing (with whether a variant spec existed). */
-  public record Lookup(CachedResponse response, boolean varyMiss) {
-    static final Lookup MISS = new Lookup(null, false);
-    static final Lookup VARY_MISS = new Lookup(null, true);
+  /**
+   * What a lookup found: a response, or nothing (with whether a variant spec existed), and whether
+   * it came from the disk tier.
+   */
+  public record Lookup(CachedResponse response, boolean varyMiss, boolean fromDisk) {
+    static final Lookup MISS = new Lookup(null, false, false);
+    static final Lookup VARY_MISS = new Lookup(null, true, false);
+  }
+
+  private record Read(Object decoded, boolean fromDisk) {}
+
+  /** Reads and decodes one key; with a disk tier, large bodies come back as a stream. */
+  private CompletionStage<Read> read(String key) {
+    if (store instanceof TieredStore tiered) {
+      boolean inMemory = tiered.memory().getNow(key) != null;
+      return tiered.lookup(key).thenApply(hit -> {
+        if (hit == null) {
+          return new Read(null, false);
+        }
+        if (hit.entry() != null) {
+          return new Read(decode(hit.entry()), !inMemory);
+        }
+        DiskBody b = hit.body();
+        Object d = EntryCodec.decode(b.meta(), null, b.tags());
+        if (d instanceof CachedResponse cr) {
+          d = new CachedResponse(cr.view(), null, cr.varyNames(), cr.secondaryKey(), cr.tags(), cr.invalidated(), b);
+        }
+        return new Read(d, true);
+      });
+    }
+    return store.get(key).thenApply(e -> new Read(decode(e), false));
   }
 
   public CompletionStage<Lookup> lookup(String primaryKey, Headers request) {
-    return store.get(primaryKey).thenCompose(e -> {
-      Object decoded = decode(e);
-      if (decoded instanceof CachedResponse cr) {
-        return CompletableFuture.completedFuture(new Lookup(cr, false));
+    return read(primaryKey).thenCompose(r -> {
+      if (r.decoded() instanceof CachedResponse cr) {
+        return CompletableFuture.completedFuture(new Lookup(cr, false, r.fromDisk()));
       }
-      if (decoded instanceof EntryCodec.VarySpec spec) {
+      if (r.decoded() instanceof EntryCodec.VarySpec spec) {
         String sk = Vary.secondaryKey(spec.names(), request);
-        return store.get(primaryKey + VARIANT_SEPARATOR + sk).thenApply(v -> {
-          Object d = decode(v);
-          if (d instanceof CachedResponse cr && cr.secondaryKey().equals(sk) && cr.varyNames().equals(spec.names())) {
-            return new Lookup(cr, false);
+        return read(primaryKey + VARIANT_SEPARATOR + sk).thenApply(v -> {
+          if (v.decoded() instanceof CachedResponse cr && cr.secondaryKey().equals(sk) && cr.varyNames().equals(spec.names())) {
+            return new Lookup(cr, false, v.fromDisk());
           }
           return Lookup.VARY_MISS;
         });
@@ -171,8 +198,15 @@ public final class HttpCache {
     return cr.varyNames().isEmpty() ? primaryKey : primaryKey + VARIANT_SEPARATOR + cr.secondaryKey();
   }
 
-  /** Replaces the stored headers and times of {@code old} (after a 304), keeping its body. */
+  /**
+   * Replaces the stored headers and times of {@code old} (after a 304), keeping its body. A body
+   * streamed from disk is not rewritten (that would copy it whole): such a response is served
+   * freshened this time and revalidated again next time.
+   */
   public CompletionStage<Void> freshen(String primaryKey, CachedResponse old, ResponseView updated) {
+    if (old.body() == null) {
+      return CompletableFuture.completedFuture(null);
+    }
     return put(keyOf(primaryKey, old),
         new CachedResponse(updated, old.body(), old.varyNames(), old.secondaryKey(), old.tags(), false));
   }

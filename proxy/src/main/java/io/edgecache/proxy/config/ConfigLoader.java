@@ -69,7 +69,8 @@ public final class ConfigLoader {
   }
 
   private ProxyConfig build(JsonObject root) {
-    known(root, "", Set.of("listen", "admin", "origins", "memory", "upstream", "limits", "cache", "purge", "accessLog", "shutdown"));
+    known(root, "", Set.of("listen", "admin", "origins", "memory", "disk", "upstream", "limits", "cache", "purge", "accessLog",
+        "shutdown"));
 
     JsonObject listen = object(root, "listen");
     known(listen, "listen.", Set.of("host", "port", "eventLoops"));
@@ -122,6 +123,23 @@ public final class ConfigLoader {
       throw err("memory.maxBytes", "must be positive");
     }
 
+    JsonObject disk = object(root, "disk");
+    known(disk, "disk.", Set.of("path", "maxBytes", "maxObjectBytes", "chunkBytes"));
+    String diskPath = disk.getValue("path") == null ? null : string(disk, "disk.", "path", null);
+    long diskMax = size(disk, "disk.", "maxBytes", 10L << 30);
+    long diskMaxObject = size(disk, "disk.", "maxObjectBytes", 64L << 20);
+    long chunk = size(disk, "disk.", "chunkBytes", 256L << 10);
+    if (chunk < 4096 || chunk > (16L << 20)) {
+      throw err("disk.chunkBytes", "expected a size from 4KiB to 16MiB, got " + chunk);
+    }
+    if (diskPath != null && diskMaxObject > diskMax) {
+      throw err("disk.maxObjectBytes", "must not exceed disk.maxBytes (" + diskMaxObject + " > " + diskMax + ")");
+    }
+    if (diskPath != null && diskMax < (1L << 20)) {
+      throw err("disk.maxBytes", "must be at least 1MiB, got " + diskMax);
+    }
+    ProxyConfig.Disk d = new ProxyConfig.Disk(diskPath, diskMax, diskMaxObject, (int) chunk);
+
     JsonObject up = object(root, "upstream");
     known(up, "upstream.", Set.of("connectTimeout", "responseTimeout", "idleTimeout", "maxConnectionsPerOrigin"));
     ProxyConfig.Upstream u = new ProxyConfig.Upstream(
@@ -160,7 +178,7 @@ public final class ConfigLoader {
     JsonObject sd = object(root, "shutdown");
     known(sd, "shutdown.", Set.of("drainTimeout"));
     ProxyConfig.Shutdown shutdown = new ProxyConfig.Shutdown(duration(sd, "shutdown.", "drainTimeout", 30_000));
-    return new ProxyConfig(file, l, a, origins, new ProxyConfig.Memory(maxBytes, maxObject), u, li, c, pg,
+    return new ProxyConfig(file, l, a, origins, new ProxyConfig.Memory(maxBytes, maxObject), d, u, li, c, pg,
         accessLog, shutdown);
   }
 

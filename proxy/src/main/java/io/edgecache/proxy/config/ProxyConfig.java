@@ -12,6 +12,7 @@ public record ProxyConfig(
     Admin admin,
     List<Origin> origins,
     Memory memory,
+    Disk disk,
     Upstream upstream,
     Limits limits,
     Cache cache,
@@ -45,10 +46,15 @@ public record ProxyConfig(
   /** Graceful shutdown: how long in-flight requests may take to finish after SIGTERM. */
   public record Shutdown(long drainTimeoutMs) {}
 
+  /** The largest body the cache keeps in any tier (what a fill may collect). */
+  public long maxCachedObjectBytes() {
+    return disk.enabled() ? Math.max(memory.maxObjectBytes(), disk.maxObjectBytes()) : memory.maxObjectBytes();
+  }
+
   /** The same configuration listening on another port (used to pin port 0 to one real port). */
   public ProxyConfig withListenPort(int port) {
     return new ProxyConfig(source, new Listen(listen.host(), port, listen.eventLoops()), admin, origins, memory,
-        upstream, limits, cache, purge, accessLog, shutdown);
+        disk, upstream, limits, cache, purge, accessLog, shutdown);
   }
 
   /**
@@ -64,6 +70,18 @@ public record ProxyConfig(
 
   /** The memory tier: total bytes and the largest object it keeps. */
   public record Memory(long maxBytes, long maxObjectBytes) {}
+
+  /**
+   * The disk tier (LevelDB); {@code path} null means memory only.
+   *
+   * @param maxObjectBytes the largest body stored on disk; bodies above memory.maxObjectBytes live
+   *     on disk only and are streamed from it in chunks
+   */
+  public record Disk(String path, long maxBytes, long maxObjectBytes, int chunkBytes) {
+    public boolean enabled() {
+      return path != null;
+    }
+  }
 
   /** Origin connection pool and timeouts (milliseconds). */
   public record Upstream(long connectTimeoutMs, long responseTimeoutMs, long idleTimeoutMs, int maxConnectionsPerOrigin) {}

@@ -34,6 +34,7 @@ import java.net.URI;
 import io.edgecache.proxy.policy.Vary;
 import io.edgecache.proxy.metrics.ProxyMetrics;
 import io.edgecache.proxy.purge.PurgeAuthorizer;
+import io.edgecache.storage.DiskBody;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -87,6 +88,8 @@ final class Exchange {
   private final long startNanos = System.nanoTime();
   private ProxyMetrics.Outcome outcome = ProxyMetrics.Outcome.BYPASS;
   private ProxyMetrics.Source source = ProxyMetrics.Source.ORIGIN;
+  /** Where a stored response came from, for the served-bytes metric. */
+  private ProxyMetrics.Source hitSource = ProxyMetrics.Source.MEMORY;
   private long originNanos = -1;
   private long originStartNanos;
   /** The purge epoch when the origin fetch began: a purge since then voids the store. */
@@ -262,6 +265,7 @@ final class Exchange {
 
   private void onLookup(HttpCache.Lookup l) {
     CachedResponse stored = l.response();
+    hitSource = l.fromDisk() ? ProxyMetrics.Source.DISK : ProxyMetrics.Source.MEMORY;
     boolean onlyIfCached = reqControl.has("only-if-cached");
     if (stored == null) {
       if (onlyIfCached) {
@@ -297,13 +301,13 @@ final class Exchange {
       case FRESH, STALE_OK -> {
         enter(Step.HIT);
         outcome = d.kind() == Reuse.Kind.FRESH ? ProxyMetrics.Outcome.HIT : ProxyMetrics.Outcome.STALE;
-        source = ProxyMetrics.Source.MEMORY;
+        source = hitSource;
         deliver(stored, CacheStatus.hit().param("ttl", d.ttl()), d.age());
       }
       case STALE_WHILE_REVALIDATE -> {
         enter(Step.HIT);
         outcome = ProxyMetrics.Outcome.STALE;
-        source = ProxyMetrics.Source.MEMORY;
+        source = hitSource;
         deliver(stored, CacheStatus.hit().param("ttl", d.ttl()).detail("stale-while-revalidate"), d.age());
         refreshInBackground(stored);
       }
@@ -556,7 +560,7 @@ final class Exchange {
     long lifetime = ctx.freshness().lifetimeSeconds(fresh);
     long age = ctx.freshness().currentAgeSeconds(fresh, now);
     outcome = ProxyMetrics.Outcome.REVALIDATED;
-    source = ProxyMetrics.Source.MEMORY;
+    source = hitSource;
     CacheStatus cs = CacheStatus.fwd(fwd).param("fwd-status", 304);
     if (keep) {
       cs.param("stored");
@@ -566,7 +570,7 @@ final class Exchange {
 
   private void serveStaleOnError(CachedResponse stored, String detail, int fwdStatus) {
     outcome = ProxyMetrics.Outcome.STALE;
-    source = ProxyMetrics.Source.MEMORY;
+    source = hitSource;
     long age = ctx.freshness().currentAgeSeconds(stored.view(), ctx.nowMs());
     long ttl = ctx.freshness().lifetimeSeconds(stored.view()) - age;
     CacheStatus cs = CacheStatus.hit().param("ttl", ttl).param("fwd", "stale");
@@ -595,7 +599,7 @@ final class Exchange {
     outcome = mode == Mode.PASS ? ProxyMetrics.Outcome.BYPASS : ProxyMetrics.Outcome.MISS;
     source = ProxyMetrics.Source.ORIGIN;
     boolean isGet = req.method() == HttpMethod.GET;
-    long maxObject = ctx.config().memory().maxObjectBytes();
+    long maxObject = ctx.config().maxCachedObjectBytes();
     String refusal = mode == Mode.PASS ? "method"
         : Storability.refusal(method, reqControl, reqHeaders.contains("authorization"), view, ctx.config().cache().storeSetCookie());
     long lifetime = ctx.freshness().lifetimeSeconds(view);
@@ -788,9 +792,49 @@ final class Exchange {
       return;
     }
     ResponseView v = stored.view();
-    byte[] body = stored.body();
+    long length = stored.bodyLength();
+    boolean notModified = (req.method() == HttpMethod.GET || req.method() == HttpMethod.HEAD)
+        && Conditionals.notModified(reqHeaders, v);
+    ByteRange range = !notModified && v.status() == 200 && req.method() == HttpMethod.GET ? rangeFor(v, length) : null;
+    boolean sendsBody = !notModified && req.method() != HttpMethod.HEAD && range != ByteRange.UNSATISFIABLE
+        && v.status() != 204 && v.status() != 304 && length > 0;
+    DiskBody stream = stored.stream();
+    if (sendsBody && stream != null) {
+      // Read the first chunk before answering: if it fails its checksum the entry is gone and the
+      // request is served from the origin; nothing wrong is ever sent.
+      long first = range != null ? range.first() : 0;
+      int index = (int) (first / stream.chunkBytes());
+      stream.readChunk(index).whenComplete((bytes, err) -> onContext(() -> {
+        if (err != null) {
+          log.warn("disk body of {} unreadable ({}); fetching from the origin", primaryKey, rootCause(err));
+          fetch(Mode.MISS, "miss", null);
+          return;
+        }
+        respond(stored, cs, ageSeconds, notModified, range, sendsBody, bytes, index);
+      }));
+      return;
+    }
+    respond(stored, cs, ageSeconds, notModified, range, sendsBody, null, 0);
+  }
+
+  private static String rootCause(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null && c != c.getCause()) {
+      c = c.getCause();
+    }
+    return c.toString();
+  }
+
+  /** Writes a stored response: 304, 416, 206 or the stored status, from memory or from disk. */
+  private void respond(CachedResponse stored, CacheStatus cs, long ageSeconds, boolean notModified, ByteRange range,
+      boolean sendsBody, byte[] firstChunk, int firstIndex) {
+    if (clientGone) {
+      return;
+    }
+    ResponseView v = stored.view();
+    long length = stored.bodyLength();
     resp.putHeader(Messages.AGE, Long.toString(Math.max(0, Math.min(ageSeconds, CacheControl.MAX_DELTA))));
-    if ((req.method() == HttpMethod.GET || req.method() == HttpMethod.HEAD) && Conditionals.notModified(reqHeaders, v)) {
+    if (notModified) {
       resp.setStatusCode(304);
       Headers h = v.headers();
       for (String name : new String[] {"ETag", "Cache-Control", "Content-Location", "Date", "Expires", "Vary", "Last-Modified"}) {
@@ -803,11 +847,10 @@ final class Exchange {
       resp.end();
       return;
     }
-    ByteRange range = v.status() == 200 && req.method() == HttpMethod.GET ? rangeFor(v, body.length) : null;
     if (range == ByteRange.UNSATISFIABLE) {
       resp.setStatusCode(416);
       writeHeaders(v.headers(), cs, true);
-      resp.putHeader("Content-Range", "bytes */" + body.length);
+      resp.putHeader("Content-Range", "bytes */" + length);
       resp.putHeader("Content-Length", "0");
       resp.end();
       return;
@@ -815,22 +858,60 @@ final class Exchange {
     resp.setStatusCode(range != null ? 206 : v.status());
     writeHeaders(v.headers(), cs, true);
     if (range != null) {
-      resp.putHeader("Content-Range", "bytes " + range.first() + "-" + range.last() + "/" + body.length);
+      resp.putHeader("Content-Range", "bytes " + range.first() + "-" + range.last() + "/" + length);
       resp.putHeader("Content-Length", Long.toString(range.length()));
     } else if (!(v.status() == 204 || v.status() == 304)) {
-      resp.putHeader("Content-Length", Integer.toString(body.length));
+      resp.putHeader("Content-Length", Long.toString(length));
     }
-    if (req.method() == HttpMethod.HEAD || body.length == 0) {
+    long first = range != null ? range.first() : 0;
+    long last = range != null ? range.last() : length - 1;
+    if (!sendsBody) {
       resp.end();
-    } else if (range != null) {
-      resp.end(BufferInternal.buffer(Unpooled.wrappedBuffer(body, (int) range.first(), (int) range.length())));
+    } else if (firstChunk != null) {
+      streamChunks(stored.stream(), firstIndex, firstChunk, first, last);
     } else {
-      resp.end(BufferInternal.buffer(Unpooled.wrappedBuffer(body)));
+      byte[] body = stored.body();
+      resp.end(BufferInternal.buffer(Unpooled.wrappedBuffer(body, (int) first, (int) (last - first + 1))));
+    }
+  }
+
+  /**
+   * Streams bytes {@code first..last} of a disk body chunk by chunk, reading the next chunk only
+   * when the client's write queue has room. A chunk that fails its checksum mid-stream resets the
+   * connection: the client sees a truncated transfer, never wrong bytes.
+   */
+  private void streamChunks(DiskBody body, int index, byte[] chunk, long first, long last) {
+    if (clientGone) {
+      return;
+    }
+    long chunkStart = (long) index * body.chunkBytes();
+    int from = (int) Math.max(0, first - chunkStart);
+    int to = (int) Math.min(chunk.length, last - chunkStart + 1);
+    Buffer slice = BufferInternal.buffer(Unpooled.wrappedBuffer(chunk, from, to - from));
+    if (chunkStart + chunk.length > last) {
+      resp.end(slice);
+      return;
+    }
+    resp.write(slice);
+    Runnable next = () -> body.readChunk(index + 1).whenComplete((bytes, err) -> onContext(() -> {
+      if (err != null) {
+        log.warn("disk body of {} failed mid-stream ({}); resetting the client connection", primaryKey, rootCause(err));
+        if (!clientGone) {
+          resp.reset();
+        }
+        return;
+      }
+      streamChunks(body, index + 1, bytes, first, last);
+    }));
+    if (resp.writeQueueFull()) {
+      resp.drainHandler(v -> next.run());
+    } else {
+      next.run();
     }
   }
 
   /** The range to serve, honouring If-Range (strong ETag or exact Last-Modified), or null for all. */
-  private ByteRange rangeFor(ResponseView v, int length) {
+  private ByteRange rangeFor(ResponseView v, long length) {
     String range = reqHeaders.get("range");
     if (range == null) {
       return null;
@@ -900,7 +981,7 @@ final class Exchange {
     RequestOptions options = originRequest(HttpMethod.GET, stored.view().headers());
     long requestTime = ctx.nowMs();
     long epoch = ctx.cache().epoch();
-    long maxObject = ctx.config().memory().maxObjectBytes();
+    long maxObject = ctx.config().maxCachedObjectBytes();
     client.request(options)
         .compose(HttpClientRequest::send)
         .compose(cresp -> {

@@ -124,7 +124,7 @@ class ConfigLoaderTest {
 
   @Test
   void parse_unknownTopLevelKey_isAnError() {
-    assertErrorStartsWith(FILE + ": lisen: unknown key (expected one of accessLog, admin, cache, limits, listen, memory, origins, purge,",
+    assertErrorStartsWith(FILE + ": lisen: unknown key (expected one of accessLog, admin, cache, disk, limits, listen,",
         config("\"lisen\": {}"));
   }
 

@@ -1,0 +1,191 @@
+package io.edgecache.proxy.http;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.edgecache.proxy.ProxyServer;
+import io.edgecache.proxy.config.ConfigException;
+import io.edgecache.proxy.config.ConfigLoader;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map.Entry;
+import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.fusesource.leveldbjni.JniDBFactory;
+import org.iq80.leveldb.DB;
+import org.iq80.leveldb.DBIterator;
+import org.iq80.leveldb.Options;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The disk tier through the proxy: restart, large bodies, corruption, bounds, purge durability. */
+class DiskTierIntegrationTest extends ProxyHarness {
+  @TempDir
+  Path dir;
+
+  /** Deterministic bytes per path, so what the cache returns can be checked after a restart. */
+  static byte[] content(String path, int size) {
+    byte[] b = new byte[size];
+    new Random(path.hashCode()).nextBytes(b);
+    return b;
+  }
+
+  JsonObject diskConfig(String diskMax) {
+    return baseConfig()
+        .put("memory", new JsonObject().put("maxBytes", "8MiB").put("maxObjectBytes", "64KiB"))
+        .put("disk", new JsonObject().put("path", dir.resolve("cache").toString()).put("maxBytes", diskMax)
+            .put("maxObjectBytes", "16MiB").put("chunkBytes", "64KiB"));
+  }
+
+  void sizedOrigin() {
+    origin.handle(r -> {
+      int size = Integer.parseInt(r.getParam("size", "1000"));
+      r.response().putHeader("Cache-Control", "max-age=3600").putHeader("ETag", "\"" + r.path() + "\"")
+          .end(Buffer.buffer(content(r.path(), size)));
+    });
+  }
+
+  void restart(JsonObject cfg) throws Exception {
+    proxy.stop().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    start(cfg);
+  }
+
+  @Test
+  void restart_everythingCommittedIsServedAsAHitWithIdenticalBytes() throws Exception {
+    sizedOrigin();
+    JsonObject cfg = diskConfig("64MiB");
+    start(cfg);
+    for (int i = 0; i < 40; i++) {
+      int size = i % 4 == 0 ? 300_000 : 2_000 + i; // some above the memory tier's object limit
+      assertEquals(200, RawHttp.get(port(), "/obj" + i + "?size=" + size).status());
+    }
+    int fetched = origin.requests.get();
+    restart(cfg);
+    for (int i = 0; i < 40; i++) {
+      int size = i % 4 == 0 ? 300_000 : 2_000 + i;
+      RawHttp.Response r = RawHttp.get(port(), "/obj" + i + "?size=" + size);
+      assertTrue(r.header("Cache-Status").startsWith("edgecache; hit"), i + ": " + r.header("Cache-Status"));
+      assertArrayEquals(content("/obj" + i, size), r.body(), "bytes of /obj" + i);
+    }
+    assertEquals(fetched, origin.requests.get());
+  }
+
+  @Test
+  void largeBody_aboveMemoryLimit_isStreamedFromDiskIncludingRanges() throws Exception {
+    sizedOrigin();
+    start(diskConfig("64MiB"));
+    byte[] expected = content("/big.bin", 5_000_000);
+    RawHttp.get(port(), "/big.bin?size=5000000");
+    for (int i = 0; i < 100 && proxy.disk().stats().entries() == 0; i++) {
+      Thread.sleep(20); // the disk write completes on a disk worker
+    }
+    RawHttp.Response hit = RawHttp.get(port(), "/big.bin?size=5000000");
+    assertTrue(hit.header("Cache-Status").startsWith("edgecache; hit"), hit.header("Cache-Status"));
+    assertArrayEquals(expected, hit.body());
+    RawHttp.Response part = RawHttp.get(port(), "/big.bin?size=5000000", "Range", "bytes=65530-200000");
+    assertEquals(206, part.status());
+    assertArrayEquals(Arrays.copyOfRange(expected, 65530, 200001), part.body());
+    assertEquals(0, proxy.memory().stats().entries(), "a body above memory.maxObjectBytes must not enter memory");
+    String metrics = new String(RawHttp.get(proxy.adminPort(), "/metrics").body());
+    assertTrue(metrics.matches("(?s).*edgecache_served_bytes_total\\{source=\"disk\"} [1-9].*"), "no disk bytes counted");
+    assertEquals(1, origin.requests.get());
+  }
+
+  @Test
+  void corruptChunk_isNeverServedAndTheRequestGoesToTheOrigin() throws Exception {
+    sizedOrigin();
+    JsonObject cfg = diskConfig("64MiB");
+    start(cfg);
+    RawHttp.get(port(), "/victim?size=200000");
+    proxy.stop().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    flipOneChunkByte(dir.resolve("cache").toFile());
+    start(cfg);
+    RawHttp.Response r = RawHttp.get(port(), "/victim?size=200000");
+    assertEquals(200, r.status());
+    assertArrayEquals(content("/victim", 200_000), r.body());
+    assertFalse(r.header("Cache-Status").contains("hit"), r.header("Cache-Status"));
+    assertEquals(2, origin.requests.get());
+    assertEquals(1, proxy.disk().diskStats().checksumFailures());
+  }
+
+  static void flipOneChunkByte(File db) throws Exception {
+    try (DB d = JniDBFactory.factory.open(db, new Options())) {
+      byte[] key = null;
+      byte[] value = null;
+      try (DBIterator it = d.iterator()) {
+        for (it.seekToFirst(); it.hasNext(); ) {
+          Entry<byte[], byte[]> e = it.next();
+          if (e.getKey()[0] == 'c') {
+            key = e.getKey();
+            value = e.getValue();
+            break;
+          }
+        }
+      }
+      assertTrue(key != null, "no chunk record found");
+      value[value.length - 1] ^= 0x01;
+      d.put(key, value);
+    }
+  }
+
+  @Test
+  void fillPastDiskMaxBytes_staysWithinTheBound() throws Exception {
+    sizedOrigin();
+    JsonObject cfg = diskConfig("2MiB");
+    cfg.getJsonObject("disk").put("maxObjectBytes", "512KiB");
+    start(cfg);
+    for (int i = 0; i < 60; i++) {
+      RawHttp.get(port(), "/fill" + i + "?size=100000");
+    }
+    Thread.sleep(300);
+    long bytes = proxy.disk().stats().bytes();
+    assertTrue(bytes <= 2L * 1024 * 1024 * 105 / 100, "disk bytes " + bytes);
+    assertTrue(proxy.disk().stats().evictions() > 0);
+  }
+
+  @Test
+  void purge_thenRestart_purgedEntryStaysGone() throws Exception {
+    sizedOrigin();
+    JsonObject cfg = diskConfig("64MiB");
+    start(cfg);
+    RawHttp.get(port(), "/gone?size=5000");
+    RawHttp.get(port(), "/kept?size=5000");
+    Thread.sleep(200);
+    assertEquals("{\"purged\": 1}", RawHttp.exchange(port(), "PURGE", "/gone?size=5000").text().trim());
+    restart(cfg);
+    assertFalse(RawHttp.get(port(), "/gone?size=5000").header("Cache-Status").contains("hit"));
+    assertTrue(RawHttp.get(port(), "/kept?size=5000").header("Cache-Status").contains("hit"));
+  }
+
+  @Test
+  void diskPathUnusable_failsStartWithOneLineNamingTheKey() throws Exception {
+    Path file = Files.writeString(dir.resolve("a-file"), "x");
+    JsonObject cfg = diskConfig("64MiB");
+    cfg.getJsonObject("disk").put("path", file.resolve("sub").toString());
+    ProxyServer p = new ProxyServer(ConfigLoader.fromJson("conf/x.json", cfg));
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> p.start().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS));
+    assertTrue(e.getCause() instanceof ConfigException, String.valueOf(e.getCause()));
+    assertTrue(e.getCause().getMessage().startsWith("conf/x.json: disk.path: "), e.getCause().getMessage());
+    assertFalse(e.getCause().getMessage().contains("\n"));
+  }
+
+  @Test
+  void diskPathLockedByAnotherInstance_failsStartWithOneLine() throws Exception {
+    start(diskConfig("64MiB"));
+    ProxyServer second = new ProxyServer(ConfigLoader.fromJson("conf/x.json",
+        diskConfig("64MiB").put("listen", new JsonObject().put("host", "127.0.0.1").put("port", 0))));
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> second.start().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS));
+    assertTrue(e.getCause().getMessage().startsWith("conf/x.json: disk.path: "), e.getCause().getMessage());
+    assertTrue(e.getCause().getMessage().contains("already open"), e.getCause().getMessage());
+  }
+}
