@@ -4,7 +4,7 @@ import io.edgecache.proxy.config.ConfigException;
 import io.edgecache.proxy.config.ConfigLoader;
 import io.edgecache.proxy.config.ProxyConfig;
 import java.nio.file.Path;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -80,16 +80,33 @@ public final class Main {
         cfg.origins().stream().map(o -> o.name() + "=" + o.scheme() + "://" + o.host() + ":" + o.port() + " " + o.hosts())
             .collect(Collectors.joining(", ")));
     installReloadSignal(server, log);
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+    AtomicBoolean stopping = new AtomicBoolean();
+    Runnable drain = () -> {
+      if (!stopping.compareAndSet(false, true)) {
+        return;
+      }
       log.info("shutting down: draining in-flight requests (up to {} ms)", cfg.shutdown().drainTimeoutMs());
       try {
-        server.stop().toCompletionStage().toCompletableFuture().get(cfg.shutdown().drainTimeoutMs() + 10_000, TimeUnit.MILLISECONDS);
+        server.stop().toCompletionStage().toCompletableFuture()
+            .get(cfg.shutdown().drainTimeoutMs() + 10_000, TimeUnit.MILLISECONDS);
+        log.info("stopped");
       } catch (Exception e) {
         log.warn("unclean shutdown: {}", e.toString());
       }
-      stopped.countDown();
-    }, "edgecache-shutdown"));
+    };
+    // SIGTERM / SIGINT: drain, close the disk tier, exit 0 (an orchestrator's normal stop is not a failure)
+    for (String name : new String[] {"TERM", "INT"}) {
+      try {
+        sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> new Thread(() -> {
+          drain.run();
+          System.exit(0);
+        }, "edgecache-shutdown").start());
+      } catch (IllegalArgumentException | UnsupportedOperationException | LinkageError e) {
+        log.debug("cannot handle SIG{}: {}", name, e.toString());
+      }
+    }
+    // any other exit (System.exit elsewhere, or when the signal could not be handled)
+    Runtime.getRuntime().addShutdownHook(new Thread(drain, "edgecache-shutdown-hook"));
   }
 
   /** SIGHUP re-reads the configuration, as {@code POST /reload} on the admin port does. */

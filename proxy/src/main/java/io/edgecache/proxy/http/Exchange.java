@@ -127,7 +127,9 @@ final class Exchange {
   // ---------------------------------------------------------------- RECV
 
   void recv() {
-    req.pause();
+    if (hasBody()) {
+      req.pause(); // until the body is piped to the origin (or discarded by a response made here)
+    }
     method = req.method().name();
     resp.closeHandler(v -> clientGone = true);
     ProxyConfig.Limits limits = ctx.config().limits();
@@ -227,6 +229,7 @@ final class Exchange {
   }
 
   private void json(int status, String body) {
+    req.resume();
     outcome = ProxyMetrics.Outcome.PURGE;
     source = ProxyMetrics.Source.GENERATED;
     if (clientGone) {
@@ -828,6 +831,7 @@ final class Exchange {
   /** Writes a stored response: 304, 416, 206 or the stored status, from memory or from disk. */
   private void respond(CachedResponse stored, CacheStatus cs, long ageSeconds, boolean notModified, ByteRange range,
       boolean sendsBody, byte[] firstChunk, int firstIndex) {
+    req.resume(); // a request body, if any, is not needed: let Vert.x discard it
     if (clientGone) {
       return;
     }
@@ -1023,6 +1027,7 @@ final class Exchange {
 
   private void synth(int status, String message, String fwd, boolean close, String detail) {
     enter(Step.SYNTH);
+    req.resume();
     outcome = ProxyMetrics.Outcome.ERROR;
     source = ProxyMetrics.Source.GENERATED;
     if (clientGone || resp.ended()) {

@@ -88,10 +88,10 @@ public final class ProxyMetrics {
         .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
-  /** Origin failures by kind: connect, timeout, reset, 5xx. */
+  /** Origin failures by kind: connect, timeout, dns, reset, 5xx. */
   public void originError(String origin, String kind) {
     originErrors.computeIfAbsent(origin + '\u0000' + kind, k -> Counter.builder("edgecache.origin.errors")
-        .description("Origin failures by origin and kind (connect, timeout, reset, 5xx)")
+        .description("Origin failures by origin and kind (connect, timeout, dns, reset, 5xx)")
         .tag("origin", origin).tag("kind", kind).register(registry)).increment();
   }
 

@@ -62,6 +62,13 @@ class OperationsIntegrationTest extends ProxyHarness {
     assertTrue(m.contains("vertx_http_server_requests_total"), m);
     assertTrue(m.contains("jvm_memory_used_bytes"), m);
     assertFalse(m.contains("/m\""), "a URL leaked into a label");
+    double active = 0;
+    for (String line : m.split("\n")) {
+      if (line.startsWith("vertx_http_server_active_requests")) {
+        active += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    assertTrue(active <= 1, "requests served from cache still count as active: " + active); // 1: this scrape
   }
 
   @Test

@@ -1,0 +1,85 @@
+# edgecache container image.
+#
+#   docker build -t edgecache:0.1.0 .
+#   docker run --rm -p 8080:8080 -v edgecache-cache:/var/cache/edgecache \
+#     -v "$PWD/my-proxy.json:/opt/edgecache/conf/proxy.json:ro" edgecache:0.1.0
+#
+# The image ships the repository's conf/proxy.json as its default config. That file binds
+# the admin listener (/healthz, /readyz, /metrics) to 127.0.0.1:9090: enough for the
+# HEALTHCHECK below, which runs inside the container, but not for anything outside it.
+# Mount a config with "admin": {"host": "0.0.0.0", ...} to reach it from outside, as
+# k8s/configmap.yaml does.
+
+# ---------------------------------------------------------------------------- build
+FROM maven:3.9-eclipse-temurin-17 AS build
+WORKDIR /src
+
+# POMs first: the dependency layer is rebuilt only when a POM changes, not on every
+# source edit. go-offline is pinned to 3.11.0 because older maven-dependency-plugin
+# versions fail to resolve netty's epoll/unix-common classifier here. The step only
+# warms the cache, so a failure is a warning: the package step below fetches whatever
+# is still missing.
+COPY pom.xml ./
+COPY storage/pom.xml storage/
+COPY proxy/pom.xml proxy/
+RUN mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:3.11.0:go-offline \
+    || echo "WARNING: dependency:go-offline failed; dependencies are fetched during package"
+
+COPY storage/src storage/src
+COPY proxy/src proxy/src
+RUN mvn -B -q -DskipTests package \
+ && test -f proxy/target/edgecache.jar
+
+# ---------------------------------------------------------------------------- runtime
+FROM eclipse-temurin:17-jre
+
+LABEL org.opencontainers.image.title="edgecache" \
+      org.opencontainers.image.description="A caching HTTP reverse proxy for the edge" \
+      org.opencontainers.image.version="0.1.0"
+
+# Non-root user with a fixed uid/gid so k8s runAsUser/fsGroup can name them.
+RUN groupadd --system --gid 10001 edgecache \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home \
+      --home-dir /nonexistent --shell /usr/sbin/nologin edgecache \
+ && mkdir -p /opt/edgecache/conf /var/cache/edgecache \
+ && chown 10001:10001 /var/cache/edgecache \
+ && chmod 0750 /var/cache/edgecache
+
+COPY --from=build /src/proxy/target/edgecache.jar /opt/edgecache/edgecache.jar
+COPY conf/ /opt/edgecache/conf/
+
+WORKDIR /opt/edgecache
+
+# Disk cache tier (disk.path in the config). Declared after the chown so a fresh
+# anonymous or named volume starts out owned by uid 10001.
+VOLUME ["/var/cache/edgecache"]
+
+# 8080: proxy traffic; 9090: admin (/healthz, /readyz, /metrics).
+EXPOSE 8080 9090
+
+# JVM sizing, read from the container's memory limit (cgroup aware):
+#  - heap = 60% of the limit; the rest is left for direct buffers (Netty), metaspace,
+#    code cache, thread stacks and GC structures;
+#  - direct memory is capped explicitly: left unset it defaults to the max heap size,
+#    and heap + direct could then exceed the limit and get the container OOM-killed.
+#    256m suits limits of 1.5 GiB and more; raise it with the limit (and if cached
+#    bodies are kept off-heap, it must exceed memory.maxBytes).
+# To change them, set JAVA_TOOL_OPTIONS as a whole (docker run -e / k8s env).
+# -XX:+ExitOnOutOfMemoryError is in the ENTRYPOINT so it cannot be lost that way: a
+# JVM past an OutOfMemoryError is in an unknown state, better restarted by the runtime.
+ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=60 -XX:MaxDirectMemorySize=256m"
+
+# HEALTHCHECK: curl and wget are in today's eclipse-temurin images only "for historical
+# reasons" (their Dockerfile says so), not as a promise, so the check relies on bash
+# alone (part of the Ubuntu base): it opens /dev/tcp to the admin port, sends
+# GET /healthz and wants an HTTP 200 status line. Set EDGECACHE_ADMIN_PORT if the config
+# moves the admin port. It targets 127.0.0.1, which the default config's admin host is.
+ENV EDGECACHE_ADMIN_PORT=9090
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${EDGECACHE_ADMIN_PORT:-9090} && printf 'GET /healthz HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && IFS= read -r -t 2 status <&3 && [[ $status == 'HTTP/1.'[01]' 200'* ]]"]
+
+USER 10001:10001
+
+# exec form: java is PID 1 and gets SIGTERM directly, so edgecache can drain.
+ENTRYPOINT ["java", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/edgecache/edgecache.jar"]
+CMD ["--config", "/opt/edgecache/conf/proxy.json"]

@@ -1,0 +1,569 @@
+package io.edgecache.proxy.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.edgecache.proxy.config.ConfigException;
+import io.edgecache.proxy.config.ConfigLoader;
+import io.edgecache.proxy.config.ProxyConfig;
+import io.edgecache.proxy.config.Units;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HTTPGetAction;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.KeyToPath;
+import io.fabric8.kubernetes.api.model.LifecycleHandler;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.CrossVersionObjectReference;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.vertx.core.json.JsonObject;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The deployment in {@code k8s/} checked against the code and the image it runs: the ConfigMap's
+ * {@code proxy.json} goes through the real {@link ConfigLoader}, and the ports, probes, user,
+ * mounts and shutdown timing of the StatefulSet, Services, HPA and PDB must agree with that
+ * configuration and with the {@code Dockerfile}. Maven runs tests in {@code proxy/}, so the
+ * repository root is {@code ..}. Nothing here needs a cluster or Docker.
+ */
+class ManifestsTest {
+  private static final Path ROOT = Path.of("..");
+  private static final String CONFIG_SOURCE = "k8s/configmap.yaml#proxy.json";
+  private static final String CONFIG_KEY = "proxy.json";
+
+  /**
+   * Seconds the grace period must keep beyond preStop + drain: after the drain Vert.x closes and
+   * the stores close (the disk tier closes LevelDB); {@code Main}'s shutdown hook allows
+   * {@code server.stop()} drainTimeout + 10 s for all of it. The kubelet sends SIGKILL when the
+   * grace period, which starts with preStop, runs out.
+   */
+  private static final long SHUTDOWN_MARGIN_SECONDS = 10;
+
+  /**
+   * Largest share of the heap the memory tier may take: it keeps bodies on the heap, and the
+   * rest is needed for in-flight fills (up to maxObjectBytes each), request buffers and GC room.
+   */
+  private static final double MEMORY_TIER_MAX_HEAP_SHARE = 0.5;
+
+  /** Room a disk-tier volume claim needs beyond disk.maxBytes: filesystem and LevelDB log/compaction. */
+  private static final double DISK_CLAIM_HEADROOM = 1.1;
+
+  private static final Pattern ENV_REF = Pattern.compile("\"env:([A-Za-z_][A-Za-z0-9_]*)\"");
+
+  private static Manifests k8s;
+  private static Dockerfile dockerfile;
+
+  @BeforeAll
+  static void load() {
+    k8s = Manifests.load(ROOT.resolve("k8s"));
+    dockerfile = Dockerfile.read(ROOT.resolve("Dockerfile"));
+  }
+
+  // ---------------------------------------------------------------- the manifests themselves
+
+  @Test
+  void manifests_parseIntoTheKubernetesModel_oneOfEachWorkloadKind() {
+    assertNotNull(k8s.only(ConfigMap.class));
+    assertNotNull(k8s.only(StatefulSet.class));
+    assertNotNull(k8s.only(HorizontalPodAutoscaler.class));
+    assertNotNull(k8s.only(PodDisruptionBudget.class));
+    assertFalse(k8s.all(Service.class).isEmpty(), "k8s/: no Service");
+  }
+
+  @Test
+  void strictReader_misspelledField_isRejectedWithItsPath() {
+    String yaml = """
+        apiVersion: apps/v1
+        kind: StatefulSet
+        metadata: {name: x}
+        spec:
+          template:
+            spec:
+              containers:
+                - name: x
+                  readinesProbe: {httpGet: {path: /readyz, port: 9090}}
+        """;
+
+    AssertionError e = assertThrows(AssertionError.class, () -> Manifests.parse("typo.yaml", yaml));
+
+    assertTrue(e.getMessage().startsWith("typo.yaml: spec.template.spec.containers[0].readinesProbe: unknown field"),
+        e::getMessage);
+  }
+
+  @Test
+  void kustomization_listsEveryManifestOfTheFolder() {
+    JsonNode kustomization = k8s.kustomization();
+    assertNotNull(kustomization, "k8s/" + Manifests.KUSTOMIZATION + ": missing");
+    Set<String> listed = new TreeSet<>();
+    kustomization.path("resources").forEach(r -> listed.add(r.asText()));
+    Set<String> present = new TreeSet<>(k8s.files());
+    present.remove(Manifests.KUSTOMIZATION);
+
+    assertEquals(present, listed, "k8s/kustomization.yaml: resources (expected: every manifest in k8s/)");
+  }
+
+  @Test
+  void imageTag_agreesAcrossStatefulSetKustomizationAndDockerfileLabel() {
+    String image = container().getImage();
+    String repository = image.substring(0, image.lastIndexOf(':'));
+    String tag = image.substring(image.lastIndexOf(':') + 1);
+    JsonNode override = null;
+    for (JsonNode i : k8s.kustomization().path("images")) {
+      if (i.path("name").asText().equals(repository)) {
+        override = i;
+      }
+    }
+    Matcher label = Pattern.compile("org\\.opencontainers\\.image\\.version=\"([^\"]+)\"")
+        .matcher(String.join(" ", dockerfile.args("LABEL")));
+
+    assertNotNull(override, "k8s/kustomization.yaml: images (expected: an entry named \"" + repository + "\")");
+    assertEquals(tag, override.path("newTag").asText(), "k8s/kustomization.yaml: images[" + repository + "].newTag");
+    assertTrue(label.find(), "Dockerfile: LABEL org.opencontainers.image.version missing");
+    assertEquals(tag, label.group(1), "Dockerfile: LABEL org.opencontainers.image.version vs image " + image);
+  }
+
+  // ---------------------------------------------------------------- proxy.json and the config loader
+
+  @Test
+  void configMapProxyJson_passesTheConfigLoader() {
+    try {
+      ConfigLoader.parse(CONFIG_SOURCE, withEnvPlaceholders(proxyJson()));
+    } catch (ConfigException e) {
+      if (e.getMessage().contains(": disk: unknown key")) {
+        // The disk tier is being added to ConfigLoader; remove this once it has landed.
+        Assumptions.assumeTrue(false, "disk tier not yet in ConfigLoader");
+      }
+      throw e;
+    }
+  }
+
+  @Test
+  void configMapProxyJson_everySectionButDisk_passesTheConfigLoader() {
+    ProxyConfig config = config();
+
+    assertEquals(CONFIG_SOURCE, config.source());
+  }
+
+  @Test
+  void configMapTokens_fromTheEnvironment_areSetOnTheContainer() {
+    Set<String> env = new TreeSet<>();
+    for (EnvVar v : container().getEnv()) {
+      env.add(v.getName());
+    }
+    Matcher m = ENV_REF.matcher(proxyJson());
+    while (m.find()) {
+      assertTrue(env.contains(m.group(1)), CONFIG_SOURCE + ": \"env:" + m.group(1)
+          + "\" (expected: container env " + m.group(1) + ", e.g. from a Secret; the loader refuses to start without it)");
+    }
+  }
+
+  @Test
+  void listeners_bindAllInterfaces_soServicesAndProbesReachThem() {
+    ProxyConfig config = config();
+
+    assertTrue(isWildcard(config.listen().host()), CONFIG_SOURCE + ": listen.host: " + config.listen().host()
+        + " (expected: 0.0.0.0 or ::, Services reach the pod by its IP)");
+    assertTrue(isWildcard(config.admin().host()), CONFIG_SOURCE + ": admin.host: " + config.admin().host()
+        + " (expected: 0.0.0.0 or ::, the kubelet probes and Prometheus scrapes the pod IP)");
+  }
+
+  // ---------------------------------------------------------------- ports and probes
+
+  @Test
+  void configuredPorts_equalTheNamedContainerPorts() {
+    ProxyConfig config = config();
+
+    assertEquals(config.listen().port(), containerPort(new IntOrString("http"), "container port \"http\""),
+        "listen.port vs container port \"http\"");
+    assertEquals(config.admin().port(), containerPort(new IntOrString("admin"), "container port \"admin\""),
+        "admin.port vs container port \"admin\"");
+  }
+
+  @Test
+  void services_targetTheConfiguredListeners() {
+    ProxyConfig config = config();
+    Set<Integer> targeted = new TreeSet<>();
+    for (Service s : k8s.all(Service.class)) {
+      for (ServicePort p : s.getSpec().getPorts()) {
+        IntOrString target = p.getTargetPort() != null ? p.getTargetPort() : new IntOrString(p.getPort());
+        String where = "Service " + s.getMetadata().getName() + " port " + p.getName() + " targetPort";
+        int port = containerPort(target, where);
+        assertTrue(port == config.listen().port() || port == config.admin().port(),
+            where + ": " + port + " (expected: listen.port " + config.listen().port() + " or admin.port " + config.admin().port() + ")");
+        targeted.add(port);
+      }
+    }
+
+    assertEquals(config.listen().port(), containerPort(k8s.service("edgecache").getSpec().getPorts().get(0).getTargetPort(),
+        "Service edgecache targetPort"), "Service edgecache must send traffic to listen.port");
+    assertEquals(config.admin().port(), containerPort(k8s.service("edgecache-admin").getSpec().getPorts().get(0).getTargetPort(),
+        "Service edgecache-admin targetPort"), "Service edgecache-admin must reach admin.port");
+    assertEquals(new TreeSet<>(List.of(config.listen().port(), config.admin().port())), targeted,
+        "ports the Services reach (expected: both listeners)");
+  }
+
+  @Test
+  void readinessProbe_getsReadyzOnTheAdminPort() {
+    assertHttpProbe("readinessProbe", container().getReadinessProbe(), "/readyz");
+  }
+
+  @Test
+  void livenessProbe_getsHealthzOnTheAdminPort() {
+    assertHttpProbe("livenessProbe", container().getLivenessProbe(), "/healthz");
+  }
+
+  @Test
+  void startupProbe_ifPresent_getsHealthzOnTheAdminPort() {
+    Probe startup = container().getStartupProbe();
+    Assumptions.assumeTrue(startup != null, "no startupProbe");
+
+    assertHttpProbe("startupProbe", startup, "/healthz");
+  }
+
+  @Test
+  void prometheusAnnotations_pointAtTheAdminMetrics() {
+    Map<String, String> a = statefulSet().getSpec().getTemplate().getMetadata().getAnnotations();
+    Assumptions.assumeTrue(a != null && a.containsKey("prometheus.io/scrape"), "no prometheus.io annotations");
+
+    assertEquals(Integer.toString(config().admin().port()), a.get("prometheus.io/port"), "annotation prometheus.io/port vs admin.port");
+    assertEquals("/metrics", a.getOrDefault("prometheus.io/path", "/metrics"), "annotation prometheus.io/path");
+  }
+
+  @Test
+  void dockerHealthcheck_getsHealthzOnTheAdminPortOfBothConfigs() {
+    String check = dockerfile.healthcheck().orElseThrow(() -> new AssertionError("Dockerfile: no HEALTHCHECK"));
+    Map<String, String> imageEnv = dockerfile.env();
+    Map<String, String> podEnv = new HashMap<>(imageEnv);
+    for (EnvVar v : container().getEnv()) {
+      if (v.getValue() != null) {
+        podEnv.put(v.getName(), v.getValue());
+      }
+    }
+    int imageAdminPort = new JsonObject(Manifests.read(ROOT.resolve("conf/proxy.json")))
+        .getJsonObject("admin", new JsonObject()).getInteger("port", 9090);
+
+    assertTrue(check.contains("GET /healthz "), "Dockerfile: HEALTHCHECK (expected: GET /healthz): " + check);
+    assertEquals(imageAdminPort, healthcheckPort(Dockerfile.expand(check, imageEnv)),
+        "Dockerfile: HEALTHCHECK port vs conf/proxy.json admin.port (the image's default config)");
+    assertEquals(config().admin().port(), healthcheckPort(Dockerfile.expand(check, podEnv)),
+        "Dockerfile: HEALTHCHECK port vs " + CONFIG_SOURCE + " admin.port (expected: equal, or container env EDGECACHE_ADMIN_PORT)");
+  }
+
+  @Test
+  void dockerExpose_listsBothConfiguredPorts() {
+    ProxyConfig config = config();
+
+    assertTrue(dockerfile.exposedPorts().containsAll(List.of(config.listen().port(), config.admin().port())),
+        "Dockerfile: EXPOSE " + dockerfile.exposedPorts() + " (expected: " + config.listen().port() + " and " + config.admin().port() + ")");
+  }
+
+  // ---------------------------------------------------------------- user, mounts, resources
+
+  @Test
+  void podSecurityContext_runsAsTheUserTheDockerfileCreates() {
+    PodSecurityContext sc = podSpec().getSecurityContext();
+    int uid = dockerfile.createdUid();
+    int gid = dockerfile.createdGid();
+
+    assertEquals(uid, dockerfile.userUid(), "Dockerfile: USER vs the uid useradd creates");
+    assertNotNull(sc, "StatefulSet: pod securityContext missing");
+    assertEquals(Long.valueOf(uid), sc.getRunAsUser(), "securityContext.runAsUser vs Dockerfile useradd --uid");
+    assertEquals(Long.valueOf(gid), sc.getRunAsGroup(), "securityContext.runAsGroup vs Dockerfile useradd --gid");
+    assertEquals(Long.valueOf(gid), sc.getFsGroup(), "securityContext.fsGroup vs Dockerfile useradd --gid (owner of the cache volume)");
+    assertEquals(Boolean.TRUE, sc.getRunAsNonRoot(), "securityContext.runAsNonRoot");
+  }
+
+  @Test
+  void terminationGracePeriod_coversPreStopSleepPlusDrainPlusMargin() {
+    long drainSeconds = (config().shutdown().drainTimeoutMs() + 999) / 1000;
+    long preStop = preStopSleepSeconds(container());
+    Long configured = podSpec().getTerminationGracePeriodSeconds();
+    long grace = configured != null ? configured : 30; // the Kubernetes default
+
+    assertTrue(grace >= preStop + drainSeconds + SHUTDOWN_MARGIN_SECONDS,
+        "terminationGracePeriodSeconds: " + grace + " (expected: >= preStop sleep " + preStop + " + shutdown.drainTimeout "
+            + drainSeconds + " + " + SHUTDOWN_MARGIN_SECONDS + " to close = " + (preStop + drainSeconds + SHUTDOWN_MARGIN_SECONDS) + ")");
+  }
+
+  @Test
+  void configVolume_isMountedWhereTheDockerfileDefaultConfigLives() {
+    String defaultConfig = dockerfile.defaultConfigPath();
+    Path configPath = Path.of(defaultConfig);
+    String configMapName = k8s.only(ConfigMap.class).getMetadata().getName();
+    Volume volume = podSpec().getVolumes().stream()
+        .filter(v -> v.getConfigMap() != null && configMapName.equals(v.getConfigMap().getName())).findFirst()
+        .orElseThrow(() -> new AssertionError("StatefulSet: no volume of ConfigMap " + configMapName));
+    VolumeMount mount = mountOf(volume.getName());
+    String fileInVolume = CONFIG_KEY;
+    for (KeyToPath item : volume.getConfigMap().getItems()) {
+      if (item.getKey().equals(CONFIG_KEY)) {
+        fileInVolume = item.getPath();
+      }
+    }
+    String k8sConfig = Dockerfile.configArg(container().getArgs()).orElse(defaultConfig);
+
+    assertEquals(configPath.getParent().toString(), mount.getMountPath(),
+        "config volume mountPath vs the directory of the Dockerfile's --config " + defaultConfig);
+    assertEquals(configPath.getFileName().toString(), fileInVolume, "config volume item path of key " + CONFIG_KEY);
+    assertEquals(defaultConfig, k8sConfig, "container args --config vs Dockerfile CMD --config");
+  }
+
+  @Test
+  void diskTier_pathLiesOnThePersistentCacheVolume() {
+    JsonObject disk = new JsonObject(proxyJson()).getJsonObject("disk");
+    String path = disk == null ? null : disk.getString("path");
+    Assumptions.assumeTrue(path != null, "no disk tier configured");
+    VolumeMount mount = container().getVolumeMounts().stream()
+        .filter(m -> path.equals(m.getMountPath()) || path.startsWith(m.getMountPath() + "/")).findFirst()
+        .orElseThrow(() -> new AssertionError(CONFIG_SOURCE + ": disk.path: " + path + " (expected: on a volume mount; the root filesystem is read-only)"));
+    PersistentVolumeClaim claim = statefulSet().getSpec().getVolumeClaimTemplates().stream()
+        .filter(c -> c.getMetadata().getName().equals(mount.getName())).findFirst()
+        .orElseThrow(() -> new AssertionError("disk.path " + path + " is on volume " + mount.getName()
+            + " (expected: a volumeClaimTemplate, so the cache survives restarts)"));
+    assertTrue(dockerfile.volumes().contains(mount.getMountPath()),
+        "Dockerfile: VOLUME " + dockerfile.volumes() + " (expected: " + mount.getMountPath() + ", owned by the image's user)");
+    assertNotNull(disk.getValue("maxBytes"), CONFIG_SOURCE + ": disk.maxBytes (expected: stated, to be compared with the claim)");
+    long maxBytes = Units.parseSize(disk.getValue("maxBytes").toString());
+    BigDecimal requested = Quantity.getAmountInBytes(claim.getSpec().getResources().getRequests().get("storage"));
+
+    assertTrue(requested.compareTo(BigDecimal.valueOf(maxBytes * DISK_CLAIM_HEADROOM)) >= 0,
+        "volumeClaimTemplate " + claim.getMetadata().getName() + " storage: " + requested + " bytes (expected: >= disk.maxBytes "
+            + maxBytes + " x " + DISK_CLAIM_HEADROOM + ")");
+  }
+
+  @Test
+  void memoryTier_fitsInTheHeapTheContainerLimitAllows() {
+    Quantity limitQ = container().getResources().getLimits().get("memory");
+    assertNotNull(limitQ, "container resources.limits.memory missing (the JVM sizes its heap from it)");
+    long limit = Quantity.getAmountInBytes(limitQ).longValue();
+    String options = envValue("JAVA_TOOL_OPTIONS");
+    long heap = jvmSize(options, "-Xmx(\\S+)").orElseGet(() -> (long) (limit * jvmPercent(options) / 100));
+    long direct = jvmSize(options, "-XX:MaxDirectMemorySize=(\\S+)").orElse(heap);
+    ProxyConfig config = config();
+
+    assertTrue(config.memory().maxBytes() <= heap * MEMORY_TIER_MAX_HEAP_SHARE,
+        CONFIG_SOURCE + ": memory.maxBytes: " + config.memory().maxBytes() + " (expected: <= " + MEMORY_TIER_MAX_HEAP_SHARE
+            + " x heap " + heap + " from JAVA_TOOL_OPTIONS \"" + options + "\" and limit " + limitQ + ")");
+    assertTrue(heap + direct < limit, "heap " + heap + " + direct " + direct + " (expected: < memory limit " + limit + ")");
+  }
+
+  // ---------------------------------------------------------------- HPA, PDB, selectors
+
+  @Test
+  void hpa_scalesTheStatefulSetByName() {
+    CrossVersionObjectReference target = k8s.only(HorizontalPodAutoscaler.class).getSpec().getScaleTargetRef();
+    StatefulSet sts = statefulSet();
+
+    assertEquals("apps/v1", target.getApiVersion(), "HPA scaleTargetRef.apiVersion");
+    assertEquals("StatefulSet", target.getKind(), "HPA scaleTargetRef.kind");
+    assertEquals(sts.getMetadata().getName(), target.getName(), "HPA scaleTargetRef.name");
+    assertNull(sts.getSpec().getReplicas(), "StatefulSet spec.replicas (expected: unset, the HPA owns it)");
+  }
+
+  @Test
+  void hpa_cpuUtilizationTarget_hasACpuRequestToMeasureAgainst() {
+    boolean cpuUtilization = k8s.only(HorizontalPodAutoscaler.class).getSpec().getMetrics().stream()
+        .anyMatch(m -> m.getResource() != null && "cpu".equals(m.getResource().getName())
+            && "Utilization".equals(m.getResource().getTarget().getType()));
+    Assumptions.assumeTrue(cpuUtilization, "HPA does not scale on CPU utilization");
+
+    assertNotNull(container().getResources().getRequests().get("cpu"), "container resources.requests.cpu (the HPA's 100%)");
+  }
+
+  @Test
+  void pdb_selectsThePodsOfTheStatefulSet_andLeavesOneAtMinReplicas() {
+    PodDisruptionBudget pdb = k8s.only(PodDisruptionBudget.class);
+    var selector = pdb.getSpec().getSelector();
+    IntOrString maxUnavailable = pdb.getSpec().getMaxUnavailable();
+    Integer minReplicas = k8s.only(HorizontalPodAutoscaler.class).getSpec().getMinReplicas();
+
+    assertTrue(selector.getMatchExpressions() == null || selector.getMatchExpressions().isEmpty(),
+        "PDB selector.matchExpressions (expected: none; matchLabels only)");
+    assertSelects("PDB " + pdb.getMetadata().getName(), selector.getMatchLabels());
+    if (maxUnavailable != null && maxUnavailable.getIntVal() != null && minReplicas != null) {
+      assertTrue(minReplicas - maxUnavailable.getIntVal() >= 1,
+          "PDB maxUnavailable " + maxUnavailable.getIntVal() + " vs HPA minReplicas " + minReplicas + " (expected: one replica keeps serving)");
+    }
+  }
+
+  @Test
+  void statefulSetAndServiceSelectors_matchThePodLabels() {
+    StatefulSet sts = statefulSet();
+    assertSelects("StatefulSet selector", sts.getSpec().getSelector().getMatchLabels());
+    for (Service s : k8s.all(Service.class)) {
+      assertSelects("Service " + s.getMetadata().getName(), s.getSpec().getSelector());
+    }
+    Service governing = k8s.service(sts.getSpec().getServiceName());
+
+    assertEquals("None", governing.getSpec().getClusterIP(), "StatefulSet serviceName " + governing.getMetadata().getName()
+        + " (expected: a headless Service, clusterIP: None)");
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private static StatefulSet statefulSet() {
+    return k8s.only(StatefulSet.class);
+  }
+
+  private static PodSpec podSpec() {
+    return statefulSet().getSpec().getTemplate().getSpec();
+  }
+
+  /** The edgecache container (the only one, or the one named "edgecache"). */
+  private static Container container() {
+    List<Container> all = podSpec().getContainers();
+    if (all.size() == 1) {
+      return all.get(0);
+    }
+    return all.stream().filter(c -> c.getName().equals("edgecache")).findFirst()
+        .orElseThrow(() -> new AssertionError("StatefulSet: no container named edgecache"));
+  }
+
+  private static String proxyJson() {
+    ConfigMap cm = k8s.only(ConfigMap.class);
+    String json = cm.getData() == null ? null : cm.getData().get(CONFIG_KEY);
+    assertNotNull(json, "ConfigMap " + cm.getMetadata().getName() + ": data." + CONFIG_KEY + " missing");
+    return json;
+  }
+
+  /**
+   * The ConfigMap's configuration without its {@code disk} section (which ConfigLoader may not know
+   * yet) and with {@code "env:NAME"} secrets replaced by placeholders, so that every other check
+   * runs whatever the state of the disk tier and of this machine's environment.
+   */
+  private static ProxyConfig config() {
+    JsonObject json = new JsonObject(withEnvPlaceholders(proxyJson()));
+    json.remove("disk");
+    return ConfigLoader.parse(CONFIG_SOURCE, json.encode());
+  }
+
+  /** {@code "env:NAME"} becomes a literal token; ConfigLoader would otherwise read this JVM's env. */
+  private static String withEnvPlaceholders(String json) {
+    return ENV_REF.matcher(json).replaceAll("\"placeholder-token-for-$1\"");
+  }
+
+  private static boolean isWildcard(String host) {
+    return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
+  }
+
+  /** A port reference (number or container port name) resolved to a number. */
+  private static int containerPort(IntOrString ref, String where) {
+    assertNotNull(ref, where + ": missing");
+    if (ref.getIntVal() != null) {
+      return ref.getIntVal();
+    }
+    List<String> names = new ArrayList<>();
+    for (ContainerPort p : container().getPorts()) {
+      if (ref.getStrVal().equals(p.getName())) {
+        return p.getContainerPort();
+      }
+      names.add(p.getName());
+    }
+    throw new AssertionError(where + ": \"" + ref.getStrVal() + "\" (expected: a container port name, one of " + names + ")");
+  }
+
+  private static void assertHttpProbe(String name, Probe probe, String path) {
+    assertNotNull(probe, "container " + name + " missing");
+    HTTPGetAction get = probe.getHttpGet();
+    assertNotNull(get, name + " (expected: httpGet)");
+    assertEquals(path, get.getPath(), name + ".httpGet.path");
+    assertEquals(config().admin().port(), containerPort(get.getPort(), name + ".httpGet.port"), name + " port vs admin.port");
+    assertTrue(get.getScheme() == null || get.getScheme().equals("HTTP"), name + ".httpGet.scheme: " + get.getScheme() + " (expected: HTTP)");
+  }
+
+  private static long preStopSleepSeconds(Container c) {
+    if (c.getLifecycle() == null || c.getLifecycle().getPreStop() == null) {
+      return 0;
+    }
+    LifecycleHandler h = c.getLifecycle().getPreStop();
+    if (h.getSleep() != null) {
+      return h.getSleep().getSeconds();
+    }
+    if (h.getExec() != null) {
+      Matcher m = Pattern.compile("(?:^|[\\s/])sleep\\s+(\\d+)").matcher(String.join(" ", h.getExec().getCommand()));
+      if (m.find()) {
+        return Long.parseLong(m.group(1));
+      }
+    }
+    return fail("preStop: " + h + " (expected: sleep N, as an exec command or a sleep action)");
+  }
+
+  /** The port of the HEALTHCHECK's bash /dev/tcp/HOST/PORT or curl/wget http://HOST:PORT/ target. */
+  private static int healthcheckPort(String expanded) {
+    Matcher m = Pattern.compile("/dev/tcp/[^/]+/(\\d+)|https?://[^/:]+:(\\d+)/").matcher(expanded);
+    if (!m.find()) {
+      return fail("Dockerfile: HEALTHCHECK " + expanded + " (expected: /dev/tcp/HOST/PORT or http://HOST:PORT/)");
+    }
+    return Integer.parseInt(m.group(1) != null ? m.group(1) : m.group(2));
+  }
+
+  private static VolumeMount mountOf(String volume) {
+    return container().getVolumeMounts().stream().filter(m -> m.getName().equals(volume)).findFirst()
+        .orElseThrow(() -> new AssertionError("container: volume " + volume + " is not mounted"));
+  }
+
+  private static void assertSelects(String who, Map<String, String> selector) {
+    Map<String, String> labels = statefulSet().getSpec().getTemplate().getMetadata().getLabels();
+    assertTrue(selector != null && !selector.isEmpty(), who + ": empty selector (expected: the pod labels)");
+    for (Map.Entry<String, String> e : selector.entrySet()) {
+      assertEquals(e.getValue(), labels.get(e.getKey()), who + " selector " + e.getKey() + " vs pod template labels " + labels);
+    }
+  }
+
+  /** A container env value, else the Dockerfile's ENV, else "". */
+  private static String envValue(String name) {
+    for (EnvVar v : container().getEnv()) {
+      if (v.getName().equals(name) && v.getValue() != null) {
+        return v.getValue();
+      }
+    }
+    return dockerfile.env().getOrDefault(name, "");
+  }
+
+  private static Optional<Long> jvmSize(String options, String regex) {
+    Matcher m = Pattern.compile(regex).matcher(options);
+    if (!m.find()) {
+      return Optional.empty();
+    }
+    String v = m.group(1).toLowerCase(Locale.ROOT);
+    long unit = v.endsWith("g") ? 1L << 30 : v.endsWith("m") ? 1L << 20 : v.endsWith("k") ? 1L << 10 : 1;
+    return Optional.of(Long.parseLong(v.replaceAll("[gmk]$", "")) * unit);
+  }
+
+  private static double jvmPercent(String options) {
+    Matcher m = Pattern.compile("-XX:MaxRAMPercentage=([0-9.]+)").matcher(options);
+    return m.find() ? Double.parseDouble(m.group(1)) : 25.0; // the JVM's default
+  }
+}
