@@ -56,6 +56,9 @@ public final class ConfigLoader {
   private ProxyConfig parse(String text) {
     JsonObject root;
     try {
+      if (!text.strip().startsWith("{")) {
+        throw new ConfigException(file + ": invalid JSON: the top level must be an object ({ ... })");
+      }
       root = new JsonObject(text);
     } catch (DecodeException e) {
       String msg = e.getMessage() == null ? "" : e.getMessage().replace('\n', ' ');

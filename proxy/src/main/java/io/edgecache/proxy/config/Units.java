@@ -24,6 +24,9 @@ public final class Units {
       throw new IllegalArgumentException("expected a size such as \"256MiB\", \"8MB\" or 1048576, got \"" + s + "\"");
     }
     double n = Double.parseDouble(m.group(1));
+    if (n > 1e18) {
+      throw new IllegalArgumentException("size too large: \"" + s + "\"");
+    }
     long mult = switch (m.group(2)) {
       case "", "b" -> 1L;
       case "k", "kib" -> 1L << 10;
@@ -45,13 +48,17 @@ public final class Units {
     if (!m.matches()) {
       throw new IllegalArgumentException("expected a duration such as \"500ms\", \"5s\", \"2m\", \"1h\" or \"1d\", got \"" + s + "\"");
     }
-    long n = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> n;
-      case "s" -> n * 1000;
-      case "m" -> n * 60_000;
-      case "h" -> n * 3_600_000;
-      default -> n * 86_400_000;
+    long unit = switch (m.group(2)) {
+      case "ms" -> 1;
+      case "s" -> 1000;
+      case "m" -> 60_000;
+      case "h" -> 3_600_000;
+      default -> 86_400_000;
     };
+    // anything beyond ~100 years is a typo, and would overflow a long of milliseconds
+    if (m.group(1).length() > 12 || Long.parseLong(m.group(1)) > 3_153_600_000_000L / unit) {
+      throw new IllegalArgumentException("duration too large: \"" + s + "\" (at most 100 years)");
+    }
+    return Long.parseLong(m.group(1)) * unit;
   }
 }

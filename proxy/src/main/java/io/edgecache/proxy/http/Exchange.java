@@ -7,6 +7,7 @@ import io.edgecache.proxy.config.ProxyConfig;
 import io.edgecache.proxy.policy.ByteRange;
 import io.edgecache.proxy.policy.CacheControl;
 import io.edgecache.proxy.policy.Conditionals;
+import io.edgecache.proxy.policy.FreshnessPolicy;
 import io.edgecache.proxy.policy.HeaderUpdate;
 import io.edgecache.proxy.policy.Headers;
 import io.edgecache.proxy.policy.HopByHop;
@@ -182,6 +183,7 @@ final class Exchange {
     int port = authority.port();
     primaryKey = "http://" + host + (port > 0 && port != 80 ? ":" + port : "") + target;
     reqHeaders = Messages.toHeaders(req.headers());
+    reqControl = RequestDirectives.of(reqHeaders);
     if (method.equals("PURGE")) {
       purge();
       return;
@@ -247,13 +249,16 @@ final class Exchange {
 
   private void lookup() {
     enter(Step.LOOKUP);
-    reqControl = RequestDirectives.of(reqHeaders);
     ctx.cache().lookup(primaryKey, reqHeaders).whenComplete((l, err) -> onContext(() -> {
       if (err != null) {
         log.warn("cache lookup failed for {}: {}", primaryKey, err.toString());
         fetch(Mode.MISS, "miss", null);
       } else {
-        onLookup(l);
+        try {
+          onLookup(l);
+        } catch (RuntimeException e) {
+          internalError(e);
+        }
       }
     }));
   }
@@ -500,7 +505,11 @@ final class Exchange {
           }
           originFailed(timedOut[0] ? new TimeoutException() : rr.cause(), fwd, stored);
         } else {
-          onOriginResponse(mode, fwd, stored, rr.result(), requestTime);
+          try {
+            onOriginResponse(mode, fwd, stored, rr.result(), requestTime);
+          } catch (RuntimeException e) {
+            internalError(e);
+          }
         }
       });
       if (!hasBody) {
@@ -603,8 +612,10 @@ final class Exchange {
     source = ProxyMetrics.Source.ORIGIN;
     boolean isGet = req.method() == HttpMethod.GET;
     long maxObject = ctx.config().maxCachedObjectBytes();
-    String refusal = mode == Mode.PASS ? "method"
-        : Storability.refusal(method, reqControl, reqHeaders.contains("authorization"), view, ctx.config().cache().storeSetCookie());
+    boolean postStorable = mode == Mode.PASS && postResponseStorable(view);
+    String refusal = mode == Mode.PASS && !postStorable ? "method"
+        : Storability.refusal(postStorable ? "GET" : method, reqControl, reqHeaders.contains("authorization"), view,
+            ctx.config().cache().storeSetCookie());
     long lifetime = ctx.freshness().lifetimeSeconds(view);
     if (refusal == null && lifetime <= 0 && !hasValidator(view) && !view.effective().has("stale-if-error")) {
       refusal = "no-freshness";
@@ -634,6 +645,9 @@ final class Exchange {
     if (mode == Mode.PASS && status < 400 && !SAFE_METHODS.contains(req.method())) {
       // before any byte reaches the client, so its next request cannot see the old response
       invalidateAfterUnsafe(view.headers());
+      if (postStorable) {
+        epochAtFetch = ctx.cache().epoch(); // this response may replace what was just invalidated
+      }
     }
     if (clientGone && fill == null) {
       cresp.request().reset();
@@ -653,7 +667,7 @@ final class Exchange {
         resp.setChunked(true);
       }
     }
-    BodyCollector collector = toStore != null && isGet ? new BodyCollector(maxObject) : null;
+    BodyCollector collector = toStore != null && (isGet || postStorable) ? new BodyCollector(maxObject) : null;
     BodyCollector[] col = {collector};
     // Stores the complete body once. With a Content-Length the client has the whole response as
     // soon as the last byte is written, before the origin's end event: commit before writing it,
@@ -725,6 +739,26 @@ final class Exchange {
         resp.end();
       }
     });
+  }
+
+  /**
+   * RFC 9110 9.3.3: a response to POST may be reused for a later GET when it has explicit
+   * freshness and a Content-Location equal to the POST's target URI.
+   */
+  private boolean postResponseStorable(ResponseView view) {
+    if (req.method() != HttpMethod.POST || view.status() != 200 || !FreshnessPolicy.hasExplicitFreshness(view)) {
+      return false;
+    }
+    String loc = view.headers().get("content-location");
+    if (loc == null) {
+      return false;
+    }
+    try {
+      URI resolved = URI.create(primaryKey).resolve(loc.trim());
+      return resolved.toString().equals(primaryKey);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   private static boolean hasValidator(ResponseView v) {
@@ -1020,6 +1054,16 @@ final class Exchange {
   }
 
   // ---------------------------------------------------------------- SYNTH
+
+  /** A bug must cost one request, never a hung client: 500 if nothing was sent yet, else a reset. */
+  private void internalError(RuntimeException e) {
+    log.error("internal error on {} {}", method, primaryKey, e);
+    if (resp.headWritten()) {
+      resp.reset();
+    } else {
+      synth(500, "internal error", "bypass", true, "internal-error");
+    }
+  }
 
   private void synth(int status, String message, String fwd, boolean close) {
     synth(status, message, fwd, close, null);

@@ -138,6 +138,21 @@ class CachingSemanticsIntegrationTest extends ProxyHarness {
   }
 
   @Test
+  void post_withExplicitFreshnessAndContentLocationOfItsTarget_isReusedForGet() throws Exception {
+    origin.handle(r -> r.body().onSuccess(b -> r.response().putHeader("Cache-Control", "max-age=600")
+        .putHeader("Content-Location", "/form").end("posted:" + b)));
+    start();
+    try (RawHttp c = new RawHttp(port())) {
+      c.send("POST /form HTTP/1.1\r\nHost: edge.test\r\nContent-Length: 3\r\n\r\nabc");
+      assertEquals("posted:abc", c.read(false).text());
+    }
+    RawHttp.Response get = RawHttp.get(port(), "/form");
+    assertEquals("posted:abc", get.text());
+    assertTrue(get.header("Cache-Status").contains("hit"), get.header("Cache-Status"));
+    assertEquals(1, origin.requests.get());
+  }
+
+  @Test
   void onlyIfCached_withNothingStored_is504WithoutContactingOrigin() throws Exception {
     start();
     assertEquals(504, RawHttp.get(port(), "/oic", "Cache-Control", "only-if-cached").status());
