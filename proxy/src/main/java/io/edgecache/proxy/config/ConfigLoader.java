@@ -116,7 +116,7 @@ public final class ConfigLoader {
     List<ProxyConfig.Origin> origins = origins(root);
 
     JsonObject memory = object(root, "memory");
-    known(memory, "memory.", Set.of("maxBytes", "maxObjectBytes"));
+    known(memory, "memory.", Set.of("maxBytes", "maxObjectBytes", "fillBufferBytes"));
     long maxBytes = size(memory, "memory.", "maxBytes", 256L << 20);
     long maxObject = size(memory, "memory.", "maxObjectBytes", 8L << 20);
     if (maxObject > maxBytes) {
@@ -181,7 +181,11 @@ public final class ConfigLoader {
     JsonObject sd = object(root, "shutdown");
     known(sd, "shutdown.", Set.of("drainTimeout"));
     ProxyConfig.Shutdown shutdown = new ProxyConfig.Shutdown(duration(sd, "shutdown.", "drainTimeout", 30_000));
-    return new ProxyConfig(file, l, a, origins, new ProxyConfig.Memory(maxBytes, maxObject), d, u, li, c, pg,
+    long fillBuffer = size(memory, "memory.", "fillBufferBytes", 256L << 20);
+    if (fillBuffer < 1 << 20) {
+      throw err("memory.fillBufferBytes", "must be at least 1MiB, got " + fillBuffer);
+    }
+    return new ProxyConfig(file, l, a, origins, new ProxyConfig.Memory(maxBytes, maxObject, fillBuffer), d, u, li, c, pg,
         accessLog, shutdown);
   }
 

@@ -68,8 +68,11 @@ public record ProxyConfig(
     }
   }
 
-  /** The memory tier: total bytes and the largest object it keeps. */
-  public record Memory(long maxBytes, long maxObjectBytes) {}
+  /**
+   * The memory tier: total bytes and the largest object it keeps, plus the heap that bodies being
+   * fetched may occupy together while they are collected for the cache.
+   */
+  public record Memory(long maxBytes, long maxObjectBytes, long fillBufferBytes) {}
 
   /**
    * The disk tier (LevelDB); {@code path} null means memory only.

@@ -667,7 +667,7 @@ final class Exchange {
         resp.setChunked(true);
       }
     }
-    BodyCollector collector = toStore != null && (isGet || postStorable) ? new BodyCollector(maxObject) : null;
+    BodyCollector collector = toStore != null && (isGet || postStorable) ? new BodyCollector(maxObject, ctx.fillBudget()) : null;
     BodyCollector[] col = {collector};
     // Stores the complete body once. With a Content-Length the client has the whole response as
     // soon as the last byte is written, before the origin's end event: commit before writing it,
@@ -676,7 +676,9 @@ final class Exchange {
       if (col[0] != null) {
         BodyCollector c = col[0];
         col[0] = null;
-        ctx.cache().store(primaryKey, reqHeaders, toStore, c.bytes(), Tags.of(toStore.headers()), epochAtFetch);
+        byte[] bytes = c.bytes();
+        c.release();
+        ctx.cache().store(primaryKey, reqHeaders, toStore, bytes, Tags.of(toStore.headers()), epochAtFetch);
       }
       if (fill != null) {
         Fill f = fill;
@@ -688,6 +690,7 @@ final class Exchange {
     boolean[] committed = {false};
     cresp.handler(buf -> {
       if (col[0] != null && !col[0].add(buf)) {
+        col[0].release();
         col[0] = null;
         if (fill != null) {
           fill.stopRetaining();
@@ -723,7 +726,10 @@ final class Exchange {
       }
     });
     cresp.exceptionHandler(t -> {
-      col[0] = null;
+      if (col[0] != null) {
+        col[0].release();
+        col[0] = null;
+      }
       releaseFill(new OriginErrors.Failure(502, "origin-error"), false);
       if (!clientGone) {
         log.debug("origin body failed for {}: {}", primaryKey, t.toString());
@@ -1098,20 +1104,39 @@ final class Exchange {
     });
   }
 
+  /**
+   * Collects a body for the cache, up to the object limit and within the budget all fills share
+   * ({@code memory.fillBufferBytes}), so that many large concurrent fills cannot exhaust the heap:
+   * when either runs out, this response is simply not stored. {@link #release} returns the
+   * reservation; it is idempotent and must run on every path that stops collecting.
+   */
   private static final class BodyCollector {
     private final long limit;
+    private final java.util.concurrent.atomic.AtomicLong budget;
     private final Buffer buf = Buffer.buffer();
+    private long reserved;
 
-    BodyCollector(long limit) {
+    BodyCollector(long limit, java.util.concurrent.atomic.AtomicLong budget) {
       this.limit = limit;
+      this.budget = budget;
     }
 
     boolean add(Buffer b) {
       if (buf.length() + (long) b.length() > limit) {
         return false;
       }
+      if (budget.addAndGet(-b.length()) < 0) {
+        budget.addAndGet(b.length());
+        return false;
+      }
+      reserved += b.length();
       buf.appendBuffer(b);
       return true;
+    }
+
+    void release() {
+      budget.addAndGet(reserved);
+      reserved = 0;
     }
 
     byte[] bytes() {

@@ -445,6 +445,35 @@ class ProxyIntegrationTest extends ProxyHarness {
     }
   }
 
+  @Test
+  void fillBudget_concurrentLargeFillsBeyondIt_areServedButNotAllStored_andTheBudgetComesBack() throws Exception {
+    byte[] half = new byte[300_000];
+    origin.handle(r -> {
+      r.response().putHeader("Cache-Control", "max-age=600").putHeader("Content-Length", Integer.toString(2 * half.length));
+      r.response().write(Buffer.buffer(half));
+      originVertx.setTimer(400, t -> r.response().end(Buffer.buffer(half)));
+    });
+    start(baseConfig().put("memory", new JsonObject().put("maxBytes", "64MiB").put("maxObjectBytes", "2MiB")
+        .put("fillBufferBytes", "1MiB")));
+    HttpClient http = HttpClient.newHttpClient();
+    var a = http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + "/a")).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    var b = http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + "/b")).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(600_000, a.get(10, TimeUnit.SECONDS).body().length);
+    assertEquals(600_000, b.get(10, TimeUnit.SECONDS).body().length);
+    int hits = 0;
+    for (String p : new String[] {"/a", "/b"}) {
+      if (RawHttp.exchange(port(), "HEAD", p).header("Cache-Status").contains("hit")) {
+        hits++;
+      }
+    }
+    assertTrue(hits <= 1, "two 600 KB fills cannot both fit a 1 MiB budget");
+    origin.handle(r -> r.response().putHeader("Cache-Control", "max-age=600").end(Buffer.buffer(new byte[900_000])));
+    RawHttp.get(port(), "/c");
+    assertTrue(RawHttp.exchange(port(), "HEAD", "/c").header("Cache-Status").contains("hit"), "budget not returned");
+  }
+
   // ------------------------------------------------------------------ start-up
 
   @Test
