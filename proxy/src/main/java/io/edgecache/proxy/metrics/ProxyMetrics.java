@@ -27,7 +27,10 @@ public final class ProxyMetrics {
   public enum Source { MEMORY, DISK, ORIGIN, GENERATED }
 
   private final MeterRegistry registry;
-  private final ConcurrentHashMap<String, Counter> requests = new ConcurrentHashMap<>();
+  private static final String[] METHODS = {"get", "head", "purge", "other"};
+  private static final String[] STATUSES = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
+  private final java.util.concurrent.atomic.AtomicReferenceArray<Counter> requests =
+      new java.util.concurrent.atomic.AtomicReferenceArray<>(Outcome.values().length * METHODS.length * STATUSES.length);
   private final Counter[] servedBytes = new Counter[Source.values().length];
   private final ConcurrentHashMap<String, Timer> originLatency = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> originErrors = new ConcurrentHashMap<>();
@@ -50,21 +53,22 @@ public final class ProxyMetrics {
     return registry;
   }
 
-  /** Counts one finished request. */
+  /** Counts one finished request; allocation-free once the counter for its labels exists. */
   public void request(Outcome outcome, String method, int status) {
-    String m = switch (method) {
-      case "GET" -> "get";
-      case "HEAD" -> "head";
-      case "PURGE" -> "purge";
-      default -> "other";
+    int m = switch (method) {
+      case "GET" -> 0;
+      case "HEAD" -> 1;
+      case "PURGE" -> 2;
+      default -> 3;
     };
-    String s = status >= 100 && status < 600 ? (status / 100) + "xx" : "other";
-    String key = outcome.ordinal() + m + s;
-    Counter c = requests.get(key);
+    int s = status >= 100 && status < 600 ? status / 100 - 1 : 5;
+    int index = (outcome.ordinal() * METHODS.length + m) * STATUSES.length + s;
+    Counter c = requests.get(index);
     if (c == null) {
-      c = requests.computeIfAbsent(key, k -> Counter.builder("edgecache.requests")
+      c = Counter.builder("edgecache.requests")
           .description("Client requests by cache outcome, method class and status class")
-          .tag("outcome", lower(outcome)).tag("method", m).tag("status", s).register(registry));
+          .tag("outcome", lower(outcome)).tag("method", METHODS[m]).tag("status", STATUSES[s]).register(registry);
+      requests.set(index, c);
     }
     c.increment();
   }
