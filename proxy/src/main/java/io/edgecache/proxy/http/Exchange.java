@@ -93,6 +93,11 @@ final class Exchange {
   private ProxyMetrics.Source hitSource = ProxyMetrics.Source.MEMORY;
   private long originNanos = -1;
   private long originStartNanos;
+  /** Set once this request waited for another's revalidation: it will not wait again. */
+  private boolean waitedForRevalidation;
+  private long waitTimer = -1;
+  /** The stored variant whose revalidation this request leads, until it is over. */
+  private String revalidationKey;
   /** The purge epoch when the origin fetch began: a purge since then voids the store. */
   private long epochAtFetch = -1;
   /** The shared fetch this exchange leads, while its response may still be shared. */
@@ -116,6 +121,7 @@ final class Exchange {
 
   /** Called once when the response has been fully written: metrics and the access log. */
   void finished() {
+    releaseRevalidation();
     int status = resp.getStatusCode();
     ctx.metrics().request(outcome, method == null ? req.method().name() : method, status);
     ctx.metrics().servedBytes(source, resp.bytesWritten());
@@ -132,7 +138,10 @@ final class Exchange {
       req.pause(); // until the body is piped to the origin (or discarded by a response made here)
     }
     method = req.method().name();
-    resp.closeHandler(v -> clientGone = true);
+    resp.closeHandler(v -> {
+      clientGone = true;
+      releaseRevalidation();
+    });
     ProxyConfig.Limits limits = ctx.config().limits();
     if (req.method() == HttpMethod.CONNECT) {
       resp.putHeader("Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
@@ -327,8 +336,40 @@ final class Exchange {
         enter(Step.REVALIDATE);
         String why = d.reason() != null && d.reason().startsWith("request") ? "request" : "stale";
         boolean validators = view.headers().contains("etag") || view.headers().contains("last-modified");
+        if (validators && why.equals("stale") && !waitedForRevalidation && !reqHeaders.contains("authorization")) {
+          String key = primaryKey + '\u0001' + stored.secondaryKey();
+          if (!ctx.revalidations().lead(key, this::retryAfterRevalidation)) {
+            // someone is already asking the origin: look again when they are done, or after the timeout
+            waitTimer = vertx.setTimer(ctx.config().upstream().responseTimeoutMs(), t -> retryAfterRevalidation());
+            return;
+          }
+          revalidationKey = key;
+        }
         fetch(validators ? Mode.REVALIDATE : Mode.MISS, why, stored);
       }
+    }
+  }
+
+  /** Runs once, when the revalidation this request waited for ended (or the wait timed out). */
+  private void retryAfterRevalidation() {
+    onContext(() -> {
+      if (waitedForRevalidation) {
+        return;
+      }
+      waitedForRevalidation = true;
+      vertx.cancelTimer(waitTimer);
+      if (!clientGone) {
+        lookup();
+      }
+    });
+  }
+
+  /** The revalidation this request leads is over (freshened, replaced, failed, or the client left). */
+  private void releaseRevalidation() {
+    String key = revalidationKey;
+    if (key != null) {
+      revalidationKey = null;
+      ctx.revalidations().done(key);
     }
   }
 
@@ -568,6 +609,7 @@ final class Exchange {
     if (keep) {
       ctx.cache().freshen(primaryKey, stored, fresh);
     }
+    releaseRevalidation();
     long now = ctx.nowMs();
     long lifetime = ctx.freshness().lifetimeSeconds(fresh);
     long age = ctx.freshness().currentAgeSeconds(fresh, now);
@@ -593,6 +635,7 @@ final class Exchange {
   }
 
   private void originFailed(Throwable t, String fwd, CachedResponse stored) {
+    releaseRevalidation();
     OriginErrors.Failure f = OriginErrors.classify(t);
     ctx.metrics().originError(origin.name(), f.kind());
     releaseFill(f, false);
@@ -680,6 +723,7 @@ final class Exchange {
         c.release();
         ctx.cache().store(primaryKey, reqHeaders, toStore, bytes, Tags.of(toStore.headers()), epochAtFetch);
       }
+      releaseRevalidation();
       if (fill != null) {
         Fill f = fill;
         fill = null;
@@ -718,6 +762,7 @@ final class Exchange {
     });
     resp.closeHandler(v -> {
       clientGone = true;
+      releaseRevalidation();
       if (col[0] == null && (fill == null || fill.subscribers() == 0)) {
         releaseFill(new OriginErrors.Failure(502, "origin-error"), false);
         cresp.request().reset();

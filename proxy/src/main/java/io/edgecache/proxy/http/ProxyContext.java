@@ -13,13 +13,13 @@ import java.time.Clock;
  */
 public record ProxyContext(ProxyConfig config, OriginRouter router, HttpCache cache, FreshnessPolicy freshness,
     Clock clock, Coalescer coalescer, PurgeAuthorizer purgeAuthorizer, ProxyMetrics metrics,
-    java.util.concurrent.atomic.AtomicLong fillBudget) {
+    java.util.concurrent.atomic.AtomicLong fillBudget, Revalidations revalidations) {
 
   public static ProxyContext of(ProxyConfig config, HttpCache cache, Clock clock, ProxyMetrics metrics) {
     return new ProxyContext(config, new OriginRouter(config.origins()), cache,
         new FreshnessPolicy(config.cache().heuristicFraction(), config.cache().heuristicMaxAgeSeconds()), clock,
         new Coalescer(), new PurgeAuthorizer(config.purge().allow(), config.purge().token()), metrics,
-        new java.util.concurrent.atomic.AtomicLong(config.memory().fillBufferBytes()));
+        new java.util.concurrent.atomic.AtomicLong(config.memory().fillBufferBytes()), new Revalidations());
   }
 
   /**
@@ -29,7 +29,7 @@ public record ProxyContext(ProxyConfig config, OriginRouter router, HttpCache ca
   public ProxyContext reconfigured(ProxyConfig next) {
     return new ProxyContext(next, new OriginRouter(next.origins()), cache,
         new FreshnessPolicy(next.cache().heuristicFraction(), next.cache().heuristicMaxAgeSeconds()), clock,
-        coalescer, new PurgeAuthorizer(next.purge().allow(), next.purge().token()), metrics, fillBudget);
+        coalescer, new PurgeAuthorizer(next.purge().allow(), next.purge().token()), metrics, fillBudget, revalidations);
   }
 
   long nowMs() {

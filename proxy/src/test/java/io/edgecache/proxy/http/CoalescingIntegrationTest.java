@@ -58,6 +58,29 @@ class CoalescingIntegrationTest extends ProxyHarness {
   }
 
   @Test
+  void get_concurrentRequestsForAStaleResponse_sendOneConditionalRequest() throws Exception {
+    origin.handle(r -> {
+      if (r.headers().contains("If-None-Match")) {
+        originVertx.setTimer(300, t -> r.response().setStatusCode(304).putHeader("ETag", "\"s1\"")
+            .putHeader("Cache-Control", "max-age=600").end());
+      } else {
+        r.response().putHeader("Cache-Control", "max-age=1").putHeader("Age", "10").putHeader("ETag", "\"s1\"")
+            .end("stale-body");
+      }
+    });
+    start();
+    concurrentGets("/stale.css", 1); // same client, same Host: the same cache key as the burst below
+    List<HttpResponse<byte[]>> responses = concurrentGets("/stale.css", 20);
+    List<String> statuses = new java.util.ArrayList<>();
+    for (HttpResponse<byte[]> r : responses) {
+      assertEquals(200, r.statusCode());
+      assertEquals("stale-body", new String(r.body()));
+      statuses.add(r.headers().firstValue("Cache-Status").orElse("-"));
+    }
+    assertEquals(2, origin.requests.get(), "one fill and one revalidation; responses: " + statuses);
+  }
+
+  @Test
   void get_concurrentMissesForUncacheableResponse_eachGoToTheOrigin() throws Exception {
     AtomicInteger n = new AtomicInteger();
     origin.handle(r -> originVertx.setTimer(300, t ->
