@@ -37,6 +37,8 @@ import java.util.function.Predicate;
 public final class HttpCache {
   /** Separates a primary key from a secondary (variant) key. */
   static final char VARIANT_SEPARATOR = '\u0001';
+  /** Suffix of the key that holds a stored partial (206) response of a URL. */
+  static final String PARTIAL_SUFFIX = "\u0002partial";
   /** Variants remembered per URL; older ones are dropped from the spec (and so unreachable). */
   static final int MAX_VARIANTS = 64;
 
@@ -113,6 +115,11 @@ public final class HttpCache {
     return store.get(key).thenApply(e -> new Read(decode(e), false));
   }
 
+  /** The stored partial (206) response of a URL, or null. */
+  public CompletionStage<CachedResponse> lookupPartial(String primaryKey) {
+    return read(primaryKey + PARTIAL_SUFFIX).thenApply(r -> r.decoded() instanceof CachedResponse cr ? cr : null);
+  }
+
   public CompletionStage<Lookup> lookup(String primaryKey, Headers request) {
     return read(primaryKey).thenCompose(r -> {
       if (r.decoded() instanceof CachedResponse cr) {
@@ -163,6 +170,10 @@ public final class HttpCache {
   }
 
   private CompletionStage<Void> storeNow(String primaryKey, Headers request, ResponseView view, byte[] body, Set<String> tags) {
+    if (view.status() == 206) {
+      // RFC 9111 3.3: one partial response per URL, reused for ranges it covers
+      return put(primaryKey + PARTIAL_SUFFIX, new CachedResponse(view, body, List.of(), "", tags, false));
+    }
     List<String> names = Vary.names(view.headers());
     if (names.isEmpty()) {
       return put(primaryKey, new CachedResponse(view, body, names, "", tags, false));
@@ -234,6 +245,7 @@ public final class HttpCache {
       } else if (decoded instanceof CachedResponse) {
         keys.add(primaryKey);
       }
+      keys.add(primaryKey + PARTIAL_SUFFIX);
       CompletionStage<Integer> n = purgeKeys(keys, soft);
       if (!soft && decoded instanceof EntryCodec.VarySpec) {
         return n.thenCompose(count -> store.remove(primaryKey).thenApply(x -> count));

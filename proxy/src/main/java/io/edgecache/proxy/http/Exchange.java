@@ -291,16 +291,16 @@ final class Exchange {
       }
       enter(Step.MISS);
       String fwd = l.varyMiss() ? "vary-miss" : "uri-miss";
-      if (coalescable()) {
-        Coalescer.Joined joined = ctx.coalescer().join(primaryKey);
-        if (joined != null && joined.leader()) {
-          fill = joined.fill();
-        } else if (joined != null && joined.fill().subscribe(new Waiter(fwd))) {
-          ctx.metrics().coalescedWaiter();
-          return;
-        }
+      if (req.method() == HttpMethod.GET && reqHeaders.contains("range") && !reqHeaders.contains("if-range")
+          && !reqHeaders.contains("authorization")) {
+        ctx.cache().lookupPartial(primaryKey).whenComplete((partial, err) -> onContext(() -> {
+          if (err != null || partial == null || !servePartial(partial)) {
+            miss(fwd);
+          }
+        }));
+        return;
       }
-      fetch(Mode.MISS, fwd, null);
+      miss(fwd);
       return;
     }
     ResponseView view = stored.view();
@@ -348,6 +348,51 @@ final class Exchange {
         fetch(validators ? Mode.REVALIDATE : Mode.MISS, why, stored);
       }
     }
+  }
+
+  /** Nothing usable stored: fetch, sharing the fetch with concurrent requests for the URL when possible. */
+  private void miss(String fwd) {
+    if (coalescable()) {
+      Coalescer.Joined joined = ctx.coalescer().join(primaryKey);
+      if (joined != null && joined.leader()) {
+        fill = joined.fill();
+      } else if (joined != null && joined.fill().subscribe(new Waiter(fwd))) {
+        ctx.metrics().coalescedWaiter();
+        return;
+      }
+    }
+    fetch(Mode.MISS, fwd, null);
+  }
+
+  /**
+   * Serves a Range request from a stored partial response when the range lies inside it and the
+   * response is fresh (RFC 9111 3.3, 4). Returns false when the request must go to the origin.
+   */
+  private boolean servePartial(CachedResponse partial) {
+    ResponseView v = partial.view();
+    long[] held = ByteRange.contentRange(v.headers());
+    if (held == null || partial.body() == null || partial.body().length != held[1] - held[0] + 1) {
+      return false;
+    }
+    ByteRange want = ByteRange.parse(reqHeaders.get("range"), held[2]);
+    if (want == null || want == ByteRange.UNSATISFIABLE || want.first() < held[0] || want.last() > held[1]) {
+      return false;
+    }
+    long now = ctx.nowMs();
+    Reuse.Decision d = Reuse.decide(ctx.freshness(), reqControl, v, now, partial.invalidated());
+    if (d.kind() != Reuse.Kind.FRESH && d.kind() != Reuse.Kind.STALE_OK) {
+      return false;
+    }
+    enter(Step.HIT);
+    outcome = ProxyMetrics.Outcome.HIT;
+    source = hitSource;
+    resp.putHeader(Messages.AGE, Long.toString(Math.max(0, Math.min(d.age(), CacheControl.MAX_DELTA))));
+    resp.setStatusCode(206);
+    writeHeaders(v.headers(), CacheStatus.hit().param("ttl", d.ttl()), true);
+    resp.headers().set("Content-Range", "bytes " + want.first() + "-" + want.last() + "/" + held[2]);
+    resp.putHeader("Content-Length", Long.toString(want.length()));
+    resp.end(BufferInternal.buffer(Unpooled.wrappedBuffer(partial.body(), (int) (want.first() - held[0]), (int) want.length())));
+    return true;
   }
 
   /** Runs once, when the revalidation this request waited for ended (or the wait timed out). */

@@ -55,6 +55,38 @@ public record ByteRange(long first, long last) {
     }
   }
 
+  /**
+   * The range a 206 carries, from {@code Content-Range: bytes first-last/complete-length}, as
+   * {@code {first, last, completeLength}}; null when absent, malformed, or of unknown length.
+   */
+  public static long[] contentRange(Headers h) {
+    java.util.List<String> all = h.all("content-range");
+    if (all.size() != 1) {
+      return null;
+    }
+    String v = all.get(0).trim();
+    if (!v.regionMatches(true, 0, "bytes ", 0, 6)) {
+      return null;
+    }
+    String spec = v.substring(6).trim();
+    int dash = spec.indexOf('-');
+    int slash = spec.indexOf('/');
+    if (dash <= 0 || slash < dash) {
+      return null;
+    }
+    try {
+      long first = digits(spec.substring(0, dash).trim());
+      long last = digits(spec.substring(dash + 1, slash).trim());
+      long complete = digits(spec.substring(slash + 1).trim());
+      if (last < first || last >= complete) {
+        return null;
+      }
+      return new long[] {first, last, complete};
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
   /** {@code 1*DIGIT} (RFC 9110 14.1.1); Long.parseLong alone would accept a sign. */
   private static long digits(String s) {
     if (s.isEmpty() || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {

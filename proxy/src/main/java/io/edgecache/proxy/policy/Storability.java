@@ -3,7 +3,7 @@ package io.edgecache.proxy.policy;
 import java.util.Set;
 
 /**
- * May a shared cache store this response to this request? (RFC 9111 section 3.)
+ * May a shared cache store this response to this request? (RFC 9111 section 3; 3.3 for 206.)
  *
  * <p>Returns null when it may, or a short reason when it may not; the reason appears in
  * Cache-Status {@code detail}. One deliberate deviation, on by default: a response carrying
@@ -33,8 +33,11 @@ public final class Storability {
       return "method";
     }
     int status = r.status();
-    if (status < 200 || status == 206 || status == 304 || status > 599) {
+    if (status < 200 || status == 304 || status > 599) {
       return "status";
+    }
+    if (status == 206 && (ByteRange.contentRange(r.headers()) == null || !r.headers().listMembers("vary").isEmpty())) {
+      return "status"; // a partial response is kept only with a single, complete-length Content-Range
     }
     CacheControl cc = r.effective();
     if (requestControl.has("no-store")) {

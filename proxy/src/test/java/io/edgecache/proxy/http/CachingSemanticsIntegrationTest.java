@@ -121,6 +121,24 @@ class CachingSemanticsIntegrationTest extends ProxyHarness {
   }
 
   @Test
+  void partialResponse_isStoredAndServesRangesItCovers() throws Exception {
+    origin.handle(r -> r.response().setStatusCode(206).putHeader("Cache-Control", "max-age=600")
+        .putHeader("Content-Range", "bytes 4-9/10").end("456789"));
+    start();
+    RawHttp.get(port(), "/part", "Range", "bytes=4-");
+    RawHttp.Response inside = RawHttp.get(port(), "/part", "Range", "bytes=6-8");
+    assertEquals(206, inside.status());
+    assertEquals("678", inside.text());
+    assertEquals("bytes 6-8/10", inside.header("Content-Range"));
+    assertTrue(inside.header("Cache-Status").contains("hit"), inside.header("Cache-Status"));
+    assertEquals(1, origin.requests.get());
+    RawHttp.get(port(), "/part", "Range", "bytes=0-3"); // not covered: goes to the origin
+    assertEquals(2, origin.requests.get());
+    RawHttp.get(port(), "/part"); // no Range: a partial response never answers it
+    assertEquals(3, origin.requests.get());
+  }
+
+  @Test
   void requestNoCache_revalidatesEvenAFreshResponse() throws Exception {
     origin.handle(r -> {
       if (r.headers().contains("If-None-Match")) {
