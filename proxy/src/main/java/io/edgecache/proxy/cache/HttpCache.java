@@ -115,6 +115,31 @@ public final class HttpCache {
     return store.get(key).thenApply(e -> new Read(decode(e), false));
   }
 
+  /**
+   * Language negotiation without the origin: when responses vary only on Accept-Language and no
+   * variant matches the request's header exactly, a stored variant whose Content-Language is the
+   * request's single most preferred language (highest q, no tie) is what the origin would send
+   * too, so it is reused. Anything less certain is a vary-miss.
+   */
+  private CompletionStage<Lookup> byLanguage(String primaryKey, EntryCodec.VarySpec spec, Headers request) {
+    String preferred = Vary.mostPreferredLanguage(request.combined("accept-language"));
+    if (preferred == null) {
+      return CompletableFuture.completedFuture(Lookup.VARY_MISS);
+    }
+    CompletionStage<Lookup> found = CompletableFuture.completedFuture(Lookup.VARY_MISS);
+    for (String sk : spec.variantKeys()) {
+      found = found.thenCompose(l -> l.response() != null ? CompletableFuture.completedFuture(l)
+          : read(primaryKey + VARIANT_SEPARATOR + sk).thenApply(v -> {
+            if (v.decoded() instanceof CachedResponse cr
+                && preferred.equalsIgnoreCase(String.valueOf(cr.view().headers().get("content-language")).trim())) {
+              return new Lookup(cr, false, v.fromDisk());
+            }
+            return Lookup.VARY_MISS;
+          }));
+    }
+    return found;
+  }
+
   /** The stored partial (206) response of a URL, or null. */
   public CompletionStage<CachedResponse> lookupPartial(String primaryKey) {
     return read(primaryKey + PARTIAL_SUFFIX).thenApply(r -> r.decoded() instanceof CachedResponse cr ? cr : null);
@@ -127,11 +152,14 @@ public final class HttpCache {
       }
       if (r.decoded() instanceof EntryCodec.VarySpec spec) {
         String sk = Vary.secondaryKey(spec.names(), request);
-        return read(primaryKey + VARIANT_SEPARATOR + sk).thenApply(v -> {
+        return read(primaryKey + VARIANT_SEPARATOR + sk).thenCompose(v -> {
           if (v.decoded() instanceof CachedResponse cr && cr.secondaryKey().equals(sk) && cr.varyNames().equals(spec.names())) {
-            return new Lookup(cr, false, v.fromDisk());
+            return CompletableFuture.completedFuture(new Lookup(cr, false, v.fromDisk()));
           }
-          return Lookup.VARY_MISS;
+          if (spec.names().equals(List.of("accept-language"))) {
+            return byLanguage(primaryKey, spec, request);
+          }
+          return CompletableFuture.completedFuture(Lookup.VARY_MISS);
         });
       }
       return CompletableFuture.completedFuture(Lookup.MISS);

@@ -113,6 +113,46 @@ public final class Vary {
     return br ? "br" : gzip ? "gzip" : null;
   }
 
+  /**
+   * The single language a client prefers most in {@code Accept-Language} (highest q; q defaults
+   * to 1), lower case; null when the header is absent, malformed, names {@code *} first, or two
+   * languages tie for the top.
+   */
+  public static String mostPreferredLanguage(String acceptLanguage) {
+    if (acceptLanguage == null) {
+      return null;
+    }
+    String best = null;
+    double bestQ = 0;
+    boolean tie = false;
+    for (String member : Headers.splitList(acceptLanguage)) {
+      if (member.isEmpty()) {
+        continue;
+      }
+      String[] parts = member.split(";");
+      String lang = parts[0].trim().toLowerCase(Locale.ROOT);
+      double q = 1;
+      for (int i = 1; i < parts.length; i++) {
+        String p = parts[i].trim().toLowerCase(Locale.ROOT);
+        if (p.startsWith("q=")) {
+          try {
+            q = Double.parseDouble(p.substring(2));
+          } catch (NumberFormatException e) {
+            return null;
+          }
+        }
+      }
+      if (q > bestQ) {
+        best = lang;
+        bestQ = q;
+        tie = false;
+      } else if (q == bestQ && q > 0) {
+        tie = true;
+      }
+    }
+    return tie || best == null || best.equals("*") ? null : best;
+  }
+
   /** Lists Vary names as stored with an entry. */
   public static List<String> copy(List<String> names) {
     return new ArrayList<>(names);

@@ -139,6 +139,20 @@ class CachingSemanticsIntegrationTest extends ProxyHarness {
   }
 
   @Test
+  void varyAcceptLanguage_storedVariantInTheMostPreferredLanguage_isReused() throws Exception {
+    origin.handle(r -> r.response().putHeader("Cache-Control", "max-age=600").putHeader("Vary", "Accept-Language")
+        .putHeader("Content-Language", "de").end("Hallo"));
+    start();
+    RawHttp.get(port(), "/lang", "Accept-Language", "en, de");
+    RawHttp.Response r = RawHttp.get(port(), "/lang", "Accept-Language", "fr;q=0.5, de;q=1.0");
+    assertTrue(r.header("Cache-Status").contains("hit"), r.header("Cache-Status"));
+    assertEquals("Hallo", r.text());
+    RawHttp.Response other = RawHttp.get(port(), "/lang", "Accept-Language", "fr");
+    assertTrue(other.header("Cache-Status").contains("vary-miss"), other.header("Cache-Status"));
+    assertEquals(2, origin.requests.get());
+  }
+
+  @Test
   void requestNoCache_revalidatesEvenAFreshResponse() throws Exception {
     origin.handle(r -> {
       if (r.headers().contains("If-None-Match")) {

@@ -165,4 +165,14 @@ class VaryTest {
   void acceptEncoding_empty_isNull() {
     assertNull(Vary.acceptEncoding(""));
   }
+
+  @org.junit.jupiter.api.Test
+  void mostPreferredLanguage_highestQWins_tiesAndWildcardGiveNull() {
+    assertEquals("de", Vary.mostPreferredLanguage("fr;q=0.5, de;q=1.0"));
+    assertEquals("de", Vary.mostPreferredLanguage("DE, en;q=0.9"));
+    assertEquals(null, Vary.mostPreferredLanguage("en, de"));
+    assertEquals(null, Vary.mostPreferredLanguage("*, en;q=0.5"));
+    assertEquals(null, Vary.mostPreferredLanguage("en;q=abc"));
+    assertEquals(null, Vary.mostPreferredLanguage(null));
+  }
 }
