@@ -295,7 +295,7 @@ L.push('- The disk tier was written during this run, so its reads were served fr
 L.push('- One hot URL per run: every request hits the same object, so index lookups and the chunks are always hot. A large working set would add index and page-cache misses.');
 L.push('- A disk entry no larger than `memory.maxObjectBytes` (64 KiB) is promoted to memory on its second read, which is why the disk-only sizes are above 64 KiB. The tiered 16 KiB row is a memory hit and serves as a control.');
 L.push('- Loopback only, 2 shared CPUs; each edge JVM saw one CPU (one event loop, its GC choice as above). Absolute numbers say little about production hardware; compare within the run.');
-L.push('- The idle edge (and the origin) stayed up while the other was measured; their CPU use is in "other" and was small.', '');
+L.push('- The idle edge and the origin stayed up while the other edge was measured; "other" excludes them (it is CPU used by processes this script did not start).', '');
 fs.writeFileSync(out, L.join('\n') + '\n');
 console.log(L.filter((l) => l.startsWith('| 1') || l.startsWith('| size') ).join('\n'));
 EOF

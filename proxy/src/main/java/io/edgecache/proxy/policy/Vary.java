@@ -90,18 +90,8 @@ public final class Vary {
       }
       String[] parts = member.split(";");
       String coding = parts[0].trim().toLowerCase(Locale.ROOT);
-      double q = 1;
-      for (int i = 1; i < parts.length; i++) {
-        String p = parts[i].trim().toLowerCase(Locale.ROOT);
-        if (p.startsWith("q=")) {
-          try {
-            q = Double.parseDouble(p.substring(2));
-          } catch (NumberFormatException e) {
-            q = 0;
-          }
-        }
-      }
-      if (q <= 0) {
+      double q = qValue(parts);
+      if (q <= 0 || Double.isNaN(q)) {
         continue;
       }
       if (coding.equals("br")) {
@@ -131,16 +121,9 @@ public final class Vary {
       }
       String[] parts = member.split(";");
       String lang = parts[0].trim().toLowerCase(Locale.ROOT);
-      double q = 1;
-      for (int i = 1; i < parts.length; i++) {
-        String p = parts[i].trim().toLowerCase(Locale.ROOT);
-        if (p.startsWith("q=")) {
-          try {
-            q = Double.parseDouble(p.substring(2));
-          } catch (NumberFormatException e) {
-            return null;
-          }
-        }
+      double q = qValue(parts);
+      if (Double.isNaN(q)) {
+        return null;
       }
       if (q > bestQ) {
         best = lang;
@@ -151,6 +134,22 @@ public final class Vary {
       }
     }
     return tie || best == null || best.equals("*") ? null : best;
+  }
+
+  /** The {@code q} parameter of a list member split on ';' (1 when absent, NaN when malformed). */
+  private static double qValue(String[] parts) {
+    double q = 1;
+    for (int i = 1; i < parts.length; i++) {
+      String p = parts[i].trim().toLowerCase(Locale.ROOT);
+      if (p.startsWith("q=")) {
+        try {
+          q = Double.parseDouble(p.substring(2));
+        } catch (NumberFormatException e) {
+          return Double.NaN;
+        }
+      }
+    }
+    return q;
   }
 
   /** Lists Vary names as stored with an entry. */
