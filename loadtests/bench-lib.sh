@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for loadtests/disk-vs-memory.sh and loadtests/purge-bench.sh (sourced, not run).
 #
 # Provides: log/warn/die, a process registry with a cleanup trap (every started process is

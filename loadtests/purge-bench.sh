@@ -66,7 +66,6 @@ SRV_PIN="" LOAD_PIN=""
 if [[ "$PIN" == 1 ]]; then
   if ((NPROC >= 2)) && command -v taskset >/dev/null; then SRV_PIN="$SERVER_CPUS"; LOAD_PIN="$LOAD_CPUS"; else warn "PIN=1 needs taskset and >= 2 CPUs; unpinned"; fi
 fi
-pinned() { if [[ -n "$LOAD_PIN" ]]; then taskset -c "$LOAD_PIN" "$@"; else "$@"; fi; }
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/edgecache-purge.XXXXXX")"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
