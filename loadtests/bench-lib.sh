@@ -124,24 +124,7 @@ metric() {
   awk -v k="$2" '!found && index($0, k " ") == 1 { v = $2; found = 1 } END { printf "%.0f\n", found ? v : 0 }' <<<"$text"
 }
 
-# to_ms VALUE-WITH-UNIT (wrk prints us / ms / s / m)
-to_ms() { awk -v v="$1" 'BEGIN{ n=v+0; u=v; sub(/^[0-9.]+/,"",u);
-  if(u=="us")n/=1000; else if(u=="s")n*=1000; else if(u=="m")n*=60000; printf "%.3f", n }'; }
-
-# ---------------------------------------------------------------- CPU accounting (/proc)
-cpu_ticks() { awk '/^cpu /{ busy=$2+$3+$4+$7+$8+$9; total=busy+$5+$6; print busy, total }' /proc/stat; }
-tree_ticks() { # utime+stime of PID and all its descendants (threads included)
-  local -a todo=("$1") all=()
-  local p c
-  while ((${#todo[@]})); do
-    p="${todo[0]}"; todo=("${todo[@]:1}"); all+=("$p")
-    for c in $(pgrep -P "$p" 2>/dev/null || true); do todo+=("$c"); done
-  done
-  for p in "${all[@]}"; do cat "/proc/$p/stat" 2>/dev/null || true; done \
-    | awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t + 0 }'
-}
-# CPU of this script's reaped children (wrk, once waited for)
-child_ticks() { awk '{ sub(/^.*\) /, ""); print $14 + $15 }' "/proc/$$/stat"; }
+source "$(dirname "${BASH_SOURCE[0]}")/cpu-lib.sh"
 all_started_ticks() { local p t=0; for p in "${PIDS[@]}"; do t=$((t + $(tree_ticks "$p"))); done; echo "$t"; }
 
 # wait_quiet: wait (at most QUIET_WAIT s) until processes this script did not start use less

@@ -18,8 +18,8 @@ import java.util.function.Predicate;
  * The memory tier: Caffeine bounded by bytes, with W-TinyLFU admission.
  *
  * <p>Every operation completes before it returns, on the calling thread, without blocking, so it
- * is safe on an event loop. The weight of an entry is {@link Entry#weight()}; an entry heavier
- * than {@code maxObjectBytes} is refused and counted. Eviction maintenance runs on the injected
+ * is safe on an event loop. The weight of an entry is {@link Entry#weight()}; an entry
+ * whose body is larger than {@code maxObjectBytes} is refused and counted. Eviction maintenance runs on the injected
  * executor (a same-thread executor in tests makes eviction deterministic).
  */
 public final class MemoryStore implements Store {
@@ -59,11 +59,6 @@ public final class MemoryStore implements Store {
   @Override
   public CompletionStage<Entry> get(String key) {
     return CompletableFuture.completedFuture(cache.getIfPresent(key));
-  }
-
-  /** Whether an entry of this weight may be stored at all. */
-  public boolean admits(long weight) {
-    return weight <= maxObjectBytes && weight <= maxBytes;
   }
 
   @Override

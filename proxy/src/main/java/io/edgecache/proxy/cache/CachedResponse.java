@@ -25,11 +25,6 @@ public record CachedResponse(ResponseView view, byte[] body, List<String> varyNa
     return new CachedResponse(view, body, varyNames, secondaryKey, tags, true, stream);
   }
 
-  /** A body too large for memory, to be streamed from disk chunk by chunk; null when {@code body} is set. */
-  public DiskBody stream() {
-    return stream;
-  }
-
   public long bodyLength() {
     return body != null ? body.length : stream.length();
   }

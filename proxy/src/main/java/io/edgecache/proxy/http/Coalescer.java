@@ -40,12 +40,4 @@ final class Coalescer {
   void markUncacheable(String key) {
     uncacheable.put(key, Boolean.TRUE);
   }
-
-  void forgetUncacheable(String key) {
-    uncacheable.invalidate(key);
-  }
-
-  int inFlight() {
-    return inFlight.size();
-  }
 }

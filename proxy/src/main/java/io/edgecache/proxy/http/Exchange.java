@@ -39,7 +39,6 @@ import io.edgecache.storage.DiskBody;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,8 +57,6 @@ import org.slf4j.LoggerFactory;
 final class Exchange {
   private static final Logger log = LoggerFactory.getLogger(Exchange.class);
   private static final Logger PURGE_LOG = LoggerFactory.getLogger("edgecache.purge");
-  /** Background refreshes in flight (stale-while-revalidate): one per stored variant. */
-  private static final Set<String> REFRESHING = ConcurrentHashMap.newKeySet();
   private static final Set<Integer> STALE_IF_ERROR_STATUSES = Set.of(500, 502, 503, 504);
   private static final Set<HttpMethod> SAFE_METHODS =
       Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS, HttpMethod.TRACE);
@@ -1108,8 +1105,9 @@ final class Exchange {
 
   /** RFC 5861 stale-while-revalidate: one conditional fetch per stored variant, off the request path. */
   private void refreshInBackground(CachedResponse stored) {
+    // shares the per-variant gate with foreground revalidations: one conditional request at a time
     String key = primaryKey + '\u0001' + stored.secondaryKey();
-    if (!REFRESHING.add(key)) {
+    if (!ctx.revalidations().lead(key, () -> { })) {
       return;
     }
     RequestOptions options = originRequest(HttpMethod.GET, stored.view().headers());
@@ -1121,7 +1119,6 @@ final class Exchange {
         .compose(cresp -> {
           long responseTime = ctx.nowMs();
           ResponseView view = originView(cresp, requestTime, responseTime);
-          Headers h = view.headers();
           if (view.status() == 304) {
             Headers merged = HeaderUpdate.merge(stored.view().headers(), view.headers());
             ctx.cache().freshen(primaryKey, stored,
@@ -1130,19 +1127,28 @@ final class Exchange {
           }
           String refusal = Storability.refusal("GET", reqControl, reqHeaders.contains("authorization"), view,
               ctx.config().cache().storeSetCookie());
-          if (refusal != null || parseLength(h.get("content-length")) > maxObject) {
+          if (refusal != null || parseLength(view.headers().get("content-length")) > maxObject) {
             return cresp.end();
           }
-          return cresp.body().map(buf -> {
-            if (buf.length() <= maxObject) {
-              ResponseView v = withoutUnstorableFields(view);
-              ctx.cache().store(primaryKey, reqHeaders, v, buf.getBytes(), Tags.of(v.headers()), epoch);
+          // bounded like any fill: by the object limit and the shared fill budget
+          BodyCollector collector = new BodyCollector(maxObject, ctx.fillBudget());
+          boolean[] kept = {true};
+          cresp.handler(buf -> {
+            if (kept[0] && !collector.add(buf)) {
+              kept[0] = false;
+              collector.release();
             }
-            return null;
+          });
+          return cresp.end().andThen(ar -> {
+            if (ar.succeeded() && kept[0]) {
+              ResponseView v = withoutUnstorableFields(view);
+              ctx.cache().store(primaryKey, reqHeaders, v, collector.bytes(), Tags.of(v.headers()), epoch);
+            }
+            collector.release();
           });
         })
         .onComplete(ar -> {
-          REFRESHING.remove(key);
+          ctx.revalidations().done(key);
           if (ar.failed()) {
             log.debug("background refresh of {} failed: {}", primaryKey, ar.cause().toString());
           }

@@ -1,6 +1,5 @@
 package io.edgecache.proxy.policy;
 
-import java.time.Instant;
 
 /**
  * A response as the cache sees it: status, header fields and the two instants RFC 9111 section
@@ -38,10 +37,6 @@ public final class ResponseView {
 
   public long responseTimeMs() {
     return responseTimeMs;
-  }
-
-  public Instant responseTime() {
-    return Instant.ofEpochMilli(responseTimeMs);
   }
 
   /** The Cache-Control directives. */

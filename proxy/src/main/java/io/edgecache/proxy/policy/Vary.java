@@ -1,6 +1,5 @@
 package io.edgecache.proxy.policy;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
@@ -152,8 +151,4 @@ public final class Vary {
     return q;
   }
 
-  /** Lists Vary names as stored with an entry. */
-  public static List<String> copy(List<String> names) {
-    return new ArrayList<>(names);
-  }
 }
