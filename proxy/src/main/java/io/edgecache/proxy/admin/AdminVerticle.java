@@ -2,10 +2,10 @@ package io.edgecache.proxy.admin;
 
 import io.edgecache.proxy.ProxyServer;
 import io.edgecache.proxy.cache.HttpCache;
-import io.edgecache.proxy.metrics.ProxyMetrics;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.edgecache.proxy.config.ProxyConfig;
+import io.edgecache.proxy.metrics.ProxyMetrics;
 import io.edgecache.proxy.purge.PurgeAuthorizer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;

@@ -1,7 +1,7 @@
 package io.edgecache.proxy.http;
 
-import io.edgecache.proxy.policy.HopByHop;
 import io.edgecache.proxy.policy.Headers;
+import io.edgecache.proxy.policy.HopByHop;
 import io.edgecache.proxy.policy.TargetedControl;
 import io.edgecache.proxy.policy.Vary;
 import io.vertx.core.MultiMap;

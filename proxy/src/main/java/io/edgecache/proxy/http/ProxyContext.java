@@ -2,8 +2,8 @@ package io.edgecache.proxy.http;
 
 import io.edgecache.proxy.cache.HttpCache;
 import io.edgecache.proxy.config.ProxyConfig;
-import io.edgecache.proxy.policy.FreshnessPolicy;
 import io.edgecache.proxy.metrics.ProxyMetrics;
+import io.edgecache.proxy.policy.FreshnessPolicy;
 import io.edgecache.proxy.purge.PurgeAuthorizer;
 import java.time.Clock;
 
