@@ -16,8 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiPredicate;
 import java.util.function.LongSupplier;
-import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.iq80.leveldb.DBException;
 import org.iq80.leveldb.ReadOptions;
 import org.iq80.leveldb.WriteBatch;
@@ -40,7 +40,11 @@ import org.slf4j.LoggerFactory;
  * (and any older entry under its key removed). At most {@value #MAX_QUEUED_OPTIONAL} reads and
  * writes wait for a worker; beyond that a read is a miss and a write is skipped, counted as
  * {@link DiskStats#overloaded}. A failed write (disk full, I/O error) stops all writes for
- * {@link DiskOptions#retryAfter()}; reads keep working. Removals and purges are never skipped.
+ * {@link DiskOptions#retryAfter()}; reads keep working. Removals and purges are never skipped,
+ * never read a body, and win over writes already queued for what they select: each removal is
+ * recorded in a {@link RemovalLog} when it is asked for, and a write checks that log at its commit
+ * point, so a purge that arrives while the write of the body it purges still waits for a worker
+ * is not undone when that write runs (counted as {@link DiskStats#droppedByRemoval}).
  *
  * <p>Threads. Every LevelDB call runs on this store's pool of {@code workerThreads} threads named
  * {@code edgecache-disk-N}, or on its single {@code edgecache-disk-compact} thread. Returned stages
@@ -73,11 +77,12 @@ public final class DiskStore implements Store {
    * @param discardedRecords metadata records of unknown version or damaged, deleted
    * @param overloaded       reads and writes skipped because {@value #MAX_QUEUED_OPTIONAL} were queued
    * @param compactions      LevelDB range compactions run to reclaim deleted space
+   * @param droppedByRemoval writes not committed because a removal of their key came after them
    * @param storing          whether writes are accepted now (false during the back-off after a failure)
    */
   public record DiskStats(long entries, long bytes, long maxBytes, long evictions, long rejected,
       long checksumFailures, long storeErrors, long readErrors, long orphansSwept, long discardedRecords,
-      long overloaded, long compactions, boolean storing) {}
+      long overloaded, long compactions, long droppedByRemoval, boolean storing) {}
 
   /** A stored entry and the generation it was read at. */
   record Versioned(Entry entry, long generation) {}
@@ -88,6 +93,9 @@ public final class DiskStore implements Store {
   private final DiskWorkers workers;
   private final Cache<String, Indexed> index;
   private final Object commitLock = new Object();
+  /** Orders removals against accepted writes: a removal wins over a write queued before it. */
+  private final RemovalLog removals = new RemovalLog();
+  private final LongAdder droppedByRemoval = new LongAdder();
   private final AtomicLong nextGeneration = new AtomicLong(1);
   private final LongAdder evictions = new LongAdder();
   private final LongAdder rejected = new LongAdder();
@@ -305,13 +313,21 @@ public final class DiskStore implements Store {
     LOG.debug("disk tier {}: read of {} failed: {}", options.dir(), key, e.getMessage());
   }
 
-  /**
-   * Removes an entry found damaged at {@code generation}, unless a newer write has replaced it.
-   * {@code chunkCount} is -1 when unknown (then its chunks are left for the start-up sweep).
-   */
+  /** Removes an entry found damaged at {@code generation}, unless a newer write has replaced it. */
   private void dropCorrupt(String key, long generation, int chunkCount) {
     checksumFailures.increment();
     LOG.warn("disk tier {}: entry {} failed its checksum; removed", options.dir(), key);
+    deleteGenerationIfCurrent(key, generation, chunkCount);
+  }
+
+  /**
+   * Deletes the chunks of {@code generation} of {@code key} and, when the key's metadata record
+   * still refers to that generation (or is unreadable), the record and the index entry too; a
+   * newer write under the key is left alone. The one path by which damaged and evicted entries
+   * leave LevelDB. {@code chunkCount} -1 leaves the chunks for the start-up sweep. Returns
+   * whether LevelDB took the deletion.
+   */
+  private boolean deleteGenerationIfCurrent(String key, long generation, int chunkCount) {
     byte[] metaKey = DiskFormat.metaKey(key);
     try {
       synchronized (commitLock) {
@@ -326,8 +342,10 @@ public final class DiskStore implements Store {
         });
         index.asMap().computeIfPresent(key, (k, e) -> e.generation() == generation ? null : e);
       }
+      return true;
     } catch (DBException e) {
       writeFailed(e);
+      return false;
     }
   }
 
@@ -351,10 +369,11 @@ public final class DiskStore implements Store {
     if (!mayStore()) {
       return remove(key).handle((r, t) -> null);
     }
-    return submit(true, () -> {
-      write(key, entry, weight);
+    long ticket = removals.open();
+    return this.<Void>submit(true, () -> {
+      write(key, entry, weight, ticket);
       return null;
-    }, null);
+    }, null).whenComplete((v, t) -> removals.close(ticket));
   }
 
   private boolean mayStore() {
@@ -368,8 +387,8 @@ public final class DiskStore implements Store {
     return true;
   }
 
-  private void write(String key, Entry entry, long weight) {
-    if (!storing) {
+  private void write(String key, Entry entry, long weight, long ticket) {
+    if (!storing || removals.removedSince(ticket, key, entry.tags())) {
       return;
     }
     long generation = nextGeneration.getAndIncrement();
@@ -399,7 +418,7 @@ public final class DiskStore implements Store {
         }
       }
       commit(key, entry, weight, new DiskFormat.Meta(generation, body.length, chunkSize, crcs, entry.tags(),
-          entry.meta(), hooks.clock().millis()), single);
+          entry.meta(), hooks.clock().millis()), single, ticket);
       if (degraded.compareAndSet(true, false)) {
         LOG.info("disk tier {}: storing again", options.dir());
       }
@@ -414,12 +433,23 @@ public final class DiskStore implements Store {
     }
   }
 
-  private void commit(String key, Entry entry, long weight, DiskFormat.Meta meta, byte[] singleChunk) {
+  /**
+   * The commit point: writes the metadata record (and a single chunk) in one batch and indexes
+   * the entry, unless a removal recorded after the write was accepted selects it; then the chunks
+   * already written are deleted instead and the removal stands.
+   */
+  private void commit(String key, Entry entry, long weight, DiskFormat.Meta meta, byte[] singleChunk, long ticket) {
     byte[] metaKey = DiskFormat.metaKey(key);
     byte[] record = DiskFormat.encodeMeta(meta);
     DiskFormat.Meta previous;
     long previousWeight = 0;
     synchronized (commitLock) {
+      if (removals.removedSince(ticket, key, entry.tags())) {
+        droppedByRemoval.increment();
+        int written = singleChunk != null ? 0 : meta.chunkCount();
+        db.write(b -> deleteChunks(b, meta.generation(), written));
+        return;
+      }
       byte[] old = db.get(metaKey);
       previous = DiskFormat.decodeMeta(old);
       db.write(b -> {
@@ -469,67 +499,119 @@ public final class DiskStore implements Store {
 
   // ---------------------------------------------------------------- removals
 
+  /**
+   * Removes every indexed entry the selector matches; completes with the keys removed.
+   *
+   * <p>The removal is recorded at once, on the caller's thread, so a write of a selected key that
+   * is queued or running now will not commit (see {@link RemovalLog}). The index is then searched
+   * on a worker, never the caller's thread; LevelDB is not scanned and no body is read. Never
+   * refused, however many operations are queued.
+   */
   @Override
-  public CompletionStage<Boolean> remove(String key) {
-    if (peek(key) == null) {
-      return CompletableFuture.completedFuture(false);
+  public CompletionStage<Set<String>> removeMatching(Selector selector) {
+    removals.record(selector);
+    if (selector instanceof Selector.Keys keys && !removals.anyOpen()
+        && keys.keys().stream().allMatch(k -> peek(k) == null) && !closed) {
+      return CompletableFuture.completedFuture(Set.of()); // nothing indexed and no write that could commit
     }
-    return submit(false, () -> removeNow(List.of(key), (k, e) -> true).size() == 1, false);
-  }
-
-  @Override
-  public CompletionStage<Integer> removeByPrefix(String prefix) {
-    return removeMatching((k, tags) -> k.startsWith(prefix)).thenApply(Set::size);
-  }
-
-  @Override
-  public CompletionStage<Integer> removeIf(Predicate<String> keyMatches) {
-    return removeMatching((k, tags) -> keyMatches.test(k)).thenApply(Set::size);
-  }
-
-  @Override
-  public CompletionStage<Integer> removeByTag(String tag) {
-    return removeMatching((k, tags) -> tags.contains(tag)).thenApply(Set::size);
-  }
-
-  @Override
-  public CompletionStage<Integer> clear() {
-    return removeMatching((k, tags) -> true).thenApply(Set::size);
+    return submit(false, () -> removeNow(candidates(selector), (k, e) -> selector.matches(k, e.tags())), Set.of());
   }
 
   /**
-   * The keys in the index matching {@code keyMatches} and {@code tag} (each ignored when null).
-   *
-   * <p>A snapshot taken on a worker from the in-memory index; LevelDB is not read.
+   * Soft purge: rewrites the metadata record of every selected entry in place (same generation,
+   * same chunks), never reading a body. Recorded at once like {@link #removeMatching}.
    */
   @Override
-  public CompletionStage<List<String>> keys(Predicate<String> keyMatches, String tag) {
-    return submit(false, () -> {
-      List<String> out = new ArrayList<>();
-      index.asMap().forEach((k, e) -> {
-        if ((keyMatches == null || keyMatches.test(k)) && (tag == null || e.tags().contains(tag))) {
+  public CompletionStage<Set<String>> rewriteMatching(Selector selector, UnaryOperator<byte[]> rewrite) {
+    removals.record(selector);
+    return submit(false, () -> rewriteNow(candidates(selector), selector, rewrite), Set.of());
+  }
+
+  /**
+   * The keys in the index the selector matches. A snapshot taken on a worker from the in-memory
+   * index; LevelDB is not read.
+   */
+  @Override
+  public CompletionStage<List<String>> keys(Selector selector) {
+    return submit(false, () -> candidates(selector), List.of());
+  }
+
+  /**
+   * The indexed keys the selector matches, looked up directly for exact keys and by walking the
+   * index otherwise. Runs on a worker. It first waits for a commit in progress: a write that
+   * passed its removal check before the caller recorded its removal is then indexed and found.
+   */
+  private List<String> candidates(Selector selector) {
+    synchronized (commitLock) {
+      // empty: entering the lock orders this search after any commit already under way
+    }
+    List<String> out = new ArrayList<>();
+    if (selector instanceof Selector.Keys keys) {
+      for (String k : keys.keys()) {
+        if (peek(k) != null) {
           out.add(k);
         }
-      });
+      }
       return out;
-    }, List.of());
+    }
+    index.asMap().forEach((k, e) -> {
+      if (selector.matches(k, e.tags())) {
+        out.add(k);
+      }
+    });
+    return out;
   }
 
-  /**
-   * Removes every entry whose key and tags match; completes with the keys removed.
-   *
-   * <p>The index is searched on a worker, never the caller's thread, and LevelDB is not scanned.
-   */
-  CompletionStage<Set<String>> removeMatching(BiPredicate<String, Set<String>> keyAndTags) {
-    return submit(false, () -> {
-      List<String> candidates = new ArrayList<>();
-      index.asMap().forEach((k, e) -> {
-        if (keyAndTags.test(k, e.tags())) {
-          candidates.add(k);
+  private Set<String> rewriteNow(List<String> candidates, Selector selector, UnaryOperator<byte[]> rewrite) {
+    Set<String> rewritten = new HashSet<>();
+    for (String key : candidates) {
+      byte[] metaKey = DiskFormat.metaKey(key);
+      try {
+        synchronized (commitLock) {
+          Indexed e = peek(key);
+          if (e == null || !selector.matches(key, e.tags())) {
+            continue;
+          }
+          DiskFormat.Meta m = DiskFormat.decodeMeta(db.get(metaKey));
+          byte[] meta = m == null || m.generation() != e.generation() ? null : rewrite.apply(m.meta());
+          if (meta == null) {
+            continue;
+          }
+          byte[] record = DiskFormat.encodeMeta(new DiskFormat.Meta(m.generation(), m.bodyLength(), m.chunkSize(),
+              m.chunkCrcs(), m.tags(), meta, m.storedAtMillis()));
+          db.write(b -> b.put(metaKey, record));
+          index.put(key, new Indexed(e.generation(), e.chunkCount(),
+              DiskFormat.storedBytes(metaKey.length, record.length, m.chunkCount(), m.bodyLength()), e.tags()));
+          rewritten.add(key);
         }
-      });
-      return removeNow(candidates, (k, e) -> keyAndTags.test(k, e.tags()));
-    }, Set.of());
+      } catch (DBException ex) {
+        writeFailed(ex);
+      }
+    }
+    return rewritten;
+  }
+
+  /** The metadata block under {@code key}; reads only the metadata record, never refused. */
+  @Override
+  public CompletionStage<byte[]> metadata(String key) {
+    if (peek(key) == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return submit(false, () -> {
+      try {
+        DiskFormat.Meta m = DiskFormat.decodeMeta(db.get(DiskFormat.metaKey(key)));
+        return m == null ? null : m.meta();
+      } catch (DBException e) {
+        readFailed(key, e);
+        return null;
+      }
+    }, null);
+  }
+
+  /** A disk hit always streams: the caller reads the chunks it needs. */
+  @Override
+  public CompletionStage<Found> lookup(String key) {
+    return openBody(key).thenApply(body -> body == null ? null : new Found(null, body, Tier.DISK));
   }
 
   private Set<String> removeNow(List<String> candidates, BiPredicate<String, Indexed> stillMatches) {
@@ -575,22 +657,9 @@ public final class DiskStore implements Store {
   }
 
   private void deleteEvicted(String key, Indexed e) {
-    byte[] metaKey = DiskFormat.metaKey(key);
-    try {
-      synchronized (commitLock) {
-        DiskFormat.Meta current = DiskFormat.decodeMeta(db.get(metaKey));
-        db.write(b -> {
-          if (current != null && current.generation() == e.generation()) {
-            b.delete(metaKey);
-          }
-          deleteChunks(b, e.generation(), e.chunkCount());
-        });
-      }
-    } catch (DBException ex) {
-      writeFailed(ex);
-      return;
+    if (deleteGenerationIfCurrent(key, e.generation(), e.chunkCount())) {
+      noteDeleted(e.weight(), e.generation());
     }
-    noteDeleted(e.weight(), e.generation());
   }
 
   private void noteDeleted(long bytes, long generation) {
@@ -625,7 +694,7 @@ public final class DiskStore implements Store {
     StoreStats s = stats();
     return new DiskStats(s.entries(), s.bytes(), s.maxBytes(), s.evictions(), s.rejected(), checksumFailures.sum(),
         storeErrors.sum(), readErrors.sum(), orphansSwept, discarded.sum(), workers.refused(), compactions.sum(),
-        storing);
+        droppedByRemoval.sum(), storing);
   }
 
   public DiskOptions options() {

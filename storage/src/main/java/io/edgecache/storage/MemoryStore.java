@@ -11,8 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.BiPredicate;
-import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
  * The memory tier: Caffeine bounded by bytes, with W-TinyLFU admission.
@@ -79,65 +78,30 @@ public final class MemoryStore implements Store {
   }
 
   @Override
-  public CompletionStage<Boolean> remove(String key) {
-    return CompletableFuture.completedFuture(cache.asMap().remove(key) != null);
+  public CompletionStage<Found> lookup(String key) {
+    Entry e = cache.getIfPresent(key);
+    return CompletableFuture.completedFuture(e == null ? null : new Found(e, null, Tier.MEMORY));
   }
 
   @Override
-  public CompletionStage<Integer> removeByPrefix(String prefix) {
-    return removeIf(k -> k.startsWith(prefix));
+  public CompletionStage<byte[]> metadata(String key) {
+    Entry e = cache.policy().getIfPresentQuietly(key); // a purge's read is not a use
+    return CompletableFuture.completedFuture(e == null ? null : e.meta());
   }
 
   @Override
-  public CompletionStage<Integer> removeIf(Predicate<String> keyMatches) {
-    int n = 0;
-    List<String> keys = new ArrayList<>();
-    for (String k : cache.asMap().keySet()) {
-      if (keyMatches.test(k)) {
-        keys.add(k);
-      }
-    }
-    for (String k : keys) {
-      if (cache.asMap().remove(k) != null) {
-        n++;
-      }
-    }
-    return CompletableFuture.completedFuture(n);
+  public CompletionStage<Set<String>> removeMatching(Selector selector) {
+    return CompletableFuture.completedFuture(removeMatchingNow(selector));
   }
 
   @Override
-  public CompletionStage<Integer> removeByTag(String tag) {
-    List<String> keys = new ArrayList<>();
-    cache.asMap().forEach((k, e) -> {
-      if (e.tags().contains(tag)) {
-        keys.add(k);
-      }
-    });
-    int n = 0;
-    for (String k : keys) {
-      if (cache.asMap().remove(k) != null) {
-        n++;
-      }
-    }
-    return CompletableFuture.completedFuture(n);
+  public CompletionStage<Set<String>> rewriteMatching(Selector selector, UnaryOperator<byte[]> rewrite) {
+    return CompletableFuture.completedFuture(rewriteMatchingNow(selector, rewrite));
   }
 
   @Override
-  public CompletionStage<List<String>> keys(Predicate<String> keyMatches, String tag) {
-    List<String> out = new ArrayList<>();
-    cache.asMap().forEach((k, e) -> {
-      if ((keyMatches == null || keyMatches.test(k)) && (tag == null || e.tags().contains(tag))) {
-        out.add(k);
-      }
-    });
-    return CompletableFuture.completedFuture(out);
-  }
-
-  @Override
-  public CompletionStage<Integer> clear() {
-    int n = (int) cache.estimatedSize();
-    cache.invalidateAll();
-    return CompletableFuture.completedFuture(n);
+  public CompletionStage<List<String>> keys(Selector selector) {
+    return CompletableFuture.completedFuture(List.copyOf(candidates(selector)));
   }
 
   // ---------------------------------------------------------------- package-private, for TieredStore
@@ -169,21 +133,54 @@ public final class MemoryStore implements Store {
     }
   }
 
-  /** Removes every entry whose key and tags match; returns the keys removed. */
-  Set<String> removeMatching(BiPredicate<String, Set<String>> keyAndTags) {
-    List<String> candidates = new ArrayList<>();
+  /** The keys the selector matches now; exact keys are looked up, other selectors walk the map. */
+  private List<String> candidates(Selector selector) {
+    List<String> out = new ArrayList<>();
+    if (selector instanceof Selector.Keys keys) {
+      for (String k : keys.keys()) {
+        if (cache.policy().getIfPresentQuietly(k) != null) {
+          out.add(k);
+        }
+      }
+      return out;
+    }
     cache.asMap().forEach((k, e) -> {
-      if (keyAndTags.test(k, e.tags())) {
-        candidates.add(k);
+      if (selector.matches(k, e.tags())) {
+        out.add(k);
       }
     });
+    return out;
+  }
+
+  /** Removes every entry the selector matches; returns the keys removed. */
+  Set<String> removeMatchingNow(Selector selector) {
     Set<String> removed = new HashSet<>();
-    for (String k : candidates) {
-      if (cache.asMap().remove(k) != null) {
+    for (String k : candidates(selector)) {
+      Entry e = cache.asMap().remove(k);
+      if (e != null) {
         removed.add(k);
       }
     }
     return removed;
+  }
+
+  /** Rewrites the metadata of every entry the selector matches; returns the keys rewritten. */
+  Set<String> rewriteMatchingNow(Selector selector, UnaryOperator<byte[]> rewrite) {
+    Set<String> rewritten = new HashSet<>();
+    for (String k : candidates(selector)) {
+      cache.asMap().computeIfPresent(k, (key, e) -> {
+        if (!selector.matches(key, e.tags())) {
+          return e;
+        }
+        byte[] meta = rewrite.apply(e.meta());
+        if (meta == null) {
+          return e;
+        }
+        rewritten.add(key);
+        return new Entry(meta, e.body(), e.tags());
+      });
+    }
+    return rewritten;
   }
 
   @Override

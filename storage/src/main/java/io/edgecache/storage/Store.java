@@ -1,7 +1,9 @@
 package io.edgecache.storage;
 
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
  * The one narrow interface every tier implements (memory, disk, and the tiered composition).
@@ -9,36 +11,89 @@ import java.util.function.Predicate;
  * <p>All operations are asynchronous: a memory tier completes them before returning, a disk tier
  * runs them on its own worker pool. Callbacks attached to the returned stages run on whichever
  * thread completed them; callers that need their own context must hop back to it. Keys are
- * opaque strings; the store never parses them except for {@link #removeByPrefix}.
+ * opaque strings.
+ *
+ * <p>The removal contract, which {@code StoreContractTest} checks for every tier:
+ * <ul>
+ *   <li>{@link #removeMatching} and {@link #rewriteMatching} never read a body and are never
+ *       refused, however busy the store is;</li>
+ *   <li>a removal wins over a {@link #put} of a selected key that was accepted before it and has
+ *       not committed yet: the write is dropped at its commit point, so what was removed does not
+ *       come back (nor survive a restart);</li>
+ *   <li>a removal does not stop writes accepted after it.</li>
+ * </ul>
  */
 public interface Store extends AutoCloseable {
 
-  /** The entry stored under {@code key}, or {@code null} when there is none. */
+  /** Where a lookup found its entry. */
+  enum Tier { MEMORY, DISK }
+
+  /**
+   * What a lookup found: {@code entry} holds the whole body, or {@code body} streams it from disk
+   * (exactly one is set), and the tier it came from.
+   */
+  record Found(Entry entry, DiskBody body, Tier tier) {
+    public Found {
+      if ((entry == null) == (body == null)) {
+        throw new IllegalArgumentException("exactly one of entry and body");
+      }
+    }
+
+    /** The opaque metadata block, whichever form the body has. */
+    public byte[] meta() {
+      return entry != null ? entry.meta() : body.meta();
+    }
+
+    public Set<String> tags() {
+      return entry != null ? entry.tags() : body.tags();
+    }
+  }
+
+  /**
+   * What a server should call: the entry under {@code key} and where it was, with a body too large
+   * to hold as a {@link DiskBody} to stream; {@code null} on a miss. May be a miss under overload.
+   */
+  CompletionStage<Found> lookup(String key);
+
+  /** The whole entry stored under {@code key}, or {@code null}; reads large bodies whole. */
   CompletionStage<Entry> get(String key);
+
+  /**
+   * The metadata block stored under {@code key}, or {@code null}: never reads the body and is
+   * never refused, so purges may rely on it.
+   */
+  CompletionStage<byte[]> metadata(String key);
 
   /** Stores {@code entry} under {@code key}, replacing any previous one. May decline silently. */
   CompletionStage<Void> put(String key, Entry entry);
 
-  /** Removes the entry under {@code key}; completes with whether one was there. */
-  CompletionStage<Boolean> remove(String key);
-
-  /** Removes every entry whose key starts with {@code prefix}; completes with how many. */
-  CompletionStage<Integer> removeByPrefix(String prefix);
-
-  /** Removes every entry whose key matches; completes with how many. */
-  CompletionStage<Integer> removeIf(Predicate<String> keyMatches);
-
-  /** Removes every entry carrying {@code tag}; completes with how many. */
-  CompletionStage<Integer> removeByTag(String tag);
+  /**
+   * Removes every entry the selector matches; completes with the keys removed. Never reads
+   * bodies, never refused, and wins over writes of selected keys already accepted (see above).
+   */
+  CompletionStage<Set<String>> removeMatching(Selector selector);
 
   /**
-   * The keys of entries whose key matches {@code keyMatches} (when not null) and that carry
-   * {@code tag} (when not null). A snapshot: entries may come and go while it is taken.
+   * Soft purge: replaces the metadata block of every selected entry with {@code rewrite} applied
+   * to it, keeping its body; an entry for which {@code rewrite} returns {@code null} is left as it
+   * is. Completes with the keys rewritten. Never reads bodies and never refused; a write of a
+   * selected key accepted before this call and not yet committed is dropped (a later miss is the
+   * safe answer for content from before the purge).
    */
-  CompletionStage<java.util.List<String>> keys(Predicate<String> keyMatches, String tag);
+  CompletionStage<Set<String>> rewriteMatching(Selector selector, UnaryOperator<byte[]> rewrite);
+
+  /** The keys of entries the selector matches. A snapshot: entries may come and go meanwhile. */
+  CompletionStage<List<String>> keys(Selector selector);
+
+  /** Removes the entry under {@code key}; completes with whether one was there. */
+  default CompletionStage<Boolean> remove(String key) {
+    return removeMatching(Selector.key(key)).thenApply(removed -> !removed.isEmpty());
+  }
 
   /** Removes everything; completes with how many entries there were. */
-  CompletionStage<Integer> clear();
+  default CompletionStage<Integer> clear() {
+    return removeMatching(Selector.all()).thenApply(Set::size);
+  }
 
   /** A point-in-time view of size and counters. */
   StoreStats stats();

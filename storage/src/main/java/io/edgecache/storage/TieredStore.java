@@ -8,8 +8,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.function.BiPredicate;
-import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
  * Memory over disk: lookups try memory, then disk; writes go to both; purges reach both.
@@ -21,10 +20,10 @@ import java.util.function.Predicate;
  * the disk generation it read has been replaced meanwhile; a write, once on disk, drops any other
  * memory copy of its key.
  *
- * <p>Limits: {@link #stats()} are the memory tier's (the disk's are at {@link #disk()}); the counts
- * that purges return are of distinct keys removed from either tier. A purge does not stop a write
- * that began before it from completing afterwards: callers that must not resurrect purged content
- * check their own purge epoch before writing.
+ * <p>Removals reach memory at once and disk through its queue; the disk tier drops a queued write
+ * that a later removal selects (see {@link Store}), and a disk read that raced a removal does not
+ * promote what it read. {@link #stats()} are the memory tier's (the disk's are at
+ * {@link #disk()}); removals count distinct keys removed from either tier.
  *
  * <p>Threads: memory operations run on the caller's thread; stages that needed the disk complete
  * on a disk worker thread (see {@link DiskStore}).
@@ -35,23 +34,13 @@ public final class TieredStore implements Store {
   private final MemoryStore memory;
   private final DiskStore disk;
   private final Cache<String, Boolean> seen;
+  /** Orders removals against disk reads that may promote what they read into memory. */
+  private final RemovalLog removals = new RemovalLog();
 
   public TieredStore(MemoryStore memory, DiskStore disk) {
     this.memory = memory;
     this.disk = disk;
     this.seen = Caffeine.newBuilder().maximumSize(SEEN_KEYS).executor(Runnable::run).build();
-  }
-
-  /**
-   * Where a lookup found its entry: {@code entry} holds the whole body (memory, or a disk entry
-   * small enough for memory), or {@code body} streams a larger one from disk. Exactly one is set.
-   */
-  public record Hit(Entry entry, DiskBody body) {
-    public Hit {
-      if ((entry == null) == (body == null)) {
-        throw new IllegalArgumentException("exactly one of entry and body");
-      }
-    }
   }
 
   public MemoryStore memory() {
@@ -63,31 +52,33 @@ public final class TieredStore implements Store {
   }
 
   /**
-   * The entry under {@code key}, whole when it fits memory's per-object limit and as a streamable
-   * {@link DiskBody} otherwise; {@code null} on a miss. This is what a server should call: unlike
+   * The entry under {@code key}: from memory, or from disk, whole when it fits memory's per-object
+   * limit and as a streamable {@link DiskBody} otherwise; {@code null} on a miss. Unlike
    * {@link #get}, it never reads a large body into memory.
    */
-  public CompletionStage<Hit> lookup(String key) {
+  @Override
+  public CompletionStage<Found> lookup(String key) {
     Entry hot = memory.getNow(key);
     if (hot != null) {
-      return CompletableFuture.completedFuture(new Hit(hot, null));
+      return CompletableFuture.completedFuture(new Found(hot, null, Tier.MEMORY));
     }
+    long ticket = removals.open();
     return disk.openBody(key).thenCompose(body -> {
       if (body == null) {
-        return CompletableFuture.completedFuture(null);
+        return CompletableFuture.<Found>completedFuture(null);
       }
       if (body.length() > memory.maxObjectBytes()) {
-        return CompletableFuture.completedFuture(new Hit(null, body));
+        return CompletableFuture.completedFuture(new Found(null, body, Tier.DISK));
       }
       return body.readAll().handle((bytes, failure) -> {
         if (failure != null) {
           return null; // replaced, purged or corrupt while being read: a miss
         }
         Entry e = new Entry(body.meta(), bytes, body.tags());
-        maybePromote(key, e, body.generation());
-        return new Hit(e, null);
+        maybePromote(key, e, body.generation(), ticket);
+        return new Found(e, null, Tier.DISK);
       });
-    });
+    }).whenComplete((found, failure) -> removals.close(ticket));
   }
 
   /** The whole entry under {@code key}, from memory or disk; reads large bodies whole. */
@@ -97,22 +88,36 @@ public final class TieredStore implements Store {
     if (hot != null) {
       return CompletableFuture.completedFuture(hot);
     }
+    long ticket = removals.open();
     return disk.getVersioned(key).thenApply(v -> {
       if (v == null) {
         return null;
       }
-      maybePromote(key, v.entry(), v.generation());
+      maybePromote(key, v.entry(), v.generation(), ticket);
       return v.entry();
-    });
+    }).whenComplete((e, failure) -> removals.close(ticket));
   }
 
-  private void maybePromote(String key, Entry e, long generation) {
+  @Override
+  public CompletionStage<byte[]> metadata(String key) {
+    byte[] hot = memory.metadata(key).toCompletableFuture().getNow(null); // the memory tier completes on return
+    return hot != null ? CompletableFuture.completedFuture(hot) : disk.metadata(key);
+  }
+
+  /**
+   * Copies a disk hit into memory on its second recent read. The copy never overwrites a newer
+   * write (it only fills an empty slot) and is undone when the disk generation it read was
+   * replaced meanwhile or a removal since the read began selects it: a read that raced a purge
+   * must not bring the purged entry back into memory.
+   */
+  private void maybePromote(String key, Entry e, long generation, long ticket) {
     if (!memory.fits(e) || seen.asMap().putIfAbsent(key, Boolean.TRUE) == null) {
       return;
     }
     seen.invalidate(key);
-    if (memory.putIfAbsentNow(key, e) && disk.generationOf(key) != generation) {
-      memory.removeIfSame(key, e); // a newer write committed while we read: do not keep the old one
+    if (memory.putIfAbsentNow(key, e)
+        && (disk.generationOf(key) != generation || removals.removedSince(ticket, key, e.tags()))) {
+      memory.removeIfSame(key, e);
     }
   }
 
@@ -131,51 +136,40 @@ public final class TieredStore implements Store {
     return disk.put(key, entry).thenRun(() -> memory.removeUnless(key, entry));
   }
 
+  /** Removes from both tiers; completes with the distinct keys removed from either. */
   @Override
-  public CompletionStage<Boolean> remove(String key) {
-    boolean inMemory = memory.remove(key).toCompletableFuture().join(); // complete on return
-    return disk.remove(key).thenApply(onDisk -> inMemory || onDisk);
+  public CompletionStage<Set<String>> removeMatching(Selector selector) {
+    removals.record(selector);
+    if (selector instanceof Selector.All) {
+      seen.invalidateAll();
+    }
+    Set<String> fromMemory = memory.removeMatchingNow(selector);
+    return disk.removeMatching(selector).thenApply(fromDisk -> union(fromMemory, fromDisk));
   }
 
+  /** Rewrites in both tiers; completes with the distinct keys rewritten in either. */
   @Override
-  public CompletionStage<Integer> removeByPrefix(String prefix) {
-    return removeMatching((k, tags) -> k.startsWith(prefix));
+  public CompletionStage<Set<String>> rewriteMatching(Selector selector, UnaryOperator<byte[]> rewrite) {
+    removals.record(selector);
+    Set<String> inMemory = memory.rewriteMatchingNow(selector, rewrite);
+    return disk.rewriteMatching(selector, rewrite).thenApply(onDisk -> union(inMemory, onDisk));
   }
 
+  /** The distinct keys of both tiers the selector matches. */
   @Override
-  public CompletionStage<Integer> removeIf(Predicate<String> keyMatches) {
-    return removeMatching((k, tags) -> keyMatches.test(k));
-  }
-
-  @Override
-  public CompletionStage<Integer> removeByTag(String tag) {
-    return removeMatching((k, tags) -> tags.contains(tag));
-  }
-
-  @Override
-  public CompletionStage<Integer> clear() {
-    seen.invalidateAll();
-    return removeMatching((k, tags) -> true);
-  }
-
-  /** The distinct keys of both tiers matching {@code keyMatches} and {@code tag} (each ignored when null). */
-  @Override
-  public CompletionStage<List<String>> keys(Predicate<String> keyMatches, String tag) {
-    List<String> inMemory = memory.keys(keyMatches, tag).toCompletableFuture().join(); // complete on return
-    return disk.keys(keyMatches, tag).thenApply(onDisk -> {
+  public CompletionStage<List<String>> keys(Selector selector) {
+    List<String> inMemory = memory.keys(selector).toCompletableFuture().getNow(List.of()); // complete on return
+    return disk.keys(selector).thenApply(onDisk -> {
       Set<String> all = new LinkedHashSet<>(inMemory);
       all.addAll(onDisk);
       return List.copyOf(all);
     });
   }
 
-  private CompletionStage<Integer> removeMatching(BiPredicate<String, Set<String>> keyAndTags) {
-    Set<String> fromMemory = memory.removeMatching(keyAndTags);
-    return disk.removeMatching(keyAndTags).thenApply(fromDisk -> {
-      Set<String> all = new HashSet<>(fromMemory);
-      all.addAll(fromDisk);
-      return all.size();
-    });
+  private static Set<String> union(Set<String> a, Set<String> b) {
+    Set<String> all = new HashSet<>(a);
+    all.addAll(b);
+    return all;
   }
 
   /** The memory tier's stats; see {@link DiskStore#diskStats()} for the disk's. */

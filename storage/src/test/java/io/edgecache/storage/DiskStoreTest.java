@@ -80,6 +80,21 @@ class DiskStoreTest extends StoreContractTest {
     store = newStore();
   }
 
+  @Override
+  protected void awaitIdle() {
+    disk().awaitIdle();
+  }
+
+  @Override
+  protected void restart() {
+    reopen();
+  }
+
+  @Override
+  protected boolean persistent() {
+    return true;
+  }
+
   @AfterEach
   void databaseMatchesIndexAndOnlyDiskThreadsCalledLevelDb() {
     DiskRecovery.Audit audit = disk().audit();
@@ -369,8 +384,8 @@ class DiskStoreTest extends StoreContractTest {
     put("a/1", randomEntry(2 * CHUNK, 1, "t"));
     put("a/2", entry("two", "t"));
     join(disk().openBody("a/1").thenCompose(b -> b.readChunk(1)));
-    join(store.keys(k -> true, "t"));
-    join(store.removeByTag("t"));
+    join(store.keys(Selector.tagged("t")));
+    join(store.removeMatching(Selector.tagged("t")));
     put("b", entry("b"));
 
     // Hold the worker inside LevelDB so the continuation is attached before the stage completes.
@@ -449,6 +464,6 @@ class DiskStoreTest extends StoreContractTest {
 
     assertNull(join(closed.get("k")));
     join(closed.put("k2", entry("y")));
-    assertInstanceOf(StoreException.class, failureOf(closed.removeByPrefix("").toCompletableFuture()));
+    assertInstanceOf(StoreException.class, failureOf(closed.removeMatching(Selector.prefix("")).toCompletableFuture()));
   }
 }

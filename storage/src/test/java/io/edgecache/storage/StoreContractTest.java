@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.AfterEach;
@@ -28,7 +30,8 @@ public abstract class StoreContractTest {
   /** The store under test, fresh for every test. */
   protected Store store;
 
-  private final Set<String> written = new LinkedHashSet<>();
+  /** Every key a test wrote, for the invariants check. */
+  protected final Set<String> written = new LinkedHashSet<>();
 
   /** A new, empty store with room for a few dozen small entries. */
   protected abstract Store newStore();
@@ -65,6 +68,17 @@ public abstract class StoreContractTest {
   }
 
   // ---------------------------------------------------------------- helpers for subclasses
+
+  /** Returns once no write accepted so far is still queued or running; a no-op for synchronous tiers. */
+  protected void awaitIdle() {}
+
+  /** Closes the store and opens it again on the same data, for tiers that persist; else does nothing. */
+  protected void restart() {}
+
+  /** Whether {@link #restart} keeps the data. */
+  protected boolean persistent() {
+    return false;
+  }
 
   protected final void put(String key, Entry entry) {
     written.add(key);
@@ -147,13 +161,13 @@ public abstract class StoreContractTest {
   }
 
   @Test
-  void removeByPrefix_matchingKeys_removesOnlyThoseAndCountsThem() {
+  void removeMatching_prefixMatchingKeys_removesOnlyThoseAndCountsThem() {
     put("host/a", entry("1"));
     put("host/a/b", entry("2"));
     put("host/b", entry("3"));
     put("other/a", entry("4"));
 
-    assertEquals(2, join(store.removeByPrefix("host/a")));
+    assertEquals(2, join(store.removeMatching(Selector.prefix("host/a"))).size());
     assertNull(get("host/a"));
     assertNull(get("host/a/b"));
     assertNotNull(get("host/b"));
@@ -161,41 +175,41 @@ public abstract class StoreContractTest {
   }
 
   @Test
-  void removeByPrefix_noMatch_returnsZero() {
+  void removeMatching_prefixNoMatch_returnsZero() {
     put("host/a", entry("1"));
 
-    assertEquals(0, join(store.removeByPrefix("zzz")));
+    assertEquals(0, join(store.removeMatching(Selector.prefix("zzz"))).size());
     assertNotNull(get("host/a"));
   }
 
   @Test
-  void removeIf_predicate_removesMatchingKeysAndCountsThem() {
+  void removeMatching_where_removesMatchingKeysAndCountsThem() {
     put("a1", entry("1"));
     put("b2", entry("2"));
     put("a3", entry("3"));
 
-    assertEquals(2, join(store.removeIf(k -> k.startsWith("a"))));
+    assertEquals(2, join(store.removeMatching(Selector.where((k, tags) -> k.startsWith("a")))).size());
     assertNotNull(get("b2"));
     assertNull(get("a1"));
   }
 
   @Test
-  void removeByTag_taggedEntries_removesOnlyThoseAndCountsThem() {
+  void removeMatching_taggedTaggedEntries_removesOnlyThoseAndCountsThem() {
     put("k1", entry("1", "product:1", "all"));
     put("k2", entry("2", "product:2", "all"));
     put("k3", entry("3", "product:1"));
 
-    assertEquals(2, join(store.removeByTag("product:1")));
+    assertEquals(2, join(store.removeMatching(Selector.tagged("product:1"))).size());
     assertNull(get("k1"));
     assertNull(get("k3"));
     assertNotNull(get("k2"));
   }
 
   @Test
-  void removeByTag_unknownTag_returnsZero() {
+  void removeMatching_taggedUnknownTag_returnsZero() {
     put("k1", entry("1", "a"));
 
-    assertEquals(0, join(store.removeByTag("b")));
+    assertEquals(0, join(store.removeMatching(Selector.tagged("b"))).size());
     assertNotNull(get("k1"));
   }
 
@@ -214,6 +228,97 @@ public abstract class StoreContractTest {
   @Test
   void clear_emptyStore_returnsZero() {
     assertEquals(0, join(store.clear()));
+  }
+
+  @Test
+  void remove_whilePutQueued_staysGone() {
+    List<CompletionStage<?>> pending = new ArrayList<>();
+    // several writes, so that most wait in the queue of an asynchronous tier when their removal comes
+    for (int i = 0; i < 16; i++) {
+      written.add("q" + i);
+      pending.add(store.put("q" + i, entryOfBodySize(6000 + i)));
+      pending.add(store.remove("q" + i));
+    }
+    pending.forEach(StoreContractTest::join);
+    awaitIdle();
+
+    for (int i = 0; i < 16; i++) {
+      assertNull(get("q" + i), "q" + i + " came back after its removal");
+    }
+    if (persistent()) {
+      restart();
+      for (int i = 0; i < 16; i++) {
+        assertNull(get("q" + i), "q" + i + " came back after a restart");
+      }
+    }
+  }
+
+  @Test
+  void removeMatching_prefixWhilePutsQueued_staysGoneAndLaterPutsStay() {
+    List<CompletionStage<?>> pending = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      written.add("p/" + i);
+      pending.add(store.put("p/" + i, entryOfBodySize(6000 + i)));
+    }
+    pending.add(store.removeMatching(Selector.prefix("p/")));
+    pending.forEach(StoreContractTest::join);
+    put("p/after", entry("later"));
+    awaitIdle();
+
+    for (int i = 0; i < 16; i++) {
+      assertNull(get("p/" + i), "p/" + i + " came back after the prefix removal");
+    }
+    assertNotNull(get("p/after"), "a write accepted after the removal is kept");
+  }
+
+  @Test
+  void rewriteMatching_keepsBodyReplacesMetaAndCountsOnlyRewritten() {
+    Entry a = entry("aaaa", "t");
+    put("a", a);
+    put("b", entry("bbbb", "t"));
+    put("c", entry("cccc"));
+
+    Set<String> rewritten = join(store.rewriteMatching(Selector.tagged("t"),
+        meta -> new String(meta, StandardCharsets.UTF_8).endsWith("b") ? null : "soft".getBytes(StandardCharsets.UTF_8)));
+
+    assertEquals(Set.of("a"), rewritten);
+    Entry after = get("a");
+    assertArrayEquals("soft".getBytes(StandardCharsets.UTF_8), after.meta());
+    assertArrayEquals(a.body(), after.body());
+    assertEquals(a.tags(), after.tags());
+    assertArrayEquals("meta:bbbb".getBytes(StandardCharsets.UTF_8), get("b").meta());
+    assertArrayEquals("meta:cccc".getBytes(StandardCharsets.UTF_8), get("c").meta());
+  }
+
+  @Test
+  void metadata_returnsTheMetaBlockOrNull() {
+    put("k", entry("body", "t"));
+
+    assertArrayEquals("meta:body".getBytes(StandardCharsets.UTF_8), join(store.metadata("k")));
+    assertNull(join(store.metadata("absent")));
+  }
+
+  @Test
+  void lookup_presentKey_findsItWithItsMetaAndTags() {
+    Entry e = entry("found", "t");
+    put("k", e);
+
+    Store.Found found = join(store.lookup("k"));
+    assertNotNull(found);
+    assertArrayEquals(e.meta(), found.meta());
+    assertEquals(e.tags(), found.tags());
+    assertNull(join(store.lookup("absent")));
+  }
+
+  @Test
+  void keys_selector_listsOnlyMatchingKeys() {
+    put("a/1", entry("1", "t"));
+    put("a/2", entry("2"));
+    put("b/1", entry("3", "t"));
+
+    assertEquals(Set.of("a/1", "a/2"), Set.copyOf(join(store.keys(Selector.prefix("a/")))));
+    assertEquals(Set.of("a/1", "b/1"), Set.copyOf(join(store.keys(Selector.tagged("t")))));
+    assertEquals(List.of("b/1"), join(store.keys(Selector.key("b/1"))));
   }
 
   // ---------------------------------------------------------------- stats

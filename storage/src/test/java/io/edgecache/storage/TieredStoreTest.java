@@ -43,6 +43,23 @@ class TieredStoreTest extends StoreContractTest {
     return (TieredStore) store;
   }
 
+  @Override
+  protected void awaitIdle() {
+    tiered().disk().awaitIdle();
+  }
+
+  @Test
+  void rewriteMatching_diskOnlyEntry_rewritesMetaWithoutTouchingChunks() {
+    Entry large = randomEntry(20 * 1024, 8, "t");
+    join(store.put("large", large));
+
+    assertEquals(java.util.Set.of("large"), join(store.rewriteMatching(Selector.tagged("t"), m -> new byte[] {9})));
+    Entry after = get("large");
+    assertArrayEquals(new byte[] {9}, after.meta());
+    assertArrayEquals(large.body(), after.body());
+    join(store.clear());
+  }
+
   @AfterEach
   void diskTierIsConsistentAndOnlyDiskThreadsCalledLevelDb() {
     DiskRecovery.Audit audit = tiered().disk().audit();
@@ -65,7 +82,8 @@ class TieredStoreTest extends StoreContractTest {
     join(store.put("large", large));
 
     assertNull(tiered().memory().getNow("large"));
-    TieredStore.Hit hit = join(tiered().lookup("large"));
+    Store.Found hit = join(tiered().lookup("large"));
+    assertEquals(Store.Tier.DISK, hit.tier());
     assertNull(hit.entry());
     ByteArrayOutputStream streamed = new ByteArrayOutputStream();
     for (int i = 0; i < hit.body().chunkCount(); i++) {
@@ -104,12 +122,14 @@ class TieredStoreTest extends StoreContractTest {
     put("k", e);
     join(tiered().memory().remove("k"));
 
-    TieredStore.Hit first = join(tiered().lookup("k"));
+    Store.Found first = join(tiered().lookup("k"));
+    assertEquals(Store.Tier.DISK, first.tier());
     assertArrayEquals(e.body(), first.entry().body());
     assertEquals(e.tags(), first.entry().tags());
     assertNull(tiered().memory().getNow("k"));
     join(tiered().lookup("k"));
     assertNotNull(tiered().memory().getNow("k"));
+    assertEquals(Store.Tier.MEMORY, join(tiered().lookup("k")).tier());
   }
 
   @Test
@@ -118,14 +138,14 @@ class TieredStoreTest extends StoreContractTest {
   }
 
   @Test
-  void removeByPrefix_keysInOneOrBothTiers_countsDistinctKeys() {
+  void removeMatching_prefixInOneOrBothTiers_countsDistinctKeys() {
     join(store.put("p/both", entry("1")));
     join(store.put("p/disk-only", randomEntry(20 * 1024, 5)));
     join(store.put("p/evicted-from-memory", entry("3")));
     join(tiered().memory().remove("p/evicted-from-memory"));
     join(store.put("q/other", entry("4")));
 
-    assertEquals(3, join(store.removeByPrefix("p/")));
+    assertEquals(3, join(store.removeMatching(Selector.prefix("p/"))).size());
     assertNull(get("p/both"));
     assertNull(get("p/disk-only"));
     assertNotNull(get("q/other"));
@@ -133,11 +153,11 @@ class TieredStoreTest extends StoreContractTest {
   }
 
   @Test
-  void removeByTag_reachesBothTiersAndCountsDistinctKeys() {
+  void removeMatching_taggedReachesBothTiersAndCountsDistinctKeys() {
     join(store.put("a", entry("1", "t")));
     join(store.put("b", randomEntry(20 * 1024, 6, "t")));
 
-    assertEquals(2, join(store.removeByTag("t")));
+    assertEquals(2, join(store.removeMatching(Selector.tagged("t"))).size());
     assertNull(join(tiered().lookup("a")));
     assertNull(join(tiered().lookup("b")));
   }
@@ -147,8 +167,8 @@ class TieredStoreTest extends StoreContractTest {
     join(store.put("a", entry("1", "t")));
     join(store.put("b", randomEntry(20 * 1024, 7, "t")));
 
-    assertEquals(2, join(store.keys(null, "t")).size());
-    assertTrue(join(store.keys(k -> k.equals("b"), null)).contains("b"));
+    assertEquals(2, join(store.keys(Selector.tagged("t"))).size());
+    assertTrue(join(store.keys(Selector.key("b"))).contains("b"));
     join(store.clear());
   }
 }
