@@ -79,6 +79,20 @@ public final class EntryCodec {
     return bytes.toByteArray();
   }
 
+  /**
+   * The metadata block of a response with the soft-purge flag set, for a purge that must not read
+   * or rewrite the body; {@code null} for a Vary spec or a block of another version, which a soft
+   * purge leaves alone. A block already flagged comes back flagged (and still counts as purged).
+   */
+  public static byte[] markInvalidated(byte[] meta) {
+    if (meta.length < 3 || meta[0] != VERSION || meta[1] != KIND_RESPONSE) {
+      return null;
+    }
+    byte[] marked = meta.clone();
+    marked[2] |= 1;
+    return marked;
+  }
+
   /** Decodes a metadata block: a {@link CachedResponse} (body attached), a {@link VarySpec}, or null. */
   public static Object decode(byte[] meta, byte[] body) {
     return decode(meta, body, java.util.Set.of());

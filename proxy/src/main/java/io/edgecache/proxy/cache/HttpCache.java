@@ -5,16 +5,16 @@ import io.edgecache.proxy.policy.ResponseView;
 import io.edgecache.proxy.policy.Vary;
 import io.edgecache.storage.DiskBody;
 import io.edgecache.storage.Entry;
+import io.edgecache.storage.Selector;
 import io.edgecache.storage.Store;
-import io.edgecache.storage.TieredStore;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.Predicate;
 
 /**
  * Binds HTTP responses to a {@link Store}: primary keys, Vary variants, purges, encode and decode.
@@ -39,6 +39,11 @@ public final class HttpCache {
   static final char VARIANT_SEPARATOR = '\u0001';
   /** Suffix of the key that holds a stored partial (206) response of a URL. */
   static final String PARTIAL_SUFFIX = "\u0002partial";
+  /**
+   * The tag a Vary spec entry carries so purges can tell it from a response without reading it.
+   * A NUL cannot occur in a field value (RFC 9110 5.5), so no Surrogate-Key or Cache-Tag equals it.
+   */
+  static final String SPEC_TAG = "\u0000vary-spec";
   /** Variants remembered per URL; older ones are dropped from the spec (and so unreachable). */
   static final int MAX_VARIANTS = 64;
 
@@ -93,26 +98,25 @@ public final class HttpCache {
 
   private record Read(Object decoded, boolean fromDisk) {}
 
-  /** Reads and decodes one key; with a disk tier, large bodies come back as a stream. */
+  private static final Read NOTHING = new Read(null, false);
+
+  /** Reads and decodes one key; a body the store streams from disk comes back as a stream. */
   private CompletionStage<Read> read(String key) {
-    if (store instanceof TieredStore tiered) {
-      boolean inMemory = tiered.memory().getNow(key) != null;
-      return tiered.lookup(key).thenApply(hit -> {
-        if (hit == null) {
-          return new Read(null, false);
-        }
-        if (hit.entry() != null) {
-          return new Read(decode(hit.entry()), !inMemory);
-        }
-        DiskBody b = hit.body();
-        Object d = EntryCodec.decode(b.meta(), null, b.tags());
-        if (d instanceof CachedResponse cr) {
-          d = new CachedResponse(cr.view(), null, cr.varyNames(), cr.secondaryKey(), cr.tags(), cr.invalidated(), b);
-        }
-        return new Read(d, true);
-      });
-    }
-    return store.get(key).thenApply(e -> new Read(decode(e), false));
+    return store.lookup(key).thenApply(found -> {
+      if (found == null) {
+        return NOTHING;
+      }
+      boolean fromDisk = found.tier() == Store.Tier.DISK;
+      if (found.entry() != null) {
+        return new Read(decode(found.entry()), fromDisk);
+      }
+      DiskBody b = found.body();
+      Object d = EntryCodec.decode(b.meta(), null, b.tags());
+      if (d instanceof CachedResponse cr) {
+        d = new CachedResponse(cr.view(), null, cr.varyNames(), cr.secondaryKey(), cr.tags(), cr.invalidated(), b);
+      }
+      return new Read(d, fromDisk);
+    });
   }
 
   /**
@@ -152,6 +156,11 @@ public final class HttpCache {
       }
       if (r.decoded() instanceof EntryCodec.VarySpec spec) {
         String sk = Vary.secondaryKey(spec.names(), request);
+        if (!spec.variantKeys().contains(sk)) {
+          // only variants the spec lists are reachable: one a purge cut off from its spec stays gone
+          return spec.names().equals(List.of("accept-language")) ? byLanguage(primaryKey, spec, request)
+              : CompletableFuture.completedFuture(Lookup.VARY_MISS);
+        }
         return read(primaryKey + VARIANT_SEPARATOR + sk).thenCompose(v -> {
           if (v.decoded() instanceof CachedResponse cr && cr.secondaryKey().equals(sk) && cr.varyNames().equals(spec.names())) {
             return CompletableFuture.completedFuture(new Lookup(cr, false, v.fromDisk()));
@@ -207,8 +216,8 @@ public final class HttpCache {
       return put(primaryKey, new CachedResponse(view, body, names, "", tags, false));
     }
     String sk = Vary.secondaryKey(names, request);
-    return store.get(primaryKey).thenCompose(e -> {
-      Object decoded = decode(e);
+    return store.metadata(primaryKey).thenCompose(meta -> {
+      Object decoded = meta == null ? null : EntryCodec.decode(meta, null);
       List<String> keys = new ArrayList<>();
       if (decoded instanceof EntryCodec.VarySpec spec && spec.names().equals(names)) {
         keys.addAll(spec.variantKeys());
@@ -219,7 +228,7 @@ public final class HttpCache {
         store.remove(primaryKey + VARIANT_SEPARATOR + keys.remove(0));
       }
       EntryCodec.VarySpec spec = new EntryCodec.VarySpec(names, List.copyOf(keys));
-      Entry specEntry = new Entry(EntryCodec.encodeVary(spec), new byte[0], Set.of());
+      Entry specEntry = new Entry(EntryCodec.encodeVary(spec), new byte[0], Set.of(SPEC_TAG));
       specEntry.attach(spec);
       return store.put(primaryKey, specEntry)
           .thenCompose(v -> put(primaryKey + VARIANT_SEPARATOR + sk, new CachedResponse(view, body, names, sk, tags, false)));
@@ -259,46 +268,53 @@ public final class HttpCache {
 
   /**
    * Purges every variant of one URL: removes them, or with {@code soft} marks them stale so they
-   * can still be revalidated or served under stale-while-revalidate / stale-if-error.
+   * can still be revalidated or served under stale-while-revalidate / stale-if-error. Completes
+   * with how many stored responses were purged.
+   *
+   * <p>Only the URL's metadata is read (to learn its variants), never a body; the removal is
+   * ordered before any write of these keys already queued (see {@link Store}). A variant whose
+   * write is queued but that the spec does not list yet is left without a spec, where lookups
+   * cannot reach it.
    */
   public CompletionStage<Integer> purgeUrl(String primaryKey, boolean soft) {
     beginPurge(primaryKey);
-    return store.get(primaryKey).thenCompose(e -> {
-      Object decoded = decode(e);
-      List<String> keys = new ArrayList<>();
+    return store.metadata(primaryKey).thenCompose(meta -> {
+      Object decoded = meta == null ? null : EntryCodec.decode(meta, null);
+      Set<String> keys = new HashSet<>();
+      keys.add(primaryKey);
+      keys.add(primaryKey + PARTIAL_SUFFIX);
+      boolean varies = decoded instanceof EntryCodec.VarySpec;
       if (decoded instanceof EntryCodec.VarySpec spec) {
         for (String sk : spec.variantKeys()) {
           keys.add(primaryKey + VARIANT_SEPARATOR + sk);
         }
-      } else if (decoded instanceof CachedResponse) {
-        keys.add(primaryKey);
       }
-      keys.add(primaryKey + PARTIAL_SUFFIX);
-      CompletionStage<Integer> n = purgeKeys(keys, soft);
-      if (!soft && decoded instanceof EntryCodec.VarySpec) {
-        return n.thenCompose(count -> store.remove(primaryKey).thenApply(x -> count));
+      Selector selector = Selector.keys(keys);
+      if (soft) {
+        return purge(selector, true);
       }
-      return n;
+      // the exact keys are found without walking the store; the spec among them is not a response
+      return store.removeMatching(selector)
+          .thenApply(removed -> removed.size() - (varies && removed.contains(primaryKey) ? 1 : 0));
     });
   }
 
   /** Purges every URL whose key starts with {@code keyPrefix} (e.g. {@code http://host/static/}). */
   public CompletionStage<Integer> purgePrefix(String keyPrefix, boolean soft) {
     beginPurge(null);
-    return store.keys(k -> k.startsWith(keyPrefix), null).thenCompose(keys -> purgeKeys(keys, soft));
+    return purge(Selector.prefix(keyPrefix), soft);
   }
 
   /** Purges every response stored with {@code tag} (from Surrogate-Key or Cache-Tag). */
   public CompletionStage<Integer> purgeTag(String tag, boolean soft) {
     beginPurge(null);
-    return store.keys(null, tag).thenCompose(keys -> purgeKeys(keys, soft));
+    return purge(Selector.tagged(tag), soft);
   }
 
   /** Purges everything. */
   public CompletionStage<Integer> purgeAll(boolean soft) {
     beginPurge(null);
-    CompletionStage<Integer> n = store.keys(k -> true, null).thenCompose(keys -> purgeKeys(keys, soft));
-    return soft ? n : n.thenCompose(count -> store.clear().thenApply(x -> count));
+    return purge(Selector.all(), soft);
   }
 
   /** Records a purge of one URL ({@code primaryKey}) or, with null, of every key. */
@@ -316,27 +332,19 @@ public final class HttpCache {
     }
   }
 
-  /** Removes (or marks stale) the given keys; counts the responses among them. */
-  private CompletionStage<Integer> purgeKeys(List<String> keys, boolean soft) {
-    CompletableFuture<Integer> done = CompletableFuture.completedFuture(0);
-    CompletionStage<Integer> acc = done;
-    for (String k : keys) {
-      acc = acc.thenCompose(n -> store.get(k).thenCompose(e -> {
-        Object d = decode(e);
-        if (!(d instanceof CachedResponse cr)) {
-          return soft || e == null ? CompletableFuture.completedFuture(n) : store.remove(k).thenApply(x -> n);
-        }
-        if (soft) {
-          return cr.invalidated() ? CompletableFuture.completedFuture(n + 1) : put(k, cr.invalidate()).thenApply(x -> n + 1);
-        }
-        return store.remove(k).thenApply(removed -> removed ? n + 1 : n);
-      }));
+  /**
+   * Removes (hard) or marks stale (soft) what the selector names; counts stored responses, not the
+   * Vary specs that index them. A hard purge removes specs with their URLs; a soft one keeps them.
+   */
+  private CompletionStage<Integer> purge(Selector selector, boolean soft) {
+    if (soft) {
+      return store.rewriteMatching(selector, EntryCodec::markInvalidated).thenApply(Set::size);
     }
-    return acc;
-  }
-
-  /** Keys of stored entries matching a predicate or a tag; exposed for tests and stats. */
-  public CompletionStage<List<String>> keys(Predicate<String> keyMatches, String tag) {
-    return store.keys(keyMatches, tag);
+    if (selector instanceof Selector.Tagged) {
+      return store.removeMatching(selector).thenApply(Set::size); // specs carry no user tag
+    }
+    Selector responses = Selector.where((k, tags) -> !tags.contains(SPEC_TAG) && selector.matches(k, tags));
+    return store.removeMatching(responses).thenCompose(removed -> store.removeMatching(selector)
+        .thenApply(specs -> removed.size()));
   }
 }
