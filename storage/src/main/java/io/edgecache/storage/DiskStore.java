@@ -19,7 +19,6 @@ import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.iq80.leveldb.DBException;
-import org.iq80.leveldb.ReadOptions;
 import org.iq80.leveldb.WriteBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,11 +100,11 @@ public final class DiskStore implements Store {
   private final LongAdder rejected = new LongAdder();
   private final LongAdder checksumFailures = new LongAdder();
   private final LongAdder storeErrors = new LongAdder();
-  private final LongAdder readErrors = new LongAdder();
   private final LongAdder discarded = new LongAdder();
   private final LongAdder compactions = new LongAdder();
   private final AtomicBoolean degraded = new AtomicBoolean();
   private final DiskCompaction compaction;
+  private final DiskReader reader;
   private volatile long orphansSwept;
   private volatile boolean storing = true;
   private volatile long resumeAtNanos;
@@ -117,6 +116,7 @@ public final class DiskStore implements Store {
     this.db = db;
     this.workers = workers;
     this.compaction = new DiskCompaction(options.maxBytes());
+    this.reader = new DiskReader(db, options.dir(), this::dropCorrupt);
     this.index =
         Caffeine.newBuilder()
             .maximumWeight(options.maxBytes())
@@ -192,46 +192,7 @@ public final class DiskStore implements Store {
     if (hit == null) {
       return CompletableFuture.completedFuture(null);
     }
-    return submit(true, () -> read(key, hit), null);
-  }
-
-  private Versioned read(String key, Indexed hit) {
-    byte[] metaKey = DiskFormat.metaKey(key);
-    long[] bad = {0, -1}; // generation and chunk count of a damaged entry
-    Versioned v;
-    try {
-      v = db.withSnapshot(snapshot -> {
-        byte[] record = db.get(metaKey, snapshot);
-        if (record == null) {
-          return null;
-        }
-        DiskFormat.Meta m = DiskFormat.decodeMeta(record);
-        if (m == null) {
-          bad[0] = hit.generation();
-          bad[1] = hit.chunkCount();
-          return null;
-        }
-        byte[] body = new byte[(int) m.bodyLength()];
-        for (int i = 0; i < m.chunkCount(); i++) {
-          byte[] chunk = db.get(DiskFormat.chunkKey(m.generation(), i), snapshot);
-          int length = m.chunkLength(i);
-          if (!DiskFormat.chunkIntact(chunk, m.chunkCrcs()[i], length)) {
-            bad[0] = m.generation();
-            bad[1] = m.chunkCount();
-            return null;
-          }
-          System.arraycopy(chunk, DiskFormat.CHUNK_HEADER, body, i * m.chunkSize(), length);
-        }
-        return new Versioned(new Entry(m.meta(), body, m.tags()), m.generation());
-      });
-    } catch (DBException e) {
-      readFailed(key, e);
-      return null;
-    }
-    if (bad[0] != 0) {
-      dropCorrupt(key, bad[0], (int) bad[1]);
-    }
-    return v;
+    return submit(true, () -> reader.readWhole(key, hit), null);
   }
 
   /**
@@ -247,70 +208,19 @@ public final class DiskStore implements Store {
       return CompletableFuture.completedFuture(null);
     }
     return submit(true, () -> {
-      byte[] record;
-      try {
-        record = db.get(DiskFormat.metaKey(key));
-      } catch (DBException e) {
-        readFailed(key, e);
-        return null;
-      }
-      if (record == null) {
-        return null;
-      }
-      DiskFormat.Meta m = DiskFormat.decodeMeta(record);
-      if (m == null) {
-        dropCorrupt(key, hit.generation(), hit.chunkCount());
-        return null;
-      }
-      return new DiskBody(this, key, m);
+      DiskFormat.Meta m = reader.readMeta(key, hit);
+      return m == null ? null : new DiskBody(this, key, m);
     }, null);
   }
 
   /** Reads chunk {@code index} of {@code body}; see {@link DiskBody#readChunk}. */
   CompletionStage<byte[]> readChunk(DiskBody body, int index) {
-    return submit(false, () -> readChunkNow(body, index), null);
+    return submit(false, () -> reader.readChunk(body, index), null);
   }
 
   /** Reads every chunk of {@code body} into one array, in one worker task. */
   CompletionStage<byte[]> readAll(DiskBody body) {
-    return submit(false, () -> {
-      byte[] all = new byte[(int) body.length()];
-      for (int i = 0; i < body.chunkCount(); i++) {
-        byte[] chunk = readChunkNow(body, i);
-        System.arraycopy(chunk, 0, all, i * body.format().chunkSize(), chunk.length);
-      }
-      return all;
-    }, null);
-  }
-
-  private byte[] readChunkNow(DiskBody body, int i) {
-    DiskFormat.Meta m = body.format();
-    byte[] record;
-    DiskFormat.Meta current;
-    try {
-      record = db.get(DiskFormat.chunkKey(m.generation(), i), new ReadOptions().fillCache(false));
-      if (DiskFormat.chunkIntact(record, m.chunkCrcs()[i], m.chunkLength(i))) {
-        return DiskFormat.chunkPayload(record);
-      }
-      // Missing or damaged. If the entry still refers to this generation it is damaged; otherwise
-      // a newer write, a purge or an eviction deleted the chunks after this body was opened.
-      current = DiskFormat.decodeMeta(db.get(DiskFormat.metaKey(body.key())));
-    } catch (DBException e) {
-      readFailed(body.key(), e);
-      throw new StoreException(options.dir() + ": " + body.key() + ": reading chunk " + i + " failed: "
-          + e.getMessage(), e);
-    }
-    if (current != null && current.generation() == m.generation()) {
-      dropCorrupt(body.key(), m.generation(), m.chunkCount());
-      throw new CorruptEntryException(options.dir() + ": " + body.key() + ": chunk " + i + " of " + m.chunkCount()
-          + (record == null ? " is missing" : " failed its checksum") + "; entry removed");
-    }
-    throw new EntryGoneException(body.key() + ": replaced or removed while being read");
-  }
-
-  private void readFailed(String key, DBException e) {
-    readErrors.increment();
-    LOG.debug("disk tier {}: read of {} failed: {}", options.dir(), key, e.getMessage());
+    return submit(false, () -> reader.readAll(body), null);
   }
 
   /** Removes an entry found damaged at {@code generation}, unless a newer write has replaced it. */
@@ -598,13 +508,8 @@ public final class DiskStore implements Store {
       return CompletableFuture.completedFuture(null);
     }
     return submit(false, () -> {
-      try {
-        DiskFormat.Meta m = DiskFormat.decodeMeta(db.get(DiskFormat.metaKey(key)));
-        return m == null ? null : m.meta();
-      } catch (DBException e) {
-        readFailed(key, e);
-        return null;
-      }
+      DiskFormat.Meta m = reader.readMeta(key, null);
+      return m == null ? null : m.meta();
     }, null);
   }
 
@@ -693,7 +598,7 @@ public final class DiskStore implements Store {
   public DiskStats diskStats() {
     StoreStats s = stats();
     return new DiskStats(s.entries(), s.bytes(), s.maxBytes(), s.evictions(), s.rejected(), checksumFailures.sum(),
-        storeErrors.sum(), readErrors.sum(), orphansSwept, discarded.sum(), workers.refused(), compactions.sum(),
+        storeErrors.sum(), reader.readErrors(), orphansSwept, discarded.sum(), workers.refused(), compactions.sum(),
         droppedByRemoval.sum(), storing);
   }
 

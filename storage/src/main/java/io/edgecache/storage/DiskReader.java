@@ -1,0 +1,152 @@
+package io.edgecache.storage;
+
+import java.nio.file.Path;
+import java.util.concurrent.atomic.LongAdder;
+import org.iq80.leveldb.DBException;
+import org.iq80.leveldb.ReadOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The read side of the disk tier: whole entries, metadata records and single chunks, every chunk
+ * checked against its CRC32C before a byte of it is returned.
+ *
+ * <p>Damage (an unreadable metadata record, a chunk missing or failing its check while the entry
+ * still refers to it) is reported to {@link Damage}, which removes the entry; the read then answers
+ * as a miss (whole reads) or fails (chunk reads), never with wrong bytes. A LevelDB read error is
+ * counted and answers as a miss.
+ *
+ * <p>Threads: called only from the disk tier's worker tasks; holds no state of its own but counters.
+ */
+final class DiskReader {
+  private static final Logger LOG = LoggerFactory.getLogger(DiskStore.class);
+
+  /** Told of an entry found damaged at {@code generation}; {@code chunkCount} -1 when unknown. */
+  interface Damage {
+    void found(String key, long generation, int chunkCount);
+  }
+
+  /** A whole read: the entry and its generation, or damage to report, or neither (absent). */
+  private record Outcome(DiskStore.Versioned found, long damagedGeneration, int damagedChunks) {
+    static final Outcome ABSENT = new Outcome(null, 0, 0);
+
+    static Outcome damaged(long generation, int chunks) {
+      return new Outcome(null, generation, chunks);
+    }
+  }
+
+  private final Db db;
+  private final Path dir;
+  private final Damage damage;
+  private final LongAdder readErrors = new LongAdder();
+
+  DiskReader(Db db, Path dir, Damage damage) {
+    this.db = db;
+    this.dir = dir;
+    this.damage = damage;
+  }
+
+  long readErrors() {
+    return readErrors.sum();
+  }
+
+  /** The whole entry under {@code key} from one LevelDB snapshot, or null; {@code hit} is its index entry. */
+  DiskStore.Versioned readWhole(String key, DiskStore.Indexed hit) {
+    byte[] metaKey = DiskFormat.metaKey(key);
+    Outcome outcome;
+    try {
+      outcome = db.withSnapshot(snapshot -> readWhole(metaKey, hit, snapshot));
+    } catch (DBException e) {
+      failed(key, e);
+      return null;
+    }
+    if (outcome.damagedGeneration() != 0) {
+      damage.found(key, outcome.damagedGeneration(), outcome.damagedChunks());
+    }
+    return outcome.found();
+  }
+
+  private Outcome readWhole(byte[] metaKey, DiskStore.Indexed hit, ReadOptions snapshot) {
+    byte[] record = db.get(metaKey, snapshot);
+    if (record == null) {
+      return Outcome.ABSENT;
+    }
+    DiskFormat.Meta m = DiskFormat.decodeMeta(record);
+    if (m == null) {
+      return Outcome.damaged(hit.generation(), hit.chunkCount());
+    }
+    byte[] body = new byte[(int) m.bodyLength()];
+    for (int i = 0; i < m.chunkCount(); i++) {
+      byte[] chunk = db.get(DiskFormat.chunkKey(m.generation(), i), snapshot);
+      int length = m.chunkLength(i);
+      if (!DiskFormat.chunkIntact(chunk, m.chunkCrcs()[i], length)) {
+        return Outcome.damaged(m.generation(), m.chunkCount());
+      }
+      System.arraycopy(chunk, DiskFormat.CHUNK_HEADER, body, i * m.chunkSize(), length);
+    }
+    return new Outcome(new DiskStore.Versioned(new Entry(m.meta(), body, m.tags()), m.generation()), 0, 0);
+  }
+
+  /** The decoded metadata record under {@code key}, or null (absent, unreadable, or damaged and reported). */
+  DiskFormat.Meta readMeta(String key, DiskStore.Indexed hit) {
+    byte[] record;
+    try {
+      record = db.get(DiskFormat.metaKey(key));
+    } catch (DBException e) {
+      failed(key, e);
+      return null;
+    }
+    if (record == null) {
+      return null;
+    }
+    DiskFormat.Meta m = DiskFormat.decodeMeta(record);
+    if (m == null && hit != null) {
+      damage.found(key, hit.generation(), hit.chunkCount());
+    }
+    return m;
+  }
+
+  /**
+   * The payload of chunk {@code i} of {@code body}; fails with {@link CorruptEntryException} (the
+   * entry is reported and removed), {@link EntryGoneException} (replaced or removed since it was
+   * opened) or {@link StoreException} (LevelDB failed).
+   */
+  byte[] readChunk(DiskBody body, int i) {
+    DiskFormat.Meta m = body.format();
+    byte[] record;
+    DiskFormat.Meta current;
+    try {
+      record = db.get(DiskFormat.chunkKey(m.generation(), i), new ReadOptions().fillCache(false));
+      if (DiskFormat.chunkIntact(record, m.chunkCrcs()[i], m.chunkLength(i))) {
+        return DiskFormat.chunkPayload(record);
+      }
+      // Missing or damaged. If the entry still refers to this generation it is damaged; otherwise
+      // a newer write, a purge or an eviction deleted the chunks after this body was opened.
+      current = DiskFormat.decodeMeta(db.get(DiskFormat.metaKey(body.key())));
+    } catch (DBException e) {
+      failed(body.key(), e);
+      throw new StoreException(dir + ": " + body.key() + ": reading chunk " + i + " failed: " + e.getMessage(), e);
+    }
+    if (current != null && current.generation() == m.generation()) {
+      damage.found(body.key(), m.generation(), m.chunkCount());
+      throw new CorruptEntryException(dir + ": " + body.key() + ": chunk " + i + " of " + m.chunkCount()
+          + (record == null ? " is missing" : " failed its checksum") + "; entry removed");
+    }
+    throw new EntryGoneException(body.key() + ": replaced or removed while being read");
+  }
+
+  /** Every chunk of {@code body} in one array; fails as {@link #readChunk} does. */
+  byte[] readAll(DiskBody body) {
+    byte[] all = new byte[(int) body.length()];
+    for (int i = 0; i < body.chunkCount(); i++) {
+      byte[] chunk = readChunk(body, i);
+      System.arraycopy(chunk, 0, all, i * body.format().chunkSize(), chunk.length);
+    }
+    return all;
+  }
+
+  private void failed(String key, DBException e) {
+    readErrors.increment();
+    LOG.debug("disk tier {}: read of {} failed: {}", dir, key, e.getMessage());
+  }
+}
