@@ -8,6 +8,7 @@ import io.edgecache.storage.Entry;
 import io.edgecache.storage.Selector;
 import io.edgecache.storage.Store;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -247,16 +248,37 @@ public final class HttpCache {
   }
 
   /**
-   * Replaces the stored headers and times of {@code old} (after a 304), keeping its body. A body
-   * streamed from disk is not rewritten (that would copy it whole): such a response is served
-   * freshened this time and revalidated again next time.
+   * Replaces the stored headers and times of {@code old} (after a 304), keeping its body, unless a
+   * purge touching the URL began after {@code epochAtStart} (the revalidation's start). A body held
+   * whole is stored again with the new headers; a body streamed from disk keeps its chunks and only
+   * its metadata record is rewritten, and only while it is still the response that was revalidated
+   * (a newer one stored meanwhile is left alone). Completes with whether the update was applied.
    */
-  public CompletionStage<Void> freshen(String primaryKey, CachedResponse old, ResponseView updated) {
-    if (old.body() == null) {
-      return CompletableFuture.completedFuture(null);
+  public CompletionStage<Boolean> freshen(String primaryKey, CachedResponse old, ResponseView updated,
+      long epochAtStart) {
+    CachedResponse fresh =
+        new CachedResponse(updated, old.body(), old.varyNames(), old.secondaryKey(), old.tags(), false);
+    String key = keyOf(primaryKey, old);
+    commitLock.readLock().lock();
+    try {
+      if (purgedSince(primaryKey, epochAtStart)) {
+        return CompletableFuture.completedFuture(false);
+      }
+      if (old.body() != null) {
+        return put(key, fresh).thenApply(v -> true);
+      }
+      byte[] before = EntryCodec.encodeResponse(old.view(), old.varyNames(), old.secondaryKey(), old.invalidated());
+      byte[] after = EntryCodec.encodeResponse(updated, old.varyNames(), old.secondaryKey(), false);
+      return store.rewriteMatching(Selector.key(key), current -> Arrays.equals(current, before) ? after : null)
+          .thenApply(rewritten -> !rewritten.isEmpty());
+    } finally {
+      commitLock.readLock().unlock();
     }
-    return put(keyOf(primaryKey, old),
-        new CachedResponse(updated, old.body(), old.varyNames(), old.secondaryKey(), old.tags(), false));
+  }
+
+  /** {@link #freshen(String, CachedResponse, ResponseView, long)} with the purge sequence of now. */
+  public CompletionStage<Void> freshen(String primaryKey, CachedResponse old, ResponseView updated) {
+    return freshen(primaryKey, old, updated, epoch()).thenApply(applied -> null);
   }
 
   // ------------------------------------------------------------------ invalidation and purge

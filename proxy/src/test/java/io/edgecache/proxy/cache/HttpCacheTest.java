@@ -190,6 +190,36 @@ class HttpCacheTest {
     assertEquals(large.length, r.bodyLength());
   }
 
+  @Test
+  void freshen_diskStreamedBody_rewritesHeadersKeepsBody() {
+    HttpCache cache = tieredCache();
+    byte[] large = new byte[50 * 1024];
+    large[9] = 7;
+    store(cache, URL, NO_REQUEST_FIELDS, response("etag", "\"v1\""), large);
+    CachedResponse old = join(cache.lookup(URL, NO_REQUEST_FIELDS)).response();
+    assertNotNull(old.stream());
+
+    ResponseView updated = new ResponseView(200, Headers.of("cache-control", "max-age=600", "etag", "\"v1\""), 5000, 5000);
+    assertTrue(join(cache.freshen(URL, old, updated, cache.epoch())));
+    CachedResponse now = join(cache.lookup(URL, NO_REQUEST_FIELDS)).response();
+    assertEquals("max-age=600", now.view().headers().get("cache-control"));
+    assertEquals(5000, now.view().responseTimeMs());
+    assertEquals(large.length, now.bodyLength());
+    assertFalse(join(cache.freshen(URL, old, updated, cache.epoch())), "no longer the response that was revalidated");
+  }
+
+  @Test
+  void freshen_afterAPurgeOfTheUrl_doesNotBringItBack() {
+    HttpCache cache = memoryCache();
+    store(cache, URL, NO_REQUEST_FIELDS, response(), body("old"));
+    CachedResponse old = join(cache.lookup(URL, NO_REQUEST_FIELDS)).response();
+    long epoch = cache.epoch();
+    join(cache.purgeUrl(URL, false));
+
+    assertFalse(join(cache.freshen(URL, old, response(), epoch)));
+    assertNull(join(cache.lookup(URL, NO_REQUEST_FIELDS)).response());
+  }
+
   /** A store that counts the operations that may read bodies. */
   private static final class CountingStore implements Store {
     final AtomicInteger reads = new AtomicInteger();
