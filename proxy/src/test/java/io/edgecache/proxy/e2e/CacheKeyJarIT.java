@@ -63,12 +63,7 @@ class CacheKeyJarIT {
             .put("hosts", new JsonArray().add(HOST).add(OTHER))))
         .put("memory", new JsonObject().put("maxBytes", "16MiB").put("maxObjectBytes", "1MiB"))
         .put("purge", new JsonObject().put("allow", new JsonArray().add("127.0.0.0/8")));
-    try {
-      proxy = JarProxy.start(dir, "proxy", config);
-    } catch (RuntimeException | Error | IOException e) {
-      origin.close();
-      throw e;
-    }
+    proxy = JarProxy.start(dir, "proxy", config); // @AfterAll runs even when this fails
   }
 
   @AfterAll
@@ -78,7 +73,9 @@ class CacheKeyJarIT {
         proxy.close();
       }
     } finally {
-      origin.close();
+      if (origin != null) {
+        origin.close();
+      }
     }
   }
 

@@ -81,7 +81,7 @@ final class JarProxy implements AutoCloseable {
 
   private void awaitHealthy() {
     await(name + " logs its ports").atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(50))
-        .failFast(name + " exited before listening", () -> !process.isAlive())
+        .failFast(this::assertAlive)
         .until(() -> {
           Matcher m = LISTENING.matcher(Files.readString(out, StandardCharsets.UTF_8));
           if (!m.find()) {
@@ -93,8 +93,15 @@ final class JarProxy implements AutoCloseable {
         });
     await(name + " /healthz").atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(50))
         .ignoreException(IOException.class)
-        .failFast(name + " exited before it was healthy", () -> !process.isAlive())
+        .failFast(this::assertAlive)
         .until(() -> admin("GET", "/healthz", null).statusCode() == 200);
+  }
+
+  private void assertAlive() {
+    if (!process.isAlive()) {
+      throw new AssertionError(name + " exited with status " + process.exitValue() + " before it was healthy:\n"
+          + logTail());
+    }
   }
 
   /** The traffic port. */

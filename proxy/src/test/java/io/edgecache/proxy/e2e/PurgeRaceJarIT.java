@@ -97,7 +97,9 @@ class PurgeRaceJarIT {
         p.close();
       }
     } finally {
-      origin.close();
+      if (origin != null) {
+        origin.close();
+      }
     }
   }
 
