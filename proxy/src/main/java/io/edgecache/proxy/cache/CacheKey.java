@@ -67,11 +67,28 @@ public final class CacheKey {
   public static Optional<String> sameOriginReference(String baseKey, String reference) {
     try {
       URI base = new URI(baseKey);
-      Optional<String> resolved = ofUri(base.resolve(new URI(reference.trim())));
+      Optional<String> resolved = ofUri(resolve(base, new URI(reference.trim())));
       return resolved.filter(k -> authorityOf(k).equals(authorityOf(baseKey)));
     } catch (URISyntaxException | IllegalArgumentException e) {
       return Optional.empty();
     }
+  }
+
+  /**
+   * Resolves {@code ref} against {@code base} as RFC 3986 5.2.2 does. {@link URI#resolve} follows
+   * RFC 2396, which differs for a reference with an empty path ({@code ?y}, {@code #f}, or empty):
+   * RFC 3986 keeps the base path (and the base query unless the reference has one), so
+   * {@code ?page=2} against {@code /list?page=1} is {@code /list?page=2}, where RFC 2396 gives
+   * {@code /?page=2}.
+   */
+  private static URI resolve(URI base, URI ref) throws URISyntaxException {
+    boolean emptyPath = ref.getRawPath() == null || ref.getRawPath().isEmpty();
+    if (ref.getScheme() != null || ref.getRawAuthority() != null || !emptyPath) {
+      return base.resolve(ref);
+    }
+    String query = ref.getRawQuery() != null ? ref.getRawQuery() : base.getRawQuery();
+    return new URI(base.getScheme() + "://" + base.getRawAuthority() + base.getRawPath()
+        + (query == null ? "" : "?" + query));
   }
 
   /** The {@code host[:port]} part of a key. */

@@ -1,0 +1,173 @@
+package io.edgecache.proxy.e2e;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The shaded jar ({@code -Dedgecache.jar}, set by the Failsafe configuration) running in a child
+ * JVM with a config written by the test. Both listeners bind port 0; the ports are read from the
+ * start-up log line, so parallel builds on one machine cannot collide on a pre-picked port.
+ *
+ * <p>{@link #close} kills the process forcibly and waits for it, whatever state it is in: tests
+ * close every instance they start in an {@code @AfterEach} / {@code @AfterAll}, so a failed
+ * assertion never leaves a JVM behind.
+ */
+final class JarProxy implements AutoCloseable {
+  private static final Pattern LISTENING =
+      Pattern.compile("listening on http://\\S+?:(\\d+) \\(admin http://\\S+?:(\\d+)\\)");
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+  private final String name;
+  private final Process process;
+  private final Path out;
+  private final Path err;
+  private final HttpClient admin = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private int port;
+  private int adminPort;
+
+  private JarProxy(String name, Process process, Path out, Path err) {
+    this.name = name;
+    this.process = process;
+    this.out = out;
+    this.err = err;
+  }
+
+  /** The jar under test; fails with a hint when the tests are not run by Failsafe. */
+  static Path jar() {
+    String jar = System.getProperty("edgecache.jar");
+    assertNotNull(jar, "system property edgecache.jar is not set: run these tests with mvn verify (Failsafe)");
+    Path p = Path.of(jar);
+    assertTrue(Files.isRegularFile(p), "no jar at " + p + ": the package phase must run first");
+    return p;
+  }
+
+  /**
+   * Writes {@code config} to {@code dir/name.json}, starts {@code java -jar edgecache.jar --config}
+   * on it and returns once {@code /healthz} answers 200. The caller owns the instance (close it).
+   */
+  static JarProxy start(Path dir, String name, JsonObject config) throws IOException {
+    Path cfg = dir.resolve(name + ".json");
+    Files.writeString(cfg, config.encodePrettily());
+    Path out = dir.resolve(name + ".out.log");
+    Path err = dir.resolve(name + ".err.log");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p = new ProcessBuilder(List.of(java, "-Xmx1g", "-jar", jar().toString(), "--config", cfg.toString()))
+        .directory(dir.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    JarProxy proxy = new JarProxy(name, p, out, err);
+    try {
+      proxy.awaitHealthy();
+    } catch (RuntimeException | Error e) {
+      proxy.close();
+      throw e;
+    }
+    return proxy;
+  }
+
+  private void awaitHealthy() {
+    await(name + " logs its ports").atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(50))
+        .failFast(this::assertAlive)
+        .until(() -> {
+          Matcher m = LISTENING.matcher(Files.readString(out, StandardCharsets.UTF_8));
+          if (!m.find()) {
+            return false;
+          }
+          port = Integer.parseInt(m.group(1));
+          adminPort = Integer.parseInt(m.group(2));
+          return true;
+        });
+    await(name + " /healthz").atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(50))
+        .ignoreException(IOException.class)
+        .failFast(this::assertAlive)
+        .until(() -> admin("GET", "/healthz", null).statusCode() == 200);
+  }
+
+  private void assertAlive() {
+    if (!process.isAlive()) {
+      throw new AssertionError(name + " exited with status " + process.exitValue() + " before it was healthy:\n"
+          + logTail());
+    }
+  }
+
+  /** The traffic port. */
+  int port() {
+    return port;
+  }
+
+  /** The admin port. */
+  int adminPort() {
+    return adminPort;
+  }
+
+  /** One request to the admin listener; {@code body} may be null. */
+  HttpResponse<String> admin(String method, String path, String body) throws IOException, InterruptedException {
+    HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+        .timeout(Duration.ofSeconds(30))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+        .build();
+    return admin.send(req, HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** {@code GET /stats} as JSON. */
+  JsonObject stats() throws IOException, InterruptedException {
+    HttpResponse<String> r = admin("GET", "/stats", null);
+    assertTrue(r.statusCode() == 200, "/stats answered " + r.statusCode() + ": " + r.body());
+    return new JsonObject(r.body());
+  }
+
+  /** SIGTERM (a clean stop: drain, close the disk tier), then waits for the exit status. */
+  int stop() throws InterruptedException {
+    process.destroy();
+    assertTrue(process.waitFor(30, TimeUnit.SECONDS), name + " still running 30 s after SIGTERM");
+    return process.exitValue();
+  }
+
+  /** The end of the child's stdout and stderr, for assertion messages. */
+  String logTail() {
+    return tail(out) + "\n--- stderr ---\n" + tail(err);
+  }
+
+  private static String tail(Path p) {
+    try {
+      String s = Files.readString(p, StandardCharsets.UTF_8);
+      return s.length() <= 3000 ? s : s.substring(s.length() - 3000);
+    } catch (IOException e) {
+      return "(" + p + ": " + e + ")";
+    }
+  }
+
+  /** Kills the process (forcibly) if it still runs and waits until it is gone. */
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      process.destroyForcibly();
+    }
+    boolean interrupted = false;
+    while (true) {
+      try {
+        process.waitFor();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true; // keep waiting: the child must be gone before the test ends
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
