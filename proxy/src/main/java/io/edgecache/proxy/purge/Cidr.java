@@ -80,7 +80,7 @@ public record Cidr(byte[] network, int prefixBits) {
           return null;
         }
       }
-    } else if (!s.matches("[0-9a-fA-F:.]+")) {
+    } else if (!s.matches("[0-9a-fA-F:.]+(%[0-9A-Za-z_.-]+)?")) { // a client address may carry a zone
       return null;
     }
     try {

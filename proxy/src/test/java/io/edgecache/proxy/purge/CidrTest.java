@@ -58,6 +58,12 @@ class CidrTest {
   }
 
   @Test
+  void contains_linkLocalClientAddressWithZone_matchesByAddress() {
+    assertTrue(Cidr.parse("fe80::/10").contains("fe80::1%1"));
+    assertFalse(Cidr.parse("fe80::/10").contains("fec0::1%1"));
+  }
+
+  @Test
   void contains_ipv4MappedClientAddress_matchesTheIpv4Network() {
     // A dual-stack (IPv6) socket reports an IPv4 peer as ::ffff:a.b.c.d: it is that IPv4 client.
     Cidr loopback4 = Cidr.parse("127.0.0.0/8");
