@@ -1,7 +1,9 @@
 package io.edgecache.proxy;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -16,11 +18,14 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +33,29 @@ import org.junit.jupiter.api.io.TempDir;
 class MainProcessTest {
   @TempDir
   Path dir;
+
+  /** Every child JVM a test started: {@link #killChildren} ends them whatever the test did. */
+  private final List<Process> children = new ArrayList<>();
+
+  /**
+   * Kills (SIGKILL) and reaps every child JVM and its descendants, after a pass, a failed assertion
+   * or a timeout alike; runs before the temporary directory is deleted.
+   */
+  @AfterEach
+  void killChildren() throws InterruptedException {
+    for (Process p : children) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+    }
+    List<Long> survivors = new ArrayList<>();
+    for (Process p : children) {
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        survivors.add(p.pid());
+      }
+    }
+    children.clear();
+    assertEquals(List.of(), survivors, "child JVMs still running after SIGKILL");
+  }
 
   private static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
@@ -39,8 +67,28 @@ class MainProcessTest {
     List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
         "-cp", System.getProperty("java.class.path"), Main.class.getName()));
     cmd.addAll(List.of(args));
-    return new ProcessBuilder(cmd).directory(dir.toFile())
+    Process p = new ProcessBuilder(cmd).directory(dir.toFile())
         .redirectOutput(dir.resolve("out.log").toFile()).redirectError(dir.resolve("err.log").toFile()).start();
+    children.add(p);
+    return p;
+  }
+
+  /** The child's exit code; fails (and {@link #killChildren} ends it) if it has not exited in 30 s. */
+  private static int exitCode(Process p) throws InterruptedException {
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS), "child JVM still running after 30 s");
+    return p.exitValue();
+  }
+
+  private static boolean answers200(HttpClient http, String url) {
+    try {
+      return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString())
+          .statusCode() == 200;
+    } catch (IOException e) {
+      return false; // not listening yet
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   private String err() throws IOException {
@@ -50,10 +98,10 @@ class MainProcessTest {
   @Test
   void version_andHelp_exitZero() throws Exception {
     Process p = launch("--version");
-    assertEquals(0, p.waitFor());
+    assertEquals(0, exitCode(p));
     assertTrue(Files.readString(dir.resolve("out.log")).startsWith("edgecache "));
     p = launch("--help");
-    assertEquals(0, p.waitFor());
+    assertEquals(0, exitCode(p));
     assertTrue(Files.readString(dir.resolve("out.log")).contains("--config FILE"));
   }
 
@@ -61,7 +109,7 @@ class MainProcessTest {
   void brokenConfig_exitsNonZeroWithOneLineNamingFileAndKey() throws Exception {
     Files.writeString(dir.resolve("bad.json"), "{\"listen\": {\"port\": \"http\"}, \"origins\": []}");
     Process p = launch("--config", "bad.json");
-    assertEquals(1, p.waitFor());
+    assertEquals(1, exitCode(p));
     String e = err().strip();
     assertEquals("edgecache: bad.json: listen.port: expected an integer from 0 to 65535, got \"http\"", e);
   }
@@ -69,7 +117,7 @@ class MainProcessTest {
   @Test
   void missingConfig_exitsNonZeroWithOneLine() throws Exception {
     Process p = launch("--config", "nope.json");
-    assertEquals(1, p.waitFor());
+    assertEquals(1, exitCode(p));
     assertEquals("edgecache: nope.json: file not found", err().strip());
   }
 
@@ -95,25 +143,20 @@ class MainProcessTest {
       Files.writeString(dir.resolve("proxy.json"), cfg.encode());
       Process p = launch("--config", "proxy.json");
       HttpClient http = HttpClient.newHttpClient();
-      boolean ready = false;
-      for (int i = 0; i < 150 && !ready; i++) {
-        try {
-          ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/readyz")).build(),
-              HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
-        } catch (IOException e) {
-          Thread.sleep(100);
-        }
+      String readyz = "http://127.0.0.1:" + admin + "/readyz";
+      try {
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+            .until(() -> !p.isAlive() || answers200(http, readyz));
+      } catch (ConditionTimeoutException e) {
+        fail("proxy never became ready: " + err());
       }
-      assertTrue(ready, "proxy never became ready: " + err());
+      assertTrue(p.isAlive(), "proxy exited during start-up: " + err());
       List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
       for (int i = 0; i < 10; i++) {
         inFlight.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/r" + i)).build(),
             HttpResponse.BodyHandlers.ofString()));
       }
-      for (int i = 0; i < 200 && seen.get() < 10; i++) {
-        Thread.sleep(10);
-      }
-      assertEquals(10, seen.get());
+      await().atMost(Duration.ofSeconds(5)).until(() -> seen.get() == 10);
       p.destroy(); // SIGTERM
       for (CompletableFuture<HttpResponse<String>> f : inFlight) {
         HttpResponse<String> r = f.get(15, TimeUnit.SECONDS);

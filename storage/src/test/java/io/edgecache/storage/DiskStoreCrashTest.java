@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.BufferedReader;
@@ -13,7 +14,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,13 +30,38 @@ import org.junit.jupiter.api.io.TempDir;
 class DiskStoreCrashTest {
   @TempDir Path tmp;
 
+  /** Every child JVM the test started: {@link #killChildren} ends them whatever the test did. */
+  private final List<Process> children = new ArrayList<>();
+
+  /**
+   * Kills (SIGKILL) and reaps every child JVM, after a pass, a failed assertion or a timeout alike,
+   * so none outlives the test holding the store's lock; runs before the temporary directory is deleted.
+   */
+  @AfterEach
+  void killChildren() throws InterruptedException {
+    for (Process p : children) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+    }
+    List<Long> survivors = new ArrayList<>();
+    for (Process p : children) {
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        survivors.add(p.pid());
+      }
+    }
+    children.clear();
+    assertEquals(List.of(), survivors, "child JVMs still running after SIGKILL");
+  }
+
   private DiskOptions options(Path dir) {
     return new DiskOptions(dir, CrashFiller.MAX_BYTES, CrashFiller.CHUNK, 2, CrashFiller.MAX_OBJECT,
         Duration.ofSeconds(30));
   }
 
   @Test
-  @Timeout(120)
+  // a separate thread, so that a child that stops writing cannot hold the test in readLine() past the
+  // timeout: the test fails and killChildren() ends the child
+  @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void sigkillMidFill_everyVisibleEntryIsExactAndOrphansAreSwept() throws Exception {
     Path dir = tmp.resolve("db");
     Path childErr = tmp.resolve("child.err");
@@ -41,12 +70,13 @@ class DiskStoreCrashTest {
         CrashFiller.class.getName(), dir.toString())
         .redirectError(childErr.toFile())
         .start();
+    children.add(child);
     long committedAtKill;
     try (BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(),
         StandardCharsets.UTF_8))) {
       String first = lines.readLine();
       if (!"ready".equals(first)) {
-        child.waitFor(10, TimeUnit.SECONDS);
+        child.waitFor(10, TimeUnit.SECONDS); // let it finish writing its error
         fail("child did not start: " + first + "\n" + Files.readString(childErr));
       }
 
@@ -63,10 +93,9 @@ class DiskStoreCrashTest {
         }
       }
       child.destroyForcibly();
-      assertEquals(137, child.waitFor(), "killed by SIGKILL");
+      assertTrue(child.waitFor(30, TimeUnit.SECONDS), "still running 30 s after SIGKILL");
+      assertEquals(137, child.exitValue(), "killed by SIGKILL");
       committedAtKill = Long.parseLong(last.substring("committed ".length()));
-    } finally {
-      child.destroyForcibly();
     }
 
     try (DiskStore store = DiskStore.open(options(dir))) {

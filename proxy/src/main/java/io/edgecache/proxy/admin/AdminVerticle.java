@@ -114,7 +114,7 @@ public final class AdminVerticle extends VerticleBase {
     }
     String who = rc.request().remoteAddress() == null ? "unknown" : rc.request().remoteAddress().hostAddress();
     // prefix, tag and "all" purges walk the index: run them on a worker, never the event loop
-    vertx.executeBlocking(() -> run(pr).toCompletableFuture().get()).onComplete(ar -> {
+    vertx.executeBlocking(() -> run(pr).toCompletableFuture().get()).onComplete(ar -> { // blocking-ok: executeBlocking runs this on a worker thread
       if (ar.failed()) {
         PURGE_LOG.warn("purge failed: {} from {}: {}", describe(pr), who, ar.cause().toString());
         rc.response().setStatusCode(500).putHeader("Content-Type", "application/json").end("{\"error\": \"purge failed\"}\n");

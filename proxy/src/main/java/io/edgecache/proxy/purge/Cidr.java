@@ -17,31 +17,30 @@ public record Cidr(byte[] network, int prefixBits) {
     if (!addr.matches("[0-9a-fA-F:.]+")) {
       throw new IllegalArgumentException("expected an address or CIDR such as \"10.0.0.0/8\" or \"::1/128\", got \"" + s + "\"");
     }
-    byte[] bytes;
-    try {
-      bytes = InetAddress.getByName(addr).getAddress();
-    } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("not an IP address: \"" + s + "\"");
+    byte[] bytes = literal(addr);
+    if (bytes == null) {
+      throw new IllegalArgumentException("not an IP address: \"" + s + "\" (expected: a.b.c.d or an IPv6 address)");
     }
+    // Java turns ::ffff:a.b.c.d into the IPv4 address: its IPv6 prefix counts 96 bits of mapping
+    int offset = addr.indexOf(':') >= 0 && bytes.length == 4 ? 96 : 0;
     int bits = bytes.length * 8;
     if (slash >= 0) {
       try {
-        bits = Integer.parseInt(t.substring(slash + 1));
+        bits = Integer.parseInt(t.substring(slash + 1)) - offset;
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("bad prefix length in \"" + s + "\"");
       }
       if (bits < 0 || bits > bytes.length * 8) {
-        throw new IllegalArgumentException("prefix length out of range in \"" + s + "\"");
+        throw new IllegalArgumentException("prefix length out of range in \"" + s + "\" (expected: "
+            + offset + ".." + (offset + bytes.length * 8) + ")");
       }
     }
     return new Cidr(bytes, bits);
   }
 
   public boolean contains(String address) {
-    byte[] a;
-    try {
-      a = InetAddress.getByName(address).getAddress();
-    } catch (UnknownHostException e) {
+    byte[] a = address == null ? null : literal(address);
+    if (a == null) {
       return false;
     }
     if (a.length == 16 && network.length == 4 && isV4Mapped(a)) {
@@ -62,6 +61,33 @@ public record Cidr(byte[] network, int prefixBits) {
     }
     int mask = (0xff << (8 - rest)) & 0xff;
     return (a[full] & mask) == (network[full] & mask);
+  }
+
+  /**
+   * The bytes of an IP address literal, or null. Never a name lookup: {@link InetAddress#getByName}
+   * resolves anything that is not a literal it knows ("cafe", "1.2.3.256", "unknown") through DNS,
+   * and reads "10" as 0.0.0.10, so IPv4 must be four decimal octets before it gets there (text with a
+   * colon is only ever parsed as an IPv6 literal).
+   */
+  private static byte[] literal(String s) {
+    if (s.indexOf(':') < 0) {
+      String[] octets = s.split("\\.", -1);
+      if (octets.length != 4) {
+        return null;
+      }
+      for (String o : octets) {
+        if (!o.matches("[0-9]{1,3}") || Integer.parseInt(o) > 255) {
+          return null;
+        }
+      }
+    } else if (!s.matches("[0-9a-fA-F:.]+(%[0-9A-Za-z_.-]+)?")) { // a client address may carry a zone
+      return null;
+    }
+    try {
+      return InetAddress.getByName(s).getAddress();
+    } catch (UnknownHostException e) {
+      return null;
+    }
   }
 
   private static boolean isV4Mapped(byte[] a) {

@@ -1,5 +1,6 @@
 package io.edgecache.proxy.http;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,6 +16,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -40,20 +42,42 @@ class OperationsIntegrationTest extends ProxyHarness {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /** The value of one Prometheus sample (name with its labels, as scraped), or 0 when it is not there yet. */
+  private static double sample(String scrape, String nameAndLabels) {
+    for (String line : scrape.split("\n")) {
+      if (line.startsWith(nameAndLabels + " ")) {
+        return Double.parseDouble(line.substring(nameAndLabels.length() + 1).trim());
+      }
+    }
+    return 0;
+  }
+
+  private static final String HITS = "edgecache_requests_total{method=\"get\",outcome=\"hit\",status=\"2xx\"}";
+  private static final String MISSES = "edgecache_requests_total{method=\"get\",outcome=\"miss\",status=\"2xx\"}";
+  private static final String MEMORY_BYTES = "edgecache_served_bytes_total{source=\"memory\"}";
+
   @Test
   void metrics_afterTraffic_exposeEveryFamilyWithSaneValues() throws Exception {
     origin.handle(r -> r.response().putHeader("Cache-Control", "max-age=60").end("0123456789"));
     start();
+    // edge.test: one miss, then two hits
     RawHttp.get(port(), "/m");
     RawHttp.get(port(), "/m");
     RawHttp.get(port(), "/m");
+    // a request is counted as it completes, which can be just after the client has read the response
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+      String scrape = adminGet("/metrics");
+      assertEquals(2.0, sample(scrape, HITS), "hits for edge.test");
+      assertEquals(1.0, sample(scrape, MISSES), "misses for edge.test");
+    });
+    // another Host is another cache key (http://unknown.test/m): its own miss, no hit
     RawHttp.get(port(), "/m", "Host", "unknown.test"); // still routed: * is configured
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(
+        () -> assertEquals(2.0, sample(adminGet("/metrics"), MISSES), "misses after unknown.test"));
     String m = adminGet("/metrics");
-    assertTrue(m.contains("edgecache_requests_total{method=\"get\",outcome=\"hit\",status=\"2xx\"} 3.0")
-        || m.contains("edgecache_requests_total{method=\"get\",outcome=\"hit\",status=\"2xx\"} 2.0"), m);
-    assertTrue(m.contains("edgecache_requests_total{method=\"get\",outcome=\"miss\",status=\"2xx\"}"), m);
-    assertTrue(m.contains("edgecache_served_bytes_total{source=\"memory\"} 20.0")
-        || m.contains("edgecache_served_bytes_total{source=\"memory\"} 30.0"), m);
+    assertEquals(2.0, sample(m, HITS), "hits after unknown.test: none of its own");
+    assertEquals(20.0, sample(m, MEMORY_BYTES), "bytes served from memory: the two edge.test hits");
+    assertEquals(2, origin.requests.get(), "origin requests: one per Host");
     assertTrue(m.contains("edgecache_cache_entries{tier=\"memory\"}"), m);
     assertTrue(m.contains("edgecache_cache_size_bytes{tier=\"memory\"}"), m);
     assertTrue(m.contains("edgecache_cache_max_bytes{tier=\"memory\"} 6.7108864E7"), m);
@@ -81,9 +105,11 @@ class OperationsIntegrationTest extends ProxyHarness {
     cfg.getJsonArray("origins").getJsonObject(0).put("url", "http://127.0.0.1:" + closed);
     start(cfg);
     RawHttp.get(port(), "/x");
-    String m = adminGet("/metrics");
-    assertTrue(m.contains("edgecache_origin_errors_total{kind=\"connect\",origin=\"test\"} 1.0"), m);
-    assertTrue(m.contains("edgecache_requests_total{method=\"get\",outcome=\"error\",status=\"5xx\"} 1.0"), m);
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+      String m = adminGet("/metrics");
+      assertEquals(1.0, sample(m, "edgecache_origin_errors_total{kind=\"connect\",origin=\"test\"}"), m);
+      assertEquals(1.0, sample(m, "edgecache_requests_total{method=\"get\",outcome=\"error\",status=\"5xx\"}"), m);
+    });
   }
 
   @Test
@@ -144,13 +170,10 @@ class OperationsIntegrationTest extends ProxyHarness {
       inFlight.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + "/slow" + i)).build(),
           HttpResponse.BodyHandlers.ofString()));
     }
-    for (int i = 0; i < 100 && origin.requests.get() < 20; i++) {
-      Thread.sleep(10);
-    }
-    assertEquals(20, origin.requests.get());
+    await().atMost(Duration.ofSeconds(5)).until(() -> origin.requests.get() == 20);
     CompletableFuture<Void> stopped = proxy.stop().toCompletionStage().toCompletableFuture();
-    Thread.sleep(100);
-    assertFalse(proxy.ready());
+    await().atMost(Duration.ofSeconds(5)).until(() -> !proxy.ready());
+    assertEquals(20, origin.requests.get());
     for (CompletableFuture<HttpResponse<String>> f : inFlight) {
       HttpResponse<String> r = f.get(10, TimeUnit.SECONDS);
       assertEquals(200, r.statusCode());
