@@ -1,0 +1,103 @@
+package io.edgecache.proxy.http;
+
+import io.edgecache.proxy.policy.Headers;
+import io.edgecache.proxy.policy.Vary;
+import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
+import java.util.List;
+
+/**
+ * A request that waits on another request's fetch of the same URL (request coalescing) and relays
+ * what that fetch receives to its own client.
+ *
+ * <p>The shared response may turn out to be another variant (its {@code Vary} fields select a
+ * different secondary key than this request's): then this request detaches and asks the origin
+ * itself ({@code fwd=vary-miss}). A fetch abandoned before its head was published sends it to the
+ * origin too; an origin failure is answered as the leader saw it; a failure after the head was
+ * relayed can only reset the client connection.
+ *
+ * <p>Every method runs on the owner's context ({@link Fill} delivers there).
+ */
+final class Waiter implements Fill.Subscriber {
+  /** The waiting exchange; called on its context. */
+  interface Owner {
+    Context context();
+
+    boolean clientGone();
+
+    Headers requestHeaders();
+
+    /** Ask the origin alone, with this reason in Cache-Status. */
+    void refetch(CacheStatus.Fwd fwd);
+
+    /** The shared fetch failed before any response: answer with the failure. */
+    void failed(OriginErrors.Failure failure, CacheStatus.Fwd fwd);
+
+    /** Write the shared response's status and header section. */
+    void collapsedHead(Fill.Head head, CacheStatus.Fwd fwd);
+
+    void collapsedData(Buffer data);
+
+    void collapsedEnd();
+
+    /** The shared fetch broke after the head was written: reset the client connection. */
+    void collapsedReset();
+  }
+
+  private final Owner owner;
+  private final CacheStatus.Fwd fwd;
+  private boolean detached;
+
+  Waiter(Owner owner, CacheStatus.Fwd fwd) {
+    this.owner = owner;
+    this.fwd = fwd;
+  }
+
+  @Override
+  public Context context() {
+    return owner.context();
+  }
+
+  @Override
+  public void onHead(Fill.Head head) {
+    List<String> names = Vary.names(head.view().headers());
+    if (!names.isEmpty() && !Vary.secondaryKey(names, owner.requestHeaders()).equals(head.secondaryKey())) {
+      detached = true; // another variant: ask the origin ourselves
+      owner.refetch(CacheStatus.Fwd.VARY_MISS);
+      return;
+    }
+    if (!owner.clientGone()) {
+      owner.collapsedHead(head, fwd);
+    }
+  }
+
+  @Override
+  public void onData(Buffer data) {
+    if (!detached && !owner.clientGone()) {
+      owner.collapsedData(data);
+    }
+  }
+
+  @Override
+  public void onEnd() {
+    if (!detached && !owner.clientGone()) {
+      owner.collapsedEnd();
+    }
+  }
+
+  @Override
+  public void onAbort(OriginErrors.Failure failure, boolean headSent) {
+    if (detached) {
+      return;
+    }
+    if (headSent) {
+      if (!owner.clientGone()) {
+        owner.collapsedReset();
+      }
+    } else if (failure == null) {
+      owner.refetch(fwd);
+    } else {
+      owner.failed(failure, fwd);
+    }
+  }
+}
