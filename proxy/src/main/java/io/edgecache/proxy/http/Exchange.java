@@ -12,13 +12,12 @@ import io.edgecache.proxy.policy.CacheControl;
 import io.edgecache.proxy.policy.Conditionals;
 import io.edgecache.proxy.policy.HeaderUpdate;
 import io.edgecache.proxy.policy.Headers;
-import io.edgecache.proxy.policy.HttpDates;
 import io.edgecache.proxy.policy.Invalidation;
-import io.edgecache.proxy.policy.Refusal;
 import io.edgecache.proxy.policy.RequestDirectives;
 import io.edgecache.proxy.policy.ResponseView;
 import io.edgecache.proxy.policy.Reuse;
 import io.edgecache.proxy.policy.Storability;
+import io.edgecache.proxy.policy.StoreDecision;
 import io.edgecache.proxy.policy.Vary;
 import io.edgecache.proxy.purge.PurgeService;
 import io.vertx.core.Context;
@@ -31,9 +30,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.HostAndPort;
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -88,11 +84,8 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   private ProxyMetrics.Source hitSource = ProxyMetrics.Source.MEMORY;
   private long originNanos = -1;
   private long originStartNanos;
-  /** Set once this request waited for another's revalidation: it will not wait again. */
-  private boolean waitedForRevalidation;
-  private long waitTimer = -1;
-  /** The stored variant whose revalidation this request leads, until it is over. */
-  private String revalidationKey;
+  /** This request's place at the per-variant revalidation gate. */
+  private RevalidationTurn turn;
   /** The purge epoch when the origin fetch began: a purge since then voids the store. */
   private long epochAtFetch = -1;
   /** The shared fetch this exchange leads, until its response goes to the {@link CacheTee}. */
@@ -136,58 +129,29 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     }
     method = req.method().name();
     resp.closeHandler(v -> clientLeft());
-    ProxyConfig.Limits limits = ctx.config().limits();
-    if (req.method() == HttpMethod.CONNECT) {
-      resp.putHeader("Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
-      synth(405, "CONNECT is not supported: edgecache is a reverse proxy, not a forward proxy", CacheStatus.Fwd.METHOD, true);
-      return;
-    }
-    if (req.headers().size() > limits.maxHeaderCount()) {
-      synth(431, "too many header fields (limit " + limits.maxHeaderCount() + ")", CacheStatus.Fwd.REQUEST, true);
-      return;
-    }
-    if (req.headers().contains(StrictRequestDecoder.AMBIGUOUS_FRAMING)
-        || (req.headers().contains("transfer-encoding") && req.headers().contains("content-length"))) {
-      synth(400, "both Transfer-Encoding and Content-Length: ambiguous framing", CacheStatus.Fwd.REQUEST, true);
-      return;
-    }
-    if (req.headers().getAll("content-length").size() > 1) {
-      synth(400, "several Content-Length fields: ambiguous framing", CacheStatus.Fwd.REQUEST, true);
-      return;
-    }
-    HostAndPort authority = req.authority();
-    String target = req.uri();
-    if (!target.startsWith("/") && !target.equals("*")) {
-      // absolute-form (RFC 9112 3.2.2): the target's authority wins over Host
-      try {
-        URI abs = new URI(target);
-        if (abs.getHost() == null) {
-          synth(400, "invalid request target", CacheStatus.Fwd.REQUEST, true);
-          return;
-        }
-        authority = HostAndPort.create(abs.getHost(), abs.getPort());
-        String path = abs.getRawPath() == null || abs.getRawPath().isEmpty() ? "/" : abs.getRawPath();
-        target = path + (abs.getRawQuery() == null ? "" : "?" + abs.getRawQuery());
-      } catch (URISyntaxException e) {
-        synth(400, "invalid request target", CacheStatus.Fwd.REQUEST, true);
-        return;
+    RequestCheck.Result checked = RequestCheck.check(req.method(), req.headers(), req.uri(), req.authority(),
+        ctx.config().limits().maxHeaderCount());
+    if (checked instanceof RequestCheck.Rejected r) {
+      if (r.allow() != null) {
+        resp.putHeader("Allow", r.allow());
       }
-    }
-    if (authority == null || authority.host() == null || authority.host().isEmpty()) {
-      synth(400, "missing Host", CacheStatus.Fwd.REQUEST, true);
+      synth(r.status(), r.message(), r.fwd(), r.close());
       return;
     }
+    RequestCheck.Accepted request = (RequestCheck.Accepted) checked;
+    HostAndPort authority = request.authority();
     ProxyConfig.Origin routed = ctx.router().route(authority.host());
     if (routed == null) {
       synth(421, "no origin is configured for host " + authority.host(), CacheStatus.Fwd.BYPASS, false);
       return;
     }
-    primaryKey = CacheKey.of("http", authority.host(), authority.port(), target);
+    primaryKey = CacheKey.of("http", authority.host(), authority.port(), request.target());
     reqHeaders = Messages.toHeaders(req.headers());
     reqControl = RequestDirectives.of(reqHeaders);
-    origin = new OriginFetch(vertx, client, ctx.config().upstream(), ctx.clock(), routed, req, authority, target,
-        reqHeaders);
+    origin = new OriginFetch(vertx, client, ctx.config().upstream(), ctx.clock(), routed, req, authority,
+        request.target(), reqHeaders);
     delivery = new StoredDelivery(req, reqHeaders, context, ctx.config().purge().exposeTags(), primaryKey, this);
+    turn = new RevalidationTurn(ctx.revalidations(), vertx, context, ctx.config().upstream().responseTimeoutMs());
     if (method.equals("PURGE")) {
       purge();
     } else if (req.method() == HttpMethod.GET || req.method() == HttpMethod.HEAD) {
@@ -213,18 +177,10 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   private void purged(PurgeService.Answer answer) {
     outcome = ProxyMetrics.Outcome.PURGE;
     source = ProxyMetrics.Source.GENERATED;
-    if (clientGone) {
-      return;
+    if (!clientGone) {
+      enter(Step.SYNTH);
+      Synthetic.purge(resp, answer);
     }
-    enter(Step.SYNTH);
-    if (answer.challenge()) {
-      resp.putHeader("WWW-Authenticate", PurgeService.Answer.CHALLENGE);
-    }
-    resp.setStatusCode(answer.status())
-        .putHeader("Content-Type", "application/json")
-        .putHeader("Cache-Control", "no-store")
-        .putHeader(Messages.CACHE_STATUS, CacheStatus.fwd(CacheStatus.Fwd.BYPASS).detail("purge").toString())
-        .end(answer.body() + "\n");
   }
 
   // ---------------------------------------------------------------- LOOKUP
@@ -353,14 +309,9 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     CacheStatus.Fwd why = d.reason() != null && d.reason().fromRequest() ? CacheStatus.Fwd.REQUEST : CacheStatus.Fwd.STALE;
     Headers h = stored.view().headers();
     boolean validators = h.contains("etag") || h.contains("last-modified");
-    if (validators && why == CacheStatus.Fwd.STALE && !waitedForRevalidation && !reqHeaders.contains("authorization")) {
-      String key = variantKey(primaryKey, stored);
-      if (!ctx.revalidations().lead(key, this::retryAfterRevalidation)) {
-        // someone is already asking the origin: look again when they are done, or after the timeout
-        waitTimer = vertx.setTimer(ctx.config().upstream().responseTimeoutMs(), t -> retryAfterRevalidation());
-        return;
-      }
-      revalidationKey = key;
+    if (validators && why == CacheStatus.Fwd.STALE && !turn.waited() && !reqHeaders.contains("authorization")
+        && !turn.leadOrWait(variantKey(primaryKey, stored), this::lookAgain)) {
+      return; // someone is already asking the origin: look again when they are done
     }
     fetch(validators ? Mode.REVALIDATE : Mode.MISS, why, stored);
   }
@@ -370,26 +321,15 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     return primaryKey + '\u0001' + stored.secondaryKey();
   }
 
-  /** Runs once, when the revalidation this request waited for ended (or the wait timed out). */
-  private void retryAfterRevalidation() {
-    OnContext.run(context, () -> {
-      if (waitedForRevalidation) {
-        return;
-      }
-      waitedForRevalidation = true;
-      vertx.cancelTimer(waitTimer);
-      if (!clientGone) {
-        lookup();
-      }
-    });
+  private void lookAgain() {
+    if (!clientGone) {
+      lookup();
+    }
   }
 
-  /** The revalidation this request leads is over (freshened, replaced, failed, or the client left). */
   private void releaseRevalidation() {
-    String key = revalidationKey;
-    if (key != null) {
-      revalidationKey = null;
-      ctx.revalidations().done(key);
+    if (turn != null) {
+      turn.release();
     }
   }
 
@@ -509,23 +449,17 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     boolean isGet = req.method() == HttpMethod.GET;
     long maxObject = ctx.config().maxCachedObjectBytes();
     long contentLength = Messages.contentLength(view.headers());
-    long lifetime = ctx.freshness().lifetimeSeconds(view);
-    boolean postStorable = mode == Mode.PASS && Storability.postResponseReusable(method, view, primaryKey);
-    Refusal refusal = mode == Mode.PASS && !postStorable ? Refusal.METHOD
-        : Storability.refusal(postStorable ? "GET" : method, reqControl, reqHeaders.contains("authorization"), view,
-            ctx.config().cache().storeSetCookie());
-    if (refusal == null) {
-      refusal = Storability.worthKeeping(view, lifetime, contentLength, maxObject);
-    }
+    StoreDecision decision = StoreDecision.of(ctx.freshness(), method, mode == Mode.PASS, reqControl,
+        reqHeaders.contains("authorization"), view, primaryKey, maxObject, ctx.config().cache().storeSetCookie());
     CacheStatus cs = CacheStatus.fwd(fwd).param("fwd-status", status);
-    if (refusal == null) {
-      cs.param("stored").param("ttl", lifetime - ctx.freshness().currentAgeSeconds(view, view.responseTimeMs()));
+    if (decision.stored()) {
+      cs.param("stored").param("ttl", decision.ttl());
     } else if (mode != Mode.PASS) {
-      cs.detail(refusal.detail());
+      cs.detail(decision.refusal().detail());
     }
-    toStore = refusal == null ? Storability.storedForm(view) : null;
+    toStore = decision.stored() ? Storability.storedForm(view) : null;
     if (shared != null) {
-      if (refusal != null || !isGet) {
+      if (!decision.stored() || !isGet) {
         releaseShared(null, true);
       } else {
         List<String> names = Vary.names(view.headers());
@@ -538,7 +472,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
       for (String key : Invalidation.targets(primaryKey, view.headers())) {
         ctx.cache().invalidate(key);
       }
-      if (postStorable) {
+      if (decision.postReusable()) {
         epochAtFetch = ctx.cache().epoch(); // this response may replace what was just invalidated
       }
     }
@@ -552,7 +486,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     if (!bodyless && contentLength < 0) {
       unknownLengthFraming();
     }
-    BodyCollector collector = toStore != null && (isGet || postStorable) ? new BodyCollector(maxObject, ctx.fillBudget()) : null;
+    BodyCollector collector = toStore != null && (isGet || decision.postReusable()) ? new BodyCollector(maxObject, ctx.fillBudget()) : null;
     SharedFetch lead = shared;
     shared = null;
     new CacheTee(cresp, resp, collector, lead, contentLength, this, primaryKey).start();
@@ -620,28 +554,10 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     req.resume();
     outcome = ProxyMetrics.Outcome.ERROR;
     source = ProxyMetrics.Source.GENERATED;
-    if (clientGone || resp.ended()) {
-      return;
+    if (!clientGone && !resp.ended()) {
+      CacheStatus cs = CacheStatus.fwd(fwd);
+      Synthetic.error(req, status, message, detail == null ? cs : cs.detail(detail), close, ctx.nowMs());
     }
-    byte[] body = (status + " " + message + "\n").getBytes(StandardCharsets.UTF_8);
-    resp.setStatusCode(status);
-    resp.putHeader("Content-Type", "text/plain; charset=utf-8");
-    resp.putHeader("Content-Length", Integer.toString(body.length));
-    resp.putHeader("Cache-Control", "no-store");
-    resp.putHeader("Date", HttpDates.format(ctx.nowMs()));
-    CacheStatus cs = CacheStatus.fwd(fwd);
-    if (detail != null) {
-      cs.detail(detail);
-    }
-    resp.putHeader(Messages.CACHE_STATUS, cs.toString());
-    if (close) {
-      resp.putHeader("Connection", "close");
-    }
-    resp.end(Buffer.buffer(body)).onComplete(v -> {
-      if (close) {
-        req.connection().close();
-      }
-    });
   }
 
   // ---------------------------------------------------------------- callbacks from the parts
