@@ -41,7 +41,7 @@ final class BackgroundRefresh implements OriginFetch.Callback {
     this.reqHeaders = reqHeaders;
     this.reqControl = reqControl;
     this.stored = stored;
-    this.gateKey = Exchange.variantKey(primaryKey, stored);
+    this.gateKey = RevalidationTurn.variantKey(primaryKey, stored);
   }
 
   /** Starts the refresh unless one is already running for this variant. */

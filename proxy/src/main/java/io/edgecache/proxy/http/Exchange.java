@@ -22,13 +22,11 @@ import io.edgecache.proxy.policy.Vary;
 import io.edgecache.proxy.purge.PurgeService;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.HostAndPort;
 import java.util.List;
 import java.util.Set;
@@ -68,7 +66,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   private final HttpClient client;
   private final HttpServerRequest req;
   private final HttpServerResponse resp;
-  private final long startNanos = System.nanoTime();
+  private final RequestRecord record = new RequestRecord();
   private Step step = Step.RECV;
 
   private String method;
@@ -78,12 +76,6 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   private OriginFetch origin;
   private StoredDelivery delivery;
   private boolean clientGone;
-  private ProxyMetrics.Outcome outcome = ProxyMetrics.Outcome.BYPASS;
-  private ProxyMetrics.Source source = ProxyMetrics.Source.ORIGIN;
-  /** Where a stored response came from, for the served-bytes metric. */
-  private ProxyMetrics.Source hitSource = ProxyMetrics.Source.MEMORY;
-  private long originNanos = -1;
-  private long originStartNanos;
   /** This request's place at the per-variant revalidation gate. */
   private RevalidationTurn turn;
   /** The purge epoch when the origin fetch began: a purge since then voids the store. */
@@ -112,19 +104,13 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   /** Called once when the response has been fully written: metrics and the access log. */
   void finished() {
     releaseRevalidation();
-    int status = resp.getStatusCode();
-    ctx.metrics().request(outcome, method == null ? req.method().name() : method, status);
-    ctx.metrics().servedBytes(source, resp.bytesWritten());
-    if (ctx.config().accessLog().enabled()) {
-      AccessLog.write(ctx.config().accessLog().format(), req, status, resp.bytesWritten(),
-          resp.headers().get(Messages.CACHE_STATUS), originNanos, System.nanoTime() - startNanos);
-    }
+    record.finish(ctx, req, method);
   }
 
   // ---------------------------------------------------------------- RECV
 
   void recv() {
-    if (hasBody()) {
+    if (RequestCheck.hasBody(req.headers())) {
       req.pause(); // until the body is piped to the origin (or discarded by a response made here)
     }
     method = req.method().name();
@@ -175,8 +161,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   }
 
   private void purged(PurgeService.Answer answer) {
-    outcome = ProxyMetrics.Outcome.PURGE;
-    source = ProxyMetrics.Source.GENERATED;
+    record.generated(ProxyMetrics.Outcome.PURGE);
     if (!clientGone) {
       enter(Step.SYNTH);
       Synthetic.purge(resp, answer);
@@ -203,7 +188,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
 
   private void onLookup(HttpCache.Lookup l) {
     CachedResponse stored = l.response();
-    hitSource = l.fromDisk() ? ProxyMetrics.Source.DISK : ProxyMetrics.Source.MEMORY;
+    record.storedIn(l.fromDisk());
     if (stored == null) {
       miss(l.varyMiss() ? CacheStatus.Fwd.VARY_MISS : CacheStatus.Fwd.URI_MISS);
       return;
@@ -228,8 +213,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
 
   private void hit(CachedResponse stored, Reuse.Decision d, CacheStatus cs) {
     enter(Step.HIT);
-    outcome = d.kind() == Reuse.Kind.FRESH ? ProxyMetrics.Outcome.HIT : ProxyMetrics.Outcome.STALE;
-    source = hitSource;
+    record.fromCache(d.kind() == Reuse.Kind.FRESH ? ProxyMetrics.Outcome.HIT : ProxyMetrics.Outcome.STALE);
     deliver(stored, cs, d.age());
   }
 
@@ -260,7 +244,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
       Coalescer.Joined joined = ctx.coalescer().join(primaryKey);
       if (joined != null && joined.leader()) {
         shared = new SharedFetch(ctx.coalescer(), joined.fill());
-      } else if (joined != null && joined.fill().subscribe(new Waiter(this, fwd))) {
+      } else if (joined != null && joined.fill().subscribe(new Waiter(this, client(), fwd))) {
         ctx.metrics().coalescedWaiter();
         return;
       }
@@ -288,8 +272,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
       return false;
     }
     enter(Step.HIT);
-    outcome = ProxyMetrics.Outcome.HIT;
-    source = hitSource;
+    record.fromCache(ProxyMetrics.Outcome.HIT);
     delivery.deliverPartial(partial, want, CacheStatus.hit().param("ttl", d.ttl()), d.age());
     return true;
   }
@@ -310,15 +293,10 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     Headers h = stored.view().headers();
     boolean validators = h.contains("etag") || h.contains("last-modified");
     if (validators && why == CacheStatus.Fwd.STALE && !turn.waited() && !reqHeaders.contains("authorization")
-        && !turn.leadOrWait(variantKey(primaryKey, stored), this::lookAgain)) {
+        && !turn.leadOrWait(RevalidationTurn.variantKey(primaryKey, stored), this::lookAgain)) {
       return; // someone is already asking the origin: look again when they are done
     }
     fetch(validators ? Mode.REVALIDATE : Mode.MISS, why, stored);
-  }
-
-  /** The key of the per-variant revalidation gate. */
-  static String variantKey(String primaryKey, CachedResponse stored) {
-    return primaryKey + '\u0001' + stored.secondaryKey();
   }
 
   private void lookAgain() {
@@ -345,8 +323,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     }
     releaseRevalidation();
     long age = ctx.freshness().currentAgeSeconds(fresh, ctx.nowMs());
-    outcome = ProxyMetrics.Outcome.REVALIDATED;
-    source = hitSource;
+    record.fromCache(ProxyMetrics.Outcome.REVALIDATED);
     CacheStatus cs = CacheStatus.fwd(fwd).param("fwd-status", 304);
     if (keep) {
       cs.param("stored");
@@ -361,47 +338,33 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     if (mode == Mode.REVALIDATE && m == HttpMethod.HEAD) {
       m = HttpMethod.GET; // a full 200 can then refill the cache
     }
-    originStartNanos = System.nanoTime();
+    record.originRequested();
     epochAtFetch = ctx.cache().epoch();
-    origin.send(m, mode == Mode.REVALIDATE ? stored.view().headers() : null, hasBody(), () -> clientGone,
-        new OriginFetch.Callback() {
-          @Override
-          public void onResponse(HttpClientResponse response, long requestTimeMs) {
-            try {
-              onOriginResponse(mode, fwd, stored, response, requestTimeMs);
-            } catch (RuntimeException e) {
-              internalError(e);
-            }
+    origin.send(m, mode == Mode.REVALIDATE ? stored.view().headers() : null, RequestCheck.hasBody(req.headers()), () -> clientGone,
+        OriginFetch.callback((response, requestTimeMs) -> {
+          try {
+            onOriginResponse(mode, fwd, stored, response, requestTimeMs);
+          } catch (RuntimeException e) {
+            internalError(e);
           }
-
-          @Override
-          public void onFailure(OriginErrors.Failure failure, Throwable cause) {
-            originFailed(failure, cause, fwd, stored);
-          }
-        });
-  }
-
-  private boolean hasBody() {
-    String cl = req.headers().get("content-length");
-    return (cl != null && !cl.trim().equals("0")) || req.headers().contains("transfer-encoding");
+        }, (failure, cause) -> originFailed(failure, cause, fwd, stored)));
   }
 
   private void onOriginResponse(Mode mode, CacheStatus.Fwd fwd, CachedResponse stored, HttpClientResponse cresp,
       long requestTime) {
     long responseTime = ctx.nowMs();
     int status = cresp.statusCode();
-    originNanos = System.nanoTime() - originStartNanos;
-    ctx.metrics().originLatency(origin.originName(), originNanos);
+    record.originAnswered(ctx.metrics(), origin.originName());
     if (status >= 500) {
       ctx.metrics().originError(origin.originName(), "5xx");
     }
     ResponseView view = OriginFetch.view(cresp, requestTime, responseTime);
     if (mode == Mode.REVALIDATE && status == 304) {
-      drain(cresp);
+      OriginFetch.discard(cresp);
       notModified(stored, view, fwd);
     } else if (stored != null && STALE_IF_ERROR_STATUSES.contains(status)
         && Reuse.staleIfErrorAllowed(ctx.freshness(), reqControl, stored.view(), responseTime)) {
-      drain(cresp);
+      OriginFetch.discard(cresp);
       serveStaleOnError(stored, "origin-" + status, status); // RFC 5861 4
     } else {
       forward(mode, fwd, cresp, view);
@@ -422,8 +385,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   }
 
   private void serveStaleOnError(CachedResponse stored, String detail, int fwdStatus) {
-    outcome = ProxyMetrics.Outcome.STALE;
-    source = hitSource;
+    record.fromCache(ProxyMetrics.Outcome.STALE);
     long age = ctx.freshness().currentAgeSeconds(stored.view(), ctx.nowMs());
     long ttl = ctx.freshness().lifetimeSeconds(stored.view()) - age;
     CacheStatus cs = CacheStatus.hit().param("ttl", ttl).param("fwd", CacheStatus.Fwd.STALE.token());
@@ -444,8 +406,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   /** Streams the origin's response to the client ({@link CacheTee}), collecting a copy if it may be stored. */
   private void forward(Mode mode, CacheStatus.Fwd fwd, HttpClientResponse cresp, ResponseView view) {
     int status = view.status();
-    outcome = mode == Mode.PASS ? ProxyMetrics.Outcome.BYPASS : ProxyMetrics.Outcome.MISS;
-    source = ProxyMetrics.Source.ORIGIN;
+    record.fromOrigin(mode == Mode.PASS ? ProxyMetrics.Outcome.BYPASS : ProxyMetrics.Outcome.MISS);
     boolean isGet = req.method() == HttpMethod.GET;
     long maxObject = ctx.config().maxCachedObjectBytes();
     long contentLength = Messages.contentLength(view.headers());
@@ -481,21 +442,12 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
       return;
     }
     enter(Step.DELIVER);
-    writeHead(status, cresp.statusMessage(), ClientHeaders.of(view.headers(), cs, false, exposeTags(), http10()));
     boolean bodyless = req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
-    if (!bodyless && contentLength < 0) {
-      unknownLengthFraming();
-    }
+    client().head(status, cresp.statusMessage(), view.headers(), cs, contentLength, bodyless);
     BodyCollector collector = toStore != null && (isGet || decision.postReusable()) ? new BodyCollector(maxObject, ctx.fillBudget()) : null;
     SharedFetch lead = shared;
     shared = null;
     new CacheTee(cresp, resp, collector, lead, contentLength, this, primaryKey).start();
-  }
-
-  private static void drain(HttpClientResponse cresp) {
-    cresp.handler(b -> { });
-    cresp.exceptionHandler(t -> { });
-    cresp.resume();
   }
 
   // ---------------------------------------------------------------- DELIVER
@@ -508,29 +460,8 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     }
   }
 
-  private void writeHead(int status, String statusMessage, Headers fields) {
-    resp.setStatusCode(status);
-    if (statusMessage != null && !statusMessage.isEmpty()) {
-      resp.setStatusMessage(statusMessage);
-    }
-    ClientHeaders.apply(fields, resp);
-  }
-
-  /** No Content-Length: chunked for HTTP/1.1, close-delimited for HTTP/1.0 (RFC 9112 6.3). */
-  private void unknownLengthFraming() {
-    if (http10()) {
-      resp.putHeader("Connection", "close");
-    } else {
-      resp.setChunked(true);
-    }
-  }
-
-  private boolean http10() {
-    return req.version() == HttpVersion.HTTP_1_0;
-  }
-
-  private boolean exposeTags() {
-    return ctx.config().purge().exposeTags();
+  private ClientResponse client() {
+    return new ClientResponse(req, ctx.config().purge().exposeTags());
   }
 
   // ---------------------------------------------------------------- SYNTH
@@ -552,8 +483,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   private void synth(int status, String message, CacheStatus.Fwd fwd, boolean close, String detail) {
     enter(Step.SYNTH);
     req.resume();
-    outcome = ProxyMetrics.Outcome.ERROR;
-    source = ProxyMetrics.Source.GENERATED;
+    record.generated(ProxyMetrics.Outcome.ERROR);
     if (!clientGone && !resp.ended()) {
       CacheStatus cs = CacheStatus.fwd(fwd);
       Synthetic.error(req, status, message, detail == null ? cs : cs.detail(detail), close, ctx.nowMs());
@@ -610,27 +540,9 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   @Override
   public void collapsedHead(Fill.Head head, CacheStatus.Fwd fwd) {
     enter(Step.DELIVER);
-    outcome = ProxyMetrics.Outcome.COLLAPSED;
+    record.fromOrigin(ProxyMetrics.Outcome.COLLAPSED);
     ResponseView view = head.view();
     CacheStatus cs = CacheStatus.fwd(fwd).param("fwd-status", view.status()).param("collapsed");
-    writeHead(view.status(), head.statusMessage(), ClientHeaders.of(view.headers(), cs, false, exposeTags(), http10()));
-    if (head.contentLength() < 0) {
-      unknownLengthFraming();
-    }
-  }
-
-  @Override
-  public void collapsedData(Buffer data) {
-    resp.write(data);
-  }
-
-  @Override
-  public void collapsedEnd() {
-    resp.end();
-  }
-
-  @Override
-  public void collapsedReset() {
-    resp.reset();
+    client().head(view.status(), head.statusMessage(), view.headers(), cs, head.contentLength(), false);
   }
 }

@@ -17,6 +17,7 @@ import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.SocketAddress;
 import java.time.Clock;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +52,22 @@ final class OriginFetch {
 
     /** No response: connect failure, timeout, reset before the head. */
     void onFailure(OriginErrors.Failure failure, Throwable cause);
+  }
+
+  /** A callback of two functions. */
+  static Callback callback(BiConsumer<HttpClientResponse, Long> onResponse,
+      BiConsumer<OriginErrors.Failure, Throwable> onFailure) {
+    return new Callback() {
+      @Override
+      public void onResponse(HttpClientResponse response, long requestTimeMs) {
+        onResponse.accept(response, requestTimeMs);
+      }
+
+      @Override
+      public void onFailure(OriginErrors.Failure failure, Throwable cause) {
+        onFailure.accept(failure, cause);
+      }
+    };
   }
 
   private final Vertx vertx;
@@ -194,6 +211,13 @@ final class OriginFetch {
       }
       cb.onFailure(f, cause);
     }
+  }
+
+  /** Reads and drops a response body that is not needed, so the pooled connection can be reused. */
+  static void discard(HttpClientResponse response) {
+    response.handler(b -> { });
+    response.exceptionHandler(t -> { });
+    response.resume();
   }
 
   /** The Host as the client addressed it (absolute-form authority included). */

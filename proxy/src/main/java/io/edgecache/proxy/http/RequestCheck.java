@@ -76,6 +76,12 @@ final class RequestCheck {
     return new Accepted(authority, target);
   }
 
+  /** Whether the request has a body to forward (a non-zero Content-Length, or Transfer-Encoding). */
+  static boolean hasBody(MultiMap headers) {
+    String cl = headers.get("content-length");
+    return (cl != null && !cl.trim().equals("0")) || headers.contains("transfer-encoding");
+  }
+
   private static Rejected rejected(int status, String message) {
     return new Rejected(status, message, CacheStatus.Fwd.REQUEST, true, null);
   }

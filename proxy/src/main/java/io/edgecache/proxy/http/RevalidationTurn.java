@@ -1,5 +1,6 @@
 package io.edgecache.proxy.http;
 
+import io.edgecache.proxy.cache.CachedResponse;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
@@ -26,6 +27,11 @@ final class RevalidationTurn {
     this.vertx = vertx;
     this.context = context;
     this.timeoutMs = timeoutMs;
+  }
+
+  /** The gate's key for one stored variant: the URL's key and the variant's secondary key. */
+  static String variantKey(String primaryKey, CachedResponse stored) {
+    return primaryKey + '\u0001' + stored.secondaryKey();
   }
 
   /** Whether this request already waited once (it will not wait again). */

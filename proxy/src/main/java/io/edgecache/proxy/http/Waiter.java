@@ -33,23 +33,28 @@ final class Waiter implements Fill.Subscriber {
     /** The shared fetch failed before any response: answer with the failure. */
     void failed(OriginErrors.Failure failure, CacheStatus.Fwd fwd);
 
-    /** Write the shared response's status and header section. */
+    /** Write the shared response's status and header section to the client. */
     void collapsedHead(Fill.Head head, CacheStatus.Fwd fwd);
+  }
 
-    void collapsedData(Buffer data);
+  /** Where the shared body goes: the waiting client's response. */
+  interface Client {
+    void data(Buffer data);
 
-    void collapsedEnd();
+    void end();
 
     /** The shared fetch broke after the head was written: reset the client connection. */
-    void collapsedReset();
+    void reset();
   }
 
   private final Owner owner;
+  private final Client client;
   private final CacheStatus.Fwd fwd;
   private boolean detached;
 
-  Waiter(Owner owner, CacheStatus.Fwd fwd) {
+  Waiter(Owner owner, Client client, CacheStatus.Fwd fwd) {
     this.owner = owner;
+    this.client = client;
     this.fwd = fwd;
   }
 
@@ -74,14 +79,14 @@ final class Waiter implements Fill.Subscriber {
   @Override
   public void onData(Buffer data) {
     if (!detached && !owner.clientGone()) {
-      owner.collapsedData(data);
+      client.data(data);
     }
   }
 
   @Override
   public void onEnd() {
     if (!detached && !owner.clientGone()) {
-      owner.collapsedEnd();
+      client.end();
     }
   }
 
@@ -92,7 +97,7 @@ final class Waiter implements Fill.Subscriber {
     }
     if (headSent) {
       if (!owner.clientGone()) {
-        owner.collapsedReset();
+        client.reset();
       }
     } else if (failure == null) {
       owner.refetch(fwd);

@@ -1,6 +1,7 @@
 package io.edgecache.proxy.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -77,5 +78,13 @@ class RequestCheckTest {
     RequestCheck.Accepted a = (RequestCheck.Accepted) check(HttpMethod.GET, "/a?b", HOST);
     assertEquals(HOST, a.authority());
     assertEquals("/a?b", a.target());
+  }
+
+  @Test
+  void hasBody_zeroLengthOrNoFraming_isFalseOtherwiseTrue() {
+    assertTrue(RequestCheck.hasBody(headers("Content-Length", "3")));
+    assertTrue(RequestCheck.hasBody(headers("Transfer-Encoding", "chunked")));
+    assertFalse(RequestCheck.hasBody(headers("Content-Length", "0")));
+    assertFalse(RequestCheck.hasBody(headers()));
   }
 }

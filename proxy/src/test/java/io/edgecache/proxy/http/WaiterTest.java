@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 class WaiterTest {
   /** Records what the waiter asked its exchange to do. */
-  private static final class FakeOwner implements Waiter.Owner {
+  private static final class FakeOwner implements Waiter.Owner, Waiter.Client {
     final List<String> calls = new ArrayList<>();
     final Headers requestHeaders;
     boolean gone;
@@ -53,17 +53,17 @@ class WaiterTest {
     }
 
     @Override
-    public void collapsedData(Buffer data) {
+    public void data(Buffer data) {
       calls.add("data " + data.length());
     }
 
     @Override
-    public void collapsedEnd() {
+    public void end() {
       calls.add("end");
     }
 
     @Override
-    public void collapsedReset() {
+    public void reset() {
       calls.add("reset");
     }
   }
@@ -75,7 +75,7 @@ class WaiterTest {
   @Test
   void onHead_sameVariant_relaysHeadDataAndEnd() {
     FakeOwner owner = new FakeOwner(Headers.of());
-    Waiter w = new Waiter(owner, CacheStatus.Fwd.URI_MISS);
+    Waiter w = new Waiter(owner, owner, CacheStatus.Fwd.URI_MISS);
     w.onHead(head(""));
     w.onData(Buffer.buffer("abc"));
     w.onEnd();
@@ -85,7 +85,7 @@ class WaiterTest {
   @Test
   void onHead_otherVariant_detachesAsVaryMissAndIgnoresTheRest() {
     FakeOwner owner = new FakeOwner(Headers.of("Accept-Language", "de"));
-    Waiter w = new Waiter(owner, CacheStatus.Fwd.URI_MISS);
+    Waiter w = new Waiter(owner, owner, CacheStatus.Fwd.URI_MISS);
     String english = Vary.secondaryKey(List.of("accept-language"), Headers.of("Accept-Language", "en"));
     w.onHead(head(english, "Vary", "Accept-Language"));
     w.onData(Buffer.buffer("abc"));
@@ -98,7 +98,7 @@ class WaiterTest {
   void onHead_matchingVariant_relays() {
     Headers german = Headers.of("Accept-Language", "de");
     FakeOwner owner = new FakeOwner(german);
-    Waiter w = new Waiter(owner, CacheStatus.Fwd.VARY_MISS);
+    Waiter w = new Waiter(owner, owner, CacheStatus.Fwd.VARY_MISS);
     w.onHead(head(Vary.secondaryKey(List.of("accept-language"), german), "Vary", "Accept-Language"));
     assertEquals(List.of("head 200 vary-miss"), owner.calls);
   }
@@ -106,21 +106,21 @@ class WaiterTest {
   @Test
   void onAbort_beforeHeadWithoutFailure_refetchesWithItsOwnReason() {
     FakeOwner owner = new FakeOwner(Headers.of());
-    new Waiter(owner, CacheStatus.Fwd.URI_MISS).onAbort(null, false);
+    new Waiter(owner, owner, CacheStatus.Fwd.URI_MISS).onAbort(null, false);
     assertEquals(List.of("refetch uri-miss"), owner.calls);
   }
 
   @Test
   void onAbort_beforeHeadWithFailure_answersWithTheFailure() {
     FakeOwner owner = new FakeOwner(Headers.of());
-    new Waiter(owner, CacheStatus.Fwd.URI_MISS).onAbort(OriginErrors.Failure.TIMEOUT, false);
+    new Waiter(owner, owner, CacheStatus.Fwd.URI_MISS).onAbort(OriginErrors.Failure.TIMEOUT, false);
     assertEquals(List.of("failed origin-timeout uri-miss"), owner.calls);
   }
 
   @Test
   void onAbort_afterHead_resetsTheClient() {
     FakeOwner owner = new FakeOwner(Headers.of());
-    Waiter w = new Waiter(owner, CacheStatus.Fwd.URI_MISS);
+    Waiter w = new Waiter(owner, owner, CacheStatus.Fwd.URI_MISS);
     w.onHead(head(""));
     w.onAbort(OriginErrors.Failure.ERROR, true);
     assertEquals(List.of("head 200 uri-miss", "reset"), owner.calls);
@@ -129,7 +129,7 @@ class WaiterTest {
   @Test
   void onData_clientGone_writesNothing() {
     FakeOwner owner = new FakeOwner(Headers.of());
-    Waiter w = new Waiter(owner, CacheStatus.Fwd.URI_MISS);
+    Waiter w = new Waiter(owner, owner, CacheStatus.Fwd.URI_MISS);
     owner.gone = true;
     w.onHead(head(""));
     w.onData(Buffer.buffer("abc"));
