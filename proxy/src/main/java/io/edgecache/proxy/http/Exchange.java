@@ -18,7 +18,6 @@ import io.edgecache.proxy.policy.ResponseView;
 import io.edgecache.proxy.policy.Reuse;
 import io.edgecache.proxy.policy.Storability;
 import io.edgecache.proxy.policy.StoreDecision;
-import io.edgecache.proxy.policy.Vary;
 import io.edgecache.proxy.purge.PurgeService;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -28,7 +27,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.net.HostAndPort;
-import java.util.List;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -340,8 +338,8 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     }
     record.originRequested();
     epochAtFetch = ctx.cache().epoch();
-    origin.send(m, mode == Mode.REVALIDATE ? stored.view().headers() : null, RequestCheck.hasBody(req.headers()), () -> clientGone,
-        OriginFetch.callback((response, requestTimeMs) -> {
+    Headers validators = mode == Mode.REVALIDATE ? stored.view().headers() : null;
+    origin.send(m, validators, RequestCheck.hasBody(req.headers()), () -> clientGone, OriginFetch.callback((response, requestTimeMs) -> {
           try {
             onOriginResponse(mode, fwd, stored, response, requestTimeMs);
           } catch (RuntimeException e) {
@@ -423,9 +421,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
       if (!decision.stored() || !isGet) {
         releaseShared(null, true);
       } else {
-        List<String> names = Vary.names(view.headers());
-        shared.head(new Fill.Head(view, cresp.statusMessage(), contentLength,
-            names.isEmpty() ? "" : Vary.secondaryKey(names, reqHeaders)));
+        shared.head(view, cresp.statusMessage(), contentLength, reqHeaders);
       }
     }
     if (mode == Mode.PASS && Invalidation.invalidates(SAFE_METHODS.contains(req.method()), status)) {
@@ -444,7 +440,8 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     enter(Step.DELIVER);
     boolean bodyless = req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
     client().head(status, cresp.statusMessage(), view.headers(), cs, contentLength, bodyless);
-    BodyCollector collector = toStore != null && (isGet || decision.postReusable()) ? new BodyCollector(maxObject, ctx.fillBudget()) : null;
+    BodyCollector collector = toStore != null && (isGet || decision.postReusable())
+        ? new BodyCollector(maxObject, ctx.fillBudget()) : null;
     SharedFetch lead = shared;
     shared = null;
     new CacheTee(cresp, resp, collector, lead, contentLength, this, primaryKey).start();

@@ -1,6 +1,10 @@
 package io.edgecache.proxy.http;
 
+import io.edgecache.proxy.policy.Headers;
+import io.edgecache.proxy.policy.ResponseView;
+import io.edgecache.proxy.policy.Vary;
 import io.vertx.core.buffer.Buffer;
+import java.util.List;
 
 /**
  * The leader's side of a coalesced fetch: publishes the origin's response to the {@link Fill}
@@ -20,8 +24,13 @@ final class SharedFetch {
     this.fill = fill;
   }
 
-  void head(Fill.Head head) {
-    fill.head(head);
+  /**
+   * Publishes the response head. Subscribers compare {@code request}'s variant (its Vary fields)
+   * with their own before they take the response.
+   */
+  void head(ResponseView view, String statusMessage, long contentLength, Headers request) {
+    List<String> names = Vary.names(view.headers());
+    fill.head(new Fill.Head(view, statusMessage, contentLength, names.isEmpty() ? "" : Vary.secondaryKey(names, request)));
   }
 
   void data(Buffer b) {
