@@ -242,7 +242,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
       Coalescer.Joined joined = ctx.coalescer().join(primaryKey);
       if (joined != null && joined.leader()) {
         shared = new SharedFetch(ctx.coalescer(), joined.fill());
-      } else if (joined != null && joined.fill().subscribe(new Waiter(this, client(), fwd))) {
+      } else if (joined != null && joined.fill().subscribe(new Waiter(this, client(), context, reqHeaders, fwd))) {
         ctx.metrics().coalescedWaiter();
         return;
       }
@@ -512,16 +512,6 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   @Override
   public void storedBodyUnreadable() {
     fetch(Mode.MISS, CacheStatus.Fwd.MISS, null);
-  }
-
-  @Override
-  public Context context() {
-    return context;
-  }
-
-  @Override
-  public Headers requestHeaders() {
-    return reqHeaders;
   }
 
   @Override

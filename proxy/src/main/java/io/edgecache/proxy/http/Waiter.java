@@ -21,11 +21,7 @@ import java.util.List;
 final class Waiter implements Fill.Subscriber {
   /** The waiting exchange; called on its context. */
   interface Owner {
-    Context context();
-
     boolean clientGone();
-
-    Headers requestHeaders();
 
     /** Ask the origin alone, with this reason in Cache-Status. */
     void refetch(CacheStatus.Fwd fwd);
@@ -49,24 +45,33 @@ final class Waiter implements Fill.Subscriber {
 
   private final Owner owner;
   private final Client client;
+  private final Context context;
+  private final Headers requestHeaders;
   private final CacheStatus.Fwd fwd;
   private boolean detached;
 
-  Waiter(Owner owner, Client client, CacheStatus.Fwd fwd) {
+  /**
+   * @param context the waiting exchange's context, where every callback runs
+   * @param requestHeaders the waiting request's fields, to compare variants
+   * @param fwd why the waiting request missed
+   */
+  Waiter(Owner owner, Client client, Context context, Headers requestHeaders, CacheStatus.Fwd fwd) {
     this.owner = owner;
     this.client = client;
+    this.context = context;
+    this.requestHeaders = requestHeaders;
     this.fwd = fwd;
   }
 
   @Override
   public Context context() {
-    return owner.context();
+    return context;
   }
 
   @Override
   public void onHead(Fill.Head head) {
     List<String> names = Vary.names(head.view().headers());
-    if (!names.isEmpty() && !Vary.secondaryKey(names, owner.requestHeaders()).equals(head.secondaryKey())) {
+    if (!names.isEmpty() && !Vary.secondaryKey(names, requestHeaders).equals(head.secondaryKey())) {
       detached = true; // another variant: ask the origin ourselves
       owner.refetch(CacheStatus.Fwd.VARY_MISS);
       return;

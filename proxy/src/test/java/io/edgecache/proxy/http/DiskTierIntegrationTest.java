@@ -1,5 +1,6 @@
 package io.edgecache.proxy.http;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map.Entry;
 import java.util.Random;
@@ -84,9 +86,8 @@ class DiskTierIntegrationTest extends ProxyHarness {
     start(diskConfig("64MiB"));
     byte[] expected = content("/big.bin", 5_000_000);
     RawHttp.get(port(), "/big.bin?size=5000000");
-    for (int i = 0; i < 100 && proxy.disk().stats().entries() == 0; i++) {
-      Thread.sleep(20); // the disk write completes on a disk worker
-    }
+    // the disk write completes on a disk worker
+    await().atMost(Duration.ofSeconds(5)).until(() -> proxy.disk().stats().entries() > 0);
     RawHttp.Response hit = RawHttp.get(port(), "/big.bin?size=5000000");
     assertTrue(hit.header("Cache-Status").startsWith("edgecache; hit"), hit.header("Cache-Status"));
     assertArrayEquals(expected, hit.body());
@@ -145,7 +146,8 @@ class DiskTierIntegrationTest extends ProxyHarness {
     for (int i = 0; i < 60; i++) {
       RawHttp.get(port(), "/fill" + i + "?size=100000");
     }
-    Thread.sleep(300);
+    await().atMost(Duration.ofSeconds(5)).until(() -> proxy.disk().stats().evictions() > 0
+        && proxy.disk().stats().bytes() <= 2L * 1024 * 1024 * 105 / 100);
     long bytes = proxy.disk().stats().bytes();
     assertTrue(bytes <= 2L * 1024 * 1024 * 105 / 100, "disk bytes " + bytes);
     assertTrue(proxy.disk().stats().evictions() > 0);
@@ -158,7 +160,7 @@ class DiskTierIntegrationTest extends ProxyHarness {
     start(cfg);
     RawHttp.get(port(), "/gone?size=5000");
     RawHttp.get(port(), "/kept?size=5000");
-    Thread.sleep(200);
+    await().atMost(Duration.ofSeconds(5)).until(() -> proxy.disk().stats().entries() >= 2);
     assertEquals("{\"purged\": 1}", RawHttp.exchange(port(), "PURGE", "/gone?size=5000").text().trim());
     restart(cfg);
     assertFalse(RawHttp.get(port(), "/gone?size=5000").header("Cache-Status").contains("hit"));

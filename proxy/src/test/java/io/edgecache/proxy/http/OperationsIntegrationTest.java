@@ -1,5 +1,6 @@
 package io.edgecache.proxy.http;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,6 +16,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -144,13 +146,10 @@ class OperationsIntegrationTest extends ProxyHarness {
       inFlight.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + "/slow" + i)).build(),
           HttpResponse.BodyHandlers.ofString()));
     }
-    for (int i = 0; i < 100 && origin.requests.get() < 20; i++) {
-      Thread.sleep(10);
-    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> origin.requests.get() >= 20);
     assertEquals(20, origin.requests.get());
     CompletableFuture<Void> stopped = proxy.stop().toCompletionStage().toCompletableFuture();
-    Thread.sleep(100);
-    assertFalse(proxy.ready());
+    await().atMost(Duration.ofSeconds(5)).until(() -> !proxy.ready());
     for (CompletableFuture<HttpResponse<String>> f : inFlight) {
       HttpResponse<String> r = f.get(10, TimeUnit.SECONDS);
       assertEquals(200, r.statusCode());

@@ -1,5 +1,6 @@
 package io.edgecache.proxy.http;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -136,9 +138,7 @@ class PurgeIntegrationTest extends ProxyHarness {
         throw new RuntimeException(e);
       }
     });
-    for (int i = 0; i < 100 && slow.get() == null; i++) {
-      Thread.sleep(20);
-    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> slow.get() != null);
     assertEquals(200, RawHttp.exchange(port(), "PURGE", "/race").status());
     originVertx.runOnContext(v -> slow.get().end("56789"));
     assertEquals("0123456789", first.get(10, TimeUnit.SECONDS).text());
@@ -167,9 +167,7 @@ class PurgeIntegrationTest extends ProxyHarness {
         throw new RuntimeException(e);
       }
     });
-    for (int i = 0; i < 100 && slow.get() == null; i++) {
-      Thread.sleep(20);
-    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> slow.get() != null);
     assertEquals(200, RawHttp.exchange(port(), "PURGE", "/other").status());
     assertEquals(200, RawHttp.exchange(port(), "POST", "/third", "Content-Length", "0").status());
     originVertx.runOnContext(v -> slow.get().end("56789"));

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.edgecache.proxy.policy.Headers;
 import io.edgecache.proxy.policy.ResponseView;
 import io.edgecache.proxy.policy.Vary;
-import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,18 +22,8 @@ class WaiterTest {
     }
 
     @Override
-    public Context context() {
-      return null;
-    }
-
-    @Override
     public boolean clientGone() {
       return gone;
-    }
-
-    @Override
-    public Headers requestHeaders() {
-      return requestHeaders;
     }
 
     @Override
@@ -75,7 +64,7 @@ class WaiterTest {
   @Test
   void onHead_sameVariant_relaysHeadDataAndEnd() {
     FakeOwner owner = new FakeOwner(Headers.of());
-    Waiter w = new Waiter(owner, owner, CacheStatus.Fwd.URI_MISS);
+    Waiter w = new Waiter(owner, owner, null, owner.requestHeaders, CacheStatus.Fwd.URI_MISS);
     w.onHead(head(""));
     w.onData(Buffer.buffer("abc"));
     w.onEnd();
@@ -85,7 +74,7 @@ class WaiterTest {
   @Test
   void onHead_otherVariant_detachesAsVaryMissAndIgnoresTheRest() {
     FakeOwner owner = new FakeOwner(Headers.of("Accept-Language", "de"));
-    Waiter w = new Waiter(owner, owner, CacheStatus.Fwd.URI_MISS);
+    Waiter w = new Waiter(owner, owner, null, owner.requestHeaders, CacheStatus.Fwd.URI_MISS);
     String english = Vary.secondaryKey(List.of("accept-language"), Headers.of("Accept-Language", "en"));
     w.onHead(head(english, "Vary", "Accept-Language"));
     w.onData(Buffer.buffer("abc"));
@@ -98,7 +87,7 @@ class WaiterTest {
   void onHead_matchingVariant_relays() {
     Headers german = Headers.of("Accept-Language", "de");
     FakeOwner owner = new FakeOwner(german);
-    Waiter w = new Waiter(owner, owner, CacheStatus.Fwd.VARY_MISS);
+    Waiter w = new Waiter(owner, owner, null, owner.requestHeaders, CacheStatus.Fwd.VARY_MISS);
     w.onHead(head(Vary.secondaryKey(List.of("accept-language"), german), "Vary", "Accept-Language"));
     assertEquals(List.of("head 200 vary-miss"), owner.calls);
   }
@@ -106,21 +95,21 @@ class WaiterTest {
   @Test
   void onAbort_beforeHeadWithoutFailure_refetchesWithItsOwnReason() {
     FakeOwner owner = new FakeOwner(Headers.of());
-    new Waiter(owner, owner, CacheStatus.Fwd.URI_MISS).onAbort(null, false);
+    new Waiter(owner, owner, null, owner.requestHeaders, CacheStatus.Fwd.URI_MISS).onAbort(null, false);
     assertEquals(List.of("refetch uri-miss"), owner.calls);
   }
 
   @Test
   void onAbort_beforeHeadWithFailure_answersWithTheFailure() {
     FakeOwner owner = new FakeOwner(Headers.of());
-    new Waiter(owner, owner, CacheStatus.Fwd.URI_MISS).onAbort(OriginErrors.Failure.TIMEOUT, false);
+    new Waiter(owner, owner, null, owner.requestHeaders, CacheStatus.Fwd.URI_MISS).onAbort(OriginErrors.Failure.TIMEOUT, false);
     assertEquals(List.of("failed origin-timeout uri-miss"), owner.calls);
   }
 
   @Test
   void onAbort_afterHead_resetsTheClient() {
     FakeOwner owner = new FakeOwner(Headers.of());
-    Waiter w = new Waiter(owner, owner, CacheStatus.Fwd.URI_MISS);
+    Waiter w = new Waiter(owner, owner, null, owner.requestHeaders, CacheStatus.Fwd.URI_MISS);
     w.onHead(head(""));
     w.onAbort(OriginErrors.Failure.ERROR, true);
     assertEquals(List.of("head 200 uri-miss", "reset"), owner.calls);
@@ -129,7 +118,7 @@ class WaiterTest {
   @Test
   void onData_clientGone_writesNothing() {
     FakeOwner owner = new FakeOwner(Headers.of());
-    Waiter w = new Waiter(owner, owner, CacheStatus.Fwd.URI_MISS);
+    Waiter w = new Waiter(owner, owner, null, owner.requestHeaders, CacheStatus.Fwd.URI_MISS);
     owner.gone = true;
     w.onHead(head(""));
     w.onData(Buffer.buffer("abc"));
