@@ -107,7 +107,7 @@ public final class AdminVerticle extends VerticleBase {
     // prefix, tag and "all" purges walk the index: run them on a worker (where waiting for the
     // result is allowed), never on the event loop
     vertx.executeBlocking(() -> purges.run(pr.spec(), who).toCompletableFuture().get()).onComplete(ar -> {
-      PurgeService.Answer a = ar.succeeded() ? ar.result() : new PurgeService.Answer(500, "{\"error\": \"purge failed\"}", false);
+      PurgeService.Answer a = ar.succeeded() ? ar.result() : PurgeService.Answer.FAILED;
       rc.response().setStatusCode(a.status()).putHeader("Content-Type", "application/json").end(a.body() + "\n");
     });
   }

@@ -154,8 +154,8 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     req.resume();
     ctx.purges().purgeMethod(ctx.purgeAuthorizer(), primaryKey, OriginFetch.clientAddress(req),
             req.getHeader("authorization"), req.getHeader("Edgecache-Soft-Purge"))
-        .whenComplete((answer, err) -> OnContext.run(context, () -> purged(
-            answer != null ? answer : new PurgeService.Answer(500, "{\"error\": \"purge failed\"}", false))));
+        .whenComplete((answer, err) -> OnContext.run(context,
+            () -> purged(answer != null ? answer : PurgeService.Answer.FAILED)));
   }
 
   private void purged(PurgeService.Answer answer) {
@@ -287,7 +287,8 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
       return;
     }
     enter(Step.REVALIDATE);
-    CacheStatus.Fwd why = d.reason() != null && d.reason().fromRequest() ? CacheStatus.Fwd.REQUEST : CacheStatus.Fwd.STALE;
+    boolean clientAsked = d.reason() != null && d.reason().fromRequest();
+    CacheStatus.Fwd why = clientAsked ? CacheStatus.Fwd.REQUEST : CacheStatus.Fwd.STALE;
     Headers h = stored.view().headers();
     boolean validators = h.contains("etag") || h.contains("last-modified");
     if (validators && why == CacheStatus.Fwd.STALE && !turn.waited() && !reqHeaders.contains("authorization")
@@ -339,13 +340,14 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     record.originRequested();
     epochAtFetch = ctx.cache().epoch();
     Headers validators = mode == Mode.REVALIDATE ? stored.view().headers() : null;
-    origin.send(m, validators, RequestCheck.hasBody(req.headers()), () -> clientGone, OriginFetch.callback((response, requestTimeMs) -> {
-          try {
-            onOriginResponse(mode, fwd, stored, response, requestTimeMs);
-          } catch (RuntimeException e) {
-            internalError(e);
-          }
-        }, (failure, cause) -> originFailed(failure, cause, fwd, stored)));
+    OriginFetch.Callback answered = OriginFetch.callback((response, requestTimeMs) -> {
+      try {
+        onOriginResponse(mode, fwd, stored, response, requestTimeMs);
+      } catch (RuntimeException e) {
+        internalError(e);
+      }
+    }, (failure, cause) -> originFailed(failure, cause, fwd, stored));
+    origin.send(m, validators, RequestCheck.hasBody(req.headers()), () -> clientGone, answered);
   }
 
   private void onOriginResponse(Mode mode, CacheStatus.Fwd fwd, CachedResponse stored, HttpClientResponse cresp,

@@ -102,6 +102,9 @@ public final class PurgeService {
   public record Answer(int status, String body, boolean challenge) {
     /** The {@code WWW-Authenticate} value sent with a 401. */
     public static final String CHALLENGE = "Bearer realm=\"edgecache purge\"";
+
+    /** The purge could not run. */
+    public static final Answer FAILED = new Answer(500, "{\"error\": \"purge failed\"}", false);
   }
 
   private final Target cache;
@@ -127,7 +130,7 @@ public final class PurgeService {
     return purged.handle((n, err) -> {
       if (err != null) {
         log.warn("purge failed: {} from {}: {}", spec.describe(), who, err.toString());
-        return new Answer(500, "{\"error\": \"purge failed\"}", false);
+        return Answer.FAILED;
       }
       log.info("purge {} soft={} purged={} by={}", spec.describe(), spec.soft(), n, who);
       metrics.purge(spec.kind(), spec.soft(), n);
