@@ -27,7 +27,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.net.HostAndPort;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,9 +48,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Owner {
   private static final Logger log = LoggerFactory.getLogger(Exchange.class);
-  private static final Set<Integer> STALE_IF_ERROR_STATUSES = Set.of(500, 502, 503, 504);
-  private static final Set<HttpMethod> SAFE_METHODS =
-      Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS, HttpMethod.TRACE);
 
   enum Step { RECV, LOOKUP, HIT, MISS, REVALIDATE, PASS, PURGE, DELIVER, SYNTH }
 
@@ -362,7 +358,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     if (mode == Mode.REVALIDATE && status == 304) {
       OriginFetch.discard(cresp);
       notModified(stored, view, fwd);
-    } else if (stored != null && STALE_IF_ERROR_STATUSES.contains(status)
+    } else if (stored != null && Reuse.staleIfErrorStatus(status)
         && Reuse.staleIfErrorAllowed(ctx.freshness(), reqControl, stored.view(), responseTime)) {
       OriginFetch.discard(cresp);
       serveStaleOnError(stored, "origin-" + status, status); // RFC 5861 4
@@ -426,7 +422,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
         shared.head(view, cresp.statusMessage(), contentLength, reqHeaders);
       }
     }
-    if (mode == Mode.PASS && Invalidation.invalidates(SAFE_METHODS.contains(req.method()), status)) {
+    if (mode == Mode.PASS && Invalidation.invalidates(method, status)) {
       // before any byte reaches the client, so its next request cannot see the old response
       for (String key : Invalidation.targets(primaryKey, view.headers())) {
         ctx.cache().invalidate(key);

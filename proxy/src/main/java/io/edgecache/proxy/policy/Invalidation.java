@@ -4,6 +4,7 @@ import io.edgecache.proxy.cache.CacheKey;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * RFC 9111 section 4.4: a non-error response to an unsafe request invalidates the target URI,
@@ -15,12 +16,14 @@ import java.util.Optional;
  */
 public final class Invalidation {
   private static final List<String> FIELDS = List.of("location", "content-location");
+  /** RFC 9110 9.2.1: the safe methods this proxy forwards. */
+  private static final Set<String> SAFE = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
 
   private Invalidation() {}
 
-  /** Whether {@code status} to an unsafe {@code method} invalidates anything (any non-error). */
-  public static boolean invalidates(boolean safeMethod, int status) {
-    return !safeMethod && status < 400;
+  /** Whether a response with {@code status} to {@code method} invalidates: unsafe method, non-error status. */
+  public static boolean invalidates(String method, int status) {
+    return !SAFE.contains(method) && status < 400;
   }
 
   /** The keys to invalidate: {@code primaryKey} first, then each same-origin location, no repeats. */

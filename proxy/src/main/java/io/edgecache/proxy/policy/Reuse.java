@@ -128,6 +128,11 @@ public final class Reuse {
     return staleness <= maxStaleness || staleIfErrorAllowed(fp, req, stored, nowMs);
   }
 
+  /** RFC 5861 section 4: the statuses of a failed revalidation that stale-if-error may hide. */
+  public static boolean staleIfErrorStatus(int status) {
+    return status == 500 || status == 502 || status == 503 || status == 504;
+  }
+
   /**
    * RFC 5861 section 4: may the stale response answer a request whose revalidation failed or
    * returned 500, 502, 503 or 504? Either the response or the request may grant it.

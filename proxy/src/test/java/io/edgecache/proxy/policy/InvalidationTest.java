@@ -49,16 +49,18 @@ class InvalidationTest {
 
   @Test
   void invalidates_unsafeMethodNonError_isTrue() {
-    assertTrue(Invalidation.invalidates(false, 303));
+    assertTrue(Invalidation.invalidates("POST", 303));
+    assertTrue(Invalidation.invalidates("PATCH", 200));
   }
 
   @Test
   void invalidates_unsafeMethodError_isFalse() {
-    assertFalse(Invalidation.invalidates(false, 404));
+    assertFalse(Invalidation.invalidates("DELETE", 404));
   }
 
   @Test
   void invalidates_safeMethod_isFalse() {
-    assertFalse(Invalidation.invalidates(true, 200));
+    assertFalse(Invalidation.invalidates("GET", 200));
+    assertFalse(Invalidation.invalidates("OPTIONS", 200));
   }
 }

@@ -215,4 +215,14 @@ class ReuseTest {
 
     assertFalse(Reuse.staleIfErrorAllowed(FP, CacheControl.NONE, r, NOW + 120 * SECOND));
   }
+
+  @Test
+  void staleIfErrorStatus_500502503504_onlyThose() {
+    for (int status : new int[] {500, 502, 503, 504}) {
+      assertTrue(Reuse.staleIfErrorStatus(status), Integer.toString(status));
+    }
+    for (int status : new int[] {200, 404, 501, 505}) {
+      assertFalse(Reuse.staleIfErrorStatus(status), Integer.toString(status));
+    }
+  }
 }
