@@ -118,7 +118,8 @@ public final class ProxyServer {
               return Future.failedFuture(new IllegalStateException("event loops bound different ports"));
             }
           }
-          AdminVerticle admin = new AdminVerticle(config, ready::get, this::stats, cache, registry, metrics, this::reload);
+          AdminVerticle admin = new AdminVerticle(config, ready::get, this::stats, context.get().purges(), registry,
+              this::reload);
           return vertx.deployVerticle(admin)
               .recover(t -> Future.failedFuture(bindError(t, "admin", config.admin().host(), config.admin().port())))
               .map(x -> admin.actualPort());

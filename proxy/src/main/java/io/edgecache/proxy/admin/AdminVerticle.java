@@ -1,10 +1,9 @@
 package io.edgecache.proxy.admin;
 
 import io.edgecache.proxy.ProxyServer;
-import io.edgecache.proxy.cache.HttpCache;
 import io.edgecache.proxy.config.ProxyConfig;
-import io.edgecache.proxy.metrics.ProxyMetrics;
 import io.edgecache.proxy.purge.PurgeAuthorizer;
+import io.edgecache.proxy.purge.PurgeService;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -14,14 +13,8 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The admin listener (default 127.0.0.1:9090): {@code /healthz} (the process answers),
@@ -30,25 +23,22 @@ import org.slf4j.LoggerFactory;
  * endpoint except the two probes needs {@code Authorization: Bearer <token>}.
  */
 public final class AdminVerticle extends VerticleBase {
-  private static final Logger PURGE_LOG = LoggerFactory.getLogger("edgecache.purge");
-
   private final ProxyConfig config;
   private final BooleanSupplier ready;
   private final Supplier<JsonObject> stats;
-  private final HttpCache cache;
+  private final PurgeService purges;
   private final PrometheusMeterRegistry registry;
-  private final ProxyMetrics metrics;
   private final Supplier<ProxyServer.ReloadResult> reload;
   private HttpServer server;
 
-  public AdminVerticle(ProxyConfig config, BooleanSupplier ready, Supplier<JsonObject> stats, HttpCache cache,
-      PrometheusMeterRegistry registry, ProxyMetrics metrics, Supplier<ProxyServer.ReloadResult> reload) {
+  /** {@code purges} is the same service that answers {@code PURGE} on the traffic port. */
+  public AdminVerticle(ProxyConfig config, BooleanSupplier ready, Supplier<JsonObject> stats, PurgeService purges,
+      PrometheusMeterRegistry registry, Supplier<ProxyServer.ReloadResult> reload) {
     this.config = config;
     this.ready = ready;
     this.stats = stats;
-    this.cache = cache;
+    this.purges = purges;
     this.registry = registry;
-    this.metrics = metrics;
     this.reload = reload;
   }
 
@@ -103,6 +93,7 @@ public final class AdminVerticle extends VerticleBase {
     return server.requestHandler(router).listen(config.admin().port(), config.admin().host());
   }
 
+  /** {@code POST /purge}: parses the body, then hands the purge to {@link PurgeService}. */
   private void purge(RoutingContext rc) {
     PurgeRequest pr;
     try {
@@ -113,46 +104,12 @@ public final class AdminVerticle extends VerticleBase {
       return;
     }
     String who = rc.request().remoteAddress() == null ? "unknown" : rc.request().remoteAddress().hostAddress();
-    // prefix, tag and "all" purges walk the index: run them on a worker, never the event loop
-    vertx.executeBlocking(() -> run(pr).toCompletableFuture().get()).onComplete(ar -> { // blocking-ok: executeBlocking runs this on a worker thread
-      if (ar.failed()) {
-        PURGE_LOG.warn("purge failed: {} from {}: {}", describe(pr), who, ar.cause().toString());
-        rc.response().setStatusCode(500).putHeader("Content-Type", "application/json").end("{\"error\": \"purge failed\"}\n");
-        return;
-      }
-      PURGE_LOG.info("purge {} soft={} purged={} by={}", describe(pr), pr.soft(), ar.result(), who);
-      metrics.purge(pr.all() ? "all" : !pr.tags().isEmpty() ? "tag" : !pr.prefixKeys().isEmpty() ? "prefix" : "url",
-          pr.soft(), ar.result());
-      rc.response().putHeader("Content-Type", "application/json").end("{\"purged\": " + ar.result() + "}\n");
+    // prefix, tag and "all" purges walk the index: run them on a worker (where waiting for the
+    // result is allowed), never on the event loop
+    vertx.executeBlocking(() -> purges.run(pr.spec(), who).toCompletableFuture().get()).onComplete(ar -> { // blocking-ok: executeBlocking runs this on a worker thread
+      PurgeService.Answer a = ar.succeeded() ? ar.result() : PurgeService.Answer.FAILED;
+      rc.response().setStatusCode(a.status()).putHeader("Content-Type", "application/json").end(a.body() + "\n");
     });
-  }
-
-  private CompletionStage<Integer> run(PurgeRequest pr) {
-    if (pr.all()) {
-      return cache.purgeAll(pr.soft());
-    }
-    List<CompletionStage<Integer>> parts = new ArrayList<>();
-    for (String u : pr.urlKeys()) {
-      parts.add(cache.purgeUrl(u, pr.soft()));
-    }
-    for (String p : pr.prefixKeys()) {
-      parts.add(cache.purgePrefix(p, pr.soft()));
-    }
-    for (String t : pr.tags()) {
-      parts.add(cache.purgeTag(t, pr.soft()));
-    }
-    CompletionStage<Integer> sum = CompletableFuture.completedFuture(0);
-    for (CompletionStage<Integer> p : parts) {
-      sum = sum.thenCombine(p, Integer::sum);
-    }
-    return sum;
-  }
-
-  private static String describe(PurgeRequest pr) {
-    if (pr.all()) {
-      return "kind=all";
-    }
-    return "kind=api urls=" + pr.urlKeys().size() + " prefixes=" + pr.prefixKeys() + " tags=" + pr.tags();
   }
 
   public int actualPort() {

@@ -1,19 +1,19 @@
 package io.edgecache.proxy.admin;
 
+import io.edgecache.proxy.cache.CacheKey;
+import io.edgecache.proxy.purge.PurgeService;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 /**
  * The body of {@code POST /purge}: {@code {"urls": [...], "prefixes": [...], "tags": [...],
  * "all": false, "soft": false}}. URLs and prefixes are absolute ({@code http://host/path}; https
- * is accepted and means the same cache key). Parsing fails with an IllegalArgumentException whose
+ * is accepted and names the same entry) and become keys through {@link CacheKey#ofUrl}, the
+ * builder every other path uses, so a URL purges exactly what a request for it would find. Parsing fails with an IllegalArgumentException whose
  * message names the offending field.
  */
 record PurgeRequest(List<String> urlKeys, List<String> prefixKeys, List<String> tags, boolean all, boolean soft) {
@@ -33,11 +33,11 @@ record PurgeRequest(List<String> urlKeys, List<String> prefixKeys, List<String> 
     }
     List<String> urls = new ArrayList<>();
     for (String u : strings(o, "urls")) {
-      urls.add(key(u, "urls"));
+      urls.add(CacheKey.ofUrl(u, "urls"));
     }
     List<String> prefixes = new ArrayList<>();
     for (String p : strings(o, "prefixes")) {
-      prefixes.add(key(p, "prefixes"));
+      prefixes.add(CacheKey.ofUrl(p, "prefixes"));
     }
     List<String> tags = strings(o, "tags");
     boolean all = bool(o, "all");
@@ -76,21 +76,8 @@ record PurgeRequest(List<String> urlKeys, List<String> prefixKeys, List<String> 
     return b;
   }
 
-  /** The cache key of an absolute URL: http://host[:port]/path?query, host lower case, port 80 dropped. */
-  static String key(String url, String field) {
-    URI u;
-    try {
-      u = new URI(url);
-    } catch (URISyntaxException e) {
-      throw new IllegalArgumentException(field + ": not a URL: " + url);
-    }
-    String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
-    if (!(scheme.equals("http") || scheme.equals("https")) || u.getHost() == null) {
-      throw new IllegalArgumentException(field + ": expected an absolute http(s) URL, got " + url);
-    }
-    int port = u.getPort();
-    String host = u.getHost().toLowerCase(Locale.ROOT) + (port > 0 && port != 80 && port != 443 ? ":" + port : "");
-    String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
-    return "http://" + host + path + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
+  /** The purge to run. */
+  PurgeService.Spec spec() {
+    return new PurgeService.Spec(urlKeys, prefixKeys, tags, all, soft, false);
   }
 }

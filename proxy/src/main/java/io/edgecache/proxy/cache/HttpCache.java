@@ -276,11 +276,6 @@ public final class HttpCache {
     }
   }
 
-  /** {@link #freshen(String, CachedResponse, ResponseView, long)} with the purge sequence of now. */
-  public CompletionStage<Void> freshen(String primaryKey, CachedResponse old, ResponseView updated) {
-    return freshen(primaryKey, old, updated, epoch()).thenApply(applied -> null);
-  }
-
   // ------------------------------------------------------------------ invalidation and purge
 
   /** Removes every stored variant of a URL; completes with how many responses went. */

@@ -9,14 +9,46 @@ package io.edgecache.proxy.http;
 final class CacheStatus {
   static final String NAME = "edgecache";
 
+  /**
+   * Why a request went forward to the origin: the {@code fwd} parameter (RFC 9211 2.2). The
+   * state machine branches on these, so they are values, not strings.
+   */
+  enum Fwd {
+    /** Nothing stored under the URL. */
+    URI_MISS("uri-miss"),
+    /** Something stored under the URL, but no variant matching this request's Vary fields. */
+    VARY_MISS("vary-miss"),
+    /** A stored response exists but is stale. */
+    STALE("stale"),
+    /** The request's own directives (no-cache, max-age, min-fresh, Authorization) forbade reuse. */
+    REQUEST("request"),
+    /** The method is not served from the cache. */
+    METHOD("method"),
+    /** Not handled by the cache at all (misrouted, purge, internal error). */
+    BYPASS("bypass"),
+    /** A lookup or stored body failed: treated as a miss. */
+    MISS("miss");
+
+    private final String token;
+
+    Fwd(String token) {
+      this.token = token;
+    }
+
+    /** The token as it appears in the field. */
+    String token() {
+      return token;
+    }
+  }
+
   private final StringBuilder sb = new StringBuilder(64).append(NAME);
 
   static CacheStatus hit() {
     return new CacheStatus().param("hit");
   }
 
-  static CacheStatus fwd(String reason) {
-    return new CacheStatus().param("fwd", reason);
+  static CacheStatus fwd(Fwd reason) {
+    return new CacheStatus().param("fwd", reason.token());
   }
 
   CacheStatus param(String name) {

@@ -26,4 +26,17 @@ final class Messages {
       target.add(h.name(i), h.value(i));
     }
   }
+
+  /** The declared {@code Content-Length}, or -1 when absent or not a number. */
+  static long contentLength(Headers h) {
+    String v = h.get("content-length");
+    if (v == null) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
 }

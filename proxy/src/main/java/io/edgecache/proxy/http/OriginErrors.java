@@ -12,15 +12,44 @@ import java.util.concurrent.TimeoutException;
 final class OriginErrors {
   private OriginErrors() {}
 
-  record Failure(int status, String detail) {
-    /** The metric label: connect, timeout, dns or reset. */
-    String kind() {
-      return switch (detail) {
-        case "origin-timeout" -> "timeout";
-        case "origin-unreachable" -> "connect";
-        case "origin-dns" -> "dns";
-        default -> "reset";
-      };
+  /** What went wrong with the origin: the status to answer, the Cache-Status detail, the metric label. */
+  enum Failure {
+    /** Connect or response timeout. */
+    TIMEOUT(504, "origin-timeout", "timeout"),
+    /** Connection refused. */
+    UNREACHABLE(502, "origin-unreachable", "connect"),
+    /** The origin's name did not resolve. */
+    DNS(502, "origin-dns", "dns"),
+    /** Reset, closed early, or a protocol error (may be a stale pooled connection). */
+    ERROR(502, "origin-error", "reset");
+
+    private final int status;
+    private final String detail;
+    private final String metricLabel;
+
+    Failure(int status, String detail, String metricLabel) {
+      this.status = status;
+      this.detail = detail;
+      this.metricLabel = metricLabel;
+    }
+
+    int status() {
+      return status;
+    }
+
+    /** The Cache-Status {@code detail} text. */
+    String detail() {
+      return detail;
+    }
+
+    /** The metric label: timeout, connect, dns or reset. */
+    String metricLabel() {
+      return metricLabel;
+    }
+
+    /** The text of a response made here for this failure. */
+    String message() {
+      return status == 504 ? "origin timed out" : "origin unreachable";
     }
   }
 
@@ -29,16 +58,16 @@ final class OriginErrors {
     while (c != null) {
       if (c instanceof TimeoutException || c instanceof ConnectTimeoutException
           || c.getClass().getSimpleName().contains("Timeout")) {
-        return new Failure(504, "origin-timeout");
+        return Failure.TIMEOUT;
       }
       if (c instanceof ConnectException) {
-        return new Failure(502, "origin-unreachable");
+        return Failure.UNREACHABLE;
       }
       if (c instanceof UnknownHostException) {
-        return new Failure(502, "origin-dns");
+        return Failure.DNS;
       }
       c = c.getCause();
     }
-    return new Failure(502, "origin-error");
+    return Failure.ERROR;
   }
 }

@@ -5,6 +5,7 @@ import io.edgecache.proxy.config.ProxyConfig;
 import io.edgecache.proxy.metrics.ProxyMetrics;
 import io.edgecache.proxy.policy.FreshnessPolicy;
 import io.edgecache.proxy.purge.PurgeAuthorizer;
+import io.edgecache.proxy.purge.PurgeService;
 import java.time.Clock;
 
 /**
@@ -13,23 +14,25 @@ import java.time.Clock;
  */
 public record ProxyContext(ProxyConfig config, OriginRouter router, HttpCache cache, FreshnessPolicy freshness,
     Clock clock, Coalescer coalescer, PurgeAuthorizer purgeAuthorizer, ProxyMetrics metrics,
-    java.util.concurrent.atomic.AtomicLong fillBudget, Revalidations revalidations) {
+    FillBudget fillBudget, Revalidations revalidations, PurgeService purges) {
 
   public static ProxyContext of(ProxyConfig config, HttpCache cache, Clock clock, ProxyMetrics metrics) {
     return new ProxyContext(config, new OriginRouter(config.origins()), cache,
         new FreshnessPolicy(config.cache().heuristicFraction(), config.cache().heuristicMaxAgeSeconds()), clock,
         new Coalescer(), new PurgeAuthorizer(config.purge().allow(), config.purge().token()), metrics,
-        new java.util.concurrent.atomic.AtomicLong(config.memory().fillBufferBytes()), new Revalidations());
+        new FillBudget(config.memory().fillBufferBytes()), new Revalidations(),
+        new PurgeService(PurgeService.Target.of(cache), metrics));
   }
 
   /**
    * The same shared state under a reloaded configuration: routing, freshness knobs and purge
-   * ACLs change; the cache, coalescer, clock and metrics carry over.
+   * ACLs change; the cache, coalescer, fill budget, clock, metrics and purge service carry over.
    */
   public ProxyContext reconfigured(ProxyConfig next) {
     return new ProxyContext(next, new OriginRouter(next.origins()), cache,
         new FreshnessPolicy(next.cache().heuristicFraction(), next.cache().heuristicMaxAgeSeconds()), clock,
-        coalescer, new PurgeAuthorizer(next.purge().allow(), next.purge().token()), metrics, fillBudget, revalidations);
+        coalescer, new PurgeAuthorizer(next.purge().allow(), next.purge().token()), metrics, fillBudget, revalidations,
+        purges);
   }
 
   long nowMs() {

@@ -55,11 +55,24 @@ public record ByteRange(long first, long last) {
     }
   }
 
+  /** The range a 206 carries: bytes {@code first..last} of a body of {@code completeLength} bytes. */
+  public record ContentRange(long first, long last, long completeLength) {
+    /** Number of bytes in the range. */
+    public long length() {
+      return last - first + 1;
+    }
+
+    /** Whether {@code r} lies inside this range. */
+    public boolean covers(ByteRange r) {
+      return r.first() >= first && r.last() <= last;
+    }
+  }
+
   /**
-   * The range a 206 carries, from {@code Content-Range: bytes first-last/complete-length}, as
-   * {@code {first, last, completeLength}}; null when absent, malformed, or of unknown length.
+   * The range a 206 carries, from {@code Content-Range: bytes first-last/complete-length}; null
+   * when absent, malformed, or of unknown length.
    */
-  public static long[] contentRange(Headers h) {
+  public static ContentRange contentRange(Headers h) {
     java.util.List<String> all = h.all("content-range");
     if (all.size() != 1) {
       return null;
@@ -81,7 +94,7 @@ public record ByteRange(long first, long last) {
       if (last < first || last >= complete) {
         return null;
       }
-      return new long[] {first, last, complete};
+      return new ContentRange(first, last, complete);
     } catch (NumberFormatException e) {
       return null;
     }

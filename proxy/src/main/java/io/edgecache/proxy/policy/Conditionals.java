@@ -1,6 +1,7 @@
 package io.edgecache.proxy.policy;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -8,6 +9,13 @@ import java.util.Optional;
  * RFC 9111 section 4.3.2), so that a cache hit can answer 304 without the origin.
  */
 public final class Conditionals {
+  /**
+   * The fields a 304 from the cache carries (RFC 9110 15.4.5: those a 200 would have sent that
+   * describe the representation's validators and caching, so the client can update its copy).
+   */
+  public static final List<String> NOT_MODIFIED_FIELDS =
+      List.of("ETag", "Cache-Control", "Content-Location", "Date", "Expires", "Vary", "Last-Modified");
+
   private Conditionals() {}
 
   /** True when the client's validators match and the answer is 304 Not Modified. */
@@ -77,5 +85,25 @@ public final class Conditionals {
   /** Whether the entity tag is strong (no {@code W/} prefix). */
   public static boolean isStrong(String etag) {
     return etag != null && !etag.trim().startsWith("W/");
+  }
+
+  /**
+   * RFC 9110 13.1.5: whether a Range request may be honoured given its {@code If-Range}. Without
+   * If-Range, always; with an entity tag, only when it matches the stored strong ETag by strong
+   * comparison; with a date, only when it equals the stored Last-Modified exactly. When this
+   * returns false the whole representation is sent (200), never a 412.
+   */
+  public static boolean ifRangeAllows(Headers request, Headers stored) {
+    String ifRange = request.get("if-range");
+    if (ifRange == null) {
+      return true;
+    }
+    String t = ifRange.trim();
+    if (t.startsWith("\"") || t.startsWith("W/")) {
+      String etag = stored.get("etag");
+      return etag != null && isStrong(etag) && isStrong(t) && etag.trim().equals(t);
+    }
+    Optional<Instant> lm = HttpDates.parse(stored.get("last-modified"));
+    return lm.isPresent() && lm.equals(HttpDates.parse(t));
   }
 }

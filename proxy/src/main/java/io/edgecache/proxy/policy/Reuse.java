@@ -14,13 +14,38 @@ import java.util.OptionalLong;
 public final class Reuse {
   public enum Kind { FRESH, STALE_OK, STALE_WHILE_REVALIDATE, REVALIDATE }
 
+  /** Why a stored response must be revalidated before it is used. */
+  public enum Reason {
+    /** The response said {@code no-cache} (RFC 9111 5.2.2.4). */
+    RESPONSE_NO_CACHE(false),
+    /** The request said {@code no-cache} (RFC 9111 5.2.1.4). */
+    REQUEST_NO_CACHE(true),
+    /** The stored response is older than the request's {@code max-age} (RFC 9111 5.2.1.1). */
+    REQUEST_MAX_AGE(true),
+    /** The stored response will not stay fresh for the request's {@code min-fresh} (5.2.1.3). */
+    REQUEST_MIN_FRESH(true),
+    /** The stored response is stale and nothing allows serving it stale. */
+    STALE(false);
+
+    private final boolean fromRequest;
+
+    Reason(boolean fromRequest) {
+      this.fromRequest = fromRequest;
+    }
+
+    /** Whether the client's own directives asked for the revalidation. */
+    public boolean fromRequest() {
+      return fromRequest;
+    }
+  }
+
   /**
    * @param kind what to do
    * @param lifetime freshness lifetime, seconds
    * @param age current age, seconds
-   * @param reason why revalidation is needed (for Cache-Status detail), or null
+   * @param reason why revalidation is needed, or null when it is not
    */
-  public record Decision(Kind kind, long lifetime, long age, String reason) {
+  public record Decision(Kind kind, long lifetime, long age, Reason reason) {
     public long ttl() {
       return lifetime - age;
     }
@@ -48,25 +73,25 @@ public final class Reuse {
     }
     CacheControl cc = stored.effective();
     if (cc.unqualified("no-cache") || (stored.targeted() == null && stored.cacheControl().unqualified("no-cache"))) {
-      return new Decision(Kind.REVALIDATE, lifetime, age, "response-no-cache");
+      return new Decision(Kind.REVALIDATE, lifetime, age, Reason.RESPONSE_NO_CACHE);
     }
     if (req.has("no-cache")) {
-      return new Decision(Kind.REVALIDATE, lifetime, age, "request-no-cache");
+      return new Decision(Kind.REVALIDATE, lifetime, age, Reason.REQUEST_NO_CACHE);
     }
     boolean fresh = lifetime > age;
     OptionalLong maxAge = req.seconds("max-age");
     if (maxAge.isPresent() && age > maxAge.getAsLong()) {
-      return new Decision(Kind.REVALIDATE, lifetime, age, "request-max-age");
+      return new Decision(Kind.REVALIDATE, lifetime, age, Reason.REQUEST_MAX_AGE);
     }
     OptionalLong minFresh = req.seconds("min-fresh");
     if (minFresh.isPresent() && lifetime - age < minFresh.getAsLong()) {
-      return new Decision(Kind.REVALIDATE, lifetime, age, "request-min-fresh");
+      return new Decision(Kind.REVALIDATE, lifetime, age, Reason.REQUEST_MIN_FRESH);
     }
     if (fresh) {
       return new Decision(Kind.FRESH, lifetime, age, null);
     }
     if (!staleAllowed(stored)) {
-      return new Decision(Kind.REVALIDATE, lifetime, age, "stale");
+      return new Decision(Kind.REVALIDATE, lifetime, age, Reason.STALE);
     }
     long staleness = age - lifetime;
     OptionalLong maxStale = req.secondsOr("max-stale", Long.MAX_VALUE);
@@ -77,7 +102,7 @@ public final class Reuse {
     if (swr.isPresent() && staleness <= swr.getAsLong()) {
       return new Decision(Kind.STALE_WHILE_REVALIDATE, lifetime, age, null);
     }
-    return new Decision(Kind.REVALIDATE, lifetime, age, "stale");
+    return new Decision(Kind.REVALIDATE, lifetime, age, Reason.STALE);
   }
 
   /**
@@ -101,6 +126,11 @@ public final class Reuse {
     }
     long staleness = fp.currentAgeSeconds(stored, nowMs) - fp.lifetimeSeconds(stored);
     return staleness <= maxStaleness || staleIfErrorAllowed(fp, req, stored, nowMs);
+  }
+
+  /** RFC 5861 section 4: the statuses of a failed revalidation that stale-if-error may hide. */
+  public static boolean staleIfErrorStatus(int status) {
+    return status == 500 || status == 502 || status == 503 || status == 504;
   }
 
   /**

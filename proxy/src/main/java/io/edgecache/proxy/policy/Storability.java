@@ -1,11 +1,13 @@
 package io.edgecache.proxy.policy;
 
+import io.edgecache.proxy.cache.CacheKey;
+import java.util.HashSet;
 import java.util.Set;
 
 /**
  * May a shared cache store this response to this request? (RFC 9111 section 3; 3.3 for 206.)
  *
- * <p>Returns null when it may, or a short reason when it may not; the reason appears in
+ * <p>Returns null when it may, or the {@link Refusal} when it may not; its text appears in
  * Cache-Status {@code detail}. One deliberate deviation, on by default: a response carrying
  * {@code Set-Cookie} is not stored unless it says {@code public} or {@code s-maxage}, because a
  * shared cache that replays one user's cookie to another leaks sessions (Varnish and nginx refuse
@@ -27,47 +29,97 @@ public final class Storability {
    * @param r the response
    * @param storeSetCookie whether Set-Cookie responses may be stored without public/s-maxage
    */
-  public static String refusal(String method, CacheControl requestControl, boolean requestHasAuthorization,
+  public static Refusal refusal(String method, CacheControl requestControl, boolean requestHasAuthorization,
       ResponseView r, boolean storeSetCookie) {
     if (!method.equals("GET")) {
-      return "method";
+      return Refusal.METHOD;
     }
     int status = r.status();
     if (status < 200 || status == 304 || status > 599) {
-      return "status";
+      return Refusal.STATUS;
     }
     if (status == 206 && (ByteRange.contentRange(r.headers()) == null || !r.headers().listMembers("vary").isEmpty())) {
-      return "status"; // a partial response is kept only with a single, complete-length Content-Range
+      return Refusal.STATUS; // a partial response is kept only with a single, complete-length Content-Range
     }
     CacheControl cc = r.effective();
     if (requestControl.has("no-store")) {
-      return "request-no-store";
+      return Refusal.REQUEST_NO_STORE;
     }
     boolean mustUnderstand = cc.has("must-understand");
     if (mustUnderstand && !UNDERSTOOD.contains(status)) {
-      return "must-understand";
+      return Refusal.MUST_UNDERSTAND;
     }
     if (cc.has("no-store") && !mustUnderstand) {
-      return "no-store";
+      return Refusal.NO_STORE;
     }
     if (r.cacheControl().unqualified("private") && r.targeted() == null) {
-      return "private";
+      return Refusal.PRIVATE;
     }
     boolean explicitlyShared = cc.has("public") || cc.has("s-maxage");
-    if (requestHasAuthorization && !explicitlyShared && !cc.has("must-revalidate")) {
-      return "authorization";
+    if (requestHasAuthorization && !Authorization.sharedDespiteAuthorization(r)) {
+      return Refusal.AUTHORIZATION;
     }
     if (!storeSetCookie && r.headers().contains("set-cookie") && !explicitlyShared) {
-      return "set-cookie";
+      return Refusal.SET_COOKIE;
     }
     if (r.headers().listMembers("vary").contains("*")) {
-      return "vary-star";
+      return Refusal.VARY_STAR;
     }
     boolean allowed = FreshnessPolicy.hasExplicitFreshness(r) || cc.has("public")
         || FreshnessPolicy.HEURISTIC_STATUSES.contains(status);
     if (!allowed) {
-      return "no-freshness";
+      return Refusal.NO_FRESHNESS;
     }
     return null;
+  }
+
+  /**
+   * The refusals that come after RFC 9111 section 3 allowed storing: a response with no
+   * freshness lifetime, no validator and no {@code stale-if-error} could never be reused, so it is
+   * not worth the memory; one whose declared length exceeds {@code maxObjectBytes} would be given
+   * up part way. Returns null when the response is worth keeping.
+   *
+   * @param lifetimeSeconds the response's freshness lifetime (explicit or heuristic)
+   * @param contentLength the declared Content-Length, or a negative number when unknown
+   */
+  public static Refusal worthKeeping(ResponseView r, long lifetimeSeconds, long contentLength, long maxObjectBytes) {
+    boolean validator = r.headers().contains("etag") || r.headers().contains("last-modified");
+    if (lifetimeSeconds <= 0 && !validator && !r.effective().has("stale-if-error")) {
+      return Refusal.NO_FRESHNESS;
+    }
+    if (contentLength > maxObjectBytes) {
+      return Refusal.TOO_LARGE;
+    }
+    return null;
+  }
+
+  /**
+   * RFC 9110 9.3.3: a 200 response to POST may answer a later GET for its target when it has
+   * explicit freshness and a Content-Location naming that same target. {@code primaryKey} is the
+   * POST's key; the reference is resolved against it and compared as a key, so equivalent
+   * spellings of the URL agree.
+   */
+  public static boolean postResponseReusable(String method, ResponseView r, String primaryKey) {
+    if (!method.equals("POST") || r.status() != 200 || !FreshnessPolicy.hasExplicitFreshness(r)) {
+      return false;
+    }
+    String loc = r.headers().get("content-location");
+    return loc != null && CacheKey.sameOriginReference(primaryKey, loc).filter(primaryKey::equals).isPresent();
+  }
+
+  /**
+   * The response as it may be stored: without the fields named by qualified
+   * {@code private="..."} and {@code no-cache="..."} (RFC 9111 5.2.2.4, 5.2.2.7), which a shared
+   * cache may keep the response without, but must not send from the cache.
+   */
+  public static ResponseView storedForm(ResponseView r) {
+    CacheControl cc = r.cacheControl();
+    Set<String> names = new HashSet<>();
+    names.addAll(cc.fieldNames("private"));
+    names.addAll(cc.fieldNames("no-cache"));
+    if (names.isEmpty()) {
+      return r;
+    }
+    return r.withHeaders(r.headers().without(names::contains), r.requestTimeMs(), r.responseTimeMs());
   }
 }

@@ -36,11 +36,33 @@ class CachingSemanticsIntegrationTest extends ProxyHarness {
       assertTrue(r.header("Cache-Status").contains("detail=\"stale-while-revalidate\""), r.header("Cache-Status"));
     }
     awaitOriginRequests(2);
-    // the background 304 arrives after 200 ms; once a plain hit is served the refresh is over
+    assertEquals("\"v1\"", origin.last().headers().get("If-None-Match"));
+    // the background 304 takes 200 ms to arrive; until then the stale response keeps being served
     await().atMost(Duration.ofSeconds(5)).until(
         () -> RawHttp.get(port(), "/swr").header("Cache-Status").matches("edgecache; hit; ttl=\\d+"));
     assertEquals(2, origin.requests.get(), "exactly one background revalidation");
-    assertEquals("\"v1\"", origin.last().headers().get("If-None-Match"));
+  }
+
+  @Test
+  void staleWhileRevalidate_backgroundRefreshGets200_replacesTheStoredResponse() throws Exception {
+    origin.handle(r -> {
+      if (origin.requests.get() == 1) {
+        r.response().putHeader("Cache-Control", "max-age=1, stale-while-revalidate=600").putHeader("Age", "10")
+            .putHeader("ETag", "\"v1\"").end("old");
+      } else {
+        r.response().putHeader("Cache-Control", "max-age=600").putHeader("ETag", "\"v2\"").end("new");
+      }
+    });
+    start();
+    RawHttp.get(port(), "/swr200");
+    RawHttp.Response stale = RawHttp.get(port(), "/swr200");
+    assertEquals("old", stale.text());
+    assertTrue(stale.header("Cache-Status").contains("detail=\"stale-while-revalidate\""), stale.header("Cache-Status"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> RawHttp.get(port(), "/swr200").text().equals("new"));
+    RawHttp.Response hit = RawHttp.get(port(), "/swr200");
+    assertEquals("new", hit.text());
+    assertTrue(hit.header("Cache-Status").startsWith("edgecache; hit"), hit.header("Cache-Status"));
+    assertEquals(2, origin.requests.get(), "one background refresh, then hits");
   }
 
   @Test

@@ -61,6 +61,26 @@ class DiskTierIntegrationTest extends ProxyHarness {
   }
 
   @Test
+  void revalidate_staleDiskStreamedBody_304ServesTheStreamedBytes() throws Exception {
+    byte[] big = content("/stale-big", 300_000); // above memory.maxObjectBytes: streamed from disk
+    origin.handle(r -> {
+      if (r.getHeader("If-None-Match") != null) {
+        r.response().setStatusCode(304).putHeader("ETag", "\"big\"").putHeader("Cache-Control", "max-age=600").end();
+      } else {
+        r.response().putHeader("Cache-Control", "max-age=1").putHeader("Age", "10").putHeader("ETag", "\"big\"")
+            .end(Buffer.buffer(big));
+      }
+    });
+    start(diskConfig("64MiB"));
+    assertArrayEquals(big, RawHttp.get(port(), "/stale-big").body());
+    await().atMost(Duration.ofSeconds(5)).until(() -> proxy.disk().stats().entries() > 0);
+    RawHttp.Response revalidated = RawHttp.get(port(), "/stale-big");
+    assertEquals(200, revalidated.status());
+    assertTrue(revalidated.header("Cache-Status").contains("fwd-status=304"), revalidated.header("Cache-Status"));
+    assertArrayEquals(big, revalidated.body());
+  }
+
+  @Test
   void restart_everythingCommittedIsServedAsAHitWithIdenticalBytes() throws Exception {
     sizedOrigin();
     JsonObject cfg = diskConfig("64MiB");

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class FillTest {
   private static final Fill.Head HEAD = new Fill.Head(
       new ResponseView(200, Headers.of("content-type", "text/plain"), 0, 0), "OK", 6, null);
-  private static final OriginErrors.Failure BAD_GATEWAY = new OriginErrors.Failure(502, "origin-unreachable");
+  private static final OriginErrors.Failure BAD_GATEWAY = OriginErrors.Failure.UNREACHABLE;
 
   private Vertx vertx;
 

@@ -1,7 +1,9 @@
 package io.edgecache.proxy.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -90,5 +92,29 @@ class ByteRangeTest {
       "bytes=--5", "bytes=+1-5", "bytes=1-+5", "bytes=-+5", "bytes=0x1-5"})
   void parse_malformed_isIgnored(String header) {
     assertNull(ByteRange.parse(header, LENGTH));
+  }
+
+  @Test
+  void contentRange_wellFormed_isARecordOfTheThreeNumbers() {
+    ByteRange.ContentRange r = ByteRange.contentRange(Headers.of("Content-Range", "bytes 10-19/100"));
+    assertEquals(new ByteRange.ContentRange(10, 19, 100), r);
+    assertEquals(10, r.length());
+  }
+
+  @Test
+  void contentRange_unknownCompleteLength_isNull() {
+    assertNull(ByteRange.contentRange(Headers.of("Content-Range", "bytes 10-19/*")));
+  }
+
+  @Test
+  void contentRange_lastBeyondComplete_isNull() {
+    assertNull(ByteRange.contentRange(Headers.of("Content-Range", "bytes 10-100/100")));
+  }
+
+  @Test
+  void contentRange_covers_rangeInsideButNotOutside() {
+    ByteRange.ContentRange held = new ByteRange.ContentRange(10, 19, 100);
+    assertTrue(held.covers(new ByteRange(12, 19)));
+    assertFalse(held.covers(new ByteRange(12, 20)));
   }
 }

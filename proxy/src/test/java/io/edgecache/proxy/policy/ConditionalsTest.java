@@ -1,8 +1,10 @@
 package io.edgecache.proxy.policy;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ConditionalsTest {
@@ -158,5 +160,58 @@ class ConditionalsTest {
   @Test
   void isStrong_strongTag_isTrue() {
     assertTrue(Conditionals.isStrong("\"v1\""));
+  }
+
+  // ---------------------------------------------------------------- If-Range
+
+  private static boolean ifRange(String value) {
+    return Conditionals.ifRangeAllows(Headers.of("Range", "bytes=0-9", "If-Range", value), stored().headers());
+  }
+
+  @Test
+  void ifRangeAllows_noIfRange_isTrue() {
+    assertTrue(Conditionals.ifRangeAllows(Headers.of("Range", "bytes=0-9"), stored().headers()));
+  }
+
+  @Test
+  void ifRangeAllows_matchingStrongETag_isTrue() {
+    assertTrue(ifRange("\"v1\""));
+  }
+
+  @Test
+  void ifRangeAllows_otherETag_isFalse() {
+    assertFalse(ifRange("\"v2\""));
+  }
+
+  @Test
+  void ifRangeAllows_weakETag_isFalse() {
+    assertFalse(ifRange("W/\"v1\""));
+  }
+
+  @Test
+  void ifRangeAllows_storedETagWeak_isFalse() {
+    Headers weak = Headers.of("ETag", "W/\"v1\"");
+    assertFalse(Conditionals.ifRangeAllows(Headers.of("If-Range", "W/\"v1\""), weak));
+  }
+
+  @Test
+  void ifRangeAllows_exactLastModified_isTrue() {
+    assertTrue(ifRange(HttpDates.format(LAST_MODIFIED)));
+  }
+
+  @Test
+  void ifRangeAllows_laterDate_isFalse() {
+    assertFalse(ifRange(HttpDates.format(LAST_MODIFIED + SECOND)));
+  }
+
+  @Test
+  void ifRangeAllows_garbageDate_isFalse() {
+    assertFalse(ifRange("yesterday"));
+  }
+
+  @Test
+  void notModifiedFields_areTheValidatorAndCachingFields() {
+    assertEquals(List.of("ETag", "Cache-Control", "Content-Location", "Date", "Expires", "Vary", "Last-Modified"),
+        Conditionals.NOT_MODIFIED_FIELDS);
   }
 }

@@ -53,7 +53,7 @@ class ReuseTest {
     Decision d = decide("max-age=60", 60);
 
     assertEquals(Kind.REVALIDATE, d.kind());
-    assertEquals("stale", d.reason());
+    assertEquals(Reuse.Reason.STALE, d.reason());
   }
 
   @Test
@@ -68,7 +68,7 @@ class ReuseTest {
     Decision d = decide("max-age=60, no-cache", 0);
 
     assertEquals(Kind.REVALIDATE, d.kind());
-    assertEquals("response-no-cache", d.reason());
+    assertEquals(Reuse.Reason.RESPONSE_NO_CACHE, d.reason());
   }
 
   @Test
@@ -81,7 +81,7 @@ class ReuseTest {
     Decision d = decide("no-cache", "max-age=60", 0);
 
     assertEquals(Kind.REVALIDATE, d.kind());
-    assertEquals("request-no-cache", d.reason());
+    assertEquals(Reuse.Reason.REQUEST_NO_CACHE, d.reason());
   }
 
   // ---------------------------------------------------------------- request max-age / min-fresh
@@ -91,7 +91,7 @@ class ReuseTest {
     Decision d = decide("max-age=5", "max-age=60", 10);
 
     assertEquals(Kind.REVALIDATE, d.kind());
-    assertEquals("request-max-age", d.reason());
+    assertEquals(Reuse.Reason.REQUEST_MAX_AGE, d.reason());
   }
 
   @Test
@@ -109,7 +109,7 @@ class ReuseTest {
     Decision d = decide("min-fresh=55", "max-age=60", 10);
 
     assertEquals(Kind.REVALIDATE, d.kind());
-    assertEquals("request-min-fresh", d.reason());
+    assertEquals(Reuse.Reason.REQUEST_MIN_FRESH, d.reason());
   }
 
   @Test
@@ -214,5 +214,15 @@ class ReuseTest {
     ResponseView r = stored("max-age=60, must-revalidate, stale-if-error=100");
 
     assertFalse(Reuse.staleIfErrorAllowed(FP, CacheControl.NONE, r, NOW + 120 * SECOND));
+  }
+
+  @Test
+  void staleIfErrorStatus_500502503504_onlyThose() {
+    for (int status : new int[] {500, 502, 503, 504}) {
+      assertTrue(Reuse.staleIfErrorStatus(status), Integer.toString(status));
+    }
+    for (int status : new int[] {200, 404, 501, 505}) {
+      assertFalse(Reuse.staleIfErrorStatus(status), Integer.toString(status));
+    }
   }
 }

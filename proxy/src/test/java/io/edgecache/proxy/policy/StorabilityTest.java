@@ -1,7 +1,10 @@
 package io.edgecache.proxy.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -19,11 +22,11 @@ class StorabilityTest {
     return response(200, nameValues);
   }
 
-  private static String refusal(ResponseView r) {
+  private static Refusal refusal(ResponseView r) {
     return Storability.refusal("GET", CacheControl.NONE, false, r, false);
   }
 
-  private static String refusalWithAuthorization(ResponseView r) {
+  private static Refusal refusalWithAuthorization(ResponseView r) {
     return Storability.refusal("GET", CacheControl.NONE, true, r, false);
   }
 
@@ -34,26 +37,26 @@ class StorabilityTest {
 
   @Test
   void refusal_nonGetMethod_isMethod() {
-    assertEquals("method",
+    assertEquals(Refusal.METHOD,
         Storability.refusal("POST", CacheControl.NONE, false, ok("Cache-Control", "max-age=60"), false));
   }
 
   @ParameterizedTest
   @ValueSource(ints = {100, 101, 199, 206, 304, 600, 999})
   void refusal_statusNotStoredHere_isStatus(int status) {
-    assertEquals("status", refusal(response(status, "Cache-Control", "max-age=60")));
+    assertEquals(Refusal.STATUS, refusal(response(status, "Cache-Control", "max-age=60")));
   }
 
   @Test
   void refusal_requestNoStore_isRequestNoStore() {
     ResponseView r = ok("Cache-Control", "max-age=60");
 
-    assertEquals("request-no-store", Storability.refusal("GET", CacheControl.parse("no-store"), false, r, false));
+    assertEquals(Refusal.REQUEST_NO_STORE, Storability.refusal("GET", CacheControl.parse("no-store"), false, r, false));
   }
 
   @Test
   void refusal_responseNoStore_isNoStore() {
-    assertEquals("no-store", refusal(ok("Cache-Control", "max-age=60, no-store")));
+    assertEquals(Refusal.NO_STORE, refusal(ok("Cache-Control", "max-age=60, no-store")));
   }
 
   @Test
@@ -63,12 +66,12 @@ class StorabilityTest {
 
   @Test
   void refusal_mustUnderstandWithUnknownStatus_isMustUnderstand() {
-    assertEquals("must-understand", refusal(response(299, "Cache-Control", "max-age=60, no-store, must-understand")));
+    assertEquals(Refusal.MUST_UNDERSTAND, refusal(response(299, "Cache-Control", "max-age=60, no-store, must-understand")));
   }
 
   @Test
   void refusal_private_isPrivate() {
-    assertEquals("private", refusal(ok("Cache-Control", "private, max-age=60")));
+    assertEquals(Refusal.PRIVATE, refusal(ok("Cache-Control", "private, max-age=60")));
   }
 
   @Test
@@ -84,7 +87,7 @@ class StorabilityTest {
 
   @Test
   void refusal_authorizationWithoutSharedDirective_isAuthorization() {
-    assertEquals("authorization", refusalWithAuthorization(ok("Cache-Control", "max-age=60")));
+    assertEquals(Refusal.AUTHORIZATION, refusalWithAuthorization(ok("Cache-Control", "max-age=60")));
   }
 
   @Test
@@ -104,7 +107,7 @@ class StorabilityTest {
 
   @Test
   void refusal_setCookieWithoutSharedDirective_isSetCookie() {
-    assertEquals("set-cookie", refusal(ok("Cache-Control", "max-age=60", "Set-Cookie", "sid=1")));
+    assertEquals(Refusal.SET_COOKIE, refusal(ok("Cache-Control", "max-age=60", "Set-Cookie", "sid=1")));
   }
 
   @Test
@@ -126,12 +129,12 @@ class StorabilityTest {
 
   @Test
   void refusal_varyStar_isVaryStar() {
-    assertEquals("vary-star", refusal(ok("Cache-Control", "max-age=60", "Vary", "*")));
+    assertEquals(Refusal.VARY_STAR, refusal(ok("Cache-Control", "max-age=60", "Vary", "*")));
   }
 
   @Test
   void refusal_varyStarAmongOtherNames_isVaryStar() {
-    assertEquals("vary-star", refusal(ok("Cache-Control", "max-age=60", "Vary", "Accept-Encoding, *")));
+    assertEquals(Refusal.VARY_STAR, refusal(ok("Cache-Control", "max-age=60", "Vary", "Accept-Encoding, *")));
   }
 
   @Test
@@ -141,7 +144,7 @@ class StorabilityTest {
 
   @Test
   void refusal_statusNotCacheableByDefaultWithoutFreshness_isNoFreshness() {
-    assertEquals("no-freshness", refusal(response(302)));
+    assertEquals(Refusal.NO_FRESHNESS, refusal(response(302)));
   }
 
   @Test
@@ -157,5 +160,83 @@ class StorabilityTest {
   @Test
   void refusal_heuristicallyCacheableStatusWithoutFreshness_isStorable() {
     assertNull(refusal(response(404)));
+  }
+
+  @Test
+  void refusalDetail_everyRefusal_keepsItsCacheStatusText() {
+    assertEquals("request-no-store", Refusal.REQUEST_NO_STORE.detail());
+    assertEquals("no-freshness", Refusal.NO_FRESHNESS.detail());
+    assertEquals("too-large", Refusal.TOO_LARGE.detail());
+    assertEquals("vary-star", Refusal.VARY_STAR.detail());
+  }
+
+  @Test
+  void worthKeeping_noLifetimeNoValidator_isNoFreshness() {
+    assertEquals(Refusal.NO_FRESHNESS, Storability.worthKeeping(ok(), 0, 10, 100));
+  }
+
+  @Test
+  void worthKeeping_noLifetimeButETag_isKept() {
+    assertNull(Storability.worthKeeping(ok("ETag", "\"a\""), 0, 10, 100));
+  }
+
+  @Test
+  void worthKeeping_noLifetimeButStaleIfError_isKept() {
+    assertNull(Storability.worthKeeping(ok("Cache-Control", "stale-if-error=60"), 0, 10, 100));
+  }
+
+  @Test
+  void worthKeeping_declaredLengthAboveLimit_isTooLarge() {
+    assertEquals(Refusal.TOO_LARGE, Storability.worthKeeping(ok("Cache-Control", "max-age=60"), 60, 101, 100));
+  }
+
+  @Test
+  void worthKeeping_unknownLength_isKept() {
+    assertNull(Storability.worthKeeping(ok("Cache-Control", "max-age=60"), 60, -1, 100));
+  }
+
+  @Test
+  void postResponseReusable_contentLocationEqualsTarget_isTrue() {
+    assertTrue(Storability.postResponseReusable("POST",
+        ok("Cache-Control", "max-age=60", "Content-Location", "/form"), "http://edge.test/form"));
+  }
+
+  @Test
+  void postResponseReusable_contentLocationWithDefaultPortAndUpperCaseHost_isTrue() {
+    assertTrue(Storability.postResponseReusable("POST",
+        ok("Cache-Control", "max-age=60", "Content-Location", "http://Edge.Test:80/form"), "http://edge.test/form"));
+  }
+
+  @Test
+  void postResponseReusable_contentLocationElsewhere_isFalse() {
+    assertFalse(Storability.postResponseReusable("POST",
+        ok("Cache-Control", "max-age=60", "Content-Location", "/other"), "http://edge.test/form"));
+  }
+
+  @Test
+  void postResponseReusable_withoutExplicitFreshness_isFalse() {
+    assertFalse(Storability.postResponseReusable("POST", ok("Content-Location", "/form"), "http://edge.test/form"));
+  }
+
+  @Test
+  void postResponseReusable_putMethod_isFalse() {
+    assertFalse(Storability.postResponseReusable("PUT",
+        ok("Cache-Control", "max-age=60", "Content-Location", "/form"), "http://edge.test/form"));
+  }
+
+  @Test
+  void storedForm_qualifiedPrivateAndNoCache_dropsTheNamedFields() {
+    ResponseView r = ok("Cache-Control", "max-age=60, private=\"X-User\", no-cache=\"X-Trace\"",
+        "X-User", "alice", "X-Trace", "t1", "X-Other", "kept");
+    ResponseView stored = Storability.storedForm(r);
+    assertFalse(stored.headers().contains("x-user"));
+    assertFalse(stored.headers().contains("x-trace"));
+    assertEquals("kept", stored.headers().get("x-other"));
+  }
+
+  @Test
+  void storedForm_noQualifiedDirectives_returnsTheSameView() {
+    ResponseView r = ok("Cache-Control", "max-age=60", "X-User", "alice");
+    assertSame(r, Storability.storedForm(r));
   }
 }

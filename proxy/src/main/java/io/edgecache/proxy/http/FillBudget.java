@@ -1,0 +1,45 @@
+package io.edgecache.proxy.http;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The heap that bodies being collected for the cache may occupy together
+ * ({@code memory.fillBufferBytes}). Each {@link BodyCollector} reserves what it holds and gives it
+ * back when it stores or gives up, so many large concurrent fills cannot exhaust the heap: when
+ * the budget is spent, a response is still served but not stored.
+ *
+ * <p>Thread-safe and lock-free: collectors on every event loop share one budget.
+ */
+final class FillBudget {
+  private final long capacity;
+  private final AtomicLong available;
+
+  FillBudget(long capacityBytes) {
+    this.capacity = capacityBytes;
+    this.available = new AtomicLong(capacityBytes);
+  }
+
+  /** Reserves {@code bytes}; false (and nothing reserved) when that would overdraw the budget. */
+  boolean tryReserve(long bytes) {
+    if (available.addAndGet(-bytes) < 0) {
+      available.addAndGet(bytes);
+      return false;
+    }
+    return true;
+  }
+
+  /** Returns {@code bytes} reserved earlier. */
+  void release(long bytes) {
+    available.addAndGet(bytes);
+  }
+
+  /** Bytes not reserved right now. */
+  long available() {
+    return available.get();
+  }
+
+  /** The configured total. */
+  long capacity() {
+    return capacity;
+  }
+}

@@ -1,0 +1,244 @@
+package io.edgecache.proxy.http;
+
+import io.edgecache.proxy.config.ProxyConfig;
+import io.edgecache.proxy.policy.Headers;
+import io.edgecache.proxy.policy.HopByHop;
+import io.edgecache.proxy.policy.HttpDates;
+import io.edgecache.proxy.policy.ResponseView;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.HostAndPort;
+import io.vertx.core.net.SocketAddress;
+import java.time.Clock;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Asks the origin on behalf of one client request.
+ *
+ * <h2>What it does</h2>
+ * Builds the origin request (target, Host as configured by {@code preserveHost}, the forwarded
+ * header section from {@link ForwardHeaders}, validators when revalidating), sends it through the
+ * event loop's pooled client, bounds the wait for the response head by
+ * {@code upstream.responseTimeout}, and reports either the response or one classified
+ * {@link OriginErrors.Failure}.
+ *
+ * <h2>Retry</h2>
+ * A bodiless GET or HEAD that fails on the connection (not a timeout, not a refused connect) is
+ * tried once more: a pooled keep-alive connection may have been closed by the origin, or poisoned
+ * by an earlier response that sent more bytes than it declared. Nothing else is retried: a request
+ * body cannot be replayed, and other methods may not be idempotent (RFC 9110 9.2.2).
+ *
+ * <h2>Threads</h2>
+ * {@link #send} must be called on the exchange's event loop, and the callback runs there too (the
+ * origin client belongs to that event loop's verticle).
+ */
+final class OriginFetch {
+  private static final Logger log = LoggerFactory.getLogger(OriginFetch.class);
+
+  /** The outcome of one {@link #send}; both methods run on the exchange's event loop. */
+  interface Callback {
+    /** The response head arrived; its body has not been read yet. */
+    void onResponse(HttpClientResponse response, long requestTimeMs);
+
+    /** No response: connect failure, timeout, reset before the head. */
+    void onFailure(OriginErrors.Failure failure, Throwable cause);
+  }
+
+  /** A callback of two functions. */
+  static Callback callback(BiConsumer<HttpClientResponse, Long> onResponse,
+      BiConsumer<OriginErrors.Failure, Throwable> onFailure) {
+    return new Callback() {
+      @Override
+      public void onResponse(HttpClientResponse response, long requestTimeMs) {
+        onResponse.accept(response, requestTimeMs);
+      }
+
+      @Override
+      public void onFailure(OriginErrors.Failure failure, Throwable cause) {
+        onFailure.accept(failure, cause);
+      }
+    };
+  }
+
+  private final Vertx vertx;
+  private final HttpClient client;
+  private final ProxyConfig.Upstream upstream;
+  private final Clock clock;
+  private final ProxyConfig.Origin origin;
+  private final HttpServerRequest clientRequest;
+  private final HostAndPort authority;
+  private final String target;
+  private final Headers requestHeaders;
+
+  /**
+   * @param authority the authority the client addressed (Host, or an absolute-form target's)
+   * @param target the origin-form request target
+   * @param requestHeaders the client's header fields
+   */
+  OriginFetch(Vertx vertx, HttpClient client, ProxyConfig.Upstream upstream, Clock clock, ProxyConfig.Origin origin,
+      HttpServerRequest clientRequest, HostAndPort authority, String target, Headers requestHeaders) {
+    this.vertx = vertx;
+    this.client = client;
+    this.upstream = upstream;
+    this.clock = clock;
+    this.origin = origin;
+    this.clientRequest = clientRequest;
+    this.authority = authority;
+    this.target = target;
+    this.requestHeaders = requestHeaders;
+  }
+
+  /** The origin's configured name, for metrics and logs. */
+  String originName() {
+    return origin.name();
+  }
+
+  /**
+   * The request as sent to the origin.
+   *
+   * @param validators when revalidating, the stored response's fields; null otherwise
+   */
+  RequestOptions request(HttpMethod m, Headers validators) {
+    boolean cacheable = m == HttpMethod.GET || m == HttpMethod.HEAD;
+    RequestOptions o = new RequestOptions()
+        .setMethod(m)
+        .setServer(SocketAddress.inetSocketAddress(origin.port(), origin.host()))
+        .setURI(target)
+        .setSsl(origin.tls())
+        .setConnectTimeout(upstream.connectTimeoutMs())
+        .setHeaders(ForwardHeaders.build(requestHeaders, clientAddress(clientRequest), hostHeader(),
+            clientRequest.version() == HttpVersion.HTTP_1_0 ? "1.0" : "1.1", cacheable, validators));
+    if (origin.preserveHost()) {
+      o.setHost(authority.host()).setPort(authority.port() > 0 ? authority.port() : origin.tls() ? 443 : 80);
+    } else {
+      o.setHost(origin.host()).setPort(origin.port());
+    }
+    return o;
+  }
+
+  /**
+   * Sends {@code m} (with the client's body when {@code withBody}) and reports to {@code cb}.
+   *
+   * @param validators see {@link #request}
+   * @param clientGone consulted before a retry: nobody is waiting for a client that left
+   */
+  void send(HttpMethod m, Headers validators, boolean withBody, BooleanSupplier clientGone, Callback cb) {
+    attempt(m, validators, withBody, !withBody && retryable(m), clientGone, cb);
+  }
+
+  private static boolean retryable(HttpMethod m) {
+    return m == HttpMethod.GET || m == HttpMethod.HEAD;
+  }
+
+  private void attempt(HttpMethod m, Headers validators, boolean withBody, boolean mayRetry,
+      BooleanSupplier clientGone, Callback cb) {
+    long requestTime = clock.millis();
+    client.request(request(m, validators)).onComplete(ar -> {
+      if (ar.failed()) {
+        cb.onFailure(OriginErrors.classify(ar.cause()), ar.cause());
+        return;
+      }
+      new Attempt(ar.result(), m, validators, withBody, mayRetry, clientGone, cb, requestTime).start();
+    });
+  }
+
+  /** One request on one connection, with its response timer. */
+  private final class Attempt {
+    private final HttpClientRequest request;
+    private final HttpMethod method;
+    private final Headers validators;
+    private final boolean withBody;
+    private final boolean mayRetry;
+    private final BooleanSupplier clientGone;
+    private final Callback cb;
+    private final long requestTime;
+    private boolean timedOut;
+    private long timer;
+
+    Attempt(HttpClientRequest request, HttpMethod method, Headers validators, boolean withBody, boolean mayRetry,
+        BooleanSupplier clientGone, Callback cb, long requestTime) {
+      this.request = request;
+      this.method = method;
+      this.validators = validators;
+      this.withBody = withBody;
+      this.mayRetry = mayRetry;
+      this.clientGone = clientGone;
+      this.cb = cb;
+      this.requestTime = requestTime;
+    }
+
+    void start() {
+      timer = vertx.setTimer(upstream.responseTimeoutMs(), id -> onTimeout());
+      (withBody ? request.send(clientRequest) : request.send()).onComplete(rr -> {
+        vertx.cancelTimer(timer);
+        if (rr.succeeded()) {
+          cb.onResponse(rr.result(), requestTime);
+        } else {
+          onFailed(rr.cause());
+        }
+      });
+      if (!withBody) {
+        clientRequest.resume(); // nothing to pipe: let Vert.x discard whatever the client sends
+      }
+    }
+
+    private void onTimeout() {
+      timedOut = true;
+      request.reset(0, new TimeoutException(
+          "no response from origin within " + upstream.responseTimeoutMs() + " ms"));
+    }
+
+    private void onFailed(Throwable cause) {
+      if (timedOut) {
+        cb.onFailure(OriginErrors.Failure.TIMEOUT, cause);
+        return;
+      }
+      OriginErrors.Failure f = OriginErrors.classify(cause);
+      if (mayRetry && f == OriginErrors.Failure.ERROR && !clientGone.getAsBoolean()) {
+        log.debug("retrying {} {} after {}", method, target, cause.toString());
+        attempt(method, validators, false, false, clientGone, cb);
+        return;
+      }
+      cb.onFailure(f, cause);
+    }
+  }
+
+  /** Reads and drops a response body that is not needed, so the pooled connection can be reused. */
+  static void discard(HttpClientResponse response) {
+    response.handler(b -> { });
+    response.exceptionHandler(t -> { });
+    response.resume();
+  }
+
+  /** The Host as the client addressed it (absolute-form authority included). */
+  private String hostHeader() {
+    return authority.port() > 0 ? authority.host() + ":" + authority.port() : authority.host();
+  }
+
+  static String clientAddress(HttpServerRequest req) {
+    SocketAddress a = req.remoteAddress();
+    return a == null ? "unknown" : a.hostAddress();
+  }
+
+  /**
+   * The origin's response as the cache sees it: hop-by-hop fields gone, and a Date added when the
+   * origin sent none (RFC 9110 6.6.1: a recipient with a clock must add one before forwarding).
+   */
+  static ResponseView view(HttpClientResponse response, long requestTimeMs, long responseTimeMs) {
+    Headers h = HopByHop.strip(Messages.toHeaders(response.headers()));
+    if (!h.contains("date")) {
+      h = h.toBuilder().add("Date", HttpDates.format(responseTimeMs)).build();
+    }
+    return new ResponseView(response.statusCode(), h, requestTimeMs, responseTimeMs);
+  }
+}

@@ -1,0 +1,88 @@
+package io.edgecache.proxy.http;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.net.HostAndPort;
+import java.net.URI;
+import java.net.URISyntaxException;
+
+/**
+ * The checks a request passes before anything else happens (the {@code RECV} step): methods this
+ * proxy refuses, header bombs, ambiguous framing (request smuggling), and the target's authority.
+ *
+ * <ul>
+ *   <li>{@code CONNECT}: 405, edgecache is a reverse proxy, never a tunnel;</li>
+ *   <li>more header fields than {@code limits.maxHeaderCount}: 431 (RFC 6585 5);</li>
+ *   <li>Content-Length with Transfer-Encoding, or several Content-Lengths: 400 and the connection
+ *       is closed (RFC 9112 6.3: a message whose framing two parties may read differently);</li>
+ *   <li>absolute-form targets (RFC 9112 3.2.2): the target's authority wins over Host;</li>
+ *   <li>no host at all: 400.</li>
+ * </ul>
+ *
+ * <p>Pure function of the request line and header fields; thread-safe.
+ */
+final class RequestCheck {
+  private RequestCheck() {}
+
+  /** The outcome: the request is refused, or it names an authority and an origin-form target. */
+  sealed interface Result permits Rejected, Accepted {}
+
+  /**
+   * Answer with {@code status} and {@code message}; {@code close} the connection afterwards;
+   * {@code allow} is the Allow field of a 405, else null.
+   */
+  record Rejected(int status, String message, CacheStatus.Fwd fwd, boolean close, String allow) implements Result {}
+
+  /** The authority the request addresses and its origin-form target. */
+  record Accepted(HostAndPort authority, String target) implements Result {}
+
+  /**
+   * @param hostAuthority the authority from the Host field (or null)
+   * @param uri the request target as received
+   */
+  static Result check(HttpMethod method, MultiMap headers, String uri, HostAndPort hostAuthority, int maxHeaderCount) {
+    if (method == HttpMethod.CONNECT) {
+      return new Rejected(405, "CONNECT is not supported: edgecache is a reverse proxy, not a forward proxy",
+          CacheStatus.Fwd.METHOD, true, "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
+    }
+    if (headers.size() > maxHeaderCount) {
+      return rejected(431, "too many header fields (limit " + maxHeaderCount + ")");
+    }
+    if (headers.contains(StrictRequestDecoder.AMBIGUOUS_FRAMING)
+        || (headers.contains("transfer-encoding") && headers.contains("content-length"))) {
+      return rejected(400, "both Transfer-Encoding and Content-Length: ambiguous framing");
+    }
+    if (headers.getAll("content-length").size() > 1) {
+      return rejected(400, "several Content-Length fields: ambiguous framing");
+    }
+    HostAndPort authority = hostAuthority;
+    String target = uri;
+    if (!target.startsWith("/") && !target.equals("*")) {
+      try {
+        URI abs = new URI(target);
+        if (abs.getHost() == null) {
+          return rejected(400, "invalid request target");
+        }
+        authority = HostAndPort.create(abs.getHost(), abs.getPort());
+        String path = abs.getRawPath() == null || abs.getRawPath().isEmpty() ? "/" : abs.getRawPath();
+        target = path + (abs.getRawQuery() == null ? "" : "?" + abs.getRawQuery());
+      } catch (URISyntaxException e) {
+        return rejected(400, "invalid request target");
+      }
+    }
+    if (authority == null || authority.host() == null || authority.host().isEmpty()) {
+      return rejected(400, "missing Host");
+    }
+    return new Accepted(authority, target);
+  }
+
+  /** Whether the request has a body to forward (a non-zero Content-Length, or Transfer-Encoding). */
+  static boolean hasBody(MultiMap headers) {
+    String cl = headers.get("content-length");
+    return (cl != null && !cl.trim().equals("0")) || headers.contains("transfer-encoding");
+  }
+
+  private static Rejected rejected(int status, String message) {
+    return new Rejected(status, message, CacheStatus.Fwd.REQUEST, true, null);
+  }
+}

@@ -1,0 +1,225 @@
+package io.edgecache.proxy.http;
+
+import io.edgecache.proxy.cache.CachedResponse;
+import io.edgecache.proxy.policy.ByteRange;
+import io.edgecache.proxy.policy.CacheControl;
+import io.edgecache.proxy.policy.Conditionals;
+import io.edgecache.proxy.policy.Headers;
+import io.edgecache.proxy.policy.ResponseView;
+import io.edgecache.storage.DiskBody;
+import io.netty.buffer.Unpooled;
+import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.internal.buffer.BufferInternal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes a stored response to the client, as the request asks: 304 when the client's validators
+ * match (RFC 9110 13.2.2, RFC 9111 4.3.2), 206 for one satisfiable Range honouring If-Range
+ * (RFC 9110 14.2, 13.1.5), 416 for an unsatisfiable one, no body for HEAD, else the stored status
+ * with the whole body, always with {@code Age} (RFC 9111 5.1).
+ *
+ * <h2>Memory and disk bodies</h2>
+ * A memory body is sent as one buffer that wraps the stored bytes (no copy). A disk body
+ * ({@link DiskBody}) is streamed chunk by chunk, reading the next chunk only when the client's
+ * write queue has room. The first chunk is read before anything is answered: if it fails its
+ * checksum the owner is told and fetches from the origin instead, so nothing wrong is ever sent. A
+ * chunk that fails mid-stream resets the connection: the client sees a truncated transfer, never
+ * wrong bytes.
+ *
+ * <h2>Threads</h2>
+ * Called on the exchange's event loop; disk reads complete on storage threads and hop back to it.
+ */
+final class StoredDelivery {
+  private static final Logger log = LoggerFactory.getLogger(StoredDelivery.class);
+
+  /** The exchange's side; called on its event loop. */
+  interface Owner {
+    boolean clientGone();
+
+    /** The first chunk of a disk body could not be read: nothing was sent, fetch it from the origin. */
+    void storedBodyUnreadable();
+  }
+
+  private final HttpServerRequest req;
+  private final HttpServerResponse resp;
+  private final Headers reqHeaders;
+  private final Context context;
+  private final boolean exposeTags;
+  private final String key;
+  private final Owner owner;
+
+  StoredDelivery(HttpServerRequest req, Headers reqHeaders, Context context, boolean exposeTags, String key,
+      Owner owner) {
+    this.req = req;
+    this.resp = req.response();
+    this.reqHeaders = reqHeaders;
+    this.context = context;
+    this.exposeTags = exposeTags;
+    this.key = key;
+    this.owner = owner;
+  }
+
+  /** Serves {@code stored}: 200/206/304/416 as the request asks, with {@code Age: ageSeconds}. */
+  void deliver(CachedResponse stored, CacheStatus cs, long ageSeconds) {
+    ResponseView v = stored.view();
+    long length = stored.bodyLength();
+    boolean get = req.method() == HttpMethod.GET;
+    boolean notModified = (get || req.method() == HttpMethod.HEAD) && Conditionals.notModified(reqHeaders, v);
+    ByteRange range = !notModified && v.status() == 200 && get ? rangeFor(v, length) : null;
+    boolean sendsBody = !notModified && req.method() != HttpMethod.HEAD && range != ByteRange.UNSATISFIABLE
+        && v.status() != 204 && v.status() != 304 && length > 0;
+    Answer answer = new Answer(stored, cs, ageSeconds, notModified, range, sendsBody);
+    DiskBody stream = stored.stream();
+    if (sendsBody && stream != null) {
+      int index = (int) ((range != null ? range.first() : 0) / stream.chunkBytes());
+      stream.readChunk(index).whenComplete((bytes, err) -> OnContext.run(context, () -> {
+        if (err != null) {
+          log.warn("disk body of {} unreadable ({}); fetching from the origin", key, rootCause(err));
+          owner.storedBodyUnreadable();
+          return;
+        }
+        respond(answer, bytes, index);
+      }));
+      return;
+    }
+    respond(answer, null, 0);
+  }
+
+  /**
+   * The part of a stored 206 that answers this request's Range: null when the stored partial
+   * response is unusable (no single Content-Range, body length disagrees) or does not hold the
+   * whole requested range (RFC 9111 3.3, 4).
+   */
+  static ByteRange rangeInside(CachedResponse partial, String rangeHeader) {
+    ByteRange.ContentRange held = ByteRange.contentRange(partial.view().headers());
+    if (held == null || partial.body() == null || partial.body().length != held.length()) {
+      return null;
+    }
+    ByteRange want = ByteRange.parse(rangeHeader, held.completeLength());
+    return want == null || want == ByteRange.UNSATISFIABLE || !held.covers(want) ? null : want;
+  }
+
+  /** Serves {@code want} (from {@link #rangeInside}) out of a stored partial response as a 206. */
+  void deliverPartial(CachedResponse partial, ByteRange want, CacheStatus cs, long ageSeconds) {
+    ResponseView v = partial.view();
+    ByteRange.ContentRange held = ByteRange.contentRange(v.headers());
+    resp.putHeader(Messages.AGE, age(ageSeconds));
+    resp.setStatusCode(206);
+    ClientHeaders.apply(ClientHeaders.of(v.headers(), cs, true, exposeTags, http10()), resp);
+    resp.headers().set("Content-Range", "bytes " + want.first() + "-" + want.last() + "/" + held.completeLength());
+    resp.putHeader("Content-Length", Long.toString(want.length()));
+    resp.end(wrap(partial.body(), want.first() - held.first(), want.length()));
+  }
+
+  /** What {@link #deliver} decided, carried across the first disk read. */
+  private record Answer(CachedResponse stored, CacheStatus cs, long ageSeconds, boolean notModified, ByteRange range,
+      boolean sendsBody) {}
+
+  private void respond(Answer a, byte[] firstChunk, int firstIndex) {
+    req.resume(); // a request body, if any, is not needed: let Vert.x discard it
+    if (owner.clientGone()) {
+      return;
+    }
+    ResponseView v = a.stored().view();
+    long length = a.stored().bodyLength();
+    ByteRange range = a.range();
+    resp.putHeader(Messages.AGE, age(a.ageSeconds()));
+    if (a.notModified()) {
+      resp.setStatusCode(304);
+      ClientHeaders.apply(ClientHeaders.notModified(v.headers(), a.cs(), http10()), resp);
+      resp.end();
+      return;
+    }
+    if (range == ByteRange.UNSATISFIABLE) {
+      resp.setStatusCode(416);
+      ClientHeaders.apply(ClientHeaders.of(v.headers(), a.cs(), true, exposeTags, http10()), resp);
+      resp.putHeader("Content-Range", "bytes */" + length);
+      resp.putHeader("Content-Length", "0");
+      resp.end();
+      return;
+    }
+    resp.setStatusCode(range != null ? 206 : v.status());
+    ClientHeaders.apply(ClientHeaders.of(v.headers(), a.cs(), true, exposeTags, http10()), resp);
+    if (range != null) {
+      resp.putHeader("Content-Range", "bytes " + range.first() + "-" + range.last() + "/" + length);
+      resp.putHeader("Content-Length", Long.toString(range.length()));
+    } else if (!(v.status() == 204 || v.status() == 304)) {
+      resp.putHeader("Content-Length", Long.toString(length));
+    }
+    long first = range != null ? range.first() : 0;
+    long last = range != null ? range.last() : length - 1;
+    if (!a.sendsBody()) {
+      resp.end();
+    } else if (firstChunk != null) {
+      streamChunks(a.stored().stream(), firstIndex, firstChunk, first, last);
+    } else {
+      resp.end(wrap(a.stored().body(), first, last - first + 1));
+    }
+  }
+
+  /** Streams bytes {@code first..last} of a disk body, one chunk per free write queue. */
+  private void streamChunks(DiskBody body, int index, byte[] chunk, long first, long last) {
+    if (owner.clientGone()) {
+      return;
+    }
+    long chunkStart = (long) index * body.chunkBytes();
+    int from = (int) Math.max(0, first - chunkStart);
+    int to = (int) Math.min(chunk.length, last - chunkStart + 1);
+    Buffer slice = wrap(chunk, from, to - from);
+    if (chunkStart + chunk.length > last) {
+      resp.end(slice);
+      return;
+    }
+    resp.write(slice);
+    Runnable next = () -> body.readChunk(index + 1).whenComplete((bytes, err) -> OnContext.run(context, () -> {
+      if (err != null) {
+        log.warn("disk body of {} failed mid-stream ({}); resetting the client connection", key, rootCause(err));
+        if (!owner.clientGone()) {
+          resp.reset();
+        }
+        return;
+      }
+      streamChunks(body, index + 1, bytes, first, last);
+    }));
+    if (resp.writeQueueFull()) {
+      resp.drainHandler(v -> next.run());
+    } else {
+      next.run();
+    }
+  }
+
+  /** The range to serve, or null for the whole body (no Range, or If-Range does not match). */
+  private ByteRange rangeFor(ResponseView v, long length) {
+    String range = reqHeaders.get("range");
+    if (range == null || !Conditionals.ifRangeAllows(reqHeaders, v.headers())) {
+      return null;
+    }
+    return ByteRange.parse(range, length);
+  }
+
+  private boolean http10() {
+    return req.version() == HttpVersion.HTTP_1_0;
+  }
+
+  private static String age(long seconds) {
+    return Long.toString(Math.max(0, Math.min(seconds, CacheControl.MAX_DELTA)));
+  }
+
+  private static Buffer wrap(byte[] bytes, long offset, long length) {
+    return BufferInternal.buffer(Unpooled.wrappedBuffer(bytes, (int) offset, (int) length));
+  }
+
+  private static String rootCause(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null && c != c.getCause()) {
+      c = c.getCause();
+    }
+    return c.toString();
+  }
+}

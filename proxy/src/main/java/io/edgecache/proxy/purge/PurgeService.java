@@ -1,0 +1,185 @@
+package io.edgecache.proxy.purge;
+
+import io.edgecache.proxy.cache.HttpCache;
+import io.edgecache.proxy.metrics.ProxyMetrics;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one implementation of a purge, behind both {@code PURGE /path} on the traffic port and
+ * {@code POST /purge} on the admin port: it runs the purge against the cache, writes one line to
+ * the {@code edgecache.purge} logger, counts the {@code edgecache.purges} metric and builds the
+ * JSON answer ({@code {"purged": N}}, or {@code {"error": "..."}}).
+ *
+ * <p>A purge removes entries, or with {@code soft} marks them stale so they are revalidated before
+ * reuse (RFC 9111 4.4 "invalidate").
+ *
+ * <p>Thread-safe and stateless apart from the metrics. {@link #run} never completes exceptionally:
+ * a failed purge becomes a 500 answer. Its stage completes on whichever thread the cache completes
+ * on; callers hop back to their own context before writing.
+ */
+public final class PurgeService {
+  private static final Logger log = LoggerFactory.getLogger("edgecache.purge");
+
+  /** The purge operations of the cache, narrowed so that the service can be tested without one. */
+  public interface Target {
+    CompletionStage<Integer> url(String key, boolean soft);
+
+    CompletionStage<Integer> prefix(String keyPrefix, boolean soft);
+
+    CompletionStage<Integer> tag(String tag, boolean soft);
+
+    CompletionStage<Integer> all(boolean soft);
+
+    /** The purge operations of {@code cache}. */
+    static Target of(HttpCache cache) {
+      return new Target() {
+        @Override
+        public CompletionStage<Integer> url(String key, boolean soft) {
+          return cache.purgeUrl(key, soft);
+        }
+
+        @Override
+        public CompletionStage<Integer> prefix(String keyPrefix, boolean soft) {
+          return cache.purgePrefix(keyPrefix, soft);
+        }
+
+        @Override
+        public CompletionStage<Integer> tag(String tag, boolean soft) {
+          return cache.purgeTag(tag, soft);
+        }
+
+        @Override
+        public CompletionStage<Integer> all(boolean soft) {
+          return cache.purgeAll(soft);
+        }
+      };
+    }
+  }
+
+  /**
+   * What to purge. Keys come from {@code CacheKey}; {@code viaMethod} marks a {@code PURGE} on the
+   * traffic port (one URL), which logs its target.
+   */
+  public record Spec(List<String> urlKeys, List<String> prefixKeys, List<String> tags, boolean all, boolean soft,
+      boolean viaMethod) {
+    public Spec {
+      urlKeys = List.copyOf(urlKeys);
+      prefixKeys = List.copyOf(prefixKeys);
+      tags = List.copyOf(tags);
+    }
+
+    /** {@code PURGE /path}: every stored variant of one URL. */
+    public static Spec url(String key, boolean soft) {
+      return new Spec(List.of(key), List.of(), List.of(), false, soft, true);
+    }
+
+    /** The metric label: all, tag, prefix or url. */
+    public String kind() {
+      return all ? "all" : !tags.isEmpty() ? "tag" : !prefixKeys.isEmpty() ? "prefix" : "url";
+    }
+
+    /** How the log line names the purge. */
+    String describe() {
+      if (all) {
+        return "kind=all";
+      }
+      if (viaMethod) {
+        return "kind=url target=" + urlKeys.get(0);
+      }
+      return "kind=api urls=" + urlKeys.size() + " prefixes=" + prefixKeys + " tags=" + tags;
+    }
+  }
+
+  /**
+   * The answer to send: {@code status}, a JSON {@code body}, and whether to challenge for a
+   * bearer token ({@code WWW-Authenticate}, on 401).
+   */
+  public record Answer(int status, String body, boolean challenge) {
+    /** The {@code WWW-Authenticate} value sent with a 401. */
+    public static final String CHALLENGE = "Bearer realm=\"edgecache purge\"";
+
+    /** The purge could not run. */
+    public static final Answer FAILED = new Answer(500, "{\"error\": \"purge failed\"}", false);
+  }
+
+  private final Target cache;
+  private final ProxyMetrics metrics;
+
+  public PurgeService(Target cache, ProxyMetrics metrics) {
+    this.cache = cache;
+    this.metrics = metrics;
+  }
+
+  /**
+   * Runs {@code spec}; the answer says how many stored responses were purged.
+   *
+   * @param who the client address, for the log
+   */
+  public CompletionStage<Answer> run(Spec spec, String who) {
+    CompletionStage<Integer> purged;
+    try {
+      purged = purge(spec);
+    } catch (RuntimeException e) {
+      purged = CompletableFuture.failedFuture(e);
+    }
+    return purged.handle((n, err) -> {
+      if (err != null) {
+        log.warn("purge failed: {} from {}: {}", spec.describe(), who, err.toString());
+        return Answer.FAILED;
+      }
+      log.info("purge {} soft={} purged={} by={}", spec.describe(), spec.soft(), n, who);
+      metrics.purge(spec.kind(), spec.soft(), n);
+      return new Answer(200, "{\"purged\": " + n + "}", false);
+    });
+  }
+
+  /**
+   * {@code PURGE /path} on the traffic port: checks the client against {@code purge.allow} and
+   * {@code purge.token}, then purges every variant of {@code key} (soft with
+   * {@code Edgecache-Soft-Purge: 1} or {@code true}).
+   */
+  public CompletionStage<Answer> purgeMethod(PurgeAuthorizer authorizer, String key, String who,
+      String authorization, String softPurgeHeader) {
+    PurgeAuthorizer.Verdict verdict = authorizer.check(who, authorization);
+    if (verdict != PurgeAuthorizer.Verdict.ALLOWED) {
+      boolean unauthorized = verdict == PurgeAuthorizer.Verdict.UNAUTHORIZED;
+      int status = unauthorized ? 401 : 403;
+      log.warn("purge refused: {} {} from {} ({})", status, key, who,
+          unauthorized ? "missing or wrong token" : "address not in purge.allow");
+      return CompletableFuture.completedFuture(
+          new Answer(status, "{\"error\": \"" + (unauthorized ? "unauthorized" : "forbidden") + "\"}", unauthorized));
+    }
+    return run(Spec.url(key, isSoft(softPurgeHeader)), who);
+  }
+
+  /** {@code Edgecache-Soft-Purge: 1} or {@code true} asks for a soft purge. */
+  static boolean isSoft(String header) {
+    return header != null && (header.trim().equals("1") || header.trim().equalsIgnoreCase("true"));
+  }
+
+  private CompletionStage<Integer> purge(Spec spec) {
+    if (spec.all()) {
+      return cache.all(spec.soft());
+    }
+    List<CompletionStage<Integer>> parts = new ArrayList<>();
+    for (String u : spec.urlKeys()) {
+      parts.add(cache.url(u, spec.soft()));
+    }
+    for (String p : spec.prefixKeys()) {
+      parts.add(cache.prefix(p, spec.soft()));
+    }
+    for (String t : spec.tags()) {
+      parts.add(cache.tag(t, spec.soft()));
+    }
+    CompletionStage<Integer> sum = CompletableFuture.completedFuture(0);
+    for (CompletionStage<Integer> p : parts) {
+      sum = sum.thenCombine(p, Integer::sum);
+    }
+    return sum;
+  }
+}

@@ -1,0 +1,90 @@
+package io.edgecache.proxy.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.net.HostAndPort;
+import org.junit.jupiter.api.Test;
+
+class RequestCheckTest {
+  private static final HostAndPort HOST = HostAndPort.create("edge.test", -1);
+
+  private static MultiMap headers(String... nameValues) {
+    MultiMap m = MultiMap.caseInsensitiveMultiMap();
+    for (int i = 0; i < nameValues.length; i += 2) {
+      m.add(nameValues[i], nameValues[i + 1]);
+    }
+    return m;
+  }
+
+  private static RequestCheck.Result check(HttpMethod m, String uri, HostAndPort host, String... nameValues) {
+    return RequestCheck.check(m, headers(nameValues), uri, host, 100);
+  }
+
+  @Test
+  void check_connect_is405WithAllowAndCloses() {
+    RequestCheck.Rejected r = assertInstanceOf(RequestCheck.Rejected.class, check(HttpMethod.CONNECT, "edge.test:443", HOST));
+    assertEquals(405, r.status());
+    assertEquals(CacheStatus.Fwd.METHOD, r.fwd());
+    assertTrue(r.allow().contains("GET"));
+    assertTrue(r.close());
+  }
+
+  @Test
+  void check_contentLengthAndTransferEncoding_is400AmbiguousFraming() {
+    RequestCheck.Rejected r = assertInstanceOf(RequestCheck.Rejected.class,
+        check(HttpMethod.POST, "/", HOST, "Content-Length", "3", "Transfer-Encoding", "chunked"));
+    assertEquals(400, r.status());
+    assertEquals(CacheStatus.Fwd.REQUEST, r.fwd());
+  }
+
+  @Test
+  void check_twoContentLengths_is400() {
+    assertEquals(400, ((RequestCheck.Rejected) check(HttpMethod.POST, "/", HOST,
+        "Content-Length", "3", "Content-Length", "4")).status());
+  }
+
+  @Test
+  void check_tooManyFields_is431() {
+    RequestCheck.Result r = RequestCheck.check(HttpMethod.GET, headers("a", "1", "b", "2"), "/", HOST, 1);
+    assertEquals(431, ((RequestCheck.Rejected) r).status());
+  }
+
+  @Test
+  void check_absoluteForm_targetAuthorityWinsOverHost() {
+    RequestCheck.Accepted a = assertInstanceOf(RequestCheck.Accepted.class,
+        check(HttpMethod.GET, "http://Other.Test:8080/p?q=1", HOST));
+    assertEquals("Other.Test", a.authority().host());
+    assertEquals(8080, a.authority().port());
+    assertEquals("/p?q=1", a.target());
+  }
+
+  @Test
+  void check_absoluteFormWithoutPath_targetsRoot() {
+    assertEquals("/", ((RequestCheck.Accepted) check(HttpMethod.GET, "http://edge.test", HOST)).target());
+  }
+
+  @Test
+  void check_noHost_is400() {
+    assertEquals(400, ((RequestCheck.Rejected) check(HttpMethod.GET, "/", null)).status());
+  }
+
+  @Test
+  void check_originForm_keepsHostAndTarget() {
+    RequestCheck.Accepted a = (RequestCheck.Accepted) check(HttpMethod.GET, "/a?b", HOST);
+    assertEquals(HOST, a.authority());
+    assertEquals("/a?b", a.target());
+  }
+
+  @Test
+  void hasBody_zeroLengthOrNoFraming_isFalseOtherwiseTrue() {
+    assertTrue(RequestCheck.hasBody(headers("Content-Length", "3")));
+    assertTrue(RequestCheck.hasBody(headers("Transfer-Encoding", "chunked")));
+    assertFalse(RequestCheck.hasBody(headers("Content-Length", "0")));
+    assertFalse(RequestCheck.hasBody(headers()));
+  }
+}
