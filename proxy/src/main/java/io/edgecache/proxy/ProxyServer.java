@@ -190,7 +190,7 @@ public final class ProxyServer {
           .put("maxBytes", d.maxBytes()).put("evictions", d.evictions()).put("rejected", d.rejected())
           .put("checksumFailures", d.checksumFailures()).put("storeErrors", d.storeErrors())
           .put("readErrors", d.readErrors()).put("orphansSwept", d.orphansSwept()).put("compactions", d.compactions())
-          .put("overloaded", d.overloaded()).put("storing", d.storing()));
+          .put("overloaded", d.overloaded()).put("droppedByRemoval", d.droppedByRemoval()).put("storing", d.storing()));
     }
     return out;
   }

@@ -168,6 +168,8 @@ class PurgeRaceJarIT {
     JarProxy first = startProxy("first");
     String purged = getThenPurgeAtOnce(first, PurgeForm.TRAFFIC_PURGE);
     awaitDiskQuiet(first); // the queued write has run (or been dropped) before the stop
+    assertTrue(first.stats().getJsonObject("disk").getLong("droppedByRemoval") >= 1,
+        "the queued write was dropped at its commit point: " + first.stats().encode());
     assertEquals(0, first.stop(), "exit status after SIGTERM: " + first.logTail());
 
     JarProxy second = startProxy("second");
