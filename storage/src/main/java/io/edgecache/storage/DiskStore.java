@@ -5,8 +5,10 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -418,13 +420,13 @@ public final class DiskStore implements Store {
    * refused, however many operations are queued.
    */
   @Override
-  public CompletionStage<Set<String>> removeMatching(Selector selector) {
+  public CompletionStage<Map<String, Set<String>>> removeMatching(Selector selector) {
     removals.record(selector);
     if (selector instanceof Selector.Keys keys && !removals.anyOpen()
         && keys.keys().stream().allMatch(k -> peek(k) == null) && !closed) {
-      return CompletableFuture.completedFuture(Set.of()); // nothing indexed and no write that could commit
+      return CompletableFuture.completedFuture(Map.of()); // nothing indexed and no write that could commit
     }
-    return submit(false, () -> removeNow(candidates(selector), (k, e) -> selector.matches(k, e.tags())), Set.of());
+    return submit(false, () -> removeNow(candidates(selector), (k, e) -> selector.matches(k, e.tags())), Map.of());
   }
 
   /**
@@ -519,8 +521,8 @@ public final class DiskStore implements Store {
     return openBody(key).thenApply(body -> body == null ? null : new Found(null, body, Tier.DISK));
   }
 
-  private Set<String> removeNow(List<String> candidates, BiPredicate<String, Indexed> stillMatches) {
-    Set<String> removed = new HashSet<>();
+  private Map<String, Set<String>> removeNow(List<String> candidates, BiPredicate<String, Indexed> stillMatches) {
+    Map<String, Set<String>> removed = new HashMap<>();
     for (int from = 0; from < candidates.size(); from += REMOVE_BATCH) {
       List<String> slice = candidates.subList(from, Math.min(candidates.size(), from + REMOVE_BATCH));
       List<Indexed> gone = new ArrayList<>();
@@ -530,7 +532,7 @@ public final class DiskStore implements Store {
             for (String key : slice) {
               Indexed e = peek(key);
               if (e != null && stillMatches.test(key, e) && index.asMap().remove(key, e)) {
-                removed.add(key);
+                removed.put(key, e.tags());
                 gone.add(e);
                 b.delete(DiskFormat.metaKey(key));
                 deleteChunks(b, e.generation(), e.chunkCount());

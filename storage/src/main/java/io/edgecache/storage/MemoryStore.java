@@ -4,8 +4,10 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -90,7 +92,7 @@ public final class MemoryStore implements Store {
   }
 
   @Override
-  public CompletionStage<Set<String>> removeMatching(Selector selector) {
+  public CompletionStage<Map<String, Set<String>>> removeMatching(Selector selector) {
     return CompletableFuture.completedFuture(removeMatchingNow(selector));
   }
 
@@ -152,13 +154,13 @@ public final class MemoryStore implements Store {
     return out;
   }
 
-  /** Removes every entry the selector matches; returns the keys removed. */
-  Set<String> removeMatchingNow(Selector selector) {
-    Set<String> removed = new HashSet<>();
+  /** Removes every entry the selector matches; returns the keys removed with their tags. */
+  Map<String, Set<String>> removeMatchingNow(Selector selector) {
+    Map<String, Set<String>> removed = new HashMap<>();
     for (String k : candidates(selector)) {
       Entry e = cache.asMap().remove(k);
       if (e != null) {
-        removed.add(k);
+        removed.put(k, e.tags());
       }
     }
     return removed;

@@ -1,6 +1,7 @@
 package io.edgecache.storage;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.function.UnaryOperator;
@@ -68,10 +69,11 @@ public interface Store extends AutoCloseable {
   CompletionStage<Void> put(String key, Entry entry);
 
   /**
-   * Removes every entry the selector matches; completes with the keys removed. Never reads
-   * bodies, never refused, and wins over writes of selected keys already accepted (see above).
+   * Removes every entry the selector matches; completes with the keys removed and the tags each
+   * carried. Never reads bodies, never refused, and wins over writes of selected keys already
+   * accepted (see above).
    */
-  CompletionStage<Set<String>> removeMatching(Selector selector);
+  CompletionStage<Map<String, Set<String>>> removeMatching(Selector selector);
 
   /**
    * Soft purge: replaces the metadata block of every selected entry with {@code rewrite} applied
@@ -92,7 +94,7 @@ public interface Store extends AutoCloseable {
 
   /** Removes everything; completes with how many entries there were. */
   default CompletionStage<Integer> clear() {
-    return removeMatching(Selector.all()).thenApply(Set::size);
+    return removeMatching(Selector.all()).thenApply(Map::size);
   }
 
   /** A point-in-time view of size and counters. */

@@ -2,9 +2,11 @@ package io.edgecache.storage;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -138,13 +140,17 @@ public final class TieredStore implements Store {
 
   /** Removes from both tiers; completes with the distinct keys removed from either. */
   @Override
-  public CompletionStage<Set<String>> removeMatching(Selector selector) {
+  public CompletionStage<Map<String, Set<String>>> removeMatching(Selector selector) {
     removals.record(selector);
     if (selector instanceof Selector.All) {
       seen.invalidateAll();
     }
-    Set<String> fromMemory = memory.removeMatchingNow(selector);
-    return disk.removeMatching(selector).thenApply(fromDisk -> union(fromMemory, fromDisk));
+    Map<String, Set<String>> fromMemory = memory.removeMatchingNow(selector);
+    return disk.removeMatching(selector).thenApply(fromDisk -> {
+      Map<String, Set<String>> all = new HashMap<>(fromDisk);
+      all.putAll(fromMemory);
+      return all;
+    });
   }
 
   /** Rewrites in both tiers; completes with the distinct keys rewritten in either. */

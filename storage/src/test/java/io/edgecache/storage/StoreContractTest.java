@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.AfterEach;
@@ -194,19 +195,20 @@ public abstract class StoreContractTest {
   }
 
   @Test
-  void removeMatching_taggedTaggedEntries_removesOnlyThoseAndCountsThem() {
+  void removeMatching_taggedEntries_removesOnlyThoseAndReportsTheirTags() {
     put("k1", entry("1", "product:1", "all"));
     put("k2", entry("2", "product:2", "all"));
     put("k3", entry("3", "product:1"));
 
-    assertEquals(2, join(store.removeMatching(Selector.tagged("product:1"))).size());
+    assertEquals(Map.of("k1", Set.of("product:1", "all"), "k3", Set.of("product:1")),
+        join(store.removeMatching(Selector.tagged("product:1"))));
     assertNull(get("k1"));
     assertNull(get("k3"));
     assertNotNull(get("k2"));
   }
 
   @Test
-  void removeMatching_taggedUnknownTag_returnsZero() {
+  void removeMatching_unknownTag_returnsNothing() {
     put("k1", entry("1", "a"));
 
     assertEquals(0, join(store.removeMatching(Selector.tagged("b"))).size());

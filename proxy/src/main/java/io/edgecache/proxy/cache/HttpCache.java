@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -300,19 +301,13 @@ public final class HttpCache {
       Set<String> keys = new HashSet<>();
       keys.add(primaryKey);
       keys.add(primaryKey + PARTIAL_SUFFIX);
-      boolean varies = decoded instanceof EntryCodec.VarySpec;
       if (decoded instanceof EntryCodec.VarySpec spec) {
         for (String sk : spec.variantKeys()) {
           keys.add(primaryKey + VARIANT_SEPARATOR + sk);
         }
       }
-      Selector selector = Selector.keys(keys);
-      if (soft) {
-        return purge(selector, true);
-      }
-      // the exact keys are found without walking the store; the spec among them is not a response
-      return store.removeMatching(selector)
-          .thenApply(removed -> removed.size() - (varies && removed.contains(primaryKey) ? 1 : 0));
+      // exact keys: found without walking the store
+      return purge(Selector.keys(keys), soft);
     });
   }
 
@@ -350,18 +345,24 @@ public final class HttpCache {
   }
 
   /**
-   * Removes (hard) or marks stale (soft) what the selector names; counts stored responses, not the
-   * Vary specs that index them. A hard purge removes specs with their URLs; a soft one keeps them.
+   * Removes (hard) or marks stale (soft) what the selector names, in one pass; counts stored
+   * responses, not the Vary specs that index them (told apart by {@link #SPEC_TAG}). A hard purge
+   * removes specs with their URLs; a soft one keeps them.
    */
   private CompletionStage<Integer> purge(Selector selector, boolean soft) {
     if (soft) {
       return store.rewriteMatching(selector, EntryCodec::markInvalidated).thenApply(Set::size);
     }
-    if (selector instanceof Selector.Tagged) {
-      return store.removeMatching(selector).thenApply(Set::size); // specs carry no user tag
+    return store.removeMatching(selector).thenApply(HttpCache::responses);
+  }
+
+  private static int responses(Map<String, Set<String>> removed) {
+    int n = 0;
+    for (Set<String> tags : removed.values()) {
+      if (!tags.contains(SPEC_TAG)) {
+        n++;
+      }
     }
-    Selector responses = Selector.where((k, tags) -> !tags.contains(SPEC_TAG) && selector.matches(k, tags));
-    return store.removeMatching(responses).thenCompose(removed -> store.removeMatching(selector)
-        .thenApply(specs -> removed.size()));
+    return n;
   }
 }

@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -252,7 +253,7 @@ class HttpCacheTest {
     }
 
     @Override
-    public CompletionStage<Set<String>> removeMatching(Selector selector) {
+    public CompletionStage<Map<String, Set<String>>> removeMatching(Selector selector) {
       return inner.removeMatching(selector);
     }
 
