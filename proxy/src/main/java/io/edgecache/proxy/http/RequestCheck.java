@@ -27,7 +27,9 @@ import java.util.List;
  *       header field (if any) and instead replace it with the host information of the
  *       request-target", which is what happens (the key, the routing and the Host sent to the
  *       origin all come from the target);</li>
- *   <li>no host at all: 400.</li>
+ *   <li>no host at all: 400. An absolute-form HTTP/1.1 request without a Host field is still
+ *       accepted, although 3.2 asks for a 400: its target names the authority unambiguously, so
+ *       nothing can be confused by the missing field.</li>
  * </ul>
  *
  * <p>Pure function of the request line and header fields; thread-safe.
@@ -112,8 +114,8 @@ final class RequestCheck {
 
   /**
    * A Host value is {@code uri-host [ ":" port ]} (RFC 9112 3.2, RFC 3986 3.2.2): the server's
-   * parse yielding nothing, a port that is not 1 to 5 digits, or characters outside a reg-name or
-   * IP literal make it invalid.
+   * parse yielding nothing, a port of more than 5 digits, or characters outside a reg-name or IP
+   * literal (a space, a second colon) make it invalid.
    */
   private static boolean invalidHost(String value, HostAndPort parsed) {
     return parsed == null || parsed.host() == null || parsed.host().isEmpty()
