@@ -12,6 +12,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -144,12 +145,14 @@ public final class ConfigLoader {
     ProxyConfig.Disk d = new ProxyConfig.Disk(diskPath, diskMax, diskMaxObject, (int) chunk);
 
     JsonObject up = object(root, "upstream");
-    known(up, "upstream.", Set.of("connectTimeout", "responseTimeout", "idleTimeout", "maxConnectionsPerOrigin"));
+    known(up, "upstream.", Set.of("connectTimeout", "responseTimeout", "idleTimeout", "maxConnectionsPerOrigin",
+        "stripRequestHeaders"));
     ProxyConfig.Upstream u = new ProxyConfig.Upstream(
         duration(up, "upstream.", "connectTimeout", 5_000),
         duration(up, "upstream.", "responseTimeout", 30_000),
         duration(up, "upstream.", "idleTimeout", 60_000),
-        integer(up, "upstream.", "maxConnectionsPerOrigin", 256, 1, 65536));
+        integer(up, "upstream.", "maxConnectionsPerOrigin", 256, 1, 65536),
+        fieldNames(up, "upstream.", "stripRequestHeaders", ProxyConfig.Upstream.DEFAULT_STRIP_REQUEST_HEADERS));
 
     JsonObject lim = object(root, "limits");
     known(lim, "limits.", Set.of("maxRequestLineBytes", "maxHeaderBytes", "maxHeaderCount", "headerTimeout", "idleTimeout"));
@@ -360,6 +363,33 @@ public final class ConfigLoader {
       throw err(prefix + key, "expected true or false, got " + describe(v));
     }
     return b;
+  }
+
+  /**
+   * A list of header field names (RFC 9110 5.1 tokens), lower-cased; {@code def} when absent. The
+   * fields that frame or address a message are the proxy's own and cannot be listed.
+   */
+  private Set<String> fieldNames(JsonObject o, String prefix, String key, Set<String> def) {
+    Object v = o.getValue(key);
+    if (v == null) {
+      return def;
+    }
+    if (!(v instanceof JsonArray arr)) {
+      throw err(prefix + key, "expected a list of header names such as [\"X-Original-URL\"], got " + describe(v));
+    }
+    Set<String> out = new LinkedHashSet<>();
+    for (int i = 0; i < arr.size(); i++) {
+      String at = prefix + key + "[" + i + "]";
+      if (!(arr.getValue(i) instanceof String name) || !name.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
+        throw err(at, "expected a header name, got " + describe(arr.getValue(i)));
+      }
+      String lower = name.toLowerCase(Locale.ROOT);
+      if (lower.equals("host") || lower.equals("content-length") || lower.equals("transfer-encoding")) {
+        throw err(at, "\"" + name + "\" is set by the proxy itself and cannot be removed");
+      }
+      out.add(lower);
+    }
+    return out;
   }
 
   private long size(JsonObject o, String prefix, String key, long def) {

@@ -1,6 +1,7 @@
 package io.edgecache.proxy.config;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * The whole validated configuration. Built only by {@link ConfigLoader}; every field has a safe
@@ -86,8 +87,24 @@ public record ProxyConfig(
     }
   }
 
-  /** Origin connection pool and timeouts (milliseconds). */
-  public record Upstream(long connectTimeoutMs, long responseTimeoutMs, long idleTimeoutMs, int maxConnectionsPerOrigin) {}
+  /**
+   * Origin connection pool and timeouts (milliseconds), and what is kept from forwarded requests.
+   *
+   * @param stripRequestHeaders lower-case names of client request fields never forwarded to the
+   *     origin: fields that frameworks read to reroute a request but that are not part of the
+   *     cache key (web-cache poisoning); {@link #DEFAULT_STRIP_REQUEST_HEADERS} unless configured
+   */
+  public record Upstream(long connectTimeoutMs, long responseTimeoutMs, long idleTimeoutMs, int maxConnectionsPerOrigin,
+      Set<String> stripRequestHeaders) {
+    /** The default of {@code upstream.stripRequestHeaders}. */
+    public static final Set<String> DEFAULT_STRIP_REQUEST_HEADERS = Set.of(
+        "x-original-url", "x-rewrite-url", "x-http-method-override", "x-http-method", "x-method-override",
+        "x-forwarded-scheme", "x-forwarded-port", "x-forwarded-server", "x-host", "x-forwarded-prefix", "forwarded");
+
+    public Upstream {
+      stripRequestHeaders = Set.copyOf(stripRequestHeaders);
+    }
+  }
 
   /** Client request limits (slowloris and header-bomb defences). */
   public record Limits(int maxRequestLineBytes, int maxHeaderBytes, int maxHeaderCount, long headerTimeoutMs, long idleTimeoutMs) {}

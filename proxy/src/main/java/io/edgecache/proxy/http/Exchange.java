@@ -104,7 +104,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   // ---------------------------------------------------------------- RECV
 
   void recv() {
-    if (RequestCheck.hasBody(req.headers())) {
+    if (RequestCheck.forwardsBody(req.method(), req.headers())) {
       req.pause(); // until the body is piped to the origin (or discarded by a response made here)
     }
     method = req.method().name();
@@ -343,7 +343,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
         internalError(e);
       }
     }, (failure, cause) -> originFailed(failure, cause, fwd, stored));
-    origin.send(m, validators, RequestCheck.hasBody(req.headers()), () -> clientGone, answered);
+    origin.send(m, validators, RequestCheck.forwardsBody(req.method(), req.headers()), () -> clientGone, answered);
   }
 
   private void onOriginResponse(Mode mode, CacheStatus.Fwd fwd, CachedResponse stored, HttpClientResponse cresp,
@@ -419,7 +419,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
       if (!decision.stored() || !isGet) {
         releaseShared(null, true);
       } else {
-        shared.head(view, cresp.statusMessage(), contentLength, reqHeaders);
+        shared.head(toStore, cresp.statusMessage(), contentLength, reqHeaders); // waiters get what a hit would
       }
     }
     if (mode == Mode.PASS && Invalidation.invalidates(method, status)) {

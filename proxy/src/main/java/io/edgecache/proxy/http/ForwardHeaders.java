@@ -13,6 +13,17 @@ import java.util.Set;
  * {@code Via} appended and {@code X-Forwarded-For/-Proto/-Host} set by us (never trusted from the
  * client), {@code Surrogate-Capability} announcing this device, and Accept-Encoding reduced to
  * the one coding the cache keys variants by.
+ *
+ * <p>Fields named by {@code upstream.stripRequestHeaders} are removed as well. Frameworks read
+ * {@code X-Original-URL}, {@code X-HTTP-Method-Override}, {@code X-Forwarded-Prefix} and the like
+ * to answer for another path, method or host than the request line says; none of them is in the
+ * cache key, so one request carrying them could store its answer under the URL every other client
+ * asks for (web-cache poisoning). Removing them makes the origin answer what the key names.
+ *
+ * <p>A lookup (GET, HEAD) is sent without content: RFC 9110 9.3.1 gives content in a GET no
+ * meaning and says it "cannot alter the meaning or target of the request", and a body the cache
+ * key does not cover must not shape a response that others are served. Its Content-Length goes
+ * too, so the origin does not wait for bytes that never come.
  */
 final class ForwardHeaders {
   static final String SURROGATE_CAPABILITY = TargetedControl.DEVICE + "=\"Surrogate/1.0\"";
@@ -28,19 +39,22 @@ final class ForwardHeaders {
    * @param clientAddress the peer address of the client connection
    * @param host the Host the client asked for
    * @param httpVersion "1.1" or "1.0", for Via
-   * @param normaliseEncoding whether to reduce Accept-Encoding (GET and HEAD)
+   * @param lookup a GET or HEAD: sent without content, Accept-Encoding reduced
    * @param validators when revalidating, the stored response's fields whose ETag / Last-Modified
    *     replace the client's conditionals; null otherwise
+   * @param stripped lower-case names of client fields never forwarded
+   *     ({@code upstream.stripRequestHeaders})
    */
   static MultiMap build(Headers h, String clientAddress, String host, String httpVersion,
-      boolean normaliseEncoding, Headers validators) {
+      boolean lookup, Headers validators, Set<String> stripped) {
     Set<String> hop = h.contains("connection") ? HopByHop.namesIn(h) : null;
     MultiMap out = MultiMap.caseInsensitiveMultiMap();
     String via = null;
     for (int i = 0; i < h.size(); i++) {
       String name = h.name(i);
       String lower = name.toLowerCase(Locale.ROOT);
-      if (HopByHop.isHopByHop(lower) || (hop != null && hop.contains(lower)) || DROPPED.contains(lower)) {
+      if (HopByHop.isHopByHop(lower) || (hop != null && hop.contains(lower)) || DROPPED.contains(lower)
+          || stripped.contains(lower) || (lookup && lower.equals("content-length"))) {
         continue;
       }
       if (validators != null && CONDITIONALS.contains(lower)) {
@@ -50,12 +64,12 @@ final class ForwardHeaders {
         via = via == null ? h.value(i) : via + ", " + h.value(i);
         continue;
       }
-      if (lower.equals("accept-encoding") && normaliseEncoding) {
+      if (lower.equals("accept-encoding") && lookup) {
         continue;
       }
       out.add(name, h.value(i));
     }
-    if (normaliseEncoding) {
+    if (lookup) {
       String ae = h.combined("accept-encoding");
       String norm = ae == null ? null : Vary.acceptEncoding(ae);
       if (norm != null) {

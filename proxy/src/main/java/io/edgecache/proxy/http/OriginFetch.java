@@ -117,7 +117,8 @@ final class OriginFetch {
         .setSsl(origin.tls())
         .setConnectTimeout(upstream.connectTimeoutMs())
         .setHeaders(ForwardHeaders.build(requestHeaders, clientAddress(clientRequest), hostHeader(),
-            clientRequest.version() == HttpVersion.HTTP_1_0 ? "1.0" : "1.1", cacheable, validators));
+            clientRequest.version() == HttpVersion.HTTP_1_0 ? "1.0" : "1.1", cacheable, validators,
+            upstream.stripRequestHeaders()));
     if (origin.preserveHost()) {
       o.setHost(authority.host()).setPort(authority.port() > 0 ? authority.port() : origin.tls() ? 443 : 80);
     } else {

@@ -5,6 +5,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.net.HostAndPort;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.List;
 
 /**
  * The checks a request passes before anything else happens (the {@code RECV} step): methods this
@@ -15,8 +16,20 @@ import java.net.URISyntaxException;
  *   <li>more header fields than {@code limits.maxHeaderCount}: 431 (RFC 6585 5);</li>
  *   <li>Content-Length with Transfer-Encoding, or several Content-Lengths: 400 and the connection
  *       is closed (RFC 9112 6.3: a message whose framing two parties may read differently);</li>
- *   <li>absolute-form targets (RFC 9112 3.2.2): the target's authority wins over Host;</li>
- *   <li>no host at all: 400.</li>
+ *   <li>more than one Host field line, or a Host whose value is not a valid authority: 400
+ *       (RFC 9112 3.2: a server "MUST respond with a 400 (Bad Request) status code to any
+ *       HTTP/1.1 request message that lacks a Host header field and to any request message that
+ *       contains more than one Host header field line or a Host header field with an invalid
+ *       field value"). Two Hosts are the classic way to make the cache key name one site while
+ *       the origin (or a hop behind it) reads the other;</li>
+ *   <li>absolute-form targets (RFC 9112 3.2.2): the target's authority wins over Host. A Host
+ *       that merely disagrees with it is not an error: a proxy "MUST ignore the received Host
+ *       header field (if any) and instead replace it with the host information of the
+ *       request-target", which is what happens (the key, the routing and the Host sent to the
+ *       origin all come from the target);</li>
+ *   <li>no host at all: 400. An absolute-form HTTP/1.1 request without a Host field is still
+ *       accepted, although 3.2 asks for a 400: its target names the authority unambiguously, so
+ *       nothing can be confused by the missing field.</li>
  * </ul>
  *
  * <p>Pure function of the request line and header fields; thread-safe.
@@ -55,6 +68,13 @@ final class RequestCheck {
     if (headers.getAll("content-length").size() > 1) {
       return rejected(400, "several Content-Length fields: ambiguous framing");
     }
+    List<String> hosts = headers.getAll("host");
+    if (hosts.size() > 1) {
+      return rejected(400, "more than one Host field");
+    }
+    if (!hosts.isEmpty() && !hosts.get(0).isBlank() && invalidHost(hosts.get(0), hostAuthority)) {
+      return rejected(400, "invalid Host");
+    }
     HostAndPort authority = hostAuthority;
     String target = uri;
     if (!target.startsWith("/") && !target.equals("*")) {
@@ -80,6 +100,26 @@ final class RequestCheck {
   static boolean hasBody(MultiMap headers) {
     String cl = headers.get("content-length");
     return (cl != null && !cl.trim().equals("0")) || headers.contains("transfer-encoding");
+  }
+
+  /**
+   * Whether the request's body goes to the origin. Never for GET and HEAD: they are cache lookups
+   * keyed without the body, so it is read and dropped (RFC 9110 9.3.1: content in a GET "has no
+   * generally defined semantics, cannot alter the meaning or target of the request"), as Varnish
+   * does for lookups, and the connection stays framed for the next request.
+   */
+  static boolean forwardsBody(HttpMethod method, MultiMap headers) {
+    return method != HttpMethod.GET && method != HttpMethod.HEAD && hasBody(headers);
+  }
+
+  /**
+   * A Host value is {@code uri-host [ ":" port ]} (RFC 9112 3.2, RFC 3986 3.2.2): the server's
+   * parse yielding nothing, a port of more than 5 digits, or characters outside a reg-name or IP
+   * literal (a space, a second colon) make it invalid.
+   */
+  private static boolean invalidHost(String value, HostAndPort parsed) {
+    return parsed == null || parsed.host() == null || parsed.host().isEmpty()
+        || !value.trim().matches("(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(:[0-9]{0,5})?");
   }
 
   private static Rejected rejected(int status, String message) {

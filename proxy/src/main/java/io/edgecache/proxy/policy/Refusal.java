@@ -19,7 +19,7 @@ public enum Refusal {
   PRIVATE("private"),
   /** The request carried Authorization and the response did not allow sharing (RFC 9111 3.5). */
   AUTHORIZATION("authorization"),
-  /** Set-Cookie without public/s-maxage (this cache's deliberate deviation; see Storability). */
+  /** Set-Cookie that would be stored and replayed (this cache's deliberate deviation; see Storability). */
   SET_COOKIE("set-cookie"),
   /** {@code Vary: *} can never match a later request (RFC 9110 12.5.5). */
   VARY_STAR("vary-star"),

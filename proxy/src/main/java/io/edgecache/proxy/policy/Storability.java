@@ -9,9 +9,15 @@ import java.util.Set;
  *
  * <p>Returns null when it may, or the {@link Refusal} when it may not; its text appears in
  * Cache-Status {@code detail}. One deliberate deviation, on by default: a response carrying
- * {@code Set-Cookie} is not stored unless it says {@code public} or {@code s-maxage}, because a
- * shared cache that replays one user's cookie to another leaks sessions (Varnish and nginx refuse
- * such responses too). {@code storeSetCookie} turns the RFC behaviour back on.
+ * {@code Set-Cookie} is not stored, even when it says {@code public} or {@code s-maxage}, because
+ * a shared cache that replays one user's cookie to another leaks sessions (Varnish's built-in VCL
+ * and nginx's {@code proxy_cache} refuse such responses too). RFC 9111 7.3 leaves it to the
+ * origin to mark such responses private; an origin that sends a session cookie beside
+ * {@code public} is a misconfiguration seen often enough that a shared cache should not trust it.
+ * A response whose {@code private="Set-Cookie"} or {@code no-cache="Set-Cookie"} names the field
+ * is stored without it ({@link #storedForm}), so nothing is replayed and it stays storable.
+ * {@code storeSetCookie} turns the RFC behaviour back on. The same decision gates request
+ * coalescing: a response that is not stored is not shared with waiting requests either.
  */
 public final class Storability {
   /** Status codes whose caching semantics this cache understands (RFC 9110 section 15). */
@@ -27,7 +33,7 @@ public final class Storability {
    * @param requestControl request Cache-Control
    * @param requestHasAuthorization whether the request carried Authorization
    * @param r the response
-   * @param storeSetCookie whether Set-Cookie responses may be stored without public/s-maxage
+   * @param storeSetCookie whether responses that would be stored with Set-Cookie may be stored
    */
   public static Refusal refusal(String method, CacheControl requestControl, boolean requestHasAuthorization,
       ResponseView r, boolean storeSetCookie) {
@@ -55,11 +61,10 @@ public final class Storability {
     if (r.cacheControl().unqualified("private") && r.targeted() == null) {
       return Refusal.PRIVATE;
     }
-    boolean explicitlyShared = cc.has("public") || cc.has("s-maxage");
     if (requestHasAuthorization && !Authorization.sharedDespiteAuthorization(r)) {
       return Refusal.AUTHORIZATION;
     }
-    if (!storeSetCookie && r.headers().contains("set-cookie") && !explicitlyShared) {
+    if (!storeSetCookie && r.headers().contains("set-cookie") && !withheldFromReuse(r.cacheControl(), "set-cookie")) {
       return Refusal.SET_COOKIE;
     }
     if (r.headers().listMembers("vary").contains("*")) {
@@ -105,6 +110,11 @@ public final class Storability {
     }
     String loc = r.headers().get("content-location");
     return loc != null && CacheKey.sameOriginReference(primaryKey, loc).filter(primaryKey::equals).isPresent();
+  }
+
+  /** Whether qualified {@code private} or {@code no-cache} names {@code field}: it is never sent from the cache. */
+  private static boolean withheldFromReuse(CacheControl cc, String field) {
+    return cc.fieldNames("private").contains(field) || cc.fieldNames("no-cache").contains(field);
   }
 
   /**

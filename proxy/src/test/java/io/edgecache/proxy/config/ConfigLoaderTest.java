@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -258,6 +259,41 @@ class ConfigLoaderTest {
   void parse_zeroDuration_isAnError() {
     assertEquals(FILE + ": upstream.connectTimeout: must be positive, got \"0s\"",
         error(config("\"upstream\": {\"connectTimeout\": \"0s\"}")));
+  }
+
+  @Test
+  void parse_minimalConfig_stripsReroutingRequestFields() {
+    ProxyConfig.Upstream up = parse(config("")).upstream();
+
+    assertEquals(ProxyConfig.Upstream.DEFAULT_STRIP_REQUEST_HEADERS, up.stripRequestHeaders());
+    assertTrue(up.stripRequestHeaders().contains("x-original-url"));
+    assertTrue(up.stripRequestHeaders().contains("x-forwarded-prefix"));
+  }
+
+  @Test
+  void parse_stripRequestHeaders_replacesTheDefaultLowerCased() {
+    ProxyConfig.Upstream up = parse(config("\"upstream\": {\"stripRequestHeaders\": [\"X-Secret\", \"X-Host\"]}")).upstream();
+
+    assertEquals(Set.of("x-secret", "x-host"), up.stripRequestHeaders());
+    assertTrue(parse(config("\"upstream\": {\"stripRequestHeaders\": []}")).upstream().stripRequestHeaders().isEmpty());
+  }
+
+  @Test
+  void parse_stripRequestHeadersNotAList_isAnError() {
+    assertEquals(FILE + ": upstream.stripRequestHeaders: expected a list of header names such as [\"X-Original-URL\"],"
+        + " got \"X-Host\"", error(config("\"upstream\": {\"stripRequestHeaders\": \"X-Host\"}")));
+  }
+
+  @Test
+  void parse_stripRequestHeadersWithInvalidName_isAnError() {
+    assertEquals(FILE + ": upstream.stripRequestHeaders[1]: expected a header name, got \"X Host\"",
+        error(config("\"upstream\": {\"stripRequestHeaders\": [\"X-Ok\", \"X Host\"]}")));
+  }
+
+  @Test
+  void parse_stripRequestHeadersNamingHost_isAnError() {
+    assertEquals(FILE + ": upstream.stripRequestHeaders[0]: \"Host\" is set by the proxy itself and cannot be removed",
+        error(config("\"upstream\": {\"stripRequestHeaders\": [\"Host\"]}")));
   }
 
   @Test

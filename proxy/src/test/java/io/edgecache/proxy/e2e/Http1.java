@@ -85,6 +85,16 @@ final class Http1 implements AutoCloseable {
     return read(method.equals("HEAD"));
   }
 
+  /**
+   * Writes {@code request} exactly as given (request line, fields, framing and body: anything a
+   * hostile client might send) and reads one response; {@code head} when it answers a HEAD.
+   */
+  Response raw(String request, boolean head) throws IOException {
+    out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+    out.flush();
+    return read(head);
+  }
+
   private Response read(boolean head) throws IOException {
     String statusLine = line();
     if (statusLine == null) {

@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -87,7 +88,7 @@ class CachingSemanticsIntegrationTest extends ProxyHarness {
   void staleIfError_originDown_servesTheStaleResponse() throws Exception {
     origin.handle(r -> r.response().putHeader("Cache-Control", "max-age=1, stale-if-error=600")
         .putHeader("Age", "10").putHeader("ETag", "\"e\"").end("kept"));
-    start(baseConfig().put("cache", new io.vertx.core.json.JsonObject().put("staleOnOriginFailure", "0s")));
+    start(baseConfig().put("cache", new JsonObject().put("staleOnOriginFailure", "0s")));
     RawHttp.get(port(), "/down");
     origin.close();
     RawHttp.Response r = RawHttp.get(port(), "/down");
@@ -235,13 +236,23 @@ class CachingSemanticsIntegrationTest extends ProxyHarness {
   }
 
   @Test
-  void setCookie_withoutPublic_isNotStoredButWithPublicIs() throws Exception {
+  void setCookie_evenWithPublic_isNotStored() throws Exception {
     origin.handle(r -> r.response().putHeader("Cache-Control", r.path().equals("/pub") ? "public, max-age=600" : "max-age=600")
         .putHeader("Set-Cookie", "session=abc").end("c"));
     start();
     RawHttp.get(port(), "/cookie");
     RawHttp.Response again = RawHttp.get(port(), "/cookie");
     assertTrue(again.header("Cache-Status").contains("detail=\"set-cookie\""), again.header("Cache-Status"));
+    RawHttp.get(port(), "/pub");
+    RawHttp.Response pub = RawHttp.get(port(), "/pub");
+    assertTrue(pub.header("Cache-Status").contains("detail=\"set-cookie\""), pub.header("Cache-Status"));
+  }
+
+  @Test
+  void setCookie_withPublicWhenStoreSetCookieIsOn_isStored() throws Exception {
+    origin.handle(r -> r.response().putHeader("Cache-Control", "public, max-age=600")
+        .putHeader("Set-Cookie", "session=abc").end("c"));
+    start(baseConfig().put("cache", new JsonObject().put("storeSetCookie", true)));
     RawHttp.get(port(), "/pub");
     assertTrue(RawHttp.get(port(), "/pub").header("Cache-Status").contains("hit"));
   }

@@ -81,6 +81,60 @@ class RequestCheckTest {
   }
 
   @Test
+  void check_twoHostFields_is400() {
+    RequestCheck.Rejected r = assertInstanceOf(RequestCheck.Rejected.class,
+        check(HttpMethod.GET, "/", HOST, "Host", "edge.test", "Host", "evil.test"));
+    assertEquals(400, r.status());
+    assertEquals("more than one Host field", r.message());
+  }
+
+  @Test
+  void check_twoHostFieldsWithAbsoluteForm_is400() {
+    assertEquals(400, ((RequestCheck.Rejected) check(HttpMethod.GET, "http://edge.test/", HOST,
+        "Host", "edge.test", "Host", "edge.test")).status());
+  }
+
+  @Test
+  void check_hostWithSpaceOrBadPort_is400() {
+    assertEquals(400, ((RequestCheck.Rejected) check(HttpMethod.GET, "/", HOST, "Host", "edge.test evil.test")).status());
+    assertEquals(400, ((RequestCheck.Rejected) check(HttpMethod.GET, "/", HOST, "Host", "edge.test:80x")).status());
+  }
+
+  @Test
+  void check_hostThatServerCouldNotParse_is400EvenWithAbsoluteForm() {
+    RequestCheck.Rejected r = assertInstanceOf(RequestCheck.Rejected.class,
+        check(HttpMethod.GET, "http://edge.test/", null, "Host", "ed ge"));
+    assertEquals("invalid Host", r.message());
+  }
+
+  @Test
+  void check_absoluteFormWithDisagreeingValidHost_targetWins() {
+    RequestCheck.Accepted a = assertInstanceOf(RequestCheck.Accepted.class,
+        check(HttpMethod.GET, "http://edge.test/p", HostAndPort.create("evil.test", -1), "Host", "evil.test"));
+    assertEquals("edge.test", a.authority().host());
+  }
+
+  @Test
+  void check_hostWithPortAndIpLiteral_isAccepted() {
+    assertInstanceOf(RequestCheck.Accepted.class,
+        check(HttpMethod.GET, "/", HostAndPort.create("edge.test", 8080), "Host", "edge.test:8080"));
+    assertInstanceOf(RequestCheck.Accepted.class,
+        check(HttpMethod.GET, "/", HostAndPort.create("[::1]", 80), "Host", "[::1]:80"));
+  }
+
+  @Test
+  void forwardsBody_getOrHeadWithBody_isFalse() {
+    assertFalse(RequestCheck.forwardsBody(HttpMethod.GET, headers("Content-Length", "3")));
+    assertFalse(RequestCheck.forwardsBody(HttpMethod.HEAD, headers("Transfer-Encoding", "chunked")));
+  }
+
+  @Test
+  void forwardsBody_postWithBody_isTrue() {
+    assertTrue(RequestCheck.forwardsBody(HttpMethod.POST, headers("Content-Length", "3")));
+    assertFalse(RequestCheck.forwardsBody(HttpMethod.POST, headers("Content-Length", "0")));
+  }
+
+  @Test
   void hasBody_zeroLengthOrNoFraming_isFalseOtherwiseTrue() {
     assertTrue(RequestCheck.hasBody(headers("Content-Length", "3")));
     assertTrue(RequestCheck.hasBody(headers("Transfer-Encoding", "chunked")));

@@ -111,13 +111,30 @@ class StorabilityTest {
   }
 
   @Test
-  void refusal_setCookieWithPublic_isStorable() {
-    assertNull(refusal(ok("Cache-Control", "public, max-age=60", "Set-Cookie", "sid=1")));
+  void refusal_setCookieWithPublic_isSetCookie() {
+    assertEquals(Refusal.SET_COOKIE, refusal(ok("Cache-Control", "public, max-age=60", "Set-Cookie", "sid=1")));
   }
 
   @Test
-  void refusal_setCookieWithSMaxAge_isStorable() {
-    assertNull(refusal(ok("Cache-Control", "s-maxage=60", "Set-Cookie", "sid=1")));
+  void refusal_setCookieWithSMaxAge_isSetCookie() {
+    assertEquals(Refusal.SET_COOKIE, refusal(ok("Cache-Control", "s-maxage=60", "Set-Cookie", "sid=1")));
+  }
+
+  @Test
+  void refusal_setCookieNamedByQualifiedNoCache_isStorable() {
+    assertNull(refusal(ok("Cache-Control", "public, max-age=60, no-cache=\"Set-Cookie\"", "Set-Cookie", "sid=1")));
+  }
+
+  @Test
+  void refusal_setCookieNamedByQualifiedPrivate_isStorable() {
+    assertNull(refusal(ok("Cache-Control", "max-age=60, private=\"set-cookie\"", "Set-Cookie", "sid=1")));
+  }
+
+  @Test
+  void refusal_setCookieWithPublicWhenStoreSetCookieIsOn_isStorable() {
+    ResponseView r = ok("Cache-Control", "public, max-age=60", "Set-Cookie", "sid=1");
+
+    assertNull(Storability.refusal("GET", CacheControl.NONE, false, r, true));
   }
 
   @Test
