@@ -40,8 +40,11 @@ public record FreshnessPolicy(double heuristicFraction, long heuristicMaxSeconds
     if (r.targeted() == null) {
       List<String> expires = r.headers().all("expires");
       if (!expires.isEmpty()) {
-        // RFC 9111 5.3: an invalid Expires (e.g. "0") means "already expired".
-        Optional<Instant> exp = HttpDates.parse(expires.get(0));
+        // RFC 9111 5.3: "A cache recipient MUST interpret invalid date formats, especially the
+        // value "0", as representing a time in the past (i.e., "already expired")." Read exactly
+        // (HttpDates.parse): extra spaces, "gmt", "UTC" or a missing comma are invalid dates.
+        // Two field lines make one value "date, date", which is not an HTTP-date either.
+        Optional<Instant> exp = expires.size() == 1 ? HttpDates.parse(expires.get(0)) : Optional.empty();
         if (exp.isEmpty()) {
           return 0;
         }
@@ -66,7 +69,7 @@ public record FreshnessPolicy(double heuristicFraction, long heuristicMaxSeconds
     if (!allowed) {
       return 0;
     }
-    Optional<Instant> lm = HttpDates.parse(r.headers().get("last-modified"));
+    Optional<Instant> lm = HttpDates.parseLenient(r.headers().get("last-modified"));
     if (lm.isEmpty()) {
       return 0;
     }
@@ -79,7 +82,7 @@ public record FreshnessPolicy(double heuristicFraction, long heuristicMaxSeconds
 
   /** The Date field, or the time the response arrived when Date is absent or invalid. */
   static long dateMs(ResponseView r) {
-    return HttpDates.parse(r.headers().get("date")).map(Instant::toEpochMilli).orElse(r.responseTimeMs());
+    return HttpDates.parseLenient(r.headers().get("date")).map(Instant::toEpochMilli).orElse(r.responseTimeMs());
   }
 
   /**

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class FreshnessPolicyTest {
   private static final long NOW = 1_700_000_000_000L;
@@ -68,6 +70,39 @@ class FreshnessPolicyTest {
   @Test
   void lifetime_expiresInThePast_isZero() {
     assertEquals(0, policy.lifetimeSeconds(response("Expires", at(NOW - 120 * SECOND))));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+    "Thu, 18 Aug 2050 02:01:18 gMT", "Thu, 18 Aug 2050 02:01:18 UTC", "Thu, 18 Aug 2050 02:01:18 AEST",
+    "Thu, 18  Aug  2050 02:01:18 GMT", "Thu 18 Aug 2050 02:01:18 GMT", "Thu, 18 AUG 2050 02:01:18 GMT",
+    "THU, 18 Aug 2050 02:01:18 GMT", "Thu, 18 Aug 50 02:01:18 GMT", "Thu, 18-Aug-2050 02:01:18 GMT",
+    "Thu, 18 Aug 2050 2:01:18 GMT", "Thu, 18 Aug 2050",
+  })
+  void lifetime_expiresNotExactlyAnHttpDate_isAlreadyExpired(String expires) {
+    assertEquals(0, policy.lifetimeSeconds(response("Expires", expires)));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+    "Thursday, 18-Aug-50 02:01:18 GMT", "Thu Aug 18 02:01:18 2050", "Thu, 18 Aug 2050 02:01:18 GMT",
+  })
+  void lifetime_expiresInEachHttpDateForm_isRead(String expires) {
+    assertTrue(policy.lifetimeSeconds(response("Expires", expires)) > 0);
+  }
+
+  @Test
+  void lifetime_twoExpiresLines_isAlreadyExpired() {
+    ResponseView r = response("Expires", at(NOW + 120 * SECOND), "Expires", at(NOW + 120 * SECOND));
+
+    assertEquals(0, policy.lifetimeSeconds(r));
+  }
+
+  @Test
+  void heuristic_lastModifiedWithExtraSpaces_isStillRead() {
+    ResponseView r = response("Last-Modified", at(NOW - 1000 * SECOND).replace(" ", "  "));
+
+    assertEquals(100, policy.lifetimeSeconds(r));
   }
 
   @Test
