@@ -48,6 +48,19 @@ public final class CacheControl {
     return fieldValue == null ? NONE : parse(List.of(fieldValue));
   }
 
+  /**
+   * Directives already parsed elsewhere (a Structured Field Dictionary, RFC 9213): a null value
+   * is a directive without an argument. Names must be lower case.
+   */
+  static CacheControl of(Map<String, String> parsed) {
+    if (parsed.isEmpty()) {
+      return NONE;
+    }
+    Map<String, Object> map = new LinkedHashMap<>();
+    parsed.forEach((name, value) -> map.put(name, value == null ? NO_VALUE : value));
+    return new CacheControl(Collections.unmodifiableMap(map));
+  }
+
   private static void addDirective(Map<String, Object> map, String member) {
     if (member.isEmpty()) {
       return;

@@ -31,12 +31,13 @@ public final class Conditionals {
     }
     String ims = request.get("if-modified-since");
     if (ims != null) {
+      // RFC 9110 13.1.3: ignored unless "a valid HTTP-date" (read exactly).
       Optional<Instant> since = HttpDates.parse(ims);
       if (since.isEmpty()) {
         return false;
       }
       // 4.3.2: Last-Modified, else Date, else the time the response was received.
-      Optional<Instant> lm = HttpDates.parse(stored.headers().get("last-modified"));
+      Optional<Instant> lm = HttpDates.parseLenient(stored.headers().get("last-modified"));
       long modified = lm.map(Instant::toEpochMilli).orElseGet(() -> FreshnessPolicy.dateMs(stored));
       return modified / 1000 <= since.get().toEpochMilli() / 1000;
     }
@@ -103,7 +104,8 @@ public final class Conditionals {
       String etag = stored.get("etag");
       return etag != null && isStrong(etag) && isStrong(t) && etag.trim().equals(t);
     }
-    Optional<Instant> lm = HttpDates.parse(stored.get("last-modified"));
+    // RFC 9110 13.1.5: the date form counts only as a valid HTTP-date (read exactly).
+    Optional<Instant> lm = HttpDates.parseLenient(stored.get("last-modified"));
     return lm.isPresent() && lm.equals(HttpDates.parse(t));
   }
 }

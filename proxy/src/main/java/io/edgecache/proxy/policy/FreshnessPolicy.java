@@ -17,9 +17,6 @@ import java.util.Set;
  */
 public record FreshnessPolicy(double heuristicFraction, long heuristicMaxSeconds) {
 
-  /** An age so large that no lifetime covers it: the result of an invalid Age field. */
-  public static final long INVALID_AGE = Long.MAX_VALUE / 4;
-
   /** RFC 9110 section 15.1: status codes that are heuristically cacheable by default. */
   public static final Set<Integer> HEURISTIC_STATUSES =
       Set.of(200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501);
@@ -43,8 +40,11 @@ public record FreshnessPolicy(double heuristicFraction, long heuristicMaxSeconds
     if (r.targeted() == null) {
       List<String> expires = r.headers().all("expires");
       if (!expires.isEmpty()) {
-        // RFC 9111 5.3: an invalid Expires (e.g. "0") means "already expired".
-        Optional<Instant> exp = HttpDates.parse(expires.get(0));
+        // RFC 9111 5.3: "A cache recipient MUST interpret invalid date formats, especially the
+        // value "0", as representing a time in the past (i.e., "already expired")." Read exactly
+        // (HttpDates.parse): extra spaces, "gmt", "UTC" or a missing comma are invalid dates.
+        // Two field lines make one value "date, date", which is not an HTTP-date either.
+        Optional<Instant> exp = expires.size() == 1 ? HttpDates.parse(expires.get(0)) : Optional.empty();
         if (exp.isEmpty()) {
           return 0;
         }
@@ -69,7 +69,7 @@ public record FreshnessPolicy(double heuristicFraction, long heuristicMaxSeconds
     if (!allowed) {
       return 0;
     }
-    Optional<Instant> lm = HttpDates.parse(r.headers().get("last-modified"));
+    Optional<Instant> lm = HttpDates.parseLenient(r.headers().get("last-modified"));
     if (lm.isEmpty()) {
       return 0;
     }
@@ -82,42 +82,57 @@ public record FreshnessPolicy(double heuristicFraction, long heuristicMaxSeconds
 
   /** The Date field, or the time the response arrived when Date is absent or invalid. */
   static long dateMs(ResponseView r) {
-    return HttpDates.parse(r.headers().get("date")).map(Instant::toEpochMilli).orElse(r.responseTimeMs());
+    return HttpDates.parseLenient(r.headers().get("date")).map(Instant::toEpochMilli).orElse(r.responseTimeMs());
   }
 
   /**
-   * The Age field value: 0 when absent, {@link #INVALID_AGE} when it is repeated, a list, or not
-   * {@code 1*DIGIT} (such a response is treated as stale).
+   * The Age field value in seconds: 0 when absent or invalid, at most 2^31.
+   *
+   * <p>RFC 9111 section 5.1: "Although it is defined as a singleton header field, a cache
+   * encountering a message with a list-based Age field value SHOULD use the first member of the
+   * field value, discarding subsequent ones." and "If the field value (after discarding additional
+   * members, as per above) is invalid (e.g., it contains something other than a non-negative
+   * integer), a cache SHOULD ignore the field." So {@code Age: 0, 7200} and two lines {@code 0} and
+   * {@code 7200} read as 0, and {@code -1}, {@code 1.5}, {@code abc} or {@code 7200;foo=bar} read
+   * as an absent field. Section 1.2.2 ({@code delta-seconds = 1*DIGIT}): a value too large to
+   * represent "MUST" be taken as 2147483648 (2^31), which no lifetime covers, so the response is
+   * stale. The npm http-cache-tests 0.4.5 suite expects the older reading (a list or an invalid
+   * value makes the response stale); README lists those tests.
+   *
+   * @see <a href="https://www.rfc-editor.org/rfc/rfc9111#section-5.1">RFC 9111 5.1</a>
+   * @see <a href="https://www.rfc-editor.org/rfc/rfc9111#section-1.2.2">RFC 9111 1.2.2</a>
    */
   public static long ageValue(Headers h) {
-    List<String> lines = h.all("age");
-    if (lines.isEmpty()) {
+    String first = firstMember(h.all("age"));
+    if (first == null || first.isEmpty()) {
       return 0;
     }
-    if (lines.size() > 1) {
-      return INVALID_AGE;
-    }
-    String s = lines.get(0).trim();
-    if (s.isEmpty()) {
-      return INVALID_AGE;
-    }
     long n = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
+    for (int i = 0; i < first.length(); i++) {
+      char c = first.charAt(i);
       if (c < '0' || c > '9') {
-        return INVALID_AGE;
+        return 0;
       }
       n = Math.min(CacheControl.MAX_DELTA, n * 10 + (c - '0'));
     }
     return n;
   }
 
+  /** The first non-empty member of a list spread over field lines (RFC 9110 5.6.1: empty members are ignored). */
+  private static String firstMember(List<String> lines) {
+    for (String line : lines) {
+      for (String member : Headers.splitList(line)) {
+        if (!member.isEmpty()) {
+          return member;
+        }
+      }
+    }
+    return null;
+  }
+
   /** RFC 9111 4.2.3: current_age = corrected_initial_age + resident_time, in seconds. */
   public long currentAgeSeconds(ResponseView r, long nowMs) {
     long ageValue = ageValue(r.headers());
-    if (ageValue >= INVALID_AGE) {
-      return INVALID_AGE;
-    }
     long apparentAge = Math.max(0, r.responseTimeMs() - dateMs(r));
     long responseDelay = Math.max(0, r.responseTimeMs() - r.requestTimeMs());
     long correctedAgeValue = ageValue * 1000 + responseDelay;

@@ -9,8 +9,8 @@ import java.util.function.Predicate;
 /**
  * An immutable, ordered list of header fields with case-insensitive lookup.
  *
- * <p>Order and repeated lines are kept as received, because RFC 9111 treats two field lines
- * differently from one in places (two {@code Age} lines make a response stale). Names keep the
+ * <p>Order and repeated lines are kept as received, because order matters in places (of two
+ * {@code Age} lines the first one counts, RFC 9111 section 5.1). Names keep the
  * case they arrived with; lookups ignore it.
  */
 public final class Headers {

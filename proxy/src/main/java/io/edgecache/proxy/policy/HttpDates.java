@@ -9,14 +9,38 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * HTTP-date in the three forms RFC 9110 requires recipients to accept.
+ * HTTP-date (RFC 9110 section 5.6.7) in two readings: exact and robust.
  *
- * <p>IMF-fixdate ({@code Sun, 06 Nov 1994 08:49:37 GMT}), obsolete RFC 850
- * ({@code Sunday, 06-Nov-94 08:49:37 GMT}) and asctime ({@code Sun Nov  6 08:49:37 1994}).
- * Anything else is {@link Optional#empty()}, never an exception: callers decide what garbage
- * means (for {@code Expires} it means "already expired", RFC 9111 section 5.3).
+ * <p>{@link #parse} accepts exactly the three forms of the grammar, as RFC 9110 section 5.6.7
+ * requires ("A recipient that parses a timestamp value in an HTTP field MUST accept all three
+ * HTTP-date formats"): IMF-fixdate ({@code Sun, 06 Nov 1994 08:49:37 GMT}), obsolete RFC 850
+ * ({@code Sunday, 06-Nov-94 08:49:37 GMT}) and asctime ({@code Sun Nov  6 08:49:37 1994}), with
+ * single spaces, "HTTP-date is case sensitive" (day and month names as written, {@code GMT} in
+ * capitals) and no other zone. The day name is not checked against the date. Only the
+ * optional whitespace around a field value is dropped (section 5.5).
+ *
+ * <p>{@link #parseLenient} also takes runs of spaces and month names in any case. Section 5.6.7:
+ * "Recipients of timestamp values are encouraged to be robust in parsing timestamps unless
+ * otherwise restricted by the field definition." Which reading each field gets:
+ * <ul>
+ *   <li>{@code Expires}: exact. RFC 9111 section 5.3 restricts it: "A cache recipient MUST
+ *       interpret invalid date formats, especially the value "0", as representing a time in the
+ *       past (i.e., "already expired")."
+ *   <li>{@code If-Modified-Since}: exact. RFC 9110 section 13.1.3: "A recipient MUST ignore the
+ *       If-Modified-Since header field if the received field value is not a valid HTTP-date".
+ *   <li>{@code If-Range} (a date): exact. RFC 9110 section 13.1.5 takes the date form only as
+ *       "a valid HTTP-date"; otherwise the condition is false and the whole body is sent.
+ *   <li>{@code Date} and {@code Last-Modified} of a response: lenient. Their definitions
+ *       (sections 6.6.1 and 8.8.2) add no restriction, and a robust reading only feeds the age
+ *       and heuristic calculations, which fall back safely (arrival time, no heuristic).
+ *   <li>{@code Retry-After} is not interpreted by this proxy; it is passed through.
+ * </ul>
+ * Anything that does not parse is {@link Optional#empty()}, never an exception: callers decide
+ * what garbage means.
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc9110#section-5.6.7">RFC 9110 5.6.7</a>
  */
@@ -26,6 +50,19 @@ public final class HttpDates {
   private static final String[] MONTHS = {
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"
   };
+  private static final String DAY = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
+  private static final String MONTH = "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)";
+  private static final String TIME = "([0-9]{2}):([0-9]{2}):([0-9]{2})";
+  /** {@code IMF-fixdate = day-name "," SP date1 SP time-of-day SP GMT}, date1 = day SP month SP year. */
+  private static final Pattern IMF_FIXDATE =
+      Pattern.compile(DAY + ", ([0-9]{2}) " + MONTH + " ([0-9]{4}) " + TIME + " GMT");
+  /** {@code rfc850-date = day-name-l "," SP date2 SP time-of-day SP GMT}, date2 = day "-" month "-" 2DIGIT. */
+  private static final Pattern RFC850_DATE = Pattern.compile(
+      "(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), ([0-9]{2})-" + MONTH + "-([0-9]{2}) "
+          + TIME + " GMT");
+  /** {@code asctime-date = day-name SP date3 SP time-of-day SP year}, date3 = month SP ( 2DIGIT / ( SP DIGIT ) ). */
+  private static final Pattern ASCTIME_DATE =
+      Pattern.compile(DAY + " " + MONTH + " ([0-9]{2}| [0-9]) " + TIME + " ([0-9]{4})");
 
   private HttpDates() {}
 
@@ -37,7 +74,50 @@ public final class HttpDates {
     return IMF.format(Instant.ofEpochMilli(epochMillis));
   }
 
+  /** An HTTP-date in exactly one of the three forms of RFC 9110 section 5.6.7, else empty. */
   public static Optional<Instant> parse(String value) {
+    if (value == null) {
+      return Optional.empty();
+    }
+    String v = trimOws(value);
+    Matcher m = IMF_FIXDATE.matcher(v);
+    if (m.matches()) {
+      return build(m.group(3), m.group(2), m.group(1), m.group(4), m.group(5), m.group(6), false);
+    }
+    m = RFC850_DATE.matcher(v);
+    if (m.matches()) {
+      return build(m.group(3), m.group(2), m.group(1), m.group(4), m.group(5), m.group(6), true);
+    }
+    m = ASCTIME_DATE.matcher(v);
+    if (m.matches()) {
+      return build(m.group(6), m.group(1), m.group(2).trim(), m.group(3), m.group(4), m.group(5), false);
+    }
+    return Optional.empty();
+  }
+
+  /** RFC 9110 section 5.5: a field value excludes leading and trailing SP and HTAB. */
+  private static String trimOws(String v) {
+    int start = 0;
+    int end = v.length();
+    while (start < end && (v.charAt(start) == ' ' || v.charAt(start) == '\t')) {
+      start++;
+    }
+    while (end > start && (v.charAt(end - 1) == ' ' || v.charAt(end - 1) == '\t')) {
+      end--;
+    }
+    return v.substring(start, end);
+  }
+
+  private static Optional<Instant> build(String y, String mon, String d, String h, String min, String sec,
+      boolean twoDigitYear) {
+    return build(y, mon, d, h + ":" + min + ":" + sec, twoDigitYear);
+  }
+
+  /**
+   * An HTTP-date read robustly (runs of spaces, month names in any case, one-digit days), for
+   * fields whose definition adds no restriction (see the class comment), else empty.
+   */
+  public static Optional<Instant> parseLenient(String value) {
     if (value == null) {
       return Optional.empty();
     }

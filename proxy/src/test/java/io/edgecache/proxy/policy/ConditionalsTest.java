@@ -115,6 +115,20 @@ class ConditionalsTest {
   }
 
   @Test
+  void notModified_ifModifiedSinceNotExactlyAnHttpDate_isIgnored() {
+    // RFC 9110 13.1.3: ignored unless a valid HTTP-date; lower-case "gmt" is not one.
+    assertFalse(notModified("If-Modified-Since", HttpDates.format(NOW).replace("GMT", "gmt")));
+  }
+
+  @Test
+  void notModified_storedLastModifiedWithExtraSpaces_isStillRead() {
+    ResponseView r = storedWith(200, "Last-Modified", HttpDates.format(LAST_MODIFIED).replace(" ", "  "));
+
+    // Read robustly, the stored Last-Modified is what If-Modified-Since is compared with (not Date).
+    assertTrue(Conditionals.notModified(Headers.of("If-Modified-Since", HttpDates.format(LAST_MODIFIED)), r));
+  }
+
+  @Test
   void notModified_ifModifiedSinceWithoutLastModified_comparesWithDate() {
     ResponseView noLastModified = storedWith(200, "Cache-Control", "max-age=60");
 

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class FreshnessPolicyTest {
   private static final long NOW = 1_700_000_000_000L;
@@ -68,6 +70,39 @@ class FreshnessPolicyTest {
   @Test
   void lifetime_expiresInThePast_isZero() {
     assertEquals(0, policy.lifetimeSeconds(response("Expires", at(NOW - 120 * SECOND))));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+    "Thu, 18 Aug 2050 02:01:18 gMT", "Thu, 18 Aug 2050 02:01:18 UTC", "Thu, 18 Aug 2050 02:01:18 AEST",
+    "Thu, 18  Aug  2050 02:01:18 GMT", "Thu 18 Aug 2050 02:01:18 GMT", "Thu, 18 AUG 2050 02:01:18 GMT",
+    "THU, 18 Aug 2050 02:01:18 GMT", "Thu, 18 Aug 50 02:01:18 GMT", "Thu, 18-Aug-2050 02:01:18 GMT",
+    "Thu, 18 Aug 2050 2:01:18 GMT", "Thu, 18 Aug 2050",
+  })
+  void lifetime_expiresNotExactlyAnHttpDate_isAlreadyExpired(String expires) {
+    assertEquals(0, policy.lifetimeSeconds(response("Expires", expires)));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+    "Thursday, 18-Aug-50 02:01:18 GMT", "Thu Aug 18 02:01:18 2050", "Thu, 18 Aug 2050 02:01:18 GMT",
+  })
+  void lifetime_expiresInEachHttpDateForm_isRead(String expires) {
+    assertTrue(policy.lifetimeSeconds(response("Expires", expires)) > 0);
+  }
+
+  @Test
+  void lifetime_twoExpiresLines_isAlreadyExpired() {
+    ResponseView r = response("Expires", at(NOW + 120 * SECOND), "Expires", at(NOW + 120 * SECOND));
+
+    assertEquals(0, policy.lifetimeSeconds(r));
+  }
+
+  @Test
+  void heuristic_lastModifiedWithExtraSpaces_isStillRead() {
+    ResponseView r = response("Last-Modified", at(NOW - 1000 * SECOND).replace(" ", "  "));
+
+    assertEquals(100, policy.lifetimeSeconds(r));
   }
 
   @Test
@@ -164,28 +199,53 @@ class FreshnessPolicyTest {
   }
 
   @Test
-  void ageValue_repeatedField_isInvalid() {
-    assertEquals(FreshnessPolicy.INVALID_AGE, FreshnessPolicy.ageValue(Headers.of("Age", "1", "Age", "2")));
+  void ageValue_twoFieldLines_usesTheFirst() {
+    assertEquals(0, FreshnessPolicy.ageValue(Headers.of("Age", "0", "Age", "7200")));
   }
 
   @Test
-  void ageValue_list_isInvalid() {
-    assertEquals(FreshnessPolicy.INVALID_AGE, FreshnessPolicy.ageValue(Headers.of("Age", "1, 2")));
+  void ageValue_list_usesTheFirstMember() {
+    assertEquals(7200, FreshnessPolicy.ageValue(Headers.of("Age", "7200,0")));
   }
 
   @Test
-  void ageValue_negative_isInvalid() {
-    assertEquals(FreshnessPolicy.INVALID_AGE, FreshnessPolicy.ageValue(Headers.of("Age", "-1")));
+  void ageValue_listWithLeadingEmptyMember_usesTheFirstNonEmpty() {
+    assertEquals(5, FreshnessPolicy.ageValue(Headers.of("Age", " , 5, 9")));
   }
 
   @Test
-  void ageValue_fraction_isInvalid() {
-    assertEquals(FreshnessPolicy.INVALID_AGE, FreshnessPolicy.ageValue(Headers.of("Age", "1.5")));
+  void ageValue_negative_isIgnored() {
+    assertEquals(0, FreshnessPolicy.ageValue(Headers.of("Age", "-7200")));
   }
 
   @Test
-  void ageValue_empty_isInvalid() {
-    assertEquals(FreshnessPolicy.INVALID_AGE, FreshnessPolicy.ageValue(Headers.of("Age", "")));
+  void ageValue_fraction_isIgnored() {
+    assertEquals(0, FreshnessPolicy.ageValue(Headers.of("Age", "7200.0")));
+  }
+
+  @Test
+  void ageValue_nonNumeric_isIgnored() {
+    assertEquals(0, FreshnessPolicy.ageValue(Headers.of("Age", "abc")));
+  }
+
+  @Test
+  void ageValue_parameter_isIgnored() {
+    assertEquals(0, FreshnessPolicy.ageValue(Headers.of("Age", "7200;foo=111")));
+  }
+
+  @Test
+  void ageValue_invalidFirstMember_ignoresTheWholeField() {
+    assertEquals(0, FreshnessPolicy.ageValue(Headers.of("Age", "abc, 7200")));
+  }
+
+  @Test
+  void ageValue_empty_isIgnored() {
+    assertEquals(0, FreshnessPolicy.ageValue(Headers.of("Age", "")));
+  }
+
+  @Test
+  void ageValue_exactly2pow31_is2pow31() {
+    assertEquals(CacheControl.MAX_DELTA, FreshnessPolicy.ageValue(Headers.of("Age", "2147483648")));
   }
 
   @Test
@@ -240,8 +300,15 @@ class FreshnessPolicyTest {
   }
 
   @Test
-  void currentAge_invalidAgeField_isInvalidAge() {
-    assertEquals(FreshnessPolicy.INVALID_AGE, policy.currentAgeSeconds(response("Age", "x"), NOW));
+  void currentAge_invalidAgeField_isResidentTimeOnly() {
+    assertEquals(30, policy.currentAgeSeconds(response("Age", "x"), NOW + 30 * SECOND));
+  }
+
+  @Test
+  void currentAge_hugeAgeField_exceedsAnyLifetime() {
+    ResponseView r = response("Age", "99999999999999999999999", "Cache-Control", "max-age=2147483647");
+
+    assertTrue(policy.currentAgeSeconds(r, NOW) > policy.lifetimeSeconds(r));
   }
 
   @Test

@@ -46,6 +46,53 @@ class HttpDatesTest {
   })
   void parse_garbage_isEmpty(String value) {
     assertEquals(Optional.empty(), HttpDates.parse(value));
+    assertEquals(Optional.empty(), HttpDates.parseLenient(value));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+    "Sun, 06  Nov  1994 08:49:37 GMT", // runs of spaces
+    "Sun,  06 Nov 1994 08:49:37 GMT",
+    "Sun, 06 Nov 1994 08:49:37 gmt", // wrong case of GMT
+    "Sun, 06 Nov 1994 08:49:37 gMT",
+    "Sun, 06 NOV 1994 08:49:37 GMT", // wrong case of the month
+    "SUN, 06 Nov 1994 08:49:37 GMT", // wrong case of the day
+    "Sun, 06 Nov 1994 08:49:37 AEST", // other zones
+    "Sun, 06 Nov 1994 08:49:37 +0000",
+    "Sun, 06 Nov 1994 08:49:37", // missing zone
+    "Sun 06 Nov 1994 08:49:37 GMT", // missing comma
+    "06 Nov 1994 08:49:37 GMT", // missing day name
+    "Sun, 6 Nov 1994 08:49:37 GMT", // one-digit day in IMF-fixdate
+    "Sun, 06-Nov-1994 08:49:37 GMT", // dashes in IMF-fixdate
+    "Sun, 06 Nov 1994 08.49.37 GMT",
+    "Sun, 06 Nov 1994 08:49:37 GMT, Mon, 07 Nov 1994 08:49:37 GMT", // a list
+    "Sun, 06-Nov-94 08:49:37 GMT", // RFC 850 needs the long day name
+    "sunday, 06-Nov-94 08:49:37 GMT",
+    "Sun Nov 6 08:49:37 1994", // asctime pads a one-digit day with a space
+    "Sun Nov 06 08:49:37 1994 GMT",
+    "Sun, 06 Nov 1994 08:49:37 GMT\u00a0",
+  })
+  void parse_notExactlyAnHttpDate_isEmpty(String value) {
+    assertEquals(Optional.empty(), HttpDates.parse(value));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+    "Sun, 06  Nov  1994 08:49:37 GMT", "Sun, 06 NOV 1994 08:49:37 GMT", "Sun, 6 Nov 1994 08:49:37 GMT",
+    "Sun Nov 6 08:49:37 1994",
+  })
+  void parseLenient_robustVariants_areRead(String value) {
+    assertEquals(Optional.of(RFC_EXAMPLE), HttpDates.parseLenient(value));
+  }
+
+  @Test
+  void parse_asctimeTwoDigitDay_isRead() {
+    assertEquals(Optional.of(Instant.parse("1994-11-16T08:49:37Z")), HttpDates.parse("Wed Nov 16 08:49:37 1994"));
+  }
+
+  @Test
+  void parse_tabsAroundTheValue_areIgnored() {
+    assertEquals(Optional.of(RFC_EXAMPLE), HttpDates.parse("\tSun, 06 Nov 1994 08:49:37 GMT\t"));
   }
 
   @Test

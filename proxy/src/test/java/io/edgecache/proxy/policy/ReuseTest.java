@@ -174,9 +174,18 @@ class ReuseTest {
   }
 
   @Test
-  void decide_invalidAgeField_revalidates() {
+  void decide_invalidAgeField_isIgnoredAndFresh() {
+    // RFC 9111 5.1: an invalid Age is ignored, as if absent.
     ResponseView r = new ResponseView(200,
         Headers.of("Cache-Control", "max-age=60", "Date", HttpDates.format(NOW), "Age", "soon"), NOW, NOW);
+
+    assertEquals(Kind.FRESH, Reuse.decide(FP, CacheControl.NONE, r, NOW).kind());
+  }
+
+  @Test
+  void decide_ageAt2pow31_revalidates() {
+    ResponseView r = new ResponseView(200,
+        Headers.of("Cache-Control", "max-age=60", "Date", HttpDates.format(NOW), "Age", "2147483648"), NOW, NOW);
 
     assertEquals(Kind.REVALIDATE, Reuse.decide(FP, CacheControl.NONE, r, NOW).kind());
   }

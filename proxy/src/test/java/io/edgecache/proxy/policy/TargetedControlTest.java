@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
@@ -28,6 +29,92 @@ class TargetedControlTest {
   @Test
   void select_emptyCdnCacheControl_isNull() {
     assertNull(TargetedControl.select(Headers.of("CDN-Cache-Control", " ")));
+  }
+
+  @Test
+  void select_cdnCacheControlStringMaxAge_ignoresTheField() {
+    assertNull(TargetedControl.select(Headers.of("CDN-Cache-Control", "max-age=\"10\"")));
+  }
+
+  @Test
+  void select_cdnCacheControlDecimalMaxAge_ignoresTheField() {
+    assertNull(TargetedControl.select(Headers.of("CDN-Cache-Control", "max-age=1.5")));
+  }
+
+  @Test
+  void select_cdnCacheControlNegativeMaxAge_ignoresTheField() {
+    assertNull(TargetedControl.select(Headers.of("CDN-Cache-Control", "max-age=-1")));
+  }
+
+  @Test
+  void select_cdnCacheControlNoStoreWithValue_ignoresTheField() {
+    assertNull(TargetedControl.select(Headers.of("CDN-Cache-Control", "no-store=5, max-age=60")));
+  }
+
+  @Test
+  void select_cdnCacheControlNoStoreFalse_ignoresTheField() {
+    assertNull(TargetedControl.select(Headers.of("CDN-Cache-Control", "no-store=?0")));
+  }
+
+  @Test
+  void select_cdnCacheControlPrivateToken_ignoresTheField() {
+    assertNull(TargetedControl.select(Headers.of("CDN-Cache-Control", "private=set-cookie")));
+  }
+
+  @Test
+  void select_cdnCacheControlParseError_ignoresTheField() {
+    assertNull(TargetedControl.select(Headers.of("CDN-Cache-Control", "max-age=60, Max-Age=5")));
+  }
+
+  @Test
+  void select_cdnCacheControlTrailingComma_ignoresTheField() {
+    assertNull(TargetedControl.select(Headers.of("CDN-Cache-Control", "max-age=60,")));
+  }
+
+  @Test
+  void select_cdnCacheControlInvalidLine_ignoresAllLines() {
+    assertNull(TargetedControl.select(Headers.of("CDN-Cache-Control", "max-age=60", "CDN-Cache-Control", "no-store=1")));
+  }
+
+  @Test
+  void effective_invalidCdnCacheControl_fallsBackToCacheControl() {
+    ResponseView r = new ResponseView(200, Headers.of("Cache-Control", "max-age=30", "CDN-Cache-Control", "max-age=\"600\""), 0, 0);
+
+    assertNull(r.targeted());
+    assertEquals(OptionalLong.of(30), r.effective().seconds("max-age"));
+  }
+
+  @Test
+  void select_cdnCacheControlOverTwoLines_isOneDictionary() {
+    CacheControl cc = TargetedControl.select(Headers.of("CDN-Cache-Control", "max-age=60", "CDN-Cache-Control", "must-revalidate"));
+
+    assertEquals(OptionalLong.of(60), cc.seconds("max-age"));
+    assertTrue(cc.has("must-revalidate"));
+  }
+
+  @Test
+  void select_cdnCacheControlParameters_areIgnored() {
+    assertEquals(OptionalLong.of(60), maxAge("CDN-Cache-Control", "max-age=60;foo=bar"));
+  }
+
+  @Test
+  void select_cdnCacheControlNoCacheString_isAFieldList() {
+    CacheControl cc = TargetedControl.select(Headers.of("CDN-Cache-Control", "no-cache=\"Set-Cookie, X-Foo\""));
+
+    assertEquals(List.of("set-cookie", "x-foo"), cc.fieldNames("no-cache"));
+  }
+
+  @Test
+  void select_cdnCacheControlBareNoCache_isUnqualified() {
+    assertTrue(TargetedControl.select(Headers.of("CDN-Cache-Control", "no-cache")).unqualified("no-cache"));
+  }
+
+  @Test
+  void select_cdnCacheControlUnknownMemberOfAnyType_isKeptAndHarmless() {
+    CacheControl cc = TargetedControl.select(Headers.of("CDN-Cache-Control", "none, ext=(1 2), max-age=60"));
+
+    assertTrue(cc.has("none"));
+    assertEquals(OptionalLong.of(60), cc.seconds("max-age"));
   }
 
   @Test
