@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -80,10 +79,12 @@ public final class DiskStore implements Store {
    * @param compactions      LevelDB range compactions run to reclaim deleted space
    * @param droppedByRemoval writes not committed because a removal of their key came after them
    * @param storing          whether writes are accepted now (false during the back-off after a failure)
+   * @param repaired         1 when start-up found the database damaged and LevelDB's repair fixed it
+   * @param movedAside       1 when start-up found it damaged beyond repair, moved it aside and started empty
    */
   public record DiskStats(long entries, long bytes, long maxBytes, long evictions, long rejected,
       long checksumFailures, long storeErrors, long readErrors, long orphansSwept, long discardedRecords,
-      long overloaded, long compactions, long droppedByRemoval, boolean storing) {}
+      long overloaded, long compactions, long droppedByRemoval, boolean storing, long repaired, long movedAside) {}
 
   /** A stored entry and the generation it was read at. */
   record Versioned(Entry entry, long generation) {}
@@ -111,6 +112,9 @@ public final class DiskStore implements Store {
   private volatile boolean storing = true;
   private volatile long resumeAtNanos;
   private volatile boolean closed;
+  /** Set when start-up gave this instance up as damaged: work it queued must not touch LevelDB. */
+  private volatile boolean abandoned;
+  private volatile DiskStartup.Action recovery = DiskStartup.Action.NONE;
 
   private DiskStore(DiskOptions options, Hooks hooks, Db db, DiskWorkers workers) {
     this.options = options;
@@ -132,7 +136,9 @@ public final class DiskStore implements Store {
    * Opens the store in {@code options.dir()}: opens LevelDB, rebuilds the index, sweeps orphans.
    *
    * <p>Blocks the caller until start-up is done (it runs on a disk worker): call it at start, not
-   * on an event loop. Logs one line with what start-up found and how long it took.
+   * on an event loop. Logs one line with what start-up found and how long it took. Damaged files
+   * do not make it fail: they are repaired, or moved aside and the store starts empty (one WARN
+   * line; see {@link DiskStartup}).
    *
    * @throws StoreException one line naming the path and the cause: the directory cannot be
    *     created or written, the database is locked by another process or already open here
@@ -144,24 +150,24 @@ public final class DiskStore implements Store {
   static DiskStore open(DiskOptions options, Hooks hooks) {
     DiskWorkers workers = new DiskWorkers(options.dir().toString(), options.workerThreads(), MAX_QUEUED_OPTIONAL);
     long started = System.nanoTime();
-    Db db;
+    DiskStartup.Opened opened;
     try {
-      db = workers.submit(false, () -> Db.open(options.dir(), hooks.probe(), LOG), null).join();
-    } catch (CompletionException e) {
+      opened = DiskStartup.open(options.dir(), hooks.probe(), hooks.clock(), workers, db -> {
+        DiskStore store = new DiskStore(options, hooks, db, workers);
+        try {
+          store.recover(started);
+        } catch (RuntimeException e) {
+          store.abandoned = true;
+          throw e;
+        }
+        return store;
+      });
+    } catch (RuntimeException e) {
       workers.shutdownNow();
-      throw asStoreException(options, e.getCause());
+      throw asStoreException(options, e);
     }
-    DiskStore store = new DiskStore(options, hooks, db, workers);
-    try {
-      workers.submit(false, () -> {
-        store.recover(started);
-        return null;
-      }, null).join();
-    } catch (CompletionException e) {
-      store.close();
-      throw asStoreException(options, e.getCause());
-    }
-    return store;
+    opened.store().recovery = opened.action();
+    return opened.store();
   }
 
   private static StoreException asStoreException(DiskOptions options, Throwable cause) {
@@ -558,7 +564,9 @@ public final class DiskStore implements Store {
     }
     evictions.increment();
     submit(false, () -> {
-      deleteEvicted(key, e);
+      if (!abandoned) {
+        deleteEvicted(key, e);
+      }
       return null;
     }, null);
   }
@@ -601,7 +609,8 @@ public final class DiskStore implements Store {
     StoreStats s = stats();
     return new DiskStats(s.entries(), s.bytes(), s.maxBytes(), s.evictions(), s.rejected(), checksumFailures.sum(),
         storeErrors.sum(), reader.readErrors(), orphansSwept, discarded.sum(), workers.refused(), compactions.sum(),
-        droppedByRemoval.sum(), storing);
+        droppedByRemoval.sum(), storing, recovery == DiskStartup.Action.REPAIRED ? 1 : 0,
+        recovery == DiskStartup.Action.MOVED_ASIDE ? 1 : 0);
   }
 
   public DiskOptions options() {
