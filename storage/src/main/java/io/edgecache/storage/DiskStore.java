@@ -40,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * (and any older entry under its key removed). At most {@value #MAX_QUEUED_OPTIONAL} reads and
  * writes wait for a worker; beyond that a read is a miss and a write is skipped, counted as
  * {@link DiskStats#overloaded}. A failed write (disk full, I/O error) stops all writes for
- * {@link DiskOptions#retryAfter()}; reads keep working. Removals and purges are never skipped,
+ * {@link DiskOptions#retryAfter()}; reads keep working. A write is refused the same way while the
+ * file system has less than {@link DiskOptions#minFreeBytes()} free, so that LevelDB never meets a
+ * full one (it writes through mmap: a full file system kills the process with SIGBUS). Removals and purges are never skipped,
  * never read a body, and win over writes already queued for what they select: each removal is
  * recorded in a {@link RemovalLog} when it is asked for, and a write checks that log at its commit
  * point, so a purge that arrives while the write of the body it purges still waits for a worker
@@ -322,6 +324,7 @@ public final class DiskStore implements Store {
         single = DiskFormat.encodeChunk(body, 0, body.length, crcs[0]);
       } else {
         while (written < count) {
+          ensureRoom();
           int from = written;
           int to = Math.min(count, from + Math.max(1, CHUNK_BATCH_BYTES / chunkSize));
           db.write(b -> {
@@ -335,6 +338,7 @@ public final class DiskStore implements Store {
           written = to;
         }
       }
+      ensureRoom();
       commit(key, entry, weight, new DiskFormat.Meta(generation, body.length, chunkSize, crcs, entry.tags(),
           entry.meta(), hooks.clock().millis()), single, ticket);
       if (degraded.compareAndSet(true, false)) {
@@ -348,6 +352,18 @@ public final class DiskStore implements Store {
       } catch (DBException again) {
         // Left for the start-up sweep: no metadata record refers to them.
       }
+    }
+  }
+
+  /**
+   * Refuses a write, as a failed one, while the file system holds less than {@code minFreeBytes}
+   * free: LevelDB must never meet a full file system (see {@link DiskOptions}). One statfs call.
+   */
+  private void ensureRoom() {
+    long free = options.dir().toFile().getUsableSpace();
+    if (free < options.minFreeBytes()) {
+      throw new DBException("only " + (free >> 20) + " MiB free on the file system, less than the "
+          + (options.minFreeBytes() >> 20) + " MiB kept free (disk.minFreeBytes)");
     }
   }
 

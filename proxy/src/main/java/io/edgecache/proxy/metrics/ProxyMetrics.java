@@ -128,6 +128,16 @@ public final class ProxyMetrics {
     FunctionCounter.builder(name, value, v -> v.get()).description(description).tag("tier", tier).register(registry);
   }
 
+  /**
+   * Registers the count of start-ups that found the disk tier's files damaged, by what was done:
+   * {@code repaired} (LevelDB's repair) or {@code moved_aside} (the folder moved aside, started empty).
+   */
+  public void diskRecovery(String action, Supplier<Long> count) {
+    FunctionCounter.builder("edgecache.disk.recoveries", count, v -> v.get())
+        .description("Start-ups that found the disk tier damaged: repaired, or moved aside and started empty")
+        .tag("tier", "disk").tag("action", action).register(registry);
+  }
+
   private static String lower(Enum<?> e) {
     return e.name().toLowerCase(java.util.Locale.ROOT);
   }
