@@ -200,6 +200,35 @@ class DiskStoreDamageTest {
   }
 
   @Test
+  void open_repairFailsAndTheFolderIsAMountPoint_deletesItsFilesAndStartsEmpty() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("db"));
+    Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", dir.toString())
+        .redirectErrorStream(true).start();
+    boolean exited = mount.waitFor(20, TimeUnit.SECONDS);
+    org.junit.jupiter.api.Assumptions.assumeTrue(exited && mount.exitValue() == 0,
+        "cannot mount a tmpfs here: " + new String(mount.getInputStream().readAllBytes()).strip());
+    try {
+      filledAndClosed();
+      Files.writeString(dir.resolve("CURRENT"), "garbage");
+      Db.Probe repairFails = op -> {
+        if (op.equals("repair")) {
+          throw new DBException("IO error: injected repair failure");
+        }
+      };
+
+      try (DiskStore store = open(options(dir), repairFails)) {
+        assertEquals(DiskStartup.Action.MOVED_ASIDE, actionOf(store));
+        assertEquals(0, store.keys().size(), "starts empty");
+        assertStoresAgain(store);
+      }
+      assertFalse(Files.exists(corruptCopy(dir)), "a mount point cannot be moved: nothing is kept beside it");
+    } finally {
+      Process umount = new ProcessBuilder("umount", dir.toString()).redirectErrorStream(true).start();
+      assertTrue(umount.waitFor(20, TimeUnit.SECONDS) && umount.exitValue() == 0, "umount");
+    }
+  }
+
+  @Test
   void open_indexRebuildFailsEvenAfterRepair_movesTheFolderAside() throws Exception {
     Path dir = filledAndClosed();
     Db.Probe iterationFails = op -> {
@@ -243,7 +272,8 @@ class DiskStoreDamageTest {
   private static final int ENTRIES = 300;
 
   private DiskOptions options(Path dir) {
-    return new DiskOptions(dir, 64L << 20, 4096, 2, 1L << 20, Duration.ofSeconds(30));
+    // a small minFreeBytes: one case runs on a 64 MiB tmpfs
+    return new DiskOptions(dir, 64L << 20, 4096, 2, 1L << 20, Duration.ofSeconds(30)).withMinFreeBytes(8L << 20);
   }
 
   /**
