@@ -95,6 +95,7 @@ final class Db implements AutoCloseable {
     if (!Files.isWritable(dir)) {
       throw new StoreException(dir + ": directory is not writable");
     }
+    ensureRoomToOpen(dir);
     probe.before("open");
     try {
       return new Db(factory.open(dir.toFile(), new Options().createIfMissing(true)), probe, dir);
@@ -114,11 +115,35 @@ final class Db implements AutoCloseable {
    * @throws StoreException when the repair fails
    */
   static void repair(Path dir, Probe probe) {
+    ensureRoomToOpen(dir);
     try {
       probe.before("repair");
       factory.repair(dir.toFile(), new Options());
     } catch (IOException | DBException e) {
       throw new StoreException(dir + ": repair failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Fails with one line when the file system cannot hold what LevelDB writes while opening (or
+   * repairing): it rewrites its log files into a table, then starts a new log and manifest. It
+   * writes them through mmap, so running out of space there would kill the process with SIGBUS
+   * (measured) instead of failing the open.
+   */
+  private static void ensureRoomToOpen(Path dir) {
+    long logs = 0;
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".log")).toList()) {
+        logs += Files.size(f);
+      }
+    } catch (IOException e) {
+      return; // LevelDB's own open will say what is wrong with the directory
+    }
+    long needed = logs + (4L << 20);
+    long free = dir.toFile().getUsableSpace();
+    if (free < needed) {
+      throw new StoreException(dir + ": only " + (free >> 20) + " MiB free on its file system, LevelDB needs about "
+          + (needed >> 20) + " MiB to open the database (it rewrites its log into a table): free some space");
     }
   }
 

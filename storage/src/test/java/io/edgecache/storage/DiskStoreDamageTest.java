@@ -229,6 +229,44 @@ class DiskStoreDamageTest {
   }
 
   @Test
+  void open_fileSystemFull_failsWithOneLineInsteadOfDyingInLevelDb() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("db"));
+    Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", dir.toString())
+        .redirectErrorStream(true).start();
+    boolean exited = mount.waitFor(20, TimeUnit.SECONDS);
+    org.junit.jupiter.api.Assumptions.assumeTrue(exited && mount.exitValue() == 0,
+        "cannot mount a tmpfs here: " + new String(mount.getInputStream().readAllBytes()).strip());
+    try {
+      try (DiskStore store = open(options(dir), Db.Probe.NONE)) {
+        for (int i = 0; i < 100; i++) { // about 2 MiB, all in LevelDB's log
+          store.put(key(i), DiskFixtures.randomEntry(20_000 + i, i)).toCompletableFuture().join();
+        }
+      }
+      try (FileChannel ballast = FileChannel.open(dir.resolve("ballast"), StandardOpenOption.CREATE,
+          StandardOpenOption.WRITE)) {
+        ByteBuffer block = ByteBuffer.allocate(1 << 16);
+        while (true) {
+          try {
+            ballast.write(block.clear());
+          } catch (IOException full) {
+            break;
+          }
+        }
+      }
+
+      // opening would replay the log into a table through mmap: SIGBUS on a full file system
+      StoreException e = org.junit.jupiter.api.Assertions.assertThrows(StoreException.class,
+          () -> open(options(dir), Db.Probe.NONE));
+      assertTrue(e.getMessage().startsWith(dir + ": only 0 MiB free on its file system, LevelDB needs about "),
+          e.getMessage());
+      assertTrue(Files.exists(dir.resolve("CURRENT")), "the database is left as it was");
+    } finally {
+      Process umount = new ProcessBuilder("umount", dir.toString()).redirectErrorStream(true).start();
+      assertTrue(umount.waitFor(20, TimeUnit.SECONDS) && umount.exitValue() == 0, "umount");
+    }
+  }
+
+  @Test
   void open_indexRebuildFailsEvenAfterRepair_movesTheFolderAside() throws Exception {
     Path dir = filledAndClosed();
     Db.Probe iterationFails = op -> {
