@@ -80,7 +80,8 @@ public final class ProxyServer {
     if (config.disk().enabled()) {
       try {
         disk = DiskStore.open(new DiskOptions(Path.of(config.disk().path()), config.disk().maxBytes(),
-            config.disk().chunkBytes(), 2, config.disk().maxObjectBytes(), java.time.Duration.ofSeconds(30)));
+            config.disk().chunkBytes(), 2, config.disk().maxObjectBytes(),
+            java.time.Duration.ofMillis(config.disk().retryAfterMs()), config.disk().minFreeBytes()));
       } catch (StoreException e) {
         vertx.close();
         return Future.failedFuture(new ConfigException(config.source() + ": disk.path: " + e.getMessage()));
@@ -95,6 +96,8 @@ public final class ProxyServer {
           () -> d.diskStats().readErrors());
       metrics.tierCounter("edgecache.disk.overloaded", "Disk operations refused because the worker queue was full", "disk",
           () -> d.diskStats().overloaded());
+      metrics.diskRecovery("repaired", () -> d.diskStats().repaired());
+      metrics.diskRecovery("moved_aside", () -> d.diskStats().movedAside());
       tiered = new TieredStore(memory, d);
       store = tiered;
     }
@@ -190,7 +193,9 @@ public final class ProxyServer {
           .put("maxBytes", d.maxBytes()).put("evictions", d.evictions()).put("rejected", d.rejected())
           .put("checksumFailures", d.checksumFailures()).put("storeErrors", d.storeErrors())
           .put("readErrors", d.readErrors()).put("orphansSwept", d.orphansSwept()).put("compactions", d.compactions())
-          .put("overloaded", d.overloaded()).put("droppedByRemoval", d.droppedByRemoval()).put("storing", d.storing()));
+          .put("overloaded", d.overloaded()).put("droppedByRemoval", d.droppedByRemoval()).put("storing", d.storing())
+          .put("recoveries", new io.vertx.core.json.JsonObject().put("repaired", d.repaired())
+              .put("movedAside", d.movedAside())));
     }
     return out;
   }

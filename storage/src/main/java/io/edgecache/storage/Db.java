@@ -62,11 +62,25 @@ final class Db implements AutoCloseable {
   }
 
   /**
+   * The database in a directory is damaged (LevelDB reports corruption, or a file it refers to is
+   * missing or unreadable as what it should be), as opposed to a directory the process may not
+   * use (not writable, locked, out of space), which is a {@link StoreException} of its own.
+   */
+  static final class Damaged extends StoreException {
+    private static final long serialVersionUID = 1L;
+
+    Damaged(Path dir, String what, Throwable cause) {
+      super(dir + ": database is damaged: " + what, cause);
+    }
+  }
+
+  /**
    * Opens (creating if needed) the database in {@code dir}.
    *
-   * @throws StoreException with one line naming the path and the cause
+   * @throws Damaged when LevelDB finds the files damaged (see {@link DiskStartup})
+   * @throws StoreException with one line naming the path and the cause, for every other failure
    */
-  static Db open(Path dir, Probe probe, org.slf4j.Logger log) {
+  static Db open(Path dir, Probe probe) {
     try {
       Files.createDirectories(dir);
     } catch (FileAlreadyExistsException e) {
@@ -81,24 +95,77 @@ final class Db implements AutoCloseable {
     if (!Files.isWritable(dir)) {
       throw new StoreException(dir + ": directory is not writable");
     }
+    ensureRoomToOpen(dir);
     probe.before("open");
-    Options options = new Options().createIfMissing(true);
     try {
-      return new Db(factory.open(dir.toFile(), options), probe, dir);
+      return new Db(factory.open(dir.toFile(), new Options().createIfMissing(true)), probe, dir);
     } catch (IOException | DBException e) {
       String message = String.valueOf(e.getMessage());
-      if (!message.startsWith("Corruption")) {
-        throw new StoreException(dir + ": " + explain(message), e);
+      if (isDamage(message)) {
+        throw new Damaged(dir, message, e);
       }
-      log.warn("disk tier {}: {}; repairing", dir, message);
-      try {
-        factory.repair(dir.toFile(), options);
-        return new Db(factory.open(dir.toFile(), options), probe, dir);
-      } catch (IOException | DBException again) {
-        throw new StoreException(dir + ": database is corrupt and repair failed: " + again.getMessage(), again);
-      }
+      throw new StoreException(dir + ": " + explain(message), e);
     }
   }
+
+  /**
+   * Runs LevelDB's repair on the closed database in {@code dir}: it rebuilds the manifest from the
+   * table and log files it can read and moves what it cannot read into {@code dir/lost}.
+   *
+   * @throws StoreException when the repair fails
+   */
+  static void repair(Path dir, Probe probe) {
+    ensureRoomToOpen(dir);
+    try {
+      probe.before("repair");
+      factory.repair(dir.toFile(), new Options());
+    } catch (IOException | DBException e) {
+      throw new StoreException(dir + ": repair failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Fails with one line when the file system cannot hold what LevelDB writes while opening (or
+   * repairing): it rewrites its log files into a table, then starts a new log and manifest. It
+   * writes them through mmap, so running out of space there would kill the process with SIGBUS
+   * (measured) instead of failing the open.
+   */
+  private static void ensureRoomToOpen(Path dir) {
+    long logs = 0;
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".log")).toList()) {
+        logs += Files.size(f);
+      }
+    } catch (IOException e) {
+      return; // LevelDB's own open will say what is wrong with the directory
+    }
+    long needed = logs + (4L << 20);
+    long free = dir.toFile().getUsableSpace();
+    if (free < needed) {
+      throw new StoreException(dir + ": only " + (free >> 20) + " MiB free on its file system, LevelDB needs about "
+          + (needed >> 20) + " MiB to open the database (it rewrites its log into a table): free some space");
+    }
+  }
+
+  /**
+   * Whether an open error means damaged files rather than a directory this process cannot use.
+   * The environment's errors (another holder of the lock, permissions, a read-only or full file
+   * system, exhausted descriptors or memory) must stop start-up: repairing or moving aside would
+   * not help and would throw away a good cache. Anything else LevelDB says at open (corruption,
+   * a garbled CURRENT naming a file that does not exist, a bad record) is damage.
+   */
+  static boolean isDamage(String leveldbMessage) {
+    for (String environment : ENVIRONMENT_ERRORS) {
+      if (leveldbMessage.contains(environment)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static final String[] ENVIRONMENT_ERRORS = {"Resource temporarily unavailable", "already held by process",
+      "/LOCK", "Permission denied", "Read-only file system", "No space left on device", "Disk quota exceeded",
+      "Too many open files", "Cannot allocate memory"};
 
   /** LevelDB's open error in the words an operator needs. */
   static String explain(String leveldbMessage) {

@@ -18,15 +18,25 @@ import java.util.Objects;
  *   <tr><td>chunkBytes</td><td>256 KiB</td><td>body chunk size, 1 KiB to 64 MiB; the unit of streaming</td></tr>
  *   <tr><td>workerThreads</td><td>2</td><td>threads that make every LevelDB call, 1 to 64</td></tr>
  *   <tr><td>retryAfter</td><td>30 s</td><td>after a failed write, how long to store nothing</td></tr>
+ *   <tr><td>minFreeBytes</td><td>64 MiB</td><td>a write is refused (a failed write: back-off) while the
+ *     file system of {@code dir} has less than this free; see below</td></tr>
  * </table>
+ *
+ * <p>Why {@code minFreeBytes}: leveldbjni 1.8 writes its log and table files through {@code mmap},
+ * so a file system that really fills up does not answer a write with an error: the process dies
+ * with SIGBUS (measured on a full tmpfs). Free space must therefore never run out under LevelDB.
+ * 64 MiB covers what LevelDB writes on its own once edgecache stops: the rest of its log, one
+ * memtable flush (4 MiB) and one compaction step (at most about 50 MiB of output before its inputs
+ * are deleted).
  *
  * <p>Immutable; validated on construction with a one-line {@link IllegalArgumentException}.
  */
 public record DiskOptions(Path dir, long maxBytes, int chunkBytes, int workerThreads, long maxObjectBytes,
-    Duration retryAfter) {
+    Duration retryAfter, long minFreeBytes) {
   public static final int DEFAULT_CHUNK_BYTES = 256 * 1024;
   public static final int DEFAULT_WORKER_THREADS = 2;
   public static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(30);
+  public static final long DEFAULT_MIN_FREE_BYTES = 64L << 20;
 
   public DiskOptions {
     Objects.requireNonNull(dir, "dir");
@@ -37,6 +47,13 @@ public record DiskOptions(Path dir, long maxBytes, int chunkBytes, int workerThr
     check(maxObjectBytes > 0 && maxObjectBytes <= Integer.MAX_VALUE - 1024, "maxObjectBytes", maxObjectBytes,
         "1.." + (Integer.MAX_VALUE - 1024));
     check(!retryAfter.isNegative(), "retryAfter", retryAfter, ">= 0");
+    check(minFreeBytes >= 0, "minFreeBytes", minFreeBytes, ">= 0");
+  }
+
+  /** Options with the default {@code minFreeBytes}. */
+  public DiskOptions(Path dir, long maxBytes, int chunkBytes, int workerThreads, long maxObjectBytes,
+      Duration retryAfter) {
+    this(dir, maxBytes, chunkBytes, workerThreads, maxObjectBytes, retryAfter, DEFAULT_MIN_FREE_BYTES);
   }
 
   /** Options with the defaults for everything but the directory and the two bounds. */
@@ -46,15 +63,19 @@ public record DiskOptions(Path dir, long maxBytes, int chunkBytes, int workerThr
   }
 
   public DiskOptions withChunkBytes(int bytes) {
-    return new DiskOptions(dir, maxBytes, bytes, workerThreads, maxObjectBytes, retryAfter);
+    return new DiskOptions(dir, maxBytes, bytes, workerThreads, maxObjectBytes, retryAfter, minFreeBytes);
   }
 
   public DiskOptions withWorkerThreads(int threads) {
-    return new DiskOptions(dir, maxBytes, chunkBytes, threads, maxObjectBytes, retryAfter);
+    return new DiskOptions(dir, maxBytes, chunkBytes, threads, maxObjectBytes, retryAfter, minFreeBytes);
   }
 
   public DiskOptions withRetryAfter(Duration after) {
-    return new DiskOptions(dir, maxBytes, chunkBytes, workerThreads, maxObjectBytes, after);
+    return new DiskOptions(dir, maxBytes, chunkBytes, workerThreads, maxObjectBytes, after, minFreeBytes);
+  }
+
+  public DiskOptions withMinFreeBytes(long bytes) {
+    return new DiskOptions(dir, maxBytes, chunkBytes, workerThreads, maxObjectBytes, retryAfter, bytes);
   }
 
   private static void check(boolean ok, String name, Object value, String expected) {

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -41,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * (and any older entry under its key removed). At most {@value #MAX_QUEUED_OPTIONAL} reads and
  * writes wait for a worker; beyond that a read is a miss and a write is skipped, counted as
  * {@link DiskStats#overloaded}. A failed write (disk full, I/O error) stops all writes for
- * {@link DiskOptions#retryAfter()}; reads keep working. Removals and purges are never skipped,
+ * {@link DiskOptions#retryAfter()}; reads keep working. A write is refused the same way while the
+ * file system has less than {@link DiskOptions#minFreeBytes()} free, so that LevelDB never meets a
+ * full one (it writes through mmap: a full file system kills the process with SIGBUS). Removals and purges are never skipped,
  * never read a body, and win over writes already queued for what they select: each removal is
  * recorded in a {@link RemovalLog} when it is asked for, and a write checks that log at its commit
  * point, so a purge that arrives while the write of the body it purges still waits for a worker
@@ -80,10 +81,12 @@ public final class DiskStore implements Store {
    * @param compactions      LevelDB range compactions run to reclaim deleted space
    * @param droppedByRemoval writes not committed because a removal of their key came after them
    * @param storing          whether writes are accepted now (false during the back-off after a failure)
+   * @param repaired         1 when start-up found the database damaged and LevelDB's repair fixed it
+   * @param movedAside       1 when start-up found it damaged beyond repair, moved it aside and started empty
    */
   public record DiskStats(long entries, long bytes, long maxBytes, long evictions, long rejected,
       long checksumFailures, long storeErrors, long readErrors, long orphansSwept, long discardedRecords,
-      long overloaded, long compactions, long droppedByRemoval, boolean storing) {}
+      long overloaded, long compactions, long droppedByRemoval, boolean storing, long repaired, long movedAside) {}
 
   /** A stored entry and the generation it was read at. */
   record Versioned(Entry entry, long generation) {}
@@ -111,6 +114,9 @@ public final class DiskStore implements Store {
   private volatile boolean storing = true;
   private volatile long resumeAtNanos;
   private volatile boolean closed;
+  /** Set when start-up gave this instance up as damaged: work it queued must not touch LevelDB. */
+  private volatile boolean abandoned;
+  private volatile DiskStartup.Action recovery = DiskStartup.Action.NONE;
 
   private DiskStore(DiskOptions options, Hooks hooks, Db db, DiskWorkers workers) {
     this.options = options;
@@ -132,7 +138,9 @@ public final class DiskStore implements Store {
    * Opens the store in {@code options.dir()}: opens LevelDB, rebuilds the index, sweeps orphans.
    *
    * <p>Blocks the caller until start-up is done (it runs on a disk worker): call it at start, not
-   * on an event loop. Logs one line with what start-up found and how long it took.
+   * on an event loop. Logs one line with what start-up found and how long it took. Damaged files
+   * do not make it fail: they are repaired, or moved aside and the store starts empty (one WARN
+   * line; see {@link DiskStartup}).
    *
    * @throws StoreException one line naming the path and the cause: the directory cannot be
    *     created or written, the database is locked by another process or already open here
@@ -144,24 +152,24 @@ public final class DiskStore implements Store {
   static DiskStore open(DiskOptions options, Hooks hooks) {
     DiskWorkers workers = new DiskWorkers(options.dir().toString(), options.workerThreads(), MAX_QUEUED_OPTIONAL);
     long started = System.nanoTime();
-    Db db;
+    DiskStartup.Opened opened;
     try {
-      db = workers.submit(false, () -> Db.open(options.dir(), hooks.probe(), LOG), null).join();
-    } catch (CompletionException e) {
+      opened = DiskStartup.open(options.dir(), hooks.probe(), hooks.clock(), workers, db -> {
+        DiskStore store = new DiskStore(options, hooks, db, workers);
+        try {
+          store.recover(started);
+        } catch (RuntimeException e) {
+          store.abandoned = true;
+          throw e;
+        }
+        return store;
+      });
+    } catch (RuntimeException e) {
       workers.shutdownNow();
-      throw asStoreException(options, e.getCause());
+      throw asStoreException(options, e);
     }
-    DiskStore store = new DiskStore(options, hooks, db, workers);
-    try {
-      workers.submit(false, () -> {
-        store.recover(started);
-        return null;
-      }, null).join();
-    } catch (CompletionException e) {
-      store.close();
-      throw asStoreException(options, e.getCause());
-    }
-    return store;
+    opened.store().recovery = opened.action();
+    return opened.store();
   }
 
   private static StoreException asStoreException(DiskOptions options, Throwable cause) {
@@ -316,6 +324,7 @@ public final class DiskStore implements Store {
         single = DiskFormat.encodeChunk(body, 0, body.length, crcs[0]);
       } else {
         while (written < count) {
+          ensureRoom();
           int from = written;
           int to = Math.min(count, from + Math.max(1, CHUNK_BATCH_BYTES / chunkSize));
           db.write(b -> {
@@ -329,6 +338,7 @@ public final class DiskStore implements Store {
           written = to;
         }
       }
+      ensureRoom();
       commit(key, entry, weight, new DiskFormat.Meta(generation, body.length, chunkSize, crcs, entry.tags(),
           entry.meta(), hooks.clock().millis()), single, ticket);
       if (degraded.compareAndSet(true, false)) {
@@ -342,6 +352,18 @@ public final class DiskStore implements Store {
       } catch (DBException again) {
         // Left for the start-up sweep: no metadata record refers to them.
       }
+    }
+  }
+
+  /**
+   * Refuses a write, as a failed one, while the file system holds less than {@code minFreeBytes}
+   * free: LevelDB must never meet a full file system (see {@link DiskOptions}). One statfs call.
+   */
+  private void ensureRoom() {
+    long free = options.dir().toFile().getUsableSpace();
+    if (free < options.minFreeBytes()) {
+      throw new DBException("only " + (free >> 20) + " MiB free on the file system, less than the "
+          + (options.minFreeBytes() >> 20) + " MiB kept free (disk.minFreeBytes)");
     }
   }
 
@@ -558,7 +580,9 @@ public final class DiskStore implements Store {
     }
     evictions.increment();
     submit(false, () -> {
-      deleteEvicted(key, e);
+      if (!abandoned) {
+        deleteEvicted(key, e);
+      }
       return null;
     }, null);
   }
@@ -601,7 +625,8 @@ public final class DiskStore implements Store {
     StoreStats s = stats();
     return new DiskStats(s.entries(), s.bytes(), s.maxBytes(), s.evictions(), s.rejected(), checksumFailures.sum(),
         storeErrors.sum(), reader.readErrors(), orphansSwept, discarded.sum(), workers.refused(), compactions.sum(),
-        droppedByRemoval.sum(), storing);
+        droppedByRemoval.sum(), storing, recovery == DiskStartup.Action.REPAIRED ? 1 : 0,
+        recovery == DiskStartup.Action.MOVED_ASIDE ? 1 : 0);
   }
 
   public DiskOptions options() {

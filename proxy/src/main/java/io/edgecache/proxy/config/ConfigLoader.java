@@ -128,7 +128,7 @@ public final class ConfigLoader {
     }
 
     JsonObject disk = object(root, "disk");
-    known(disk, "disk.", Set.of("path", "maxBytes", "maxObjectBytes", "chunkBytes"));
+    known(disk, "disk.", Set.of("path", "maxBytes", "maxObjectBytes", "chunkBytes", "retryAfter", "minFreeBytes"));
     String diskPath = disk.getValue("path") == null ? null : string(disk, "disk.", "path", null);
     long diskMax = size(disk, "disk.", "maxBytes", 10L << 30);
     long diskMaxObject = size(disk, "disk.", "maxObjectBytes", 64L << 20);
@@ -142,7 +142,8 @@ public final class ConfigLoader {
     if (diskPath != null && diskMax < (1L << 20)) {
       throw err("disk.maxBytes", "must be at least 1MiB, got " + diskMax);
     }
-    ProxyConfig.Disk d = new ProxyConfig.Disk(diskPath, diskMax, diskMaxObject, (int) chunk);
+    ProxyConfig.Disk d = new ProxyConfig.Disk(diskPath, diskMax, diskMaxObject, (int) chunk,
+        duration(disk, "disk.", "retryAfter", 30_000), size(disk, "disk.", "minFreeBytes", 64L << 20));
 
     JsonObject up = object(root, "upstream");
     known(up, "upstream.", Set.of("connectTimeout", "responseTimeout", "idleTimeout", "maxConnectionsPerOrigin",

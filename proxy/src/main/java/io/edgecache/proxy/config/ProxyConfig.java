@@ -80,8 +80,12 @@ public record ProxyConfig(
    *
    * @param maxObjectBytes the largest body stored on disk; bodies above memory.maxObjectBytes live
    *     on disk only and are streamed from it in chunks
+   * @param retryAfterMs   after a failed disk write (I/O error, too little free space), how long
+   *     nothing is stored before writes are tried again
+   * @param minFreeBytes   writes are refused while the file system has less than this free
    */
-  public record Disk(String path, long maxBytes, long maxObjectBytes, int chunkBytes) {
+  public record Disk(String path, long maxBytes, long maxObjectBytes, int chunkBytes, long retryAfterMs,
+      long minFreeBytes) {
     public boolean enabled() {
       return path != null;
     }

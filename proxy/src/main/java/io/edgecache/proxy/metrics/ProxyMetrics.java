@@ -36,6 +36,11 @@ public final class ProxyMetrics {
   private final ConcurrentHashMap<String, Counter> originErrors = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> purges = new ConcurrentHashMap<>();
   private final Counter coalescedWaiters;
+  /**
+   * The state objects of function counters: Micrometer holds them only weakly, so a supplier
+   * nothing else refers to is collected at the next GC and its counter freezes at its last value.
+   */
+  private final java.util.List<Object> functionCounterState = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public ProxyMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -110,6 +115,7 @@ public final class ProxyMetrics {
 
   /** Registers the gauges and counters of one storage tier ({@code memory} or {@code disk}). */
   public void tier(String tier, Supplier<StoreStats> stats) {
+    functionCounterState.add(stats);
     Gauge.builder("edgecache.cache.entries", () -> stats.get().entries())
         .description("Entries held by a cache tier").tag("tier", tier).register(registry);
     Gauge.builder("edgecache.cache.size", () -> stats.get().bytes())
@@ -125,7 +131,19 @@ public final class ProxyMetrics {
 
   /** Registers a counter read from a supplier (disk promotions, checksum failures, store errors). */
   public void tierCounter(String name, String description, String tier, Supplier<Long> value) {
+    functionCounterState.add(value);
     FunctionCounter.builder(name, value, v -> v.get()).description(description).tag("tier", tier).register(registry);
+  }
+
+  /**
+   * Registers the count of start-ups that found the disk tier's files damaged, by what was done:
+   * {@code repaired} (LevelDB's repair) or {@code moved_aside} (the folder moved aside, started empty).
+   */
+  public void diskRecovery(String action, Supplier<Long> count) {
+    functionCounterState.add(count);
+    FunctionCounter.builder("edgecache.disk.recoveries", count, v -> v.get())
+        .description("Start-ups that found the disk tier damaged: repaired, or moved aside and started empty")
+        .tag("tier", "disk").tag("action", action).register(registry);
   }
 
   private static String lower(Enum<?> e) {

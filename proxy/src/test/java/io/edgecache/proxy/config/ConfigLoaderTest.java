@@ -335,4 +335,26 @@ class ConfigLoaderTest {
     ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(missing));
     assertEquals(missing + ": file not found", e.getMessage());
   }
+
+  @Test
+  void parse_diskBackOffAndFreeSpace_defaultTo30sAnd64MiB() {
+    ProxyConfig c = parse(config("\"disk\": {\"path\": \"/var/cache/edgecache\"}"));
+
+    assertEquals(30_000, c.disk().retryAfterMs());
+    assertEquals(64L << 20, c.disk().minFreeBytes());
+  }
+
+  @Test
+  void parse_diskBackOffAndFreeSpace_areRead() {
+    ProxyConfig c = parse(config("\"disk\": {\"path\": \"/c\", \"retryAfter\": \"2s\", \"minFreeBytes\": \"1GiB\"}"));
+
+    assertEquals(2_000, c.disk().retryAfterMs());
+    assertEquals(1L << 30, c.disk().minFreeBytes());
+  }
+
+  @Test
+  void parse_diskRetryAfterNotADuration_failsNamingTheKey() {
+    assertErrorStartsWith(FILE + ": disk.retryAfter: expected a duration", config("\"disk\": {\"retryAfter\": 30}"));
+    assertErrorStartsWith(FILE + ": disk.minFreeBytes: ", config("\"disk\": {\"minFreeBytes\": \"lots\"}"));
+  }
 }

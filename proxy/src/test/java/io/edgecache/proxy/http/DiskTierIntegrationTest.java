@@ -136,6 +136,89 @@ class DiskTierIntegrationTest extends ProxyHarness {
     assertEquals(1, proxy.disk().diskStats().checksumFailures());
   }
 
+  @Test
+  void corruptMiddleChunk_clientSeesATruncatedTransferNeverWrongBytesAndTheEntryIsGone() throws Exception {
+    sizedOrigin();
+    JsonObject cfg = diskConfig("64MiB");
+    start(cfg);
+    byte[] expected = content("/middle", 300_000); // 5 chunks of 64 KiB, streamed from disk on a hit
+    RawHttp.get(port(), "/middle?size=300000");
+    await().atMost(Duration.ofSeconds(10)).until(() -> proxy.disk().stats().entries() > 0);
+    proxy.stop().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    flipChunkByte(dir.resolve("cache").toFile(), 2);
+    start(cfg);
+
+    byte[] received;
+    int contentLength;
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write("GET /middle?size=300000 HTTP/1.1\r\nHost: edge.test\r\n\r\n"
+          .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      java.io.InputStream in = s.getInputStream();
+      String head = readHead(in);
+      assertTrue(head.startsWith("HTTP/1.1 200"), head);
+      assertTrue(head.contains("hit"), "served from the disk tier: " + head);
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: (\\d+)").matcher(head);
+      assertTrue(m.find(), head);
+      contentLength = Integer.parseInt(m.group(1));
+      java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+      byte[] buf = new byte[8192];
+      try {
+        for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
+          body.write(buf, 0, n);
+        }
+      } catch (java.net.SocketException reset) {
+        // a reset is how the truncation shows
+      }
+      received = body.toByteArray();
+    }
+    assertEquals(300_000, contentLength);
+    assertTrue(received.length < contentLength, "the transfer must end early, got all " + received.length + " bytes");
+    assertTrue(received.length >= 2 * 65536, "the intact chunks before the damaged one are sent: " + received.length);
+    assertArrayEquals(Arrays.copyOf(expected, received.length), received, "bytes sent before the truncation");
+    await().atMost(Duration.ofSeconds(5)).until(() -> proxy.disk().diskStats().checksumFailures() == 1);
+
+    RawHttp.Response next = RawHttp.get(port(), "/middle?size=300000");
+    assertEquals(200, next.status());
+    assertArrayEquals(expected, next.body());
+    assertFalse(next.header("Cache-Status").contains("hit"), next.header("Cache-Status"));
+    assertEquals(2, origin.requests.get(), "the damaged entry is gone: the next request goes to the origin");
+  }
+
+  private static String readHead(java.io.InputStream in) throws java.io.IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int c = in.read();
+      if (c < 0) {
+        break;
+      }
+      head.append((char) c);
+    }
+    return head.toString();
+  }
+
+  /** Flips the last byte of chunk {@code index} of the only stored body. */
+  static void flipChunkByte(File db, int index) throws Exception {
+    try (DB d = JniDBFactory.factory.open(db, new Options())) {
+      byte[] key = null;
+      byte[] value = null;
+      try (DBIterator it = d.iterator()) {
+        for (it.seekToFirst(); it.hasNext(); ) {
+          Entry<byte[], byte[]> e = it.next();
+          byte[] k = e.getKey();
+          if (k[0] == 'c' && k.length == 13 && java.nio.ByteBuffer.wrap(k, 9, 4).getInt() == index) {
+            key = k;
+            value = e.getValue();
+            break;
+          }
+        }
+      }
+      assertTrue(key != null, "no chunk " + index + " found");
+      value[value.length - 1] ^= 0x01;
+      d.put(key, value);
+    }
+  }
+
   static void flipOneChunkByte(File db) throws Exception {
     try (DB d = JniDBFactory.factory.open(db, new Options())) {
       byte[] key = null;
