@@ -300,7 +300,8 @@ public final class ConfigLoader {
 
   /**
    * A secret: null when absent; a literal string; or {@code "env:NAME"}, read from the environment
-   * (so a Kubernetes Secret can supply it). An empty or missing variable is an error.
+   * (so a Kubernetes Secret can supply it). An empty or missing variable is an error, and a token
+   * from either source must have 16 characters or more.
    */
   private String secret(JsonObject o, String prefix, String key) {
     Object v = o.getValue(key);
@@ -313,7 +314,11 @@ public final class ConfigLoader {
       if (value == null || value.isEmpty()) {
         throw err(prefix + key, "environment variable " + s.substring(4) + " is not set");
       }
-      return value;
+      // strip: a Secret made with --from-file usually ends in a newline no client would send
+      if (value.strip().length() < 16) { // the value itself never goes into the message
+        throw err(prefix + key, "environment variable " + s.substring(4) + " holds a token under 16 characters");
+      }
+      return value.strip();
     }
     if (s.length() < 16) {
       throw err(prefix + key, "a token must be at least 16 characters");

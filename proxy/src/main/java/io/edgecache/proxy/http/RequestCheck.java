@@ -12,6 +12,8 @@ import java.util.List;
  * proxy refuses, header bombs, ambiguous framing (request smuggling), and the target's authority.
  *
  * <ul>
+ *   <li>an HTTP-version other than 1.x: 505, or 400 when it is not an HTTP-version at all
+ *       ({@link StrictRequestDecoder#versionRefusal});</li>
  *   <li>{@code CONNECT}: 405, edgecache is a reverse proxy, never a tunnel;</li>
  *   <li>more header fields than {@code limits.maxHeaderCount}: 431 (RFC 6585 5);</li>
  *   <li>Content-Length with Transfer-Encoding, or several Content-Lengths: 400 and the connection
@@ -54,6 +56,12 @@ final class RequestCheck {
    * @param uri the request target as received
    */
   static Result check(HttpMethod method, MultiMap headers, String uri, HostAndPort hostAuthority, int maxHeaderCount) {
+    String badVersion = headers.get(StrictRequestDecoder.BAD_VERSION);
+    if (badVersion != null) {
+      return badVersion.equals("505")
+          ? rejected(505, "HTTP version not supported: edgecache speaks HTTP/1.0 and HTTP/1.1")
+          : rejected(400, "invalid HTTP version");
+    }
     if (method == HttpMethod.CONNECT) {
       return new Rejected(405, "CONNECT is not supported: edgecache is a reverse proxy, not a forward proxy",
           CacheStatus.Fwd.METHOD, true, "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");

@@ -87,7 +87,7 @@ public final class Vary {
       if (member.isEmpty()) {
         continue;
       }
-      String[] parts = member.split(";");
+      String[] parts = member.split(";", -1); // never empty, even for ";"
       String coding = parts[0].trim().toLowerCase(Locale.ROOT);
       double q = qValue(parts);
       if (q <= 0 || Double.isNaN(q)) {
@@ -118,7 +118,7 @@ public final class Vary {
       if (member.isEmpty()) {
         continue;
       }
-      String[] parts = member.split(";");
+      String[] parts = member.split(";", -1); // never empty, even for ";"
       String lang = parts[0].trim().toLowerCase(Locale.ROOT);
       double q = qValue(parts);
       if (Double.isNaN(q)) {

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -356,5 +358,33 @@ class ConfigLoaderTest {
   void parse_diskRetryAfterNotADuration_failsNamingTheKey() {
     assertErrorStartsWith(FILE + ": disk.retryAfter: expected a duration", config("\"disk\": {\"retryAfter\": 30}"));
     assertErrorStartsWith(FILE + ": disk.minFreeBytes: ", config("\"disk\": {\"minFreeBytes\": \"lots\"}"));
+
+  // ---------------------------------------------------------------- tokens from the environment
+
+  @Test
+  void adminToken_fromAnEnvironmentVariable_isItsValue() {
+    String path = System.getenv("PATH");
+    Assumptions.assumeTrue(path != null && path.strip().length() >= 16, "PATH too short here");
+
+    assertEquals(path.strip(), parse(config("\"admin\": {\"token\": \"env:PATH\"}")).admin().token());
+  }
+
+  @Test
+  void adminToken_fromAShortEnvironmentVariable_isRefusedWithoutShowingIt() {
+    String name = System.getenv().entrySet().stream()
+        .filter(e -> e.getKey().matches("[A-Z_]+") && !e.getValue().isBlank() && e.getValue().strip().length() < 16)
+        .map(Map.Entry::getKey).findFirst().orElse(null);
+    Assumptions.assumeTrue(name != null, "no short environment variable here");
+
+    String msg = error(config("\"admin\": {\"token\": \"env:" + name + "\"}"));
+
+    assertEquals(FILE + ": admin.token: environment variable " + name + " holds a token under 16 characters", msg);
+  }
+
+  @Test
+  void configException_controlCharactersInAValue_stayOnOneLine() {
+    String msg = error(config("\"accessLog\": {\"format\": \"a\\nb\\u0000\"}"));
+
+    assertEquals(FILE + ": accessLog.format: expected \"combined\" or \"json\", got \"a\\nb\\u0000\"", msg);
   }
 }

@@ -2,6 +2,7 @@ package io.edgecache.proxy.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -25,6 +26,7 @@ import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.SecretKeySelector;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.Volume;
@@ -190,6 +192,68 @@ class ManifestsTest {
         + " (expected: 0.0.0.0 or ::, the kubelet probes and Prometheus scrapes the pod IP)");
   }
 
+  // ---------------------------------------------------------------- the admin API
+
+  @Test
+  void adminToken_isSetInTheConfigMap_fromTheEnvironment() {
+    Object token = new JsonObject(proxyJson()).getJsonObject("admin", new JsonObject()).getValue("token");
+
+    assertTrue(token instanceof String t && ENV_REF.matcher("\"" + t + "\"").matches(), CONFIG_SOURCE + ": admin.token: " + token
+        + " (expected: \"env:NAME\" filled from a Secret; without a token every pod in the cluster can purge all and reload)");
+  }
+
+  @Test
+  void adminTokenEnv_comesFromARequiredSecretKey_neverALiteral() {
+    String name = adminTokenEnvName();
+    EnvVar env = container().getEnv().stream().filter(v -> v.getName().equals(name)).findFirst()
+        .orElseThrow(() -> new AssertionError("container env " + name + ": missing (admin.token is \"env:" + name + "\")"));
+    SecretKeySelector ref = env.getValueFrom() == null ? null : env.getValueFrom().getSecretKeyRef();
+
+    assertNull(env.getValue(), "container env " + name + ".value (expected: none, the token must not be in the manifests)");
+    assertNotNull(ref, "container env " + name + " (expected: valueFrom.secretKeyRef)");
+    assertTrue(ref.getName() != null && !ref.getName().isBlank(), "container env " + name + ".valueFrom.secretKeyRef.name");
+    assertTrue(ref.getKey() != null && !ref.getKey().isBlank(), "container env " + name + ".valueFrom.secretKeyRef.key");
+    assertNotEquals(Boolean.TRUE, ref.getOptional(), "container env " + name + ".valueFrom.secretKeyRef.optional "
+        + "(expected: required, so that a missing Secret stops the pod with CreateContainerConfigError)");
+  }
+
+  @Test
+  void noSecretManifest_isShipped() {
+    for (String file : k8s.files()) {
+      String text = Manifests.read(ROOT.resolve("k8s").resolve(file));
+
+      assertFalse(Pattern.compile("(?m)^kind:\\s*Secret\\s*$").matcher(text).find(), "k8s/" + file
+          + ": a Secret (expected: none shipped; a token in the repository would be the same in every cluster, "
+          + "operators create it with kubectl create secret)");
+    }
+  }
+
+  @Test
+  void servicesWithAVirtualIp_doNotExposeTheAdminPort() {
+    int admin = config().admin().port();
+    for (Service s : k8s.all(Service.class)) {
+      if ("None".equals(s.getSpec().getClusterIP())) {
+        continue; // headless: per-pod DNS names only, no load-balanced address
+      }
+      for (ServicePort p : s.getSpec().getPorts()) {
+        IntOrString target = p.getTargetPort() != null ? p.getTargetPort() : new IntOrString(p.getPort());
+        String where = "Service " + s.getMetadata().getName() + " port " + p.getName();
+
+        assertNotEquals(admin, containerPort(target, where + " targetPort"), where
+            + " reaches admin.port (expected: only listen.port behind a Service address; purge all and reload stay off it)");
+      }
+    }
+  }
+
+  @Test
+  void prometheusScrapeAnnotation_isAbsent_becauseMetricsNeedTheAdminToken() {
+    Map<String, String> a = statefulSet().getSpec().getTemplate().getMetadata().getAnnotations();
+
+    assertFalse(a != null && "true".equals(a.get("prometheus.io/scrape")), "pod annotation prometheus.io/scrape "
+        + "(expected: absent; /metrics needs the admin token, which the generic annotation job would not send, "
+        + "or would send to every annotated pod: scrape with a job of its own, README \"Containers\")");
+  }
+
   // ---------------------------------------------------------------- ports and probes
 
   @Test
@@ -241,15 +305,6 @@ class ManifestsTest {
     Assumptions.assumeTrue(startup != null, "no startupProbe");
 
     assertHttpProbe("startupProbe", startup, "/healthz");
-  }
-
-  @Test
-  void prometheusAnnotations_pointAtTheAdminMetrics() {
-    Map<String, String> a = statefulSet().getSpec().getTemplate().getMetadata().getAnnotations();
-    Assumptions.assumeTrue(a != null && a.containsKey("prometheus.io/scrape"), "no prometheus.io annotations");
-
-    assertEquals(Integer.toString(config().admin().port()), a.get("prometheus.io/port"), "annotation prometheus.io/port vs admin.port");
-    assertEquals("/metrics", a.getOrDefault("prometheus.io/path", "/metrics"), "annotation prometheus.io/path");
   }
 
   @Test
@@ -423,6 +478,14 @@ class ManifestsTest {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /** NAME of the ConfigMap's {@code "admin": {"token": "env:NAME"}}. */
+  private static String adminTokenEnvName() {
+    Object token = new JsonObject(proxyJson()).getJsonObject("admin", new JsonObject()).getValue("token");
+    Matcher m = ENV_REF.matcher("\"" + token + "\"");
+    assertTrue(m.matches(), CONFIG_SOURCE + ": admin.token: " + token + " (expected: \"env:NAME\")");
+    return m.group(1);
+  }
 
   private static StatefulSet statefulSet() {
     return k8s.only(StatefulSet.class);

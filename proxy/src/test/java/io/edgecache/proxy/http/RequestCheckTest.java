@@ -141,4 +141,30 @@ class RequestCheckTest {
     assertFalse(RequestCheck.hasBody(headers("Content-Length", "0")));
     assertFalse(RequestCheck.hasBody(headers()));
   }
+
+  @Test
+  void check_otherMajorVersionMark_is505AndCloses() {
+    RequestCheck.Rejected r = assertInstanceOf(RequestCheck.Rejected.class,
+        check(HttpMethod.GET, "/", HOST, StrictRequestDecoder.BAD_VERSION, "505"));
+    assertEquals(505, r.status());
+    assertTrue(r.close());
+  }
+
+  @Test
+  void check_malformedVersionMark_is400() {
+    RequestCheck.Rejected r = assertInstanceOf(RequestCheck.Rejected.class,
+        check(HttpMethod.GET, "/", HOST, StrictRequestDecoder.BAD_VERSION, "400"));
+    assertEquals(400, r.status());
+  }
+
+  @Test
+  void versionRefusal_http1xIsServed_otherMajorIs505_restIs400() {
+    assertEquals(0, StrictRequestDecoder.versionRefusal("HTTP/1.2"));
+    assertEquals(505, StrictRequestDecoder.versionRefusal("HTTP/2.0"));
+    assertEquals(505, StrictRequestDecoder.versionRefusal("HTTP/0.9"));
+    assertEquals(400, StrictRequestDecoder.versionRefusal("http/1.1"));
+    assertEquals(400, StrictRequestDecoder.versionRefusal("HTTP/1.01"));
+    assertEquals(400, StrictRequestDecoder.versionRefusal("HTTP/\u0661.1"));
+    assertEquals(400, StrictRequestDecoder.versionRefusal(""));
+  }
 }

@@ -175,4 +175,16 @@ class VaryTest {
     assertEquals(null, Vary.mostPreferredLanguage("en;q=abc"));
     assertEquals(null, Vary.mostPreferredLanguage(null));
   }
+
+  @Test
+  void acceptEncoding_bareSemicolonMember_isIdentityNotAnException() {
+    // found by HeaderParsersPropertyTest: ";".split(";") is an empty array, and the request got a 500
+    assertNull(Vary.acceptEncoding(";"));
+    assertEquals("gzip", Vary.acceptEncoding(";, gzip"));
+  }
+
+  @Test
+  void mostPreferredLanguage_bareSemicolonMember_doesNotThrow() {
+    assertEquals("de", Vary.mostPreferredLanguage(";q=0.5, de"));
+  }
 }
