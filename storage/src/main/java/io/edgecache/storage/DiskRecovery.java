@@ -93,7 +93,11 @@ final class DiskRecovery {
           c.seek(AFTER_META);
         } else if (DiskFormat.isChunkKey(key)) {
           long generation = DiskFormat.chunkGeneration(key);
-          maxGeneration = Math.max(maxGeneration, generation);
+          if (generation <= DiskFormat.MAX_GENERATION) {
+            // a damaged key can name any generation; one beyond the format's range must not become
+            // the next write's, whose metadata record would then never decode
+            maxGeneration = Math.max(maxGeneration, generation);
+          }
           if (generation > 0 && Arrays.binarySearch(referenced, generation << 1 | 1) >= 0) {
             c.next(); // its only chunk: stepping is cheaper than seeking
           } else if (generation > 0 && Arrays.binarySearch(referenced, generation << 1) >= 0) {

@@ -249,6 +249,20 @@ class DiskStoreTest extends StoreContractTest {
     assertNotNull(get("after"));
   }
 
+  @Test
+  void open_orphanChunkKeyBeyondTheGenerationRange_doesNotBecomeTheNextGeneration() {
+    put("k", entry("x"));
+    store.close();
+    withRawDb(dir(), db -> db.put(DiskFormat.chunkKey(DiskFormat.MAX_GENERATION + 7, 0), new byte[] {1}));
+
+    store = newStore();
+
+    Entry after = randomEntry(2 * CHUNK, 5);
+    put("after", after); // a generation past the range would make its metadata record undecodable
+    assertSameEntry(after, get("after"));
+    assertEquals(0, disk().diskStats().checksumFailures());
+  }
+
   // ---------------------------------------------------------------- bounds
 
   @Test
