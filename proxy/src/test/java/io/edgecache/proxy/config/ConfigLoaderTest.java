@@ -358,6 +358,7 @@ class ConfigLoaderTest {
   void parse_diskRetryAfterNotADuration_failsNamingTheKey() {
     assertErrorStartsWith(FILE + ": disk.retryAfter: expected a duration", config("\"disk\": {\"retryAfter\": 30}"));
     assertErrorStartsWith(FILE + ": disk.minFreeBytes: ", config("\"disk\": {\"minFreeBytes\": \"lots\"}"));
+  }
 
   // ---------------------------------------------------------------- tokens from the environment
 
