@@ -86,8 +86,12 @@ public record ProxyConfig(
     }
   }
 
-  /** Origin connection pool and timeouts (milliseconds). */
-  public record Upstream(long connectTimeoutMs, long responseTimeoutMs, long idleTimeoutMs, int maxConnectionsPerOrigin) {}
+  /**
+   * Origin connection pool and timeouts (milliseconds). {@code bodyIdleTimeoutMs} bounds the
+   * silence between two reads of a response body (the origin's, not a slow client's).
+   */
+  public record Upstream(long connectTimeoutMs, long responseTimeoutMs, long idleTimeoutMs, int maxConnectionsPerOrigin,
+      long bodyIdleTimeoutMs) {}
 
   /** Client request limits (slowloris and header-bomb defences). */
   public record Limits(int maxRequestLineBytes, int maxHeaderBytes, int maxHeaderCount, long headerTimeoutMs, long idleTimeoutMs) {}

@@ -5,6 +5,7 @@ import io.edgecache.proxy.policy.Headers;
 import io.edgecache.proxy.policy.HopByHop;
 import io.edgecache.proxy.policy.HttpDates;
 import io.edgecache.proxy.policy.ResponseView;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
@@ -19,6 +20,7 @@ import java.time.Clock;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,12 +54,30 @@ final class OriginFetch {
 
     /** No response: connect failure, timeout, reset before the head. */
     void onFailure(OriginErrors.Failure failure, Throwable cause);
+
+    /**
+     * A {@code 103 Early Hints} interim response arrived (RFC 8297); the final response follows.
+     * By default it is dropped: interim responses are never stored.
+     */
+    default void onEarlyHints(MultiMap fields) {
+    }
   }
 
   /** A callback of two functions. */
   static Callback callback(BiConsumer<HttpClientResponse, Long> onResponse,
       BiConsumer<OriginErrors.Failure, Throwable> onFailure) {
+    return callback(onResponse, onFailure, fields -> { });
+  }
+
+  /** A callback of three functions, the third for {@link Callback#onEarlyHints}. */
+  static Callback callback(BiConsumer<HttpClientResponse, Long> onResponse,
+      BiConsumer<OriginErrors.Failure, Throwable> onFailure, Consumer<MultiMap> onEarlyHints) {
     return new Callback() {
+      @Override
+      public void onEarlyHints(MultiMap fields) {
+        onEarlyHints.accept(fields);
+      }
+
       @Override
       public void onResponse(HttpClientResponse response, long requestTimeMs) {
         onResponse.accept(response, requestTimeMs);
@@ -79,6 +99,8 @@ final class OriginFetch {
   private final HostAndPort authority;
   private final String target;
   private final Headers requestHeaders;
+  /** Whether the current fetch leaves Range and If-Range out (see {@link #send}). */
+  private boolean wholeObject;
 
   /**
    * @param authority the authority the client addressed (Host, or an absolute-form target's)
@@ -118,6 +140,9 @@ final class OriginFetch {
         .setConnectTimeout(upstream.connectTimeoutMs())
         .setHeaders(ForwardHeaders.build(requestHeaders, clientAddress(clientRequest), hostHeader(),
             clientRequest.version() == HttpVersion.HTTP_1_0 ? "1.0" : "1.1", cacheable, validators));
+    if (wholeObject) {
+      o.getHeaders().remove("Range").remove("If-Range");
+    }
     if (origin.preserveHost()) {
       o.setHost(authority.host()).setPort(authority.port() > 0 ? authority.port() : origin.tls() ? 443 : 80);
     } else {
@@ -133,6 +158,17 @@ final class OriginFetch {
    * @param clientGone consulted before a retry: nobody is waiting for a client that left
    */
   void send(HttpMethod m, Headers validators, boolean withBody, BooleanSupplier clientGone, Callback cb) {
+    send(m, validators, withBody, false, clientGone, cb);
+  }
+
+  /**
+   * As {@link #send(HttpMethod, Headers, boolean, BooleanSupplier, Callback)}; {@code wholeObject}
+   * leaves the client's Range and If-Range out, so that a cacheable miss fetches the whole
+   * representation to store (as Varnish does) and the client's range is cut from it while it streams.
+   */
+  void send(HttpMethod m, Headers validators, boolean withBody, boolean wholeObject, BooleanSupplier clientGone,
+      Callback cb) {
+    this.wholeObject = wholeObject;
     attempt(m, validators, withBody, !withBody && retryable(m), clientGone, cb);
   }
 
@@ -179,6 +215,7 @@ final class OriginFetch {
 
     void start() {
       timer = vertx.setTimer(upstream.responseTimeoutMs(), id -> onTimeout());
+      request.earlyHintsHandler(cb::onEarlyHints); // 100 Continue is never asked for (Expect is not forwarded)
       (withBody ? request.send(clientRequest) : request.send()).onComplete(rr -> {
         vertx.cancelTimer(timer);
         if (rr.succeeded()) {

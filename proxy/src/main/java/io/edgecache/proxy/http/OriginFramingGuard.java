@@ -6,7 +6,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.impl.VertxConnection;
 import java.lang.reflect.Method;
@@ -23,6 +25,13 @@ import org.slf4j.LoggerFactory;
  * response this guard looks at what the decoder still holds; if anything, it drops it and closes
  * the connection so the pool never hands it out again. Uses Netty's decoder buffer through
  * reflection; if that is not possible the guard is simply not installed.
+ *
+ * <h2>Interim responses</h2>
+ * A 1xx response (RFC 9110 15.2) is followed by more responses to the same request, so the bytes
+ * the decoder holds when a 1xx ends are the final response, not garbage. {@code 100 Continue} and
+ * {@code 103 Early Hints} go on to Vert.x, which hands them to the request's {@code continueHandler}
+ * and {@code earlyHintsHandler}; every other 1xx ({@code 102 Processing}, unknown codes) is
+ * dropped here, since Vert.x would take it for the final response. {@code 101} is not interim.
  */
 final class OriginFramingGuard extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(OriginFramingGuard.class);
@@ -30,6 +39,10 @@ final class OriginFramingGuard extends ChannelInboundHandlerAdapter {
   private static final Method INBOUND_HANDLER = method(io.netty.channel.CombinedChannelDuplexHandler.class, "inboundHandler");
 
   private final ByteToMessageDecoder decoder;
+  /** The response being decoded is a 1xx whose end is not the end of the exchange. */
+  private boolean interim;
+  /** The response being decoded is a 1xx that Vert.x must not see. */
+  private boolean dropping;
 
   private OriginFramingGuard(ByteToMessageDecoder decoder) {
     this.decoder = decoder;
@@ -52,6 +65,26 @@ final class OriginFramingGuard extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    if (msg instanceof HttpResponse r) {
+      int code = r.status().code();
+      interim = code >= 100 && code < 200 && code != 101;
+      dropping = interim && code != 100 && code != 103;
+    }
+    if (interim && msg instanceof LastHttpContent) {
+      boolean drop = dropping;
+      interim = false;
+      dropping = false;
+      if (drop) {
+        ReferenceCountUtil.release(msg);
+      } else {
+        ctx.fireChannelRead(msg);
+      }
+      return;
+    }
+    if (dropping) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
     int leftover = 0;
     if (msg instanceof LastHttpContent) {
       ByteBuf held = (ByteBuf) INTERNAL_BUFFER.invoke(decoder);

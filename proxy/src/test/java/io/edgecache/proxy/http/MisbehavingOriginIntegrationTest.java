@@ -1,0 +1,131 @@
+package io.edgecache.proxy.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.edgecache.proxy.e2e.ScriptedOrigin;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Origins that send interim responses, stall mid-body or ignore Range, behind an in-process proxy. */
+class MisbehavingOriginIntegrationTest extends ProxyHarness {
+  private ScriptedOrigin raw;
+
+  @AfterEach
+  void closeRaw() throws IOException {
+    if (raw != null) {
+      raw.close();
+    }
+  }
+
+  private void startWith(ScriptedOrigin.Script script, String bodyIdle) throws Exception {
+    raw = new ScriptedOrigin(script);
+    JsonObject cfg = baseConfig();
+    cfg.put("origins", new JsonArray().add(new JsonObject().put("name", "raw").put("url", raw.url())
+        .put("hosts", new JsonArray().add("*"))));
+    if (bodyIdle != null) {
+      cfg.put("upstream", new JsonObject().put("bodyIdleTimeout", bodyIdle));
+    }
+    start(cfg);
+  }
+
+  private static void ok(OutputStream out, String interim) throws IOException {
+    ScriptedOrigin.write(out, interim + "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: 5\r\n\r\nhello");
+  }
+
+  @Test
+  void earlyHints_beforeFinalResponse_servesTheFinalResponse() throws Exception {
+    startWith((head, out) -> ok(out, "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"), null);
+    try (RawHttp c = new RawHttp(port())) {
+      c.send("GET /hints HTTP/1.1\r\nHost: edge.test\r\n\r\n");
+      RawHttp.Response hints = c.read(false);
+      assertEquals(103, hints.status());
+      assertEquals("</a.css>; rel=preload", hints.header("link"));
+      RawHttp.Response r = c.read(false);
+      assertEquals(200, r.status());
+      assertEquals("hello", r.text());
+      assertTrue(r.header("cache-status").contains("stored"), r.header("cache-status"));
+    }
+    RawHttp.Response hit = RawHttp.get(port(), "/hints");
+    assertEquals(200, hit.status());
+    assertTrue(hit.header("cache-status").contains("hit"), hit.header("cache-status"));
+  }
+
+  @Test
+  void earlyHints_http10Client_notRelayed() throws Exception {
+    startWith((head, out) -> ok(out, "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"), null);
+    try (RawHttp c = new RawHttp(port())) {
+      c.send("GET /hints10 HTTP/1.0\r\nHost: edge.test\r\n\r\n");
+      RawHttp.Response r = c.read(false);
+      assertEquals(200, r.status());
+      assertEquals("hello", r.text());
+    }
+  }
+
+  @Test
+  void processing_beforeFinalResponse_isDropped() throws Exception {
+    startWith((head, out) -> ok(out, "HTTP/1.1 102 Processing\r\n\r\n"), null);
+    RawHttp.Response r = RawHttp.get(port(), "/processing");
+    assertEquals(200, r.status());
+    assertEquals("hello", r.text());
+  }
+
+  @Test
+  void continue_unasked_isDropped() throws Exception {
+    startWith((head, out) -> ok(out, "HTTP/1.1 100 Continue\r\n\r\n"), null);
+    RawHttp.Response r = RawHttp.get(port(), "/continue");
+    assertEquals(200, r.status());
+    assertEquals("hello", r.text());
+  }
+
+  @Test
+  void body_stallsMidTransferWithContentLength_clientSeesTruncationAndNextRequestRefetches() throws Exception {
+    startWith((head, out) -> {
+      ScriptedOrigin.write(out, "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: 10\r\n\r\nhello");
+      raw.stall();
+    }, "300ms");
+    for (int i = 1; i <= 2; i++) {
+      RawHttp.Response r = RawHttp.get(port(), "/stall");
+      assertEquals(200, r.status());
+      assertEquals("hello", r.text(), "5 of 10 bytes, then the connection ends");
+      assertEquals(i, raw.requests().size(), "nothing was stored: each request asks the origin");
+    }
+  }
+
+  @Test
+  void body_stallsMidTransferChunked_clientGetsNoLastChunk() throws Exception {
+    startWith((head, out) -> {
+      ScriptedOrigin.write(out, "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nTransfer-Encoding: chunked\r\n\r\n"
+          + "5\r\nhello\r\n");
+      raw.stall();
+    }, "300ms");
+    for (int i = 1; i <= 2; i++) {
+      try (RawHttp c = new RawHttp(port())) {
+        c.send("GET /stall-chunked HTTP/1.1\r\nHost: edge.test\r\n\r\n");
+        String all = new String(c.readAll(), StandardCharsets.ISO_8859_1);
+        assertTrue(all.startsWith("HTTP/1.1 200") && all.contains("hello"), all);
+        assertFalse(all.endsWith("0\r\n\r\n"), "a stalled body must not end cleanly: " + all);
+      }
+      assertEquals(i, raw.requests().size(), "nothing was stored: each request asks the origin");
+    }
+  }
+
+  @Test
+  void range_originIgnoresRange_clientGets206() throws Exception {
+    startWith((head, out) -> ScriptedOrigin.write(out,
+        "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: 10\r\n\r\n0123456789"), null);
+    RawHttp.Response r = RawHttp.get(port(), "/range", "Range", "bytes=2-4");
+    assertEquals(206, r.status());
+    assertEquals("234", r.text());
+    assertEquals("bytes 2-4/10", r.header("content-range"));
+    RawHttp.Response again = RawHttp.get(port(), "/range");
+    assertEquals("0123456789", again.text());
+    assertTrue(again.header("cache-status").contains("hit"), again.header("cache-status"));
+  }
+}
