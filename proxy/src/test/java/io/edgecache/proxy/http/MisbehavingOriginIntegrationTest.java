@@ -128,4 +128,108 @@ class MisbehavingOriginIntegrationTest extends ProxyHarness {
     assertEquals("0123456789", again.text());
     assertTrue(again.header("cache-status").contains("hit"), again.header("cache-status"));
   }
+
+  private static void tenBytes(OutputStream out) throws IOException {
+    ScriptedOrigin.write(out, "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nETag: \"v1\"\r\n"
+        + "Content-Length: 10\r\n\r\n0123456789");
+  }
+
+  @Test
+  void range_cacheableMiss_originIsAskedForTheWholeObject() throws Exception {
+    startWith((head, out) -> tenBytes(out), null);
+    RawHttp.Response r = RawHttp.get(port(), "/whole", "Range", "bytes=-3");
+    assertEquals(206, r.status());
+    assertEquals("789", r.text());
+    assertFalse(raw.requests().get(0).toLowerCase(java.util.Locale.ROOT).contains("range:"), raw.requests().get(0));
+    RawHttp.Response fromStore = RawHttp.get(port(), "/whole", "Range", "bytes=0-1");
+    assertEquals("01", fromStore.text());
+    assertEquals(1, raw.requests().size());
+  }
+
+  @Test
+  void range_unsatisfiableOnMiss_416AndTheWholeBodyIsStored() throws Exception {
+    startWith((head, out) -> tenBytes(out), null);
+    RawHttp.Response r = RawHttp.get(port(), "/unsat", "Range", "bytes=20-");
+    assertEquals(416, r.status());
+    assertEquals("bytes */10", r.header("content-range"));
+    RawHttp.Response again = RawHttp.get(port(), "/unsat");
+    assertEquals("0123456789", again.text());
+    assertTrue(again.header("cache-status").contains("hit"), again.header("cache-status"));
+  }
+
+  @Test
+  void range_ifRangeMatchesTheFetchedEtag_206() throws Exception {
+    startWith((head, out) -> tenBytes(out), null);
+    RawHttp.Response r = RawHttp.get(port(), "/ifrange", "Range", "bytes=2-3", "If-Range", "\"v1\"");
+    assertEquals(206, r.status());
+    assertEquals("23", r.text());
+  }
+
+  @Test
+  void range_ifRangeDoesNotMatch_wholeBody200() throws Exception {
+    startWith((head, out) -> tenBytes(out), null);
+    RawHttp.Response r = RawHttp.get(port(), "/ifrange-old", "Range", "bytes=2-3", "If-Range", "\"v0\"");
+    assertEquals(200, r.status());
+    assertEquals("0123456789", r.text());
+  }
+
+  @Test
+  void range_bodyLargerThanEveryTier_slicedWhileStreamingThenRangesGoToTheOrigin() throws Exception {
+    int size = 3 << 20; // memory.maxObjectBytes is 1 MiB in the harness, no disk tier
+    byte[] body = new byte[size];
+    for (int i = 0; i < size; i++) {
+      body[i] = (byte) ('a' + i % 26);
+    }
+    startWith((head, out) -> {
+      ScriptedOrigin.write(out, "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: " + size + "\r\n\r\n");
+      out.write(body);
+      out.flush();
+    }, null);
+    int first = (2 << 20) + 5;
+    RawHttp.Response r = RawHttp.get(port(), "/big", "Range", "bytes=" + first + "-" + (first + 9));
+    assertEquals(206, r.status());
+    assertEquals(new String(body, first, 10, StandardCharsets.ISO_8859_1), r.text());
+    assertEquals("bytes " + first + "-" + (first + 9) + "/" + size, r.header("content-range"));
+    RawHttp.get(port(), "/big", "Range", "bytes=0-0");
+    assertTrue(raw.requests().get(1).toLowerCase(java.util.Locale.ROOT).contains("range: bytes=0-0"),
+        "known too large: the next Range is forwarded as a Range");
+  }
+
+  @Test
+  void processing_beforeHeadResponse_isDropped() throws Exception {
+    startWith((head, out) -> ScriptedOrigin.write(out, "HTTP/1.1 102 Processing\r\n\r\n"
+        + "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: 5\r\n\r\n"), null);
+    RawHttp.Response r = RawHttp.exchange(port(), "HEAD", "/head102");
+    assertEquals(200, r.status());
+    assertEquals("5", r.header("content-length"));
+  }
+
+  @Test
+  void body_stallsWithCoalescedWaiters_everyClientTruncatedThenAFreshFetch() throws Exception {
+    startWith((head, out) -> {
+      ScriptedOrigin.write(out, "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: 10\r\n\r\nhello");
+      raw.stall();
+    }, "500ms");
+    java.util.List<java.util.concurrent.CompletableFuture<RawHttp.Response>> clients = new java.util.ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      clients.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return RawHttp.get(port(), "/stall-shared");
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }));
+    }
+    for (java.util.concurrent.CompletableFuture<RawHttp.Response> c : clients) {
+      RawHttp.Response r = c.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(200, r.status());
+      assertEquals("hello", r.text(), "every client sees the truncation, none a clean end");
+    }
+    int before = raw.requests().size();
+    raw.script((head, out) -> ok(out, ""));
+    RawHttp.Response fresh = RawHttp.get(port(), "/stall-shared");
+    assertEquals("hello", fresh.text());
+    assertTrue(fresh.header("cache-status").contains("fwd=uri-miss"), fresh.header("cache-status"));
+    assertEquals(before + 1, raw.requests().size());
+  }
 }
