@@ -23,9 +23,12 @@ import java.util.concurrent.CountDownLatch;
  * <p>Public so that in-process integration tests in other packages can use it too.
  */
 public final class ScriptedOrigin implements AutoCloseable {
-  /** Answers one request; {@code requestHead} is the request line and fields, CRLF-separated. */
+  /**
+   * Answers one request; {@code requestHead} is the request line and fields, CRLF-separated. A
+   * request body, if any, is still in {@code in}: a script that expects one reads it.
+   */
   public interface Script {
-    void answer(String requestHead, OutputStream out) throws IOException, InterruptedException;
+    void answer(String requestHead, InputStream in, OutputStream out) throws IOException, InterruptedException;
   }
 
   private final ServerSocket server;
@@ -92,7 +95,7 @@ public final class ScriptedOrigin implements AutoCloseable {
           return;
         }
         requests.add(head);
-        script.answer(head, out);
+        script.answer(head, in, out);
       }
     } catch (IOException | InterruptedException e) {
       // the proxy closed or reset the connection: nothing to do

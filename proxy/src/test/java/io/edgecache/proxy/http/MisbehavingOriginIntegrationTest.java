@@ -41,7 +41,7 @@ class MisbehavingOriginIntegrationTest extends ProxyHarness {
 
   @Test
   void earlyHints_beforeFinalResponse_servesTheFinalResponse() throws Exception {
-    startWith((head, out) -> ok(out, "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"), null);
+    startWith((head, in, out) -> ok(out, "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"), null);
     try (RawHttp c = new RawHttp(port())) {
       c.send("GET /hints HTTP/1.1\r\nHost: edge.test\r\n\r\n");
       RawHttp.Response hints = c.read(false);
@@ -59,7 +59,7 @@ class MisbehavingOriginIntegrationTest extends ProxyHarness {
 
   @Test
   void earlyHints_http10Client_notRelayed() throws Exception {
-    startWith((head, out) -> ok(out, "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"), null);
+    startWith((head, in, out) -> ok(out, "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"), null);
     try (RawHttp c = new RawHttp(port())) {
       c.send("GET /hints10 HTTP/1.0\r\nHost: edge.test\r\n\r\n");
       RawHttp.Response r = c.read(false);
@@ -70,7 +70,7 @@ class MisbehavingOriginIntegrationTest extends ProxyHarness {
 
   @Test
   void processing_beforeFinalResponse_isDropped() throws Exception {
-    startWith((head, out) -> ok(out, "HTTP/1.1 102 Processing\r\n\r\n"), null);
+    startWith((head, in, out) -> ok(out, "HTTP/1.1 102 Processing\r\n\r\n"), null);
     RawHttp.Response r = RawHttp.get(port(), "/processing");
     assertEquals(200, r.status());
     assertEquals("hello", r.text());
@@ -78,7 +78,7 @@ class MisbehavingOriginIntegrationTest extends ProxyHarness {
 
   @Test
   void continue_unasked_isDropped() throws Exception {
-    startWith((head, out) -> ok(out, "HTTP/1.1 100 Continue\r\n\r\n"), null);
+    startWith((head, in, out) -> ok(out, "HTTP/1.1 100 Continue\r\n\r\n"), null);
     RawHttp.Response r = RawHttp.get(port(), "/continue");
     assertEquals(200, r.status());
     assertEquals("hello", r.text());
@@ -86,7 +86,7 @@ class MisbehavingOriginIntegrationTest extends ProxyHarness {
 
   @Test
   void body_stallsMidTransferWithContentLength_clientSeesTruncationAndNextRequestRefetches() throws Exception {
-    startWith((head, out) -> {
+    startWith((head, in, out) -> {
       ScriptedOrigin.write(out, "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: 10\r\n\r\nhello");
       raw.stall();
     }, "300ms");
@@ -100,7 +100,7 @@ class MisbehavingOriginIntegrationTest extends ProxyHarness {
 
   @Test
   void body_stallsMidTransferChunked_clientGetsNoLastChunk() throws Exception {
-    startWith((head, out) -> {
+    startWith((head, in, out) -> {
       ScriptedOrigin.write(out, "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nTransfer-Encoding: chunked\r\n\r\n"
           + "5\r\nhello\r\n");
       raw.stall();
@@ -118,7 +118,7 @@ class MisbehavingOriginIntegrationTest extends ProxyHarness {
 
   @Test
   void range_originIgnoresRange_clientGets206() throws Exception {
-    startWith((head, out) -> ScriptedOrigin.write(out,
+    startWith((head, in, out) -> ScriptedOrigin.write(out,
         "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: 10\r\n\r\n0123456789"), null);
     RawHttp.Response r = RawHttp.get(port(), "/range", "Range", "bytes=2-4");
     assertEquals(206, r.status());
@@ -136,7 +136,7 @@ class MisbehavingOriginIntegrationTest extends ProxyHarness {
 
   @Test
   void range_cacheableMiss_originIsAskedForTheWholeObject() throws Exception {
-    startWith((head, out) -> tenBytes(out), null);
+    startWith((head, in, out) -> tenBytes(out), null);
     RawHttp.Response r = RawHttp.get(port(), "/whole", "Range", "bytes=-3");
     assertEquals(206, r.status());
     assertEquals("789", r.text());
@@ -148,7 +148,7 @@ class MisbehavingOriginIntegrationTest extends ProxyHarness {
 
   @Test
   void range_unsatisfiableOnMiss_416AndTheWholeBodyIsStored() throws Exception {
-    startWith((head, out) -> tenBytes(out), null);
+    startWith((head, in, out) -> tenBytes(out), null);
     RawHttp.Response r = RawHttp.get(port(), "/unsat", "Range", "bytes=20-");
     assertEquals(416, r.status());
     assertEquals("bytes */10", r.header("content-range"));
@@ -159,7 +159,7 @@ class MisbehavingOriginIntegrationTest extends ProxyHarness {
 
   @Test
   void range_ifRangeMatchesTheFetchedEtag_206() throws Exception {
-    startWith((head, out) -> tenBytes(out), null);
+    startWith((head, in, out) -> tenBytes(out), null);
     RawHttp.Response r = RawHttp.get(port(), "/ifrange", "Range", "bytes=2-3", "If-Range", "\"v1\"");
     assertEquals(206, r.status());
     assertEquals("23", r.text());
@@ -167,7 +167,7 @@ class MisbehavingOriginIntegrationTest extends ProxyHarness {
 
   @Test
   void range_ifRangeDoesNotMatch_wholeBody200() throws Exception {
-    startWith((head, out) -> tenBytes(out), null);
+    startWith((head, in, out) -> tenBytes(out), null);
     RawHttp.Response r = RawHttp.get(port(), "/ifrange-old", "Range", "bytes=2-3", "If-Range", "\"v0\"");
     assertEquals(200, r.status());
     assertEquals("0123456789", r.text());
@@ -180,7 +180,7 @@ class MisbehavingOriginIntegrationTest extends ProxyHarness {
     for (int i = 0; i < size; i++) {
       body[i] = (byte) ('a' + i % 26);
     }
-    startWith((head, out) -> {
+    startWith((head, in, out) -> {
       ScriptedOrigin.write(out, "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: " + size + "\r\n\r\n");
       out.write(body);
       out.flush();
@@ -197,7 +197,7 @@ class MisbehavingOriginIntegrationTest extends ProxyHarness {
 
   @Test
   void processing_beforeHeadResponse_isDropped() throws Exception {
-    startWith((head, out) -> ScriptedOrigin.write(out, "HTTP/1.1 102 Processing\r\n\r\n"
+    startWith((head, in, out) -> ScriptedOrigin.write(out, "HTTP/1.1 102 Processing\r\n\r\n"
         + "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: 5\r\n\r\n"), null);
     RawHttp.Response r = RawHttp.exchange(port(), "HEAD", "/head102");
     assertEquals(200, r.status());
@@ -206,7 +206,7 @@ class MisbehavingOriginIntegrationTest extends ProxyHarness {
 
   @Test
   void body_stallsWithCoalescedWaiters_everyClientTruncatedThenAFreshFetch() throws Exception {
-    startWith((head, out) -> {
+    startWith((head, in, out) -> {
       ScriptedOrigin.write(out, "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: 10\r\n\r\nhello");
       raw.stall();
     }, "500ms");
@@ -226,7 +226,7 @@ class MisbehavingOriginIntegrationTest extends ProxyHarness {
       assertEquals("hello", r.text(), "every client sees the truncation, none a clean end");
     }
     int before = raw.requests().size();
-    raw.script((head, out) -> ok(out, ""));
+    raw.script((head, in, out) -> ok(out, ""));
     RawHttp.Response fresh = RawHttp.get(port(), "/stall-shared");
     assertEquals("hello", fresh.text());
     assertTrue(fresh.header("cache-status").contains("fwd=uri-miss"), fresh.header("cache-status"));
