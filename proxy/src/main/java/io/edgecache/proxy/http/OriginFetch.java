@@ -99,8 +99,6 @@ final class OriginFetch {
   private final HostAndPort authority;
   private final String target;
   private final Headers requestHeaders;
-  /** Whether the current fetch leaves Range and If-Range out (see {@link #send}). */
-  private boolean wholeObject;
 
   /**
    * @param authority the authority the client addressed (Host, or an absolute-form target's)
@@ -129,8 +127,9 @@ final class OriginFetch {
    * The request as sent to the origin.
    *
    * @param validators when revalidating, the stored response's fields; null otherwise
+   * @param wholeObject leave the client's Range and If-Range out (see {@link #send})
    */
-  RequestOptions request(HttpMethod m, Headers validators) {
+  RequestOptions request(HttpMethod m, Headers validators, boolean wholeObject) {
     boolean cacheable = m == HttpMethod.GET || m == HttpMethod.HEAD;
     RequestOptions o = new RequestOptions()
         .setMethod(m)
@@ -168,23 +167,22 @@ final class OriginFetch {
    */
   void send(HttpMethod m, Headers validators, boolean withBody, boolean wholeObject, BooleanSupplier clientGone,
       Callback cb) {
-    this.wholeObject = wholeObject;
-    attempt(m, validators, withBody, !withBody && retryable(m), clientGone, cb);
+    attempt(m, validators, withBody, wholeObject, !withBody && retryable(m), clientGone, cb);
   }
 
   private static boolean retryable(HttpMethod m) {
     return m == HttpMethod.GET || m == HttpMethod.HEAD;
   }
 
-  private void attempt(HttpMethod m, Headers validators, boolean withBody, boolean mayRetry,
+  private void attempt(HttpMethod m, Headers validators, boolean withBody, boolean wholeObject, boolean mayRetry,
       BooleanSupplier clientGone, Callback cb) {
     long requestTime = clock.millis();
-    client.request(request(m, validators)).onComplete(ar -> {
+    client.request(request(m, validators, wholeObject)).onComplete(ar -> {
       if (ar.failed()) {
         cb.onFailure(OriginErrors.classify(ar.cause()), ar.cause());
         return;
       }
-      new Attempt(ar.result(), m, validators, withBody, mayRetry, clientGone, cb, requestTime).start();
+      new Attempt(ar.result(), m, validators, withBody, wholeObject, mayRetry, clientGone, cb, requestTime).start();
     });
   }
 
@@ -194,6 +192,7 @@ final class OriginFetch {
     private final HttpMethod method;
     private final Headers validators;
     private final boolean withBody;
+    private final boolean wholeObject;
     private final boolean mayRetry;
     private final BooleanSupplier clientGone;
     private final Callback cb;
@@ -201,8 +200,9 @@ final class OriginFetch {
     private boolean timedOut;
     private long timer;
 
-    Attempt(HttpClientRequest request, HttpMethod method, Headers validators, boolean withBody, boolean mayRetry,
-        BooleanSupplier clientGone, Callback cb, long requestTime) {
+    Attempt(HttpClientRequest request, HttpMethod method, Headers validators, boolean withBody, boolean wholeObject,
+        boolean mayRetry, BooleanSupplier clientGone, Callback cb, long requestTime) {
+      this.wholeObject = wholeObject;
       this.request = request;
       this.method = method;
       this.validators = validators;
@@ -243,7 +243,7 @@ final class OriginFetch {
       OriginErrors.Failure f = OriginErrors.classify(cause);
       if (mayRetry && f == OriginErrors.Failure.ERROR && !clientGone.getAsBoolean()) {
         log.debug("retrying {} {} after {}", method, target, cause.toString());
-        attempt(method, validators, false, false, clientGone, cb);
+        attempt(method, validators, false, wholeObject, false, clientGone, cb);
         return;
       }
       cb.onFailure(f, cause);
