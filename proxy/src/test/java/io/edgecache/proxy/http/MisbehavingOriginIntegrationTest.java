@@ -232,4 +232,28 @@ class MisbehavingOriginIntegrationTest extends ProxyHarness {
     assertTrue(fresh.header("cache-status").contains("fwd=uri-miss"), fresh.header("cache-status"));
     assertEquals(before + 1, raw.requests().size());
   }
+
+  @Test
+  void body_slowClientPausesTheOrigin_notCountedAsAStall() throws Exception {
+    int size = 16 << 20;
+    java.util.concurrent.atomic.AtomicLong lastProgress = new java.util.concurrent.atomic.AtomicLong();
+    startWith((head, in, out) -> {
+      ScriptedOrigin.write(out, "HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\n\r\n");
+      byte[] chunk = new byte[64 << 10];
+      for (int sent = 0; sent < size; sent += chunk.length) {
+        out.write(chunk);
+        lastProgress.set(System.nanoTime());
+      }
+      out.flush();
+    }, "300ms");
+    try (RawHttp c = new RawHttp(port())) {
+      c.send("GET /slow-reader HTTP/1.1\r\nHost: edge.test\r\n\r\n");
+      // the client reads nothing: the proxy's write queue fills, it pauses the origin, whose writes block
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+          .until(() -> lastProgress.get() != 0 && System.nanoTime() - lastProgress.get() > 1_000_000_000L);
+      RawHttp.Response r = c.read(false);
+      assertEquals(200, r.status());
+      assertEquals(size, r.body().length, "paused for the client for over 3 windows, yet complete");
+    }
+  }
 }
