@@ -147,13 +147,14 @@ public final class ConfigLoader {
 
     JsonObject up = object(root, "upstream");
     known(up, "upstream.", Set.of("connectTimeout", "responseTimeout", "idleTimeout", "maxConnectionsPerOrigin",
-        "stripRequestHeaders"));
+        "stripRequestHeaders", "bodyIdleTimeout"));
     ProxyConfig.Upstream u = new ProxyConfig.Upstream(
         duration(up, "upstream.", "connectTimeout", 5_000),
         duration(up, "upstream.", "responseTimeout", 30_000),
         duration(up, "upstream.", "idleTimeout", 60_000),
         integer(up, "upstream.", "maxConnectionsPerOrigin", 256, 1, 65536),
-        fieldNames(up, "upstream.", "stripRequestHeaders", ProxyConfig.Upstream.DEFAULT_STRIP_REQUEST_HEADERS));
+        fieldNames(up, "upstream.", "stripRequestHeaders", ProxyConfig.Upstream.DEFAULT_STRIP_REQUEST_HEADERS),
+        duration(up, "upstream.", "bodyIdleTimeout", 60_000));
 
     JsonObject lim = object(root, "limits");
     known(lim, "limits.", Set.of("maxRequestLineBytes", "maxHeaderBytes", "maxHeaderCount", "headerTimeout", "idleTimeout"));

@@ -93,13 +93,15 @@ public record ProxyConfig(
 
   /**
    * Origin connection pool and timeouts (milliseconds), and what is kept from forwarded requests.
+   * {@code bodyIdleTimeoutMs} bounds the silence between two reads of a response body (the
+   * origin's, not a slow client's).
    *
    * @param stripRequestHeaders lower-case names of client request fields never forwarded to the
    *     origin: fields that frameworks read to reroute a request but that are not part of the
    *     cache key (web-cache poisoning); {@link #DEFAULT_STRIP_REQUEST_HEADERS} unless configured
    */
   public record Upstream(long connectTimeoutMs, long responseTimeoutMs, long idleTimeoutMs, int maxConnectionsPerOrigin,
-      Set<String> stripRequestHeaders) {
+      Set<String> stripRequestHeaders, long bodyIdleTimeoutMs) {
     /** The default of {@code upstream.stripRequestHeaders}. */
     public static final Set<String> DEFAULT_STRIP_REQUEST_HEADERS = Set.of(
         "x-original-url", "x-rewrite-url", "x-http-method-override", "x-http-method", "x-method-override",

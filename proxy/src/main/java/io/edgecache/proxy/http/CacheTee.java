@@ -1,5 +1,6 @@
 package io.edgecache.proxy.http;
 
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpServerResponse;
@@ -23,6 +24,24 @@ import org.slf4j.LoggerFactory;
  * hanging up must not waste the origin's work for the others); otherwise the origin request is
  * reset.
  *
+ * <h2>A slice for the client</h2>
+ * When the client asked for a Range and the origin sent the whole 200 (it ignored the Range, or
+ * the Range was not forwarded so that the whole object can be stored), {@link #clientWindow}
+ * limits what the client is sent to those bytes, cut from the buffers as they pass: the cache and
+ * the coalesced requests still get every byte, and nothing is buffered for the slice. Once the
+ * slice is complete the client's response ends; the origin transfer continues only while the
+ * cache copy or a coalesced request needs it.
+ *
+ * <h2>When the origin stalls</h2>
+ * An origin that stops sending mid-body is given {@code upstream.bodyIdleTimeout} of silence
+ * (counted only while this side reads: time paused for a slow client's backpressure does not
+ * count). Then the fill is abandoned: the cache copy is dropped (nothing is stored), the origin
+ * connection is reset (it is never reused), the coalesced requests are aborted (they have all
+ * received the head, so their transfers are truncated like this client's) and the client's
+ * connection is reset, so it sees a truncated transfer (fewer bytes than Content-Length, or a
+ * chunked body without its last chunk), never a clean end. The URL stays unstored, so the next
+ * request asks the origin again.
+ *
  * <h2>Threads</h2>
  * Every handler runs on the event loop of the exchange's connection, the same one the origin
  * client was created on; nothing here blocks.
@@ -43,6 +62,14 @@ final class CacheTee {
      * to be stored. Called at most once, before the last byte is written to the client.
      */
     void complete(byte[] body);
+
+    /** The body outgrew the object limit or the fill budget: it is served, not stored. */
+    default void notStoring() {
+    }
+
+    /** The origin sent nothing for {@code upstream.bodyIdleTimeout}; the transfer was abandoned. */
+    default void originStalled() {
+    }
   }
 
   private final HttpClientResponse origin;
@@ -50,17 +77,34 @@ final class CacheTee {
   private final long contentLength;
   private final Owner owner;
   private final String key;
+  private final Vertx vertx;
+  private final long bodyIdleMs;
   private BodyCollector collector;
   private SharedFetch shared;
   private boolean completed;
+  /** The body ended, failed or was abandoned: later events change nothing. */
+  private boolean over;
+  /** The origin is paused for the client's backpressure: silence now is not the origin's. */
+  private boolean paused;
+  private long lastReadNanos;
+  /** Body bytes received so far. */
+  private long received;
+  private long windowFirst;
+  private long windowLast = Long.MAX_VALUE;
+  /** The client's response ended (its slice is complete): it is sent nothing more. */
+  private boolean clientDone;
+  private long idleTimer = -1;
 
   /**
    * @param collector the cache copy, or null when the response is not to be stored
    * @param shared the coalesced fetch this exchange leads, or null
    * @param contentLength the declared length, or a negative number when unknown
+   * @param bodyIdleMs the longest silence allowed between two reads of the origin's body
    */
   CacheTee(HttpClientResponse origin, HttpServerResponse client, BodyCollector collector, SharedFetch shared,
-      long contentLength, Owner owner, String key) {
+      long contentLength, Owner owner, String key, Vertx vertx, long bodyIdleMs) {
+    this.vertx = vertx;
+    this.bodyIdleMs = bodyIdleMs;
     this.origin = origin;
     this.client = client;
     this.collector = collector;
@@ -70,17 +114,69 @@ final class CacheTee {
     this.key = key;
   }
 
+  /**
+   * Sends the client only body bytes {@code first..last} (inclusive); {@code last < first} sends
+   * none (the client's response ends at once, as for a 416). Call before {@link #start}.
+   */
+  CacheTee clientWindow(long first, long last) {
+    windowFirst = first;
+    windowLast = last;
+    return this;
+  }
+
   /** Installs the handlers; the body starts flowing. */
   void start() {
     origin.handler(this::onData);
     client.closeHandler(v -> onClientClosed());
     origin.exceptionHandler(this::onOriginFailed);
     origin.endHandler(v -> onOriginEnd());
+    lastReadNanos = System.nanoTime();
+    armIdleTimer(bodyIdleMs);
+    if (windowLast < windowFirst) {
+      endClient();
+      if (nobodyNeedsTheRest()) {
+        abandon();
+      }
+    }
+  }
+
+  private void armIdleTimer(long delayMs) {
+    idleTimer = vertx.setTimer(Math.max(1, delayMs), id -> onIdleTimer());
+  }
+
+  /** One timer per body, re-armed for what is left of the window rather than per buffer. */
+  private void onIdleTimer() {
+    idleTimer = -1;
+    if (over) {
+      return;
+    }
+    long silentMs = (System.nanoTime() - lastReadNanos) / 1_000_000;
+    if (paused || silentMs < bodyIdleMs) {
+      armIdleTimer(paused ? bodyIdleMs : bodyIdleMs - silentMs);
+      return;
+    }
+    log.debug("origin body of {} stalled for {} ms; abandoning the transfer", key, silentMs);
+    owner.originStalled();
+    fail();
+    origin.request().reset();
+  }
+
+  private void stopIdleTimer() {
+    over = true;
+    if (idleTimer >= 0) {
+      vertx.cancelTimer(idleTimer);
+      idleTimer = -1;
+    }
   }
 
   private void onData(Buffer buf) {
+    if (over) {
+      return;
+    }
+    lastReadNanos = System.nanoTime();
     if (collector != null && !collector.add(buf)) {
       collector = null; // over the object limit or the fill budget: serve it, do not store it
+      owner.notStoring();
       if (shared != null) {
         shared.stopSharing();
       }
@@ -91,41 +187,83 @@ final class CacheTee {
     if (collector != null && contentLength >= 0 && collector.size() == contentLength) {
       complete();
     }
-    if (!owner.clientGone()) {
-      client.write(buf);
-      if (client.writeQueueFull()) {
+    long start = received;
+    received += buf.length();
+    if (!owner.clientGone() && !clientDone) {
+      int from = (int) Math.max(0, Math.min(buf.length(), windowFirst - start));
+      int to = (int) Math.max(from, Math.min(windowLast, received - 1) - start + 1); // windowLast may be MAX_VALUE
+      if (to > from) {
+        client.write(from == 0 && to == buf.length() ? buf : buf.slice(from, to));
+      }
+      if (received > windowLast) {
+        endClient();
+        if (nobodyNeedsTheRest()) {
+          abandon();
+        }
+      } else if (client.writeQueueFull()) {
         origin.pause();
-        client.drainHandler(v -> origin.resume());
+        paused = true;
+        client.drainHandler(v -> {
+          paused = false;
+          lastReadNanos = System.nanoTime();
+          origin.resume();
+        });
       }
     } else if (nobodyNeedsTheRest()) {
       abandon();
     }
   }
 
+  /** The client's slice is complete: end its response; the rest of the body is not for it. */
+  private void endClient() {
+    clientDone = true;
+    if (!owner.clientGone()) {
+      client.end();
+    }
+  }
+
   private void onClientClosed() {
     owner.clientLeft();
+    if (over) {
+      return;
+    }
     if (nobodyNeedsTheRest()) {
       abandon();
     } else {
+      paused = false;
+      lastReadNanos = System.nanoTime();
       origin.resume(); // keep filling the cache (or the coalesced requests) though this client left
     }
   }
 
   private void onOriginFailed(Throwable t) {
+    if (over) {
+      return;
+    }
+    log.debug("origin body failed for {}: {}", key, t.toString());
+    fail();
+  }
+
+  /** Drops the cache copy, aborts the coalesced requests and resets the client: a visible truncation. */
+  private void fail() {
+    stopIdleTimer();
     if (collector != null) {
       collector.release();
       collector = null;
     }
     abortShared();
-    if (!owner.clientGone()) {
-      log.debug("origin body failed for {}: {}", key, t.toString());
-      client.reset();
+    if (!owner.clientGone() && !clientDone) {
+      client.reset(); // never after the client's response ended: its connection may carry the next one
     }
   }
 
   private void onOriginEnd() {
+    if (over) {
+      return;
+    }
+    stopIdleTimer();
     complete(); // store before ending, so a request that follows this response's last byte finds it
-    if (!owner.clientGone()) {
+    if (!owner.clientGone() && !clientDone) {
       client.end();
     }
   }
@@ -150,6 +288,7 @@ final class CacheTee {
   }
 
   private void abandon() {
+    stopIdleTimer();
     abortShared();
     origin.request().reset();
   }

@@ -1,6 +1,9 @@
 package io.edgecache.proxy.http;
 
+import io.edgecache.proxy.policy.ByteRange;
 import io.edgecache.proxy.policy.Headers;
+import io.edgecache.proxy.policy.HopByHop;
+import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -44,6 +47,38 @@ final class ClientResponse implements Waiter.Client {
       } else {
         resp.setChunked(true);
       }
+    }
+  }
+
+  /**
+   * Writes the head of a 206 (or a 416 for {@link ByteRange#UNSATISFIABLE}) cut from a 200 of
+   * {@code completeLength} bytes that the origin is still sending (RFC 9110 14.4, 15.3.7, 15.5.17).
+   */
+  void partialHead(Headers fields, CacheStatus cs, ByteRange range, long completeLength) {
+    boolean unsatisfiable = range == ByteRange.UNSATISFIABLE;
+    resp.setStatusCode(unsatisfiable ? 416 : 206);
+    ClientHeaders.apply(ClientHeaders.of(fields, cs, true, exposeTags, http10), resp);
+    resp.headers().set("Content-Range", unsatisfiable ? "bytes */" + completeLength
+        : "bytes " + range.first() + "-" + range.last() + "/" + completeLength);
+    resp.headers().set("Content-Length", unsatisfiable ? "0" : Long.toString(range.length()));
+  }
+
+  /**
+   * Relays an origin's {@code 103 Early Hints} (RFC 8297) before the final response, without its
+   * hop-by-hop fields. Only to HTTP/1.1 clients: a server must not send a 1xx to an HTTP/1.0
+   * client (RFC 9110 15.2); and only while no final head was written.
+   */
+  void earlyHints(MultiMap originFields) {
+    if (http10 || resp.headWritten() || resp.closed()) {
+      return;
+    }
+    Headers kept = HopByHop.strip(Messages.toHeaders(originFields));
+    MultiMap out = MultiMap.caseInsensitiveMultiMap();
+    for (int i = 0; i < kept.size(); i++) {
+      out.add(kept.name(i), kept.value(i));
+    }
+    if (!out.isEmpty()) {
+      resp.writeEarlyHints(out);
     }
   }
 

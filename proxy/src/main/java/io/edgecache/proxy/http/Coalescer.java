@@ -37,6 +37,11 @@ final class Coalescer {
     inFlight.remove(fill.key, fill);
   }
 
+  /** Whether {@code key} was found uncacheable (or too large) within {@link #UNCACHEABLE_FOR}. */
+  boolean uncacheable(String key) {
+    return uncacheable.getIfPresent(key) != null;
+  }
+
   void markUncacheable(String key) {
     uncacheable.put(key, Boolean.TRUE);
   }

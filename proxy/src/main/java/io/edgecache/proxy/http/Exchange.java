@@ -342,8 +342,22 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
       } catch (RuntimeException e) {
         internalError(e);
       }
-    }, (failure, cause) -> originFailed(failure, cause, fwd, stored));
-    origin.send(m, validators, RequestCheck.forwardsBody(req.method(), req.headers()), () -> clientGone, answered);
+    }, (failure, cause) -> originFailed(failure, cause, fwd, stored), fields -> {
+      if (!clientGone) {
+        client().earlyHints(fields); // interim: relayed, never stored (RFC 9110 15.2)
+      }
+    });
+    origin.send(m, validators, RequestCheck.forwardsBody(req.method(), req.headers()), wholeForRange(mode, m), () -> clientGone, answered);
+  }
+
+  /**
+   * A cacheable GET miss with a Range asks for the whole object, which can then be stored; the
+   * client's range is cut from it ({@link CacheTee#clientWindow}). Not when the URL was just found
+   * uncacheable or too large to store: then the origin serves the range itself.
+   */
+  private boolean wholeForRange(Mode mode, HttpMethod m) {
+    return mode == Mode.MISS && m == HttpMethod.GET && reqHeaders.contains("range")
+        && !reqHeaders.contains("authorization") && !reqControl.has("no-store") && !ctx.coalescer().uncacheable(primaryKey);
   }
 
   private void onOriginResponse(Mode mode, CacheStatus.Fwd fwd, CachedResponse stored, HttpClientResponse cresp,
@@ -437,12 +451,39 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     }
     enter(Step.DELIVER);
     boolean bodyless = req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
-    client().head(status, cresp.statusMessage(), view.headers(), cs, contentLength, bodyless);
+    ByteRange slice = sliceOf(status, view.headers(), contentLength);
+    if (slice != null) {
+      client().partialHead(view.headers(), cs, slice, contentLength);
+    } else {
+      client().head(status, cresp.statusMessage(), view.headers(), cs, contentLength, bodyless);
+    }
     BodyCollector collector = toStore != null && (isGet || decision.postReusable())
         ? new BodyCollector(maxObject, ctx.fillBudget()) : null;
+    if (!decision.stored() && wholeForRange(mode, req.method())) {
+      ctx.coalescer().markUncacheable(primaryKey); // later ranges of this URL go to the origin as ranges
+    }
     SharedFetch lead = shared;
     shared = null;
-    new CacheTee(cresp, resp, collector, lead, contentLength, this, primaryKey).start();
+    CacheTee tee = new CacheTee(cresp, resp, collector, lead, contentLength, this, primaryKey, vertx,
+        ctx.config().upstream().bodyIdleTimeoutMs());
+    if (slice != null) {
+      tee.clientWindow(slice.first(), slice == ByteRange.UNSATISFIABLE ? -1 : slice.last());
+    }
+    tee.start();
+  }
+
+  /**
+   * The client's Range cut from a whole 200 of known length, when the origin sent one (it ignored
+   * the Range, or was not sent it): the range, {@link ByteRange#UNSATISFIABLE} for a 416, or null
+   * to send the whole 200 (no Range, several ranges, unknown length, or an If-Range that does not
+   * match this response's validator: RFC 9110 13.1.5, 14.2).
+   */
+  private ByteRange sliceOf(int status, Headers fields, long contentLength) {
+    if (status != 200 || req.method() != HttpMethod.GET || contentLength < 0 || !reqHeaders.contains("range")
+        || !Conditionals.ifRangeAllows(reqHeaders, fields)) {
+      return null;
+    }
+    return ByteRange.parse(reqHeaders.get("range"), contentLength);
   }
 
   // ---------------------------------------------------------------- DELIVER
@@ -505,6 +546,20 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
       ctx.cache().store(primaryKey, reqHeaders, toStore, body, Tags.of(toStore.headers()), epochAtFetch);
     }
     releaseRevalidation();
+  }
+
+  /** {@link CacheTee}: too large to store; later Range requests for the URL ask the origin for the range. */
+  @Override
+  public void notStoring() {
+    if (reqHeaders.contains("range")) {
+      ctx.coalescer().markUncacheable(primaryKey);
+    }
+  }
+
+  /** {@link CacheTee}: the origin went silent mid-body; the transfer was abandoned, nothing stored. */
+  @Override
+  public void originStalled() {
+    ctx.metrics().originError(origin.originName(), "body-timeout");
   }
 
   @Override

@@ -5,6 +5,7 @@ import io.edgecache.proxy.policy.Headers;
 import io.edgecache.proxy.policy.HopByHop;
 import io.edgecache.proxy.policy.HttpDates;
 import io.edgecache.proxy.policy.ResponseView;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
@@ -19,6 +20,7 @@ import java.time.Clock;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,12 +54,30 @@ final class OriginFetch {
 
     /** No response: connect failure, timeout, reset before the head. */
     void onFailure(OriginErrors.Failure failure, Throwable cause);
+
+    /**
+     * A {@code 103 Early Hints} interim response arrived (RFC 8297); the final response follows.
+     * By default it is dropped: interim responses are never stored.
+     */
+    default void onEarlyHints(MultiMap fields) {
+    }
   }
 
   /** A callback of two functions. */
   static Callback callback(BiConsumer<HttpClientResponse, Long> onResponse,
       BiConsumer<OriginErrors.Failure, Throwable> onFailure) {
+    return callback(onResponse, onFailure, fields -> { });
+  }
+
+  /** A callback of three functions, the third for {@link Callback#onEarlyHints}. */
+  static Callback callback(BiConsumer<HttpClientResponse, Long> onResponse,
+      BiConsumer<OriginErrors.Failure, Throwable> onFailure, Consumer<MultiMap> onEarlyHints) {
     return new Callback() {
+      @Override
+      public void onEarlyHints(MultiMap fields) {
+        onEarlyHints.accept(fields);
+      }
+
       @Override
       public void onResponse(HttpClientResponse response, long requestTimeMs) {
         onResponse.accept(response, requestTimeMs);
@@ -107,8 +127,9 @@ final class OriginFetch {
    * The request as sent to the origin.
    *
    * @param validators when revalidating, the stored response's fields; null otherwise
+   * @param wholeObject leave the client's Range and If-Range out (see {@link #send})
    */
-  RequestOptions request(HttpMethod m, Headers validators) {
+  RequestOptions request(HttpMethod m, Headers validators, boolean wholeObject) {
     boolean cacheable = m == HttpMethod.GET || m == HttpMethod.HEAD;
     RequestOptions o = new RequestOptions()
         .setMethod(m)
@@ -119,6 +140,9 @@ final class OriginFetch {
         .setHeaders(ForwardHeaders.build(requestHeaders, clientAddress(clientRequest), hostHeader(),
             clientRequest.version() == HttpVersion.HTTP_1_0 ? "1.0" : "1.1", cacheable, validators,
             upstream.stripRequestHeaders()));
+    if (wholeObject) {
+      o.getHeaders().remove("Range").remove("If-Range");
+    }
     if (origin.preserveHost()) {
       o.setHost(authority.host()).setPort(authority.port() > 0 ? authority.port() : origin.tls() ? 443 : 80);
     } else {
@@ -134,22 +158,32 @@ final class OriginFetch {
    * @param clientGone consulted before a retry: nobody is waiting for a client that left
    */
   void send(HttpMethod m, Headers validators, boolean withBody, BooleanSupplier clientGone, Callback cb) {
-    attempt(m, validators, withBody, !withBody && retryable(m), clientGone, cb);
+    send(m, validators, withBody, false, clientGone, cb);
+  }
+
+  /**
+   * As {@link #send(HttpMethod, Headers, boolean, BooleanSupplier, Callback)}; {@code wholeObject}
+   * leaves the client's Range and If-Range out, so that a cacheable miss fetches the whole
+   * representation to store (as Varnish does) and the client's range is cut from it while it streams.
+   */
+  void send(HttpMethod m, Headers validators, boolean withBody, boolean wholeObject, BooleanSupplier clientGone,
+      Callback cb) {
+    attempt(m, validators, withBody, wholeObject, !withBody && retryable(m), clientGone, cb);
   }
 
   private static boolean retryable(HttpMethod m) {
     return m == HttpMethod.GET || m == HttpMethod.HEAD;
   }
 
-  private void attempt(HttpMethod m, Headers validators, boolean withBody, boolean mayRetry,
+  private void attempt(HttpMethod m, Headers validators, boolean withBody, boolean wholeObject, boolean mayRetry,
       BooleanSupplier clientGone, Callback cb) {
     long requestTime = clock.millis();
-    client.request(request(m, validators)).onComplete(ar -> {
+    client.request(request(m, validators, wholeObject)).onComplete(ar -> {
       if (ar.failed()) {
         cb.onFailure(OriginErrors.classify(ar.cause()), ar.cause());
         return;
       }
-      new Attempt(ar.result(), m, validators, withBody, mayRetry, clientGone, cb, requestTime).start();
+      new Attempt(ar.result(), m, validators, withBody, wholeObject, mayRetry, clientGone, cb, requestTime).start();
     });
   }
 
@@ -159,6 +193,7 @@ final class OriginFetch {
     private final HttpMethod method;
     private final Headers validators;
     private final boolean withBody;
+    private final boolean wholeObject;
     private final boolean mayRetry;
     private final BooleanSupplier clientGone;
     private final Callback cb;
@@ -166,8 +201,9 @@ final class OriginFetch {
     private boolean timedOut;
     private long timer;
 
-    Attempt(HttpClientRequest request, HttpMethod method, Headers validators, boolean withBody, boolean mayRetry,
-        BooleanSupplier clientGone, Callback cb, long requestTime) {
+    Attempt(HttpClientRequest request, HttpMethod method, Headers validators, boolean withBody, boolean wholeObject,
+        boolean mayRetry, BooleanSupplier clientGone, Callback cb, long requestTime) {
+      this.wholeObject = wholeObject;
       this.request = request;
       this.method = method;
       this.validators = validators;
@@ -180,6 +216,7 @@ final class OriginFetch {
 
     void start() {
       timer = vertx.setTimer(upstream.responseTimeoutMs(), id -> onTimeout());
+      request.earlyHintsHandler(cb::onEarlyHints); // 100 Continue is never asked for (Expect is not forwarded)
       (withBody ? request.send(clientRequest) : request.send()).onComplete(rr -> {
         vertx.cancelTimer(timer);
         if (rr.succeeded()) {
@@ -207,7 +244,7 @@ final class OriginFetch {
       OriginErrors.Failure f = OriginErrors.classify(cause);
       if (mayRetry && f == OriginErrors.Failure.ERROR && !clientGone.getAsBoolean()) {
         log.debug("retrying {} {} after {}", method, target, cause.toString());
-        attempt(method, validators, false, false, clientGone, cb);
+        attempt(method, validators, false, wholeObject, false, clientGone, cb);
         return;
       }
       cb.onFailure(f, cause);

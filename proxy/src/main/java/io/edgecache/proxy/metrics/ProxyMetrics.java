@@ -100,7 +100,7 @@ public final class ProxyMetrics {
   /** Origin failures by kind: connect, timeout, dns, reset, 5xx. */
   public void originError(String origin, String kind) {
     originErrors.computeIfAbsent(origin + '\u0000' + kind, k -> Counter.builder("edgecache.origin.errors")
-        .description("Origin failures by origin and kind (connect, timeout, dns, reset, 5xx)")
+        .description("Origin failures by origin and kind (connect, timeout, dns, reset, 5xx, body-timeout)")
         .tag("origin", origin).tag("kind", kind).register(registry)).increment();
   }
 

@@ -119,6 +119,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void parse_bodyIdleTimeout_defaultsTo60sAndIsRead() {
+    assertEquals(60_000, parse(config("\"upstream\": {}")).upstream().bodyIdleTimeoutMs());
+    assertEquals(2_500, parse(config("\"upstream\": {\"bodyIdleTimeout\": \"2500ms\"}")).upstream().bodyIdleTimeoutMs());
+  }
+
+  @Test
+  void parse_bodyIdleTimeoutZero_isAnError() {
+    assertEquals(FILE + ": upstream.bodyIdleTimeout: must be positive, got \"0s\"",
+        error(config("\"upstream\": {\"bodyIdleTimeout\": \"0s\"}")));
+  }
+
+  @Test
   void parse_staleOnOriginFailureZero_turnsItOff() {
     assertEquals(0, parse(config("\"cache\": {\"staleOnOriginFailure\": \"0s\"}")).cache().staleOnOriginFailureSeconds());
   }

@@ -85,7 +85,7 @@ class CacheTeeTest {
               completed.set(true);
             }
           };
-          new CacheTee(cresp, resp, new BodyCollector(objectLimit, budget), null, length, owner, "k").start();
+          new CacheTee(cresp, resp, new BodyCollector(objectLimit, budget), null, length, owner, "k", vertx, 60_000).start();
         }));
     front.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }

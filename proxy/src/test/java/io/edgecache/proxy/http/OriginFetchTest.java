@@ -56,7 +56,7 @@ class OriginFetchTest {
   private void startFront(int originPort, long responseTimeoutMs) throws Exception {
     ProxyConfig.Origin origin = new ProxyConfig.Origin("o", "http", "127.0.0.1", originPort, List.of("*"), true);
     ProxyConfig.Upstream upstream = new ProxyConfig.Upstream(2000, responseTimeoutMs, 60_000, 8,
-        ProxyConfig.Upstream.DEFAULT_STRIP_REQUEST_HEADERS);
+        ProxyConfig.Upstream.DEFAULT_STRIP_REQUEST_HEADERS, 60_000);
     // HTTP/1.1 only, as ProxyVerticle serves it
     front = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false)).requestHandler(req -> {
       OriginFetch fetch = new OriginFetch(vertx, client, upstream, Clock.systemUTC(), origin, req, req.authority(),

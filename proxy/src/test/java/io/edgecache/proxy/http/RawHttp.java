@@ -128,6 +128,19 @@ final class RawHttp implements AutoCloseable {
     return new Response(status, hs, body.toByteArray());
   }
 
+  /** Everything the server sends until it closes or resets the connection. */
+  byte[] readAll() {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    try {
+      for (int c = in.read(); c >= 0; c = in.read()) {
+        b.write(c);
+      }
+    } catch (IOException e) {
+      // reset: what arrived before it is the answer
+    }
+    return b.toByteArray();
+  }
+
   /** True when the server has closed the connection (reads EOF within the socket timeout). */
   boolean closedByPeer() {
     try {
