@@ -1,6 +1,7 @@
 package io.edgecache.proxy;
 
 import io.edgecache.proxy.admin.AdminVerticle;
+import io.edgecache.proxy.cache.EntryCodec;
 import io.edgecache.proxy.cache.HttpCache;
 import io.edgecache.proxy.config.ConfigException;
 import io.edgecache.proxy.config.ConfigLoader;
@@ -74,7 +75,8 @@ public final class ProxyServer {
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
     vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
     metrics = new ProxyMetrics(registry);
-    memory = new MemoryStore(config.memory().maxBytes(), config.memory().maxObjectBytes());
+    memory = new MemoryStore(config.memory().maxBytes(), config.memory().maxObjectBytes(), Runnable::run,
+        EntryCodec::decodedHeapBytes);
     metrics.tier("memory", memory::stats);
     Store store = memory;
     if (config.disk().enabled()) {

@@ -13,15 +13,20 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.ToLongFunction;
 import java.util.function.UnaryOperator;
 
 /**
  * The memory tier: Caffeine bounded by bytes, with W-TinyLFU admission.
  *
  * <p>Every operation completes before it returns, on the calling thread, without blocking, so it
- * is safe on an event loop. The weight of an entry is {@link Entry#weight()}; an entry
- * whose body is larger than {@code maxObjectBytes} is refused and counted. Eviction maintenance runs on the injected
- * executor (a same-thread executor in tests makes eviction deterministic).
+ * is safe on an event loop. An entry is weighed by the heap it holds: {@link Entry#weight()} (body,
+ * metadata, tags, the entry and Caffeine's node), its key ({@link Entry#keyBytes}) and the decoded
+ * form of its metadata that the caller may {@linkplain Entry#attach attach}, estimated from the
+ * metadata block by the injected {@code attachmentBytes} (the storage layer cannot decode it), so
+ * that {@code maxBytes} bounds the heap the tier really uses. An entry whose body is larger than
+ * {@code maxObjectBytes} is refused and counted. Eviction maintenance runs on the injected executor
+ * (a same-thread executor in tests makes eviction deterministic).
  */
 public final class MemoryStore implements Store {
   private final Cache<String, Entry> cache;
@@ -29,18 +34,28 @@ public final class MemoryStore implements Store {
   private final long maxObjectBytes;
   private final LongAdder evictions = new LongAdder();
   private final LongAdder rejected = new LongAdder();
+  private final ToLongFunction<byte[]> attachmentBytes;
 
   public MemoryStore(long maxBytes, long maxObjectBytes) {
     this(maxBytes, maxObjectBytes, Runnable::run);
   }
 
   public MemoryStore(long maxBytes, long maxObjectBytes, Executor maintenance) {
+    this(maxBytes, maxObjectBytes, maintenance, meta -> 0);
+  }
+
+  /**
+   * A memory tier whose entries carry a decoded attachment costing about
+   * {@code attachmentBytes.applyAsLong(meta)} heap bytes each.
+   */
+  public MemoryStore(long maxBytes, long maxObjectBytes, Executor maintenance, ToLongFunction<byte[]> attachmentBytes) {
     this.maxBytes = maxBytes;
     this.maxObjectBytes = maxObjectBytes;
+    this.attachmentBytes = attachmentBytes;
     this.cache =
         Caffeine.newBuilder()
             .maximumWeight(maxBytes)
-            .weigher((String key, Entry e) -> (int) Math.min(Integer.MAX_VALUE, e.weight() + key.length() * 2L))
+            .weigher((String key, Entry e) -> (int) Math.min(Integer.MAX_VALUE, weigh(key, e)))
             .executor(maintenance)
             .removalListener(
                 (String key, Entry e, RemovalCause cause) -> {
@@ -50,6 +65,11 @@ public final class MemoryStore implements Store {
                 })
             .recordStats()
             .build();
+  }
+
+  /** The heap bytes {@code entry} under {@code key} costs this tier (what the weigher counts). */
+  public long weigh(String key, Entry entry) {
+    return entry.weight() + Entry.keyBytes(key) + attachmentBytes.applyAsLong(entry.meta());
   }
 
   /** Synchronous lookup for callers on a hot path; same as {@link #get} without the stage. */

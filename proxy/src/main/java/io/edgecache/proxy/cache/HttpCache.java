@@ -240,7 +240,9 @@ public final class HttpCache {
   private CompletionStage<Void> put(String key, CachedResponse cr) {
     Entry entry = new Entry(EntryCodec.encodeResponse(cr.view(), cr.varyNames(), cr.secondaryKey(), cr.invalidated()),
         cr.body(), cr.tags());
-    entry.attach(cr);
+    // the attachment shares the entry's tag set, so the heap the memory tier weighs holds one copy
+    entry.attach(new CachedResponse(cr.view(), cr.body(), cr.varyNames(), cr.secondaryKey(), entry.tags(),
+        cr.invalidated(), cr.stream()));
     return store.put(key, entry);
   }
 
