@@ -82,7 +82,8 @@ public final class ProxyServer {
     if (config.disk().enabled()) {
       try {
         disk = DiskStore.open(new DiskOptions(Path.of(config.disk().path()), config.disk().maxBytes(),
-            config.disk().chunkBytes(), 2, config.disk().maxObjectBytes(), java.time.Duration.ofSeconds(30)));
+            config.disk().chunkBytes(), 2, config.disk().maxObjectBytes(), java.time.Duration.ofSeconds(30),
+            config.disk().indexMaxBytes()));
       } catch (StoreException e) {
         vertx.close();
         return Future.failedFuture(new ConfigException(config.source() + ": disk.path: " + e.getMessage()));
@@ -100,7 +101,7 @@ public final class ProxyServer {
       tiered = new TieredStore(memory, d);
       store = tiered;
     }
-    cache = new HttpCache(store);
+    cache = new HttpCache(store, config.limits().maxVariants());
     // Vert.x shares one listening socket among instances bound to the same host:port, but each
     // instance asking for port 0 would get its own random port: pick one port for all of them.
     int listenPort = config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();

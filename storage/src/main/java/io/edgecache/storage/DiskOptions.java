@@ -18,15 +18,19 @@ import java.util.Objects;
  *   <tr><td>chunkBytes</td><td>256 KiB</td><td>body chunk size, 1 KiB to 64 MiB; the unit of streaming</td></tr>
  *   <tr><td>workerThreads</td><td>2</td><td>threads that make every LevelDB call, 1 to 64</td></tr>
  *   <tr><td>retryAfter</td><td>30 s</td><td>after a failed write, how long to store nothing</td></tr>
+ *   <tr><td>indexMaxBytes</td><td>unbounded</td><td>bound on the heap the in-memory index takes (see
+ *       {@link DiskStore}); entries are evicted to stay within it as within maxBytes</td></tr>
  * </table>
  *
  * <p>Immutable; validated on construction with a one-line {@link IllegalArgumentException}.
  */
 public record DiskOptions(Path dir, long maxBytes, int chunkBytes, int workerThreads, long maxObjectBytes,
-    Duration retryAfter) {
+    Duration retryAfter, long indexMaxBytes) {
   public static final int DEFAULT_CHUNK_BYTES = 256 * 1024;
   public static final int DEFAULT_WORKER_THREADS = 2;
   public static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(30);
+  /** No bound on the index's heap but the one {@code maxBytes} implies. */
+  public static final long UNBOUNDED_INDEX = Long.MAX_VALUE;
 
   public DiskOptions {
     Objects.requireNonNull(dir, "dir");
@@ -37,6 +41,13 @@ public record DiskOptions(Path dir, long maxBytes, int chunkBytes, int workerThr
     check(maxObjectBytes > 0 && maxObjectBytes <= Integer.MAX_VALUE - 1024, "maxObjectBytes", maxObjectBytes,
         "1.." + (Integer.MAX_VALUE - 1024));
     check(!retryAfter.isNegative(), "retryAfter", retryAfter, ">= 0");
+    check(indexMaxBytes > 0, "indexMaxBytes", indexMaxBytes, "> 0");
+  }
+
+  /** Options whose index heap is bounded only through {@code maxBytes}. */
+  public DiskOptions(Path dir, long maxBytes, int chunkBytes, int workerThreads, long maxObjectBytes,
+      Duration retryAfter) {
+    this(dir, maxBytes, chunkBytes, workerThreads, maxObjectBytes, retryAfter, UNBOUNDED_INDEX);
   }
 
   /** Options with the defaults for everything but the directory and the two bounds. */
@@ -46,15 +57,19 @@ public record DiskOptions(Path dir, long maxBytes, int chunkBytes, int workerThr
   }
 
   public DiskOptions withChunkBytes(int bytes) {
-    return new DiskOptions(dir, maxBytes, bytes, workerThreads, maxObjectBytes, retryAfter);
+    return new DiskOptions(dir, maxBytes, bytes, workerThreads, maxObjectBytes, retryAfter, indexMaxBytes);
   }
 
   public DiskOptions withWorkerThreads(int threads) {
-    return new DiskOptions(dir, maxBytes, chunkBytes, threads, maxObjectBytes, retryAfter);
+    return new DiskOptions(dir, maxBytes, chunkBytes, threads, maxObjectBytes, retryAfter, indexMaxBytes);
   }
 
   public DiskOptions withRetryAfter(Duration after) {
-    return new DiskOptions(dir, maxBytes, chunkBytes, workerThreads, maxObjectBytes, after);
+    return new DiskOptions(dir, maxBytes, chunkBytes, workerThreads, maxObjectBytes, after, indexMaxBytes);
+  }
+
+  public DiskOptions withIndexMaxBytes(long bytes) {
+    return new DiskOptions(dir, maxBytes, chunkBytes, workerThreads, maxObjectBytes, retryAfter, bytes);
   }
 
   private static void check(boolean ok, String name, Object value, String expected) {

@@ -63,6 +63,28 @@ public final class DiskStore implements Store {
   /** What the index holds per key. */
   record Indexed(long generation, int chunkCount, long weight, Set<String> tags) {}
 
+  /**
+   * Heap of one index entry beyond its key and tags: the {@code Indexed} record (40 B), Caffeine's
+   * node (40 B), the {@code ConcurrentHashMap} node (32 B) and table slot (about 11 B), rounded up;
+   * counted as {@link Entry#OVERHEAD_BYTES} is (a class histogram of 100,000 entries, JDK 17).
+   */
+  static final int INDEX_ENTRY_BYTES = 128;
+
+  /**
+   * The index weighs an entry by its stored bytes or, when larger, by its heap scaled by
+   * {@code maxBytes / indexMaxBytes}: the weights' sum then bounds both the stored bytes by
+   * {@code maxBytes} and the index heap by {@code indexMaxBytes} with one Caffeine bound. Small
+   * objects make the heap bind (1 KiB bodies on 8 GiB would otherwise index 7 million keys, over a
+   * gigabyte of heap); large ones the disk.
+   */
+  private long indexWeight(String key, Indexed e) {
+    if (options.indexMaxBytes() == DiskOptions.UNBOUNDED_INDEX) {
+      return e.weight();
+    }
+    long heap = INDEX_ENTRY_BYTES + Entry.keyBytes(key) + Entry.tagBytes(e.tags());
+    return Math.max(e.weight(), (long) Math.ceil(heap * ((double) options.maxBytes() / options.indexMaxBytes())));
+  }
+
   /** Injected collaborators: the LevelDB probe, the back-off clock and the storedAt clock. */
   record Hooks(Db.Probe probe, LongSupplier nanoTime, Clock clock) {
     static final Hooks DEFAULT = new Hooks(Db.Probe.NONE, System::nanoTime, Clock.systemUTC());
@@ -122,7 +144,7 @@ public final class DiskStore implements Store {
     this.index =
         Caffeine.newBuilder()
             .maximumWeight(options.maxBytes())
-            .weigher((String key, Indexed e) -> (int) Math.min(Integer.MAX_VALUE, e.weight()))
+            .weigher((String key, Indexed e) -> (int) Math.min(Integer.MAX_VALUE, indexWeight(key, e)))
             .executor(Runnable::run)
             .removalListener(this::onRemoval)
             .build();

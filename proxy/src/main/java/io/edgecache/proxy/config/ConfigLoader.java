@@ -127,7 +127,7 @@ public final class ConfigLoader {
     }
 
     JsonObject disk = object(root, "disk");
-    known(disk, "disk.", Set.of("path", "maxBytes", "maxObjectBytes", "chunkBytes"));
+    known(disk, "disk.", Set.of("path", "maxBytes", "maxObjectBytes", "chunkBytes", "indexMaxBytes"));
     String diskPath = disk.getValue("path") == null ? null : string(disk, "disk.", "path", null);
     long diskMax = size(disk, "disk.", "maxBytes", 10L << 30);
     long diskMaxObject = size(disk, "disk.", "maxObjectBytes", 64L << 20);
@@ -141,7 +141,11 @@ public final class ConfigLoader {
     if (diskPath != null && diskMax < (1L << 20)) {
       throw err("disk.maxBytes", "must be at least 1MiB, got " + diskMax);
     }
-    ProxyConfig.Disk d = new ProxyConfig.Disk(diskPath, diskMax, diskMaxObject, (int) chunk);
+    long indexMax = size(disk, "disk.", "indexMaxBytes", 128L << 20);
+    if (indexMax < (1L << 20)) {
+      throw err("disk.indexMaxBytes", "must be at least 1MiB, got " + indexMax);
+    }
+    ProxyConfig.Disk d = new ProxyConfig.Disk(diskPath, diskMax, diskMaxObject, (int) chunk, indexMax);
 
     JsonObject up = object(root, "upstream");
     known(up, "upstream.", Set.of("connectTimeout", "responseTimeout", "idleTimeout", "maxConnectionsPerOrigin"));
@@ -152,13 +156,16 @@ public final class ConfigLoader {
         integer(up, "upstream.", "maxConnectionsPerOrigin", 256, 1, 65536));
 
     JsonObject lim = object(root, "limits");
-    known(lim, "limits.", Set.of("maxRequestLineBytes", "maxHeaderBytes", "maxHeaderCount", "headerTimeout", "idleTimeout"));
+    known(lim, "limits.", Set.of("maxRequestLineBytes", "maxHeaderBytes", "maxHeaderCount", "headerTimeout", "idleTimeout",
+        "maxConnections", "maxVariants"));
     ProxyConfig.Limits li = new ProxyConfig.Limits(
         integer(lim, "limits.", "maxRequestLineBytes", 8192, 256, 1 << 20),
         integer(lim, "limits.", "maxHeaderBytes", 16384, 1024, 1 << 20),
         integer(lim, "limits.", "maxHeaderCount", 100, 8, 10000),
         duration(lim, "limits.", "headerTimeout", 10_000),
-        duration(lim, "limits.", "idleTimeout", 60_000));
+        duration(lim, "limits.", "idleTimeout", 60_000),
+        integer(lim, "limits.", "maxConnections", 4096, 1, 1_000_000),
+        integer(lim, "limits.", "maxVariants", 64, 1, 1024));
 
     JsonObject cache = object(root, "cache");
     known(cache, "cache.", Set.of("heuristicFraction", "heuristicMaxAge", "storeSetCookie", "staleOnOriginFailure"));

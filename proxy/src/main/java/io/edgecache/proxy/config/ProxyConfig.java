@@ -79,8 +79,9 @@ public record ProxyConfig(
    *
    * @param maxObjectBytes the largest body stored on disk; bodies above memory.maxObjectBytes live
    *     on disk only and are streamed from it in chunks
+   * @param indexMaxBytes bound on the heap of the tier's in-memory index (key, generation, tags)
    */
-  public record Disk(String path, long maxBytes, long maxObjectBytes, int chunkBytes) {
+  public record Disk(String path, long maxBytes, long maxObjectBytes, int chunkBytes, long indexMaxBytes) {
     public boolean enabled() {
       return path != null;
     }
@@ -89,8 +90,14 @@ public record ProxyConfig(
   /** Origin connection pool and timeouts (milliseconds). */
   public record Upstream(long connectTimeoutMs, long responseTimeoutMs, long idleTimeoutMs, int maxConnectionsPerOrigin) {}
 
-  /** Client request limits (slowloris and header-bomb defences). */
-  public record Limits(int maxRequestLineBytes, int maxHeaderBytes, int maxHeaderCount, long headerTimeoutMs, long idleTimeoutMs) {}
+  /**
+   * Client request limits (slowloris and header-bomb defences) and bounds that hold under abuse.
+   *
+   * @param maxConnections client connections open at once on the traffic port; more are answered 503
+   * @param maxVariants Vary variants stored per URL; storing one more drops the oldest
+   */
+  public record Limits(int maxRequestLineBytes, int maxHeaderBytes, int maxHeaderCount, long headerTimeoutMs, long idleTimeoutMs,
+      int maxConnections, int maxVariants) {}
 
   /**
    * Caching policy knobs.
