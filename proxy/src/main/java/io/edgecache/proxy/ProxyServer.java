@@ -6,6 +6,7 @@ import io.edgecache.proxy.cache.HttpCache;
 import io.edgecache.proxy.config.ConfigException;
 import io.edgecache.proxy.config.ConfigLoader;
 import io.edgecache.proxy.config.ProxyConfig;
+import io.edgecache.proxy.http.HeapGuard;
 import io.edgecache.proxy.http.ProxyContext;
 import io.edgecache.proxy.http.ProxyVerticle;
 import io.edgecache.proxy.metrics.ProxyMetrics;
@@ -54,6 +55,7 @@ public final class ProxyServer {
   private DiskStore disk;
   private TieredStore tiered;
   private HttpCache cache;
+  private HeapGuard guard;
   private ProxyMetrics metrics;
   private int port;
   private int adminPort;
@@ -106,9 +108,14 @@ public final class ProxyServer {
     // instance asking for port 0 would get its own random port: pick one port for all of them.
     int listenPort = config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
     context.set(ProxyContext.of(config.withListenPort(listenPort), cache, clock, metrics));
+    guard = HeapGuard.watch(context.get(), memory, config.memory().pressureThreshold());
+    HeapGuard g = guard;
+    metrics.tierCounter("edgecache.heap.sheds", "Collections after which the heap was above memory.pressureThreshold"
+        + " (each shed part of the memory tier)", "memory", g::sheds);
     List<ProxyVerticle> verticles = new CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
     return vertx.deployVerticle(() -> {
-          ProxyVerticle v = new ProxyVerticle(context::get);
+          ProxyVerticle v = new ProxyVerticle(context::get, connections);
           verticles.add(v);
           return v;
         }, new DeploymentOptions().setInstances(loops))
@@ -186,7 +193,8 @@ public final class ProxyServer {
     io.vertx.core.json.JsonObject out = new io.vertx.core.json.JsonObject();
     io.edgecache.storage.StoreStats m = memory.stats();
     out.put("memory", new io.vertx.core.json.JsonObject().put("entries", m.entries()).put("bytes", m.bytes())
-        .put("maxBytes", m.maxBytes()).put("evictions", m.evictions()).put("rejected", m.rejected()));
+        .put("maxBytes", m.maxBytes()).put("evictions", m.evictions()).put("rejected", m.rejected())
+        .put("shedding", guard.shedding()).put("sheds", guard.sheds()));
     if (disk != null) {
       DiskStore.DiskStats d = disk.diskStats();
       out.put("disk", new io.vertx.core.json.JsonObject().put("entries", d.entries()).put("bytes", d.bytes())
@@ -275,6 +283,7 @@ public final class ProxyServer {
     return drained.recover(t -> Future.succeededFuture())
         .compose(x -> v.close())
         .onComplete(ar -> {
+          guard.close();
           if (tiered != null) {
             tiered.close(); // closes the disk tier cleanly: everything committed survives a restart
           } else {

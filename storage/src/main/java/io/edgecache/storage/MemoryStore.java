@@ -209,7 +209,28 @@ public final class MemoryStore implements Store {
   public StoreStats stats() {
     cache.cleanUp();
     long bytes = cache.policy().eviction().map(ev -> ev.weightedSize().orElse(0L)).orElse(0L);
-    return new StoreStats(cache.estimatedSize(), bytes, maxBytes, evictions.sum(), rejected.sum());
+    return new StoreStats(cache.estimatedSize(), bytes, maximum(), evictions.sum(), rejected.sum());
+  }
+
+  /**
+   * Lowers (or restores) the bound on weighed bytes while running, between 0 and the configured
+   * {@code maxBytes}; entries over the new bound are evicted at once (as any eviction, on the
+   * maintenance executor). Thread-safe. Used to shed cache under heap pressure.
+   */
+  public void setMaximum(long bytes) {
+    long bound = Math.max(0, Math.min(maxBytes, bytes));
+    cache.policy().eviction().ifPresent(ev -> ev.setMaximum(bound));
+    cache.cleanUp();
+  }
+
+  /** The bound on weighed bytes in force now: {@code maxBytes} unless {@link #setMaximum} lowered it. */
+  public long maximum() {
+    return cache.policy().eviction().map(ev -> ev.getMaximum()).orElse(maxBytes);
+  }
+
+  /** The configured bound, which {@link #setMaximum} never exceeds. */
+  public long configuredMaximum() {
+    return maxBytes;
   }
 
   @Override

@@ -116,7 +116,7 @@ public final class ConfigLoader {
     List<ProxyConfig.Origin> origins = origins(root);
 
     JsonObject memory = object(root, "memory");
-    known(memory, "memory.", Set.of("maxBytes", "maxObjectBytes", "fillBufferBytes"));
+    known(memory, "memory.", Set.of("maxBytes", "maxObjectBytes", "fillBufferBytes", "pressureThreshold"));
     long maxBytes = size(memory, "memory.", "maxBytes", 256L << 20);
     long maxObject = size(memory, "memory.", "maxObjectBytes", 8L << 20);
     if (maxObject > maxBytes) {
@@ -192,8 +192,12 @@ public final class ConfigLoader {
     if (fillBuffer < 1 << 20) {
       throw err("memory.fillBufferBytes", "must be at least 1MiB, got " + fillBuffer);
     }
-    return new ProxyConfig(file, l, a, origins, new ProxyConfig.Memory(maxBytes, maxObject, fillBuffer), d, u, li, c, pg,
-        accessLog, shutdown);
+    double pressure = number(memory, "memory.", "pressureThreshold", 0.9);
+    if (pressure < 0.2 || pressure > 0.98) {
+      throw err("memory.pressureThreshold", "expected a fraction of the heap from 0.2 to 0.98, got " + pressure);
+    }
+    return new ProxyConfig(file, l, a, origins, new ProxyConfig.Memory(maxBytes, maxObject, fillBuffer, pressure), d, u,
+        li, c, pg, accessLog, shutdown);
   }
 
   private List<ProxyConfig.Origin> origins(JsonObject root) {

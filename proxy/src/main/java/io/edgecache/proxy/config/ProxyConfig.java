@@ -71,8 +71,11 @@ public record ProxyConfig(
   /**
    * The memory tier: total bytes and the largest object it keeps, plus the heap that bodies being
    * fetched may occupy together while they are collected for the cache.
+   *
+   * @param pressureThreshold fraction of the max heap in use after a collection above which the
+   *     memory tier sheds entries and new fills stop (see {@code HeapGuard})
    */
-  public record Memory(long maxBytes, long maxObjectBytes, long fillBufferBytes) {}
+  public record Memory(long maxBytes, long maxObjectBytes, long fillBufferBytes, double pressureThreshold) {}
 
   /**
    * The disk tier (LevelDB); {@code path} null means memory only.
