@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * <p>Limits. A body longer than {@code maxObjectBytes}, or heavier than {@code maxBytes}, is refused
  * (and any older entry under its key removed). At most {@value #MAX_QUEUED_OPTIONAL} reads and
  * writes wait for a worker; beyond that a read is a miss and a write is skipped, counted as
- * {@link DiskStats#overloaded}. A failed write (disk full, I/O error) stops all writes for
+ * {@link DiskStats#overloaded}, and so is a write while others waiting hold
+ * {@link #MAX_QUEUED_WRITE_BYTES} of bodies. A failed write (disk full, I/O error) stops all writes for
  * {@link DiskOptions#retryAfter()}; reads keep working. Removals and purges are never skipped,
  * never read a body, and win over writes already queued for what they select: each removal is
  * recorded in a {@link RemovalLog} when it is asked for, and a write checks that log at its commit
@@ -56,6 +57,13 @@ import org.slf4j.LoggerFactory;
 public final class DiskStore implements Store {
   private static final Logger LOG = LoggerFactory.getLogger(DiskStore.class);
   static final int MAX_QUEUED_OPTIONAL = 1024;
+  /**
+   * Body bytes that writes waiting for a worker may hold on the heap together; beyond it a write
+   * is skipped (counted as {@link DiskStats#overloaded}), as when {@value #MAX_QUEUED_OPTIONAL}
+   * operations wait. Without it, 1024 queued writes of 1 MiB bodies held a gigabyte of heap while
+   * the disk fell behind. One body larger than this is still accepted when nothing else waits.
+   */
+  public static final long MAX_QUEUED_WRITE_BYTES = 64L << 20;
   private static final int REMOVE_BATCH = 512;
   /** Writes of a multi-chunk body go out in batches of about this many bytes. */
   private static final int CHUNK_BATCH_BYTES = 1 << 20;
@@ -119,6 +127,8 @@ public final class DiskStore implements Store {
   /** Orders removals against accepted writes: a removal wins over a write queued before it. */
   private final RemovalLog removals = new RemovalLog();
   private final LongAdder droppedByRemoval = new LongAdder();
+  private final AtomicLong queuedWriteBytes = new AtomicLong();
+  private final LongAdder skippedWrites = new LongAdder();
   private final AtomicLong nextGeneration = new AtomicLong(1);
   private final LongAdder evictions = new LongAdder();
   private final LongAdder rejected = new LongAdder();
@@ -303,11 +313,21 @@ public final class DiskStore implements Store {
     if (!mayStore()) {
       return remove(key).handle((r, t) -> null);
     }
+    long bytes = entry.body().length;
+    long queued = queuedWriteBytes.addAndGet(bytes);
+    if (queued > MAX_QUEUED_WRITE_BYTES && queued > bytes) {
+      queuedWriteBytes.addAndGet(-bytes);
+      skippedWrites.increment();
+      return remove(key).handle((r, t) -> null);
+    }
     long ticket = removals.open();
     return this.<Void>submit(true, () -> {
       write(key, entry, weight, ticket);
       return null;
-    }, null).whenComplete((v, t) -> removals.close(ticket));
+    }, null).whenComplete((v, t) -> {
+      queuedWriteBytes.addAndGet(-bytes);
+      removals.close(ticket);
+    });
   }
 
   private boolean mayStore() {
@@ -622,7 +642,7 @@ public final class DiskStore implements Store {
   public DiskStats diskStats() {
     StoreStats s = stats();
     return new DiskStats(s.entries(), s.bytes(), s.maxBytes(), s.evictions(), s.rejected(), checksumFailures.sum(),
-        storeErrors.sum(), reader.readErrors(), orphansSwept, discarded.sum(), workers.refused(), compactions.sum(),
+        storeErrors.sum(), reader.readErrors(), orphansSwept, discarded.sum(), workers.refused() + skippedWrites.sum(), compactions.sum(),
         droppedByRemoval.sum(), storing);
   }
 

@@ -1,5 +1,6 @@
 package io.edgecache.proxy.config;
 
+import io.edgecache.storage.DiskStore;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -11,7 +12,8 @@ import java.util.Optional;
  * {@code memory.maxBytes} (the memory tier weighs an entry's whole heap cost: body, metadata, key,
  * the decoded response kept with it and Caffeine's node), {@code memory.fillBufferBytes} (bodies
  * being collected for the cache, shared by every fill), and with the disk tier
- * {@code disk.indexMaxBytes} (its in-memory index). The rest of the process needs
+ * {@code disk.indexMaxBytes} (its in-memory index) and the bodies waiting for a disk write
+ * ({@code DiskStore.MAX_QUEUED_WRITE_BYTES}, 64 MiB). The rest of the process needs
  * {@link #FIXED_OVERHEAD_BYTES} (Vert.x, Netty's heap-side objects, per-connection state for up to
  * {@code limits.maxConnections}, the purge marks, metrics, class data on the heap) and the
  * collector needs room to work: G1 copies live objects into free regions, and a heap kept nearly
@@ -19,7 +21,8 @@ import java.util.Optional;
  *
  * <p>Pure: the heap size is passed in ({@code Runtime.getRuntime().maxMemory()} at start).
  */
-public record HeapBudget(long memoryBytes, long fillBufferBytes, long indexBytes, long overheadBytes, long maxHeap) {
+public record HeapBudget(long memoryBytes, long fillBufferBytes, long indexBytes, long diskQueueBytes, long overheadBytes,
+    long maxHeap) {
   /** Heap the process needs besides the bounded consumers. */
   public static final long FIXED_OVERHEAD_BYTES = 128L << 20;
   /** Share of the heap left free for the collector. */
@@ -27,14 +30,15 @@ public record HeapBudget(long memoryBytes, long fillBufferBytes, long indexBytes
 
   /** The budget of {@code config} in a heap of {@code maxHeap} bytes. */
   public static HeapBudget of(ProxyConfig config, long maxHeap) {
-    long index = config.disk().enabled() ? config.disk().indexMaxBytes() : 0;
+    boolean disk = config.disk().enabled();
     long overhead = FIXED_OVERHEAD_BYTES + (long) (maxHeap * GC_HEADROOM);
-    return new HeapBudget(config.memory().maxBytes(), config.memory().fillBufferBytes(), index, overhead, maxHeap);
+    return new HeapBudget(config.memory().maxBytes(), config.memory().fillBufferBytes(),
+        disk ? config.disk().indexMaxBytes() : 0, disk ? DiskStore.MAX_QUEUED_WRITE_BYTES : 0, overhead, maxHeap);
   }
 
   /** Bytes the configuration may occupy at worst. */
   public long required() {
-    return memoryBytes + fillBufferBytes + indexBytes + overheadBytes;
+    return memoryBytes + fillBufferBytes + indexBytes + diskQueueBytes + overheadBytes;
   }
 
   public boolean fits() {
@@ -44,7 +48,7 @@ public record HeapBudget(long memoryBytes, long fillBufferBytes, long indexBytes
   /**
    * The one-line refusal for a configuration read from {@code source}, or empty when it fits.
    * For example: {@code conf/proxy.json: memory.maxBytes 512MiB + memory.fillBufferBytes 256MiB +
-   * disk.indexMaxBytes 128MiB + overhead 312.3MiB (...) = 1208.3MiB does not fit in the JVM's max heap 1200MiB
+   * disk.indexMaxBytes 128MiB + disk write queue 64MiB + overhead 312.3MiB (...) = 1272.3MiB does not fit in the JVM's max heap 1200MiB
    * (expected: lower memory.maxBytes, ... or raise -Xmx / -XX:MaxRAMPercentage)}.
    */
   public Optional<String> refusal(String source) {
@@ -55,7 +59,8 @@ public record HeapBudget(long memoryBytes, long fillBufferBytes, long indexBytes
         .append("memory.maxBytes ").append(human(memoryBytes))
         .append(" + memory.fillBufferBytes ").append(human(fillBufferBytes));
     if (indexBytes > 0) {
-      sum.append(" + disk.indexMaxBytes ").append(human(indexBytes));
+      sum.append(" + disk.indexMaxBytes ").append(human(indexBytes))
+          .append(" + disk write queue ").append(human(diskQueueBytes));
     }
     sum.append(" + overhead ").append(human(overheadBytes))
         .append(" (").append(human(FIXED_OVERHEAD_BYTES)).append(" + ")

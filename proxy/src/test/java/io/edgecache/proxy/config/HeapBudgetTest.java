@@ -24,9 +24,10 @@ class HeapBudgetTest {
     HeapBudget b = HeapBudget.of(c, 1024 * MIB);
 
     assertEquals(Optional.of("conf/proxy.json: memory.maxBytes 512MiB + memory.fillBufferBytes 256MiB"
-        + " + disk.indexMaxBytes 128MiB + overhead 281.6MiB (128MiB + 15% of the heap for the collector) = 1177.6MiB"
-        + " does not fit in the JVM's max heap 1024MiB (expected: lower memory.maxBytes, disk.indexMaxBytes or"
-        + " memory.fillBufferBytes by 153.6MiB, or raise -Xmx / -XX:MaxRAMPercentage)"), b.refusal("conf/proxy.json"));
+        + " + disk.indexMaxBytes 128MiB + disk write queue 64MiB + overhead 281.6MiB (128MiB + 15% of the heap for the"
+        + " collector) = 1241.6MiB does not fit in the JVM's max heap 1024MiB (expected: lower memory.maxBytes,"
+        + " disk.indexMaxBytes or memory.fillBufferBytes by 217.6MiB, or raise -Xmx / -XX:MaxRAMPercentage)"),
+        b.refusal("conf/proxy.json"));
   }
 
   @Test
@@ -34,15 +35,16 @@ class HeapBudgetTest {
     HeapBudget b = HeapBudget.of(config("{\"maxBytes\": \"256MiB\", \"fillBufferBytes\": \"128MiB\"}", "{}"), 1024 * MIB);
 
     assertEquals(0, b.indexBytes());
+    assertEquals(0, b.diskQueueBytes());
     assertTrue(b.fits());
     assertEquals(Optional.empty(), b.refusal("x"));
   }
 
   @Test
   void fits_exactlyTheHeap_isTrueAndOneByteMoreIsNot() {
-    HeapBudget exact = new HeapBudget(100, 50, 0, 850, 1000);
+    HeapBudget exact = new HeapBudget(100, 50, 0, 0, 850, 1000);
     assertTrue(exact.fits());
-    assertFalse(new HeapBudget(101, 50, 0, 850, 1000).fits());
+    assertFalse(new HeapBudget(101, 50, 0, 0, 850, 1000).fits());
   }
 
   @Test
