@@ -39,6 +39,12 @@ if [ ! -f "$JAR" ]; then
   (cd "$ROOT" && mvn -q -B -DskipTests package)
 fi
 
+for port in "$PORT" "$ADMIN_PORT" "$ORIGIN_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "memory-stress: port $port is in use (set PORT, ADMIN_PORT, ORIGIN_PORT)" >&2; exit 2
+  fi
+done
+
 # ---------------------------------------------------------------- cgroup
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
   CG=/sys/fs/cgroup/edgecache-stress-$$
@@ -61,7 +67,9 @@ fi
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rmdir "$CG" 2>/dev/null || true
+  # anything still in the cgroup was started here (the proxy): end it, then remove the cgroup
+  for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+  for _ in 1 2 3 4 5; do rmdir "$CG" 2>/dev/null && break; sleep 1; done
 }
 trap cleanup EXIT
 
@@ -91,8 +99,9 @@ HEAP_SEEN=$(JAVA_TOOL_OPTIONS="$TOOL_OPTS" in_cgroup java -XshowSettings:vm -ver
 node "$ROOT/loadtests/sized-origin.mjs" --port "$ORIGIN_PORT" --tiny 1024 --max-size $((16 << 20)) \
   > "$WORK/origin.log" 2>&1 &
 PIDS+=($!)
-JAVA_TOOL_OPTIONS="$TOOL_OPTS" in_cgroup java $ENTRY_OPTS -Xlog:gc:file="$WORK/gc.log" \
-  -jar "$JAR" --config "$WORK/proxy.json" > "$WORK/proxy.out" 2> "$WORK/proxy.err" &
+# not through the in_cgroup function: a backgrounded function is a subshell, and $! must be java
+JAVA_TOOL_OPTIONS="$TOOL_OPTS" bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" java $ENTRY_OPTS \
+  -Xlog:gc:file="$WORK/gc.log" -jar "$JAR" --config "$WORK/proxy.json" > "$WORK/proxy.out" 2> "$WORK/proxy.err" &
 JAVA_PID=$!
 PIDS+=($JAVA_PID)
 for _ in $(seq 1 120); do
