@@ -3,6 +3,7 @@
 #
 #   bash loadtests/memory-stress.sh                  # 180 s under a 2 GiB memory cgroup
 #   DURATION=300 bash loadtests/memory-stress.sh
+#   SLOW_READERS=0 bash loadtests/memory-stress.sh   # without the slow readers
 #
 # Runs proxy/target/edgecache.jar (built if missing) with the k8s ConfigMap's proxy.json
 # (disk tier on, in a temp dir; listeners moved to 127.0.0.1; access log off so stdout stays
@@ -22,6 +23,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${DURATION:-180}
+SLOW_READERS=${SLOW_READERS:-200}
 LIMIT=${LIMIT:-2G}
 ORIGIN_PORT=${ORIGIN_PORT:-18300}
 PORT=${PORT:-18380}
@@ -119,7 +121,7 @@ wrk -t1 -c4 -d"${DURATION}s" -s "$ROOT/loadtests/unique-path.lua" "$URL" -- /siz
 PIDS+=($!)
 wrk -t1 -c8 -d"${DURATION}s" -s "$ROOT/loadtests/hot-set.lua" "$URL" -- /size/16384/hot- 200 > "$WORK/wrk-hits.txt" 2>&1 &
 PIDS+=($!)
-node "$ROOT/loadtests/slow-readers.mjs" --port "$PORT" --clients 200 --seconds "$DURATION" \
+node "$ROOT/loadtests/slow-readers.mjs" --port "$PORT" --clients "$SLOW_READERS" --seconds "$DURATION" \
   --path-prefix /size/8388608/slow- --objects 8 > "$WORK/slow.txt" 2>&1 &
 PIDS+=($!)
 
@@ -169,7 +171,7 @@ mkdir -p "$(dirname "$RESULT")"
   echo "| small fills (1 KiB, all misses) | $(reqs "$WORK/wrk-small.txt") requests |"
   echo "| 1 MiB fills (all misses) | $(reqs "$WORK/wrk-1mib.txt") requests |"
   echo "| hits (200 x 16 KiB) | $(reqs "$WORK/wrk-hits.txt") requests |"
-  echo "| slow readers (200 x 8 MiB at ~128 KiB/s) | $(cat "$WORK/slow.txt" | tail -1) |"
+  echo "| slow readers ($SLOW_READERS x 8 MiB at ~128 KiB/s) | $(cat "$WORK/slow.txt" | tail -1) |"
   echo "| peak cgroup memory (5 s samples) | $((PEAK >> 20)) MiB |"
   echo "| largest heap after a GC | ${HEAP_PEAK:-?} MiB ($GCS pauses, $FULL full) |"
   echo "| /stats at the end | \`$(echo "$STATS" | python3 -c "import json,sys; s=json.load(sys.stdin); m=s.get('memory',{}); d=s.get('disk',{}); print(f\"memory {m.get('entries')} entries {m.get('bytes')} of {m.get('maxBytes')} B, sheds {m.get('sheds')}; disk {d.get('entries')} entries {d.get('bytes')} B\")" 2>/dev/null || echo '?')\` |"

@@ -1,7 +1,7 @@
 package io.edgecache.proxy;
 
 import io.edgecache.proxy.admin.AdminVerticle;
-import io.edgecache.proxy.cache.EntryCodec;
+import io.edgecache.proxy.cache.HeapLayout;
 import io.edgecache.proxy.cache.HttpCache;
 import io.edgecache.proxy.config.ConfigException;
 import io.edgecache.proxy.config.ConfigLoader;
@@ -78,7 +78,7 @@ public final class ProxyServer {
     vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
     metrics = new ProxyMetrics(registry);
     memory = new MemoryStore(config.memory().maxBytes(), config.memory().maxObjectBytes(), Runnable::run,
-        EntryCodec::decodedHeapBytes);
+        HeapLayout.current()::extraBytes);
     metrics.tier("memory", memory::stats);
     Store store = memory;
     if (config.disk().enabled()) {

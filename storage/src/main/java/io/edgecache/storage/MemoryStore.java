@@ -22,8 +22,9 @@ import java.util.function.UnaryOperator;
  * <p>Every operation completes before it returns, on the calling thread, without blocking, so it
  * is safe on an event loop. An entry is weighed by the heap it holds: {@link Entry#weight()} (body,
  * metadata, tags, the entry and Caffeine's node), its key ({@link Entry#keyBytes}) and the decoded
- * form of its metadata that the caller may {@linkplain Entry#attach attach}, estimated from the
- * metadata block by the injected {@code attachmentBytes} (the storage layer cannot decode it), so
+ * form of its metadata that the caller may {@linkplain Entry#attach attach} and what the collector
+ * adds to large arrays, both estimated by the injected {@code extraBytes} (the storage layer can
+ * neither decode the metadata nor see the collector), so
  * that {@code maxBytes} bounds the heap the tier really uses. An entry whose body is larger than
  * {@code maxObjectBytes} is refused and counted. Eviction maintenance runs on the injected executor
  * (a same-thread executor in tests makes eviction deterministic).
@@ -34,24 +35,26 @@ public final class MemoryStore implements Store {
   private final long maxObjectBytes;
   private final LongAdder evictions = new LongAdder();
   private final LongAdder rejected = new LongAdder();
-  private final ToLongFunction<byte[]> attachmentBytes;
+  private final ToLongFunction<Entry> extraBytes;
 
   public MemoryStore(long maxBytes, long maxObjectBytes) {
     this(maxBytes, maxObjectBytes, Runnable::run);
   }
 
   public MemoryStore(long maxBytes, long maxObjectBytes, Executor maintenance) {
-    this(maxBytes, maxObjectBytes, maintenance, meta -> 0);
+    this(maxBytes, maxObjectBytes, maintenance, e -> 0);
   }
 
   /**
-   * A memory tier whose entries carry a decoded attachment costing about
-   * {@code attachmentBytes.applyAsLong(meta)} heap bytes each.
+   * A memory tier whose entries each cost {@code extraBytes.applyAsLong(entry)} heap bytes beyond
+   * {@link Entry#weight()} and the key: what the caller knows and the storage layer cannot, such as
+   * the decoded attachment it keeps with an entry, or what the collector's layout adds to a large
+   * array (a G1 humongous object fills whole regions).
    */
-  public MemoryStore(long maxBytes, long maxObjectBytes, Executor maintenance, ToLongFunction<byte[]> attachmentBytes) {
+  public MemoryStore(long maxBytes, long maxObjectBytes, Executor maintenance, ToLongFunction<Entry> extraBytes) {
     this.maxBytes = maxBytes;
     this.maxObjectBytes = maxObjectBytes;
-    this.attachmentBytes = attachmentBytes;
+    this.extraBytes = extraBytes;
     this.cache =
         Caffeine.newBuilder()
             .maximumWeight(maxBytes)
@@ -69,7 +72,7 @@ public final class MemoryStore implements Store {
 
   /** The heap bytes {@code entry} under {@code key} costs this tier (what the weigher counts). */
   public long weigh(String key, Entry entry) {
-    return entry.weight() + Entry.keyBytes(key) + attachmentBytes.applyAsLong(entry.meta());
+    return entry.weight() + Entry.keyBytes(key) + extraBytes.applyAsLong(entry);
   }
 
   /** Synchronous lookup for callers on a hot path; same as {@link #get} without the stage. */

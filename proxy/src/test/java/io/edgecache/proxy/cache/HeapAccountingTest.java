@@ -36,7 +36,7 @@ class HeapAccountingTest {
   }
 
   private static void assertTracks(int bodyBytes, boolean rich) {
-    MemoryStore memory = new MemoryStore(1L << 40, 8L << 20, Runnable::run, EntryCodec::decodedHeapBytes);
+    MemoryStore memory = new MemoryStore(1L << 40, 8L << 20, Runnable::run, HeapLayout.current()::extraBytes);
     HttpCache cache = new HttpCache(memory);
     long before = liveHeap();
     long now = System.currentTimeMillis();
