@@ -2,6 +2,7 @@ package io.edgecache.proxy;
 
 import io.edgecache.proxy.config.ConfigException;
 import io.edgecache.proxy.config.ConfigLoader;
+import io.edgecache.proxy.config.HeapBudget;
 import io.edgecache.proxy.config.ProxyConfig;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -64,6 +65,7 @@ public final class Main {
       fail(e.getMessage(), 1);
       return;
     }
+    HeapBudget.of(cfg, Runtime.getRuntime().maxMemory()).refusal(config).ifPresent(line -> fail(line, 1));
     Logger log = LoggerFactory.getLogger("edgecache");
     ProxyServer server = new ProxyServer(cfg);
     try {

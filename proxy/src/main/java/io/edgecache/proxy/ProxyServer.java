@@ -1,10 +1,12 @@
 package io.edgecache.proxy;
 
 import io.edgecache.proxy.admin.AdminVerticle;
+import io.edgecache.proxy.cache.HeapLayout;
 import io.edgecache.proxy.cache.HttpCache;
 import io.edgecache.proxy.config.ConfigException;
 import io.edgecache.proxy.config.ConfigLoader;
 import io.edgecache.proxy.config.ProxyConfig;
+import io.edgecache.proxy.http.HeapGuard;
 import io.edgecache.proxy.http.ProxyContext;
 import io.edgecache.proxy.http.ProxyVerticle;
 import io.edgecache.proxy.metrics.ProxyMetrics;
@@ -53,6 +55,7 @@ public final class ProxyServer {
   private DiskStore disk;
   private TieredStore tiered;
   private HttpCache cache;
+  private HeapGuard guard;
   private ProxyMetrics metrics;
   private int port;
   private int adminPort;
@@ -74,14 +77,15 @@ public final class ProxyServer {
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
     vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
     metrics = new ProxyMetrics(registry);
-    memory = new MemoryStore(config.memory().maxBytes(), config.memory().maxObjectBytes());
+    memory = new MemoryStore(config.memory().maxBytes(), config.memory().maxObjectBytes(), Runnable::run,
+        HeapLayout.current()::extraBytes);
     metrics.tier("memory", memory::stats);
     Store store = memory;
     if (config.disk().enabled()) {
       try {
         disk = DiskStore.open(new DiskOptions(Path.of(config.disk().path()), config.disk().maxBytes(),
             config.disk().chunkBytes(), 2, config.disk().maxObjectBytes(),
-            java.time.Duration.ofMillis(config.disk().retryAfterMs()), config.disk().minFreeBytes()));
+            java.time.Duration.ofMillis(config.disk().retryAfterMs()), config.disk().minFreeBytes(), config.disk().indexMaxBytes()));
       } catch (StoreException e) {
         vertx.close();
         return Future.failedFuture(new ConfigException(config.source() + ": disk.path: " + e.getMessage()));
@@ -101,14 +105,19 @@ public final class ProxyServer {
       tiered = new TieredStore(memory, d);
       store = tiered;
     }
-    cache = new HttpCache(store);
+    cache = new HttpCache(store, config.limits().maxVariants());
     // Vert.x shares one listening socket among instances bound to the same host:port, but each
     // instance asking for port 0 would get its own random port: pick one port for all of them.
     int listenPort = config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
     context.set(ProxyContext.of(config.withListenPort(listenPort), cache, clock, metrics));
+    guard = HeapGuard.watch(context.get(), memory, config.memory().pressureThreshold());
+    HeapGuard g = guard;
+    metrics.tierCounter("edgecache.heap.sheds", "Collections after which the heap was above memory.pressureThreshold"
+        + " (each shed part of the memory tier)", "memory", g::sheds);
     List<ProxyVerticle> verticles = new CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
     return vertx.deployVerticle(() -> {
-          ProxyVerticle v = new ProxyVerticle(context::get);
+          ProxyVerticle v = new ProxyVerticle(context::get, connections);
           verticles.add(v);
           return v;
         }, new DeploymentOptions().setInstances(loops))
@@ -186,7 +195,8 @@ public final class ProxyServer {
     io.vertx.core.json.JsonObject out = new io.vertx.core.json.JsonObject();
     io.edgecache.storage.StoreStats m = memory.stats();
     out.put("memory", new io.vertx.core.json.JsonObject().put("entries", m.entries()).put("bytes", m.bytes())
-        .put("maxBytes", m.maxBytes()).put("evictions", m.evictions()).put("rejected", m.rejected()));
+        .put("maxBytes", m.maxBytes()).put("evictions", m.evictions()).put("rejected", m.rejected())
+        .put("shedding", guard.shedding()).put("sheds", guard.sheds()));
     if (disk != null) {
       DiskStore.DiskStats d = disk.diskStats();
       out.put("disk", new io.vertx.core.json.JsonObject().put("entries", d.entries()).put("bytes", d.bytes())
@@ -277,6 +287,7 @@ public final class ProxyServer {
     return drained.recover(t -> Future.succeededFuture())
         .compose(x -> v.close())
         .onComplete(ar -> {
+          guard.close();
           if (tiered != null) {
             tiered.close(); // closes the disk tier cleanly: everything committed survives a restart
           } else {

@@ -64,8 +64,14 @@ class MainProcessTest {
   }
 
   private Process launch(String... args) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-        "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+    return launchWith(List.of(), args);
+  }
+
+  /** {@link #launch} with JVM options, such as a small {@code -Xmx}, before the main class. */
+  private Process launchWith(List<String> jvmOptions, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
+    cmd.addAll(jvmOptions);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
     cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).directory(dir.toFile())
         .redirectOutput(dir.resolve("out.log").toFile()).redirectError(dir.resolve("err.log").toFile()).start();
@@ -119,6 +125,36 @@ class MainProcessTest {
     Process p = launch("--config", "nope.json");
     assertEquals(1, exitCode(p));
     assertEquals("edgecache: nope.json: file not found", err().strip());
+  }
+
+  @Test
+  void configLargerThanTheHeap_exitsNonZeroWithOneLineSayingWhatToChange() throws Exception {
+    Files.writeString(dir.resolve("big.json"), """
+        {"listen": {"host": "127.0.0.1", "port": 0}, "admin": {"host": "127.0.0.1", "port": 0},
+         "origins": [{"name": "o", "url": "http://127.0.0.1:9", "hosts": ["*"]}],
+         "memory": {"maxBytes": "256MiB", "fillBufferBytes": "64MiB"}}
+        """);
+    Process p = launchWith(List.of("-Xmx256m"), "--config", "big.json");
+    assertEquals(1, exitCode(p));
+    String e = err().strip();
+    assertEquals(1, e.lines().count(), e);
+    assertTrue(e.startsWith("edgecache: big.json: memory.maxBytes 256MiB + memory.fillBufferBytes 64MiB + overhead "), e);
+    assertTrue(e.contains(" does not fit in the JVM's max heap "), e);
+    assertTrue(e.endsWith("(expected: lower memory.maxBytes or memory.fillBufferBytes by " + e.replaceAll(".* by ([^,]+),.*", "$1")
+        + ", or raise -Xmx / -XX:MaxRAMPercentage)"), e);
+  }
+
+  @Test
+  void configThatFitsTheHeap_starts() throws Exception {
+    int admin = freePort();
+    Files.writeString(dir.resolve("small.json"), """
+        {"listen": {"host": "127.0.0.1", "port": 0}, "admin": {"host": "127.0.0.1", "port": %d},
+         "origins": [{"name": "o", "url": "http://127.0.0.1:9", "hosts": ["*"]}],
+         "memory": {"maxBytes": "48MiB", "fillBufferBytes": "16MiB"}, "accessLog": {"enabled": false}}
+        """.formatted(admin));
+    launchWith(List.of("-Xmx256m"), "--config", "small.json");
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    await().atMost(Duration.ofSeconds(30)).until(() -> answers200(http, "http://127.0.0.1:" + admin + "/healthz"));
   }
 
   @Test

@@ -20,6 +20,8 @@ import java.util.Objects;
  *   <tr><td>retryAfter</td><td>30 s</td><td>after a failed write, how long to store nothing</td></tr>
  *   <tr><td>minFreeBytes</td><td>64 MiB</td><td>a write is refused (a failed write: back-off) while the
  *     file system of {@code dir} has less than this free; see below</td></tr>
+ *   <tr><td>indexMaxBytes</td><td>unbounded</td><td>bound on the heap the in-memory index takes (see
+ *       {@link DiskStore}); entries are evicted to stay within it as within maxBytes</td></tr>
  * </table>
  *
  * <p>Why {@code minFreeBytes}: leveldbjni 1.8 writes its log and table files through {@code mmap},
@@ -32,11 +34,13 @@ import java.util.Objects;
  * <p>Immutable; validated on construction with a one-line {@link IllegalArgumentException}.
  */
 public record DiskOptions(Path dir, long maxBytes, int chunkBytes, int workerThreads, long maxObjectBytes,
-    Duration retryAfter, long minFreeBytes) {
+    Duration retryAfter, long minFreeBytes, long indexMaxBytes) {
   public static final int DEFAULT_CHUNK_BYTES = 256 * 1024;
   public static final int DEFAULT_WORKER_THREADS = 2;
   public static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(30);
   public static final long DEFAULT_MIN_FREE_BYTES = 64L << 20;
+  /** No bound on the index's heap but the one {@code maxBytes} implies. */
+  public static final long UNBOUNDED_INDEX = Long.MAX_VALUE;
 
   public DiskOptions {
     Objects.requireNonNull(dir, "dir");
@@ -48,12 +52,13 @@ public record DiskOptions(Path dir, long maxBytes, int chunkBytes, int workerThr
         "1.." + (Integer.MAX_VALUE - 1024));
     check(!retryAfter.isNegative(), "retryAfter", retryAfter, ">= 0");
     check(minFreeBytes >= 0, "minFreeBytes", minFreeBytes, ">= 0");
+    check(indexMaxBytes > 0, "indexMaxBytes", indexMaxBytes, "> 0");
   }
 
-  /** Options with the default {@code minFreeBytes}. */
+  /** Options with the default {@code minFreeBytes} and an index heap bounded only through {@code maxBytes}. */
   public DiskOptions(Path dir, long maxBytes, int chunkBytes, int workerThreads, long maxObjectBytes,
       Duration retryAfter) {
-    this(dir, maxBytes, chunkBytes, workerThreads, maxObjectBytes, retryAfter, DEFAULT_MIN_FREE_BYTES);
+    this(dir, maxBytes, chunkBytes, workerThreads, maxObjectBytes, retryAfter, DEFAULT_MIN_FREE_BYTES, UNBOUNDED_INDEX);
   }
 
   /** Options with the defaults for everything but the directory and the two bounds. */
@@ -63,19 +68,23 @@ public record DiskOptions(Path dir, long maxBytes, int chunkBytes, int workerThr
   }
 
   public DiskOptions withChunkBytes(int bytes) {
-    return new DiskOptions(dir, maxBytes, bytes, workerThreads, maxObjectBytes, retryAfter, minFreeBytes);
+    return new DiskOptions(dir, maxBytes, bytes, workerThreads, maxObjectBytes, retryAfter, minFreeBytes, indexMaxBytes);
   }
 
   public DiskOptions withWorkerThreads(int threads) {
-    return new DiskOptions(dir, maxBytes, chunkBytes, threads, maxObjectBytes, retryAfter, minFreeBytes);
+    return new DiskOptions(dir, maxBytes, chunkBytes, threads, maxObjectBytes, retryAfter, minFreeBytes, indexMaxBytes);
   }
 
   public DiskOptions withRetryAfter(Duration after) {
-    return new DiskOptions(dir, maxBytes, chunkBytes, workerThreads, maxObjectBytes, after, minFreeBytes);
+    return new DiskOptions(dir, maxBytes, chunkBytes, workerThreads, maxObjectBytes, after, minFreeBytes, indexMaxBytes);
   }
 
   public DiskOptions withMinFreeBytes(long bytes) {
-    return new DiskOptions(dir, maxBytes, chunkBytes, workerThreads, maxObjectBytes, retryAfter, bytes);
+    return new DiskOptions(dir, maxBytes, chunkBytes, workerThreads, maxObjectBytes, retryAfter, bytes, indexMaxBytes);
+  }
+
+  public DiskOptions withIndexMaxBytes(long bytes) {
+    return new DiskOptions(dir, maxBytes, chunkBytes, workerThreads, maxObjectBytes, retryAfter, minFreeBytes, bytes);
   }
 
   private static void check(boolean ok, String name, Object value, String expected) {

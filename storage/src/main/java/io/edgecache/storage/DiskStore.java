@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * <p>Limits. A body longer than {@code maxObjectBytes}, or heavier than {@code maxBytes}, is refused
  * (and any older entry under its key removed). At most {@value #MAX_QUEUED_OPTIONAL} reads and
  * writes wait for a worker; beyond that a read is a miss and a write is skipped, counted as
- * {@link DiskStats#overloaded}. A failed write (disk full, I/O error) stops all writes for
+ * {@link DiskStats#overloaded}, and so is a write while others waiting hold
+ * {@link #MAX_QUEUED_WRITE_BYTES} of bodies. A failed write (disk full, I/O error) stops all writes for
  * {@link DiskOptions#retryAfter()}; reads keep working. A write is refused the same way while the
  * file system has less than {@link DiskOptions#minFreeBytes()} free, so that LevelDB never meets a
  * full one (it writes through mmap: a full file system kills the process with SIGBUS). Removals and purges are never skipped,
@@ -57,12 +58,41 @@ import org.slf4j.LoggerFactory;
 public final class DiskStore implements Store {
   private static final Logger LOG = LoggerFactory.getLogger(DiskStore.class);
   static final int MAX_QUEUED_OPTIONAL = 1024;
+  /**
+   * Body bytes that writes waiting for a worker may hold on the heap together; beyond it a write
+   * is skipped (counted as {@link DiskStats#overloaded}), as when {@value #MAX_QUEUED_OPTIONAL}
+   * operations wait. Without it, 1024 queued writes of 1 MiB bodies held a gigabyte of heap while
+   * the disk fell behind. One body larger than this is still accepted when nothing else waits.
+   */
+  public static final long MAX_QUEUED_WRITE_BYTES = 64L << 20;
   private static final int REMOVE_BATCH = 512;
   /** Writes of a multi-chunk body go out in batches of about this many bytes. */
   private static final int CHUNK_BATCH_BYTES = 1 << 20;
 
   /** What the index holds per key. */
   record Indexed(long generation, int chunkCount, long weight, Set<String> tags) {}
+
+  /**
+   * Heap of one index entry beyond its key and tags: the {@code Indexed} record (40 B), Caffeine's
+   * node (40 B), the {@code ConcurrentHashMap} node (32 B) and table slot (about 11 B), rounded up;
+   * counted as {@link Entry#OVERHEAD_BYTES} is (a class histogram of 100,000 entries, JDK 17).
+   */
+  static final int INDEX_ENTRY_BYTES = 128;
+
+  /**
+   * The index weighs an entry by its stored bytes or, when larger, by its heap scaled by
+   * {@code maxBytes / indexMaxBytes}: the weights' sum then bounds both the stored bytes by
+   * {@code maxBytes} and the index heap by {@code indexMaxBytes} with one Caffeine bound. Small
+   * objects make the heap bind (1 KiB bodies on 8 GiB would otherwise index 7 million keys, over a
+   * gigabyte of heap); large ones the disk.
+   */
+  private long indexWeight(String key, Indexed e) {
+    if (options.indexMaxBytes() == DiskOptions.UNBOUNDED_INDEX) {
+      return e.weight();
+    }
+    long heap = INDEX_ENTRY_BYTES + Entry.keyBytes(key) + Entry.tagBytes(e.tags());
+    return Math.max(e.weight(), (long) Math.ceil(heap * ((double) options.maxBytes() / options.indexMaxBytes())));
+  }
 
   /** Injected collaborators: the LevelDB probe, the back-off clock and the storedAt clock. */
   record Hooks(Db.Probe probe, LongSupplier nanoTime, Clock clock) {
@@ -100,6 +130,8 @@ public final class DiskStore implements Store {
   /** Orders removals against accepted writes: a removal wins over a write queued before it. */
   private final RemovalLog removals = new RemovalLog();
   private final LongAdder droppedByRemoval = new LongAdder();
+  private final AtomicLong queuedWriteBytes = new AtomicLong();
+  private final LongAdder skippedWrites = new LongAdder();
   private final AtomicLong nextGeneration = new AtomicLong(1);
   private final LongAdder evictions = new LongAdder();
   private final LongAdder rejected = new LongAdder();
@@ -128,7 +160,7 @@ public final class DiskStore implements Store {
     this.index =
         Caffeine.newBuilder()
             .maximumWeight(options.maxBytes())
-            .weigher((String key, Indexed e) -> (int) Math.min(Integer.MAX_VALUE, e.weight()))
+            .weigher((String key, Indexed e) -> (int) Math.min(Integer.MAX_VALUE, indexWeight(key, e)))
             .executor(Runnable::run)
             .removalListener(this::onRemoval)
             .build();
@@ -289,11 +321,21 @@ public final class DiskStore implements Store {
     if (!mayStore()) {
       return remove(key).handle((r, t) -> null);
     }
+    long bytes = entry.body().length;
+    long queued = queuedWriteBytes.addAndGet(bytes);
+    if (queued > MAX_QUEUED_WRITE_BYTES && queued > bytes) {
+      queuedWriteBytes.addAndGet(-bytes);
+      skippedWrites.increment();
+      return remove(key).handle((r, t) -> null);
+    }
     long ticket = removals.open();
     return this.<Void>submit(true, () -> {
       write(key, entry, weight, ticket);
       return null;
-    }, null).whenComplete((v, t) -> removals.close(ticket));
+    }, null).whenComplete((v, t) -> {
+      queuedWriteBytes.addAndGet(-bytes);
+      removals.close(ticket);
+    });
   }
 
   private boolean mayStore() {
@@ -624,7 +666,7 @@ public final class DiskStore implements Store {
   public DiskStats diskStats() {
     StoreStats s = stats();
     return new DiskStats(s.entries(), s.bytes(), s.maxBytes(), s.evictions(), s.rejected(), checksumFailures.sum(),
-        storeErrors.sum(), reader.readErrors(), orphansSwept, discarded.sum(), workers.refused(), compactions.sum(),
+        storeErrors.sum(), reader.readErrors(), orphansSwept, discarded.sum(), workers.refused() + skippedWrites.sum(), compactions.sum(),
         droppedByRemoval.sum(), storing, recovery == DiskStartup.Action.REPAIRED ? 1 : 0,
         recovery == DiskStartup.Action.MOVED_ASIDE ? 1 : 0);
   }

@@ -13,15 +13,21 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.ToLongFunction;
 import java.util.function.UnaryOperator;
 
 /**
  * The memory tier: Caffeine bounded by bytes, with W-TinyLFU admission.
  *
  * <p>Every operation completes before it returns, on the calling thread, without blocking, so it
- * is safe on an event loop. The weight of an entry is {@link Entry#weight()}; an entry
- * whose body is larger than {@code maxObjectBytes} is refused and counted. Eviction maintenance runs on the injected
- * executor (a same-thread executor in tests makes eviction deterministic).
+ * is safe on an event loop. An entry is weighed by the heap it holds: {@link Entry#weight()} (body,
+ * metadata, tags, the entry and Caffeine's node), its key ({@link Entry#keyBytes}) and the decoded
+ * form of its metadata that the caller may {@linkplain Entry#attach attach} and what the collector
+ * adds to large arrays, both estimated by the injected {@code extraBytes} (the storage layer can
+ * neither decode the metadata nor see the collector), so
+ * that {@code maxBytes} bounds the heap the tier really uses. An entry whose body is larger than
+ * {@code maxObjectBytes} is refused and counted. Eviction maintenance runs on the injected executor
+ * (a same-thread executor in tests makes eviction deterministic).
  */
 public final class MemoryStore implements Store {
   private final Cache<String, Entry> cache;
@@ -29,18 +35,30 @@ public final class MemoryStore implements Store {
   private final long maxObjectBytes;
   private final LongAdder evictions = new LongAdder();
   private final LongAdder rejected = new LongAdder();
+  private final ToLongFunction<Entry> extraBytes;
 
   public MemoryStore(long maxBytes, long maxObjectBytes) {
     this(maxBytes, maxObjectBytes, Runnable::run);
   }
 
   public MemoryStore(long maxBytes, long maxObjectBytes, Executor maintenance) {
+    this(maxBytes, maxObjectBytes, maintenance, e -> 0);
+  }
+
+  /**
+   * A memory tier whose entries each cost {@code extraBytes.applyAsLong(entry)} heap bytes beyond
+   * {@link Entry#weight()} and the key: what the caller knows and the storage layer cannot, such as
+   * the decoded attachment it keeps with an entry, or what the collector's layout adds to a large
+   * array (a G1 humongous object fills whole regions).
+   */
+  public MemoryStore(long maxBytes, long maxObjectBytes, Executor maintenance, ToLongFunction<Entry> extraBytes) {
     this.maxBytes = maxBytes;
     this.maxObjectBytes = maxObjectBytes;
+    this.extraBytes = extraBytes;
     this.cache =
         Caffeine.newBuilder()
             .maximumWeight(maxBytes)
-            .weigher((String key, Entry e) -> (int) Math.min(Integer.MAX_VALUE, e.weight() + key.length() * 2L))
+            .weigher((String key, Entry e) -> (int) Math.min(Integer.MAX_VALUE, weigh(key, e)))
             .executor(maintenance)
             .removalListener(
                 (String key, Entry e, RemovalCause cause) -> {
@@ -50,6 +68,11 @@ public final class MemoryStore implements Store {
                 })
             .recordStats()
             .build();
+  }
+
+  /** The heap bytes {@code entry} under {@code key} costs this tier (what the weigher counts). */
+  public long weigh(String key, Entry entry) {
+    return entry.weight() + Entry.keyBytes(key) + extraBytes.applyAsLong(entry);
   }
 
   /** Synchronous lookup for callers on a hot path; same as {@link #get} without the stage. */
@@ -189,7 +212,28 @@ public final class MemoryStore implements Store {
   public StoreStats stats() {
     cache.cleanUp();
     long bytes = cache.policy().eviction().map(ev -> ev.weightedSize().orElse(0L)).orElse(0L);
-    return new StoreStats(cache.estimatedSize(), bytes, maxBytes, evictions.sum(), rejected.sum());
+    return new StoreStats(cache.estimatedSize(), bytes, maximum(), evictions.sum(), rejected.sum());
+  }
+
+  /**
+   * Lowers (or restores) the bound on weighed bytes while running, between 0 and the configured
+   * {@code maxBytes}; entries over the new bound are evicted at once (as any eviction, on the
+   * maintenance executor). Thread-safe. Used to shed cache under heap pressure.
+   */
+  public void setMaximum(long bytes) {
+    long bound = Math.max(0, Math.min(maxBytes, bytes));
+    cache.policy().eviction().ifPresent(ev -> ev.setMaximum(bound));
+    cache.cleanUp();
+  }
+
+  /** The bound on weighed bytes in force now: {@code maxBytes} unless {@link #setMaximum} lowered it. */
+  public long maximum() {
+    return cache.policy().eviction().map(ev -> ev.getMaximum()).orElse(maxBytes);
+  }
+
+  /** The configured bound, which {@link #setMaximum} never exceeds. */
+  public long configuredMaximum() {
+    return maxBytes;
   }
 
   @Override

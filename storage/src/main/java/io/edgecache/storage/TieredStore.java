@@ -36,6 +36,9 @@ public final class TieredStore implements Store {
   private final MemoryStore memory;
   private final DiskStore disk;
   private final Cache<String, Boolean> seen;
+  /** Disk hits above this size are streamed unless this read promotes them into memory. */
+  static final int WHOLE_READ_BYTES = 256 * 1024;
+
   /** Orders removals against disk reads that may promote what they read into memory. */
   private final RemovalLog removals = new RemovalLog();
 
@@ -55,7 +58,8 @@ public final class TieredStore implements Store {
 
   /**
    * The entry under {@code key}: from memory, or from disk, whole when it fits memory's per-object
-   * limit and as a streamable {@link DiskBody} otherwise; {@code null} on a miss. Unlike
+   * limit and is small ({@value #WHOLE_READ_BYTES} bytes) or is being promoted, and as a streamable
+   * {@link DiskBody} otherwise; {@code null} on a miss. Unlike
    * {@link #get}, it never reads a large body into memory.
    */
   @Override
@@ -69,7 +73,11 @@ public final class TieredStore implements Store {
       if (body == null) {
         return CompletableFuture.<Found>completedFuture(null);
       }
-      if (body.length() > memory.maxObjectBytes()) {
+      if (body.length() > memory.maxObjectBytes()
+          || body.length() > WHOLE_READ_BYTES && seen.asMap().putIfAbsent(key, Boolean.TRUE) == null) {
+        // A large body read whole for every disk hit would give each reader its own copy for as
+        // long as it reads (200 slow readers of an 8 MiB body: 1.8 GB); streamed, a reader holds
+        // one chunk. It is read whole only to be promoted, on its second recent read.
         return CompletableFuture.completedFuture(new Found(null, body, Tier.DISK));
       }
       return body.readAll().handle((bytes, failure) -> {

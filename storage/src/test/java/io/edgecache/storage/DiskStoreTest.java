@@ -158,6 +158,26 @@ class DiskStoreTest extends StoreContractTest {
     assertTrue(store.stats().evictions() > 0);
   }
 
+  @Test
+  void put_manySmallEntriesUnderAnIndexHeapBound_evictsToKeepTheIndexWithinIt() {
+    long indexMax = 16 * 1024;
+    try (DiskStore small = open(new DiskOptions(tmp.resolve("small"), MAX_BYTES, CHUNK, 2, MAX_OBJECT,
+        Duration.ofSeconds(30)).withIndexMaxBytes(indexMax))) {
+      for (int i = 0; i < 400; i++) {
+        join(small.put("key-" + i, entry("x")));
+      }
+      small.awaitIdle();
+      long heap = 0;
+      for (String k : small.keys()) {
+        heap += DiskStore.INDEX_ENTRY_BYTES + Entry.keyBytes(k);
+      }
+      long indexHeap = heap;
+      assertTrue(indexHeap <= indexMax, () -> "index heap " + indexHeap + " (expected: <= " + indexMax + ")");
+      assertTrue(small.stats().evictions() > 0, "the index bound, not the disk bound, evicted");
+      assertTrue(small.keys().size() > 40, () -> "kept " + small.keys().size());
+    }
+  }
+
   // ---------------------------------------------------------------- integrity
 
   @Test

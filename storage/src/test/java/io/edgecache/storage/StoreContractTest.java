@@ -37,9 +37,9 @@ public abstract class StoreContractTest {
   /** A new, empty store with room for a few dozen small entries. */
   protected abstract Store newStore();
 
-  /** The bytes {@code entry} stored under {@code key} costs; MemoryStore counts UTF-16 key chars. */
+  /** The bytes {@code entry} stored under {@code key} costs; MemoryStore counts the key's heap too. */
   protected long expectedWeight(String key, Entry entry) {
-    return entry.weight() + 2L * key.length();
+    return entry.weight() + Entry.keyBytes(key);
   }
 
   @BeforeEach

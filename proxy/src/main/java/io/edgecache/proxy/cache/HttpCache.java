@@ -46,10 +46,12 @@ public final class HttpCache {
    * A NUL cannot occur in a field value (RFC 9110 5.5), so no Surrogate-Key or Cache-Tag equals it.
    */
   static final String SPEC_TAG = "\u0000vary-spec";
-  /** Variants remembered per URL; older ones are dropped from the spec (and so unreachable). */
+  /** Variants remembered per URL by default ({@code limits.maxVariants}). */
   static final int MAX_VARIANTS = 64;
 
   private final Store store;
+  /** Variants remembered per URL; storing one more removes the oldest, so a URL cannot fill the cache. */
+  private final int maxVariants;
   private final AtomicLong sequence = new AtomicLong();
   /** The sequence number of the latest purge that touched every key. */
   private final AtomicLong globalMark = new AtomicLong();
@@ -68,7 +70,12 @@ public final class HttpCache {
   private final ReentrantReadWriteLock commitLock = new ReentrantReadWriteLock();
 
   public HttpCache(Store store) {
+    this(store, MAX_VARIANTS);
+  }
+
+  public HttpCache(Store store, int maxVariants) {
     this.store = store;
+    this.maxVariants = maxVariants;
   }
 
   public Store store() {
@@ -226,7 +233,7 @@ public final class HttpCache {
       }
       keys.remove(sk);
       keys.add(sk);
-      while (keys.size() > MAX_VARIANTS) {
+      while (keys.size() > maxVariants) {
         store.remove(primaryKey + VARIANT_SEPARATOR + keys.remove(0));
       }
       EntryCodec.VarySpec spec = new EntryCodec.VarySpec(names, List.copyOf(keys));
@@ -240,7 +247,9 @@ public final class HttpCache {
   private CompletionStage<Void> put(String key, CachedResponse cr) {
     Entry entry = new Entry(EntryCodec.encodeResponse(cr.view(), cr.varyNames(), cr.secondaryKey(), cr.invalidated()),
         cr.body(), cr.tags());
-    entry.attach(cr);
+    // the attachment shares the entry's tag set, so the heap the memory tier weighs holds one copy
+    entry.attach(new CachedResponse(cr.view(), cr.body(), cr.varyNames(), cr.secondaryKey(), entry.tags(),
+        cr.invalidated(), cr.stream()));
     return store.put(key, entry);
   }
 

@@ -117,7 +117,7 @@ public final class ConfigLoader {
     List<ProxyConfig.Origin> origins = origins(root);
 
     JsonObject memory = object(root, "memory");
-    known(memory, "memory.", Set.of("maxBytes", "maxObjectBytes", "fillBufferBytes"));
+    known(memory, "memory.", Set.of("maxBytes", "maxObjectBytes", "fillBufferBytes", "pressureThreshold"));
     long maxBytes = size(memory, "memory.", "maxBytes", 256L << 20);
     long maxObject = size(memory, "memory.", "maxObjectBytes", 8L << 20);
     if (maxObject > maxBytes) {
@@ -128,7 +128,7 @@ public final class ConfigLoader {
     }
 
     JsonObject disk = object(root, "disk");
-    known(disk, "disk.", Set.of("path", "maxBytes", "maxObjectBytes", "chunkBytes", "retryAfter", "minFreeBytes"));
+    known(disk, "disk.", Set.of("path", "maxBytes", "maxObjectBytes", "chunkBytes", "retryAfter", "minFreeBytes", "indexMaxBytes"));
     String diskPath = disk.getValue("path") == null ? null : string(disk, "disk.", "path", null);
     long diskMax = size(disk, "disk.", "maxBytes", 10L << 30);
     long diskMaxObject = size(disk, "disk.", "maxObjectBytes", 64L << 20);
@@ -142,8 +142,12 @@ public final class ConfigLoader {
     if (diskPath != null && diskMax < (1L << 20)) {
       throw err("disk.maxBytes", "must be at least 1MiB, got " + diskMax);
     }
+    long indexMax = size(disk, "disk.", "indexMaxBytes", 128L << 20);
+    if (indexMax < (1L << 20)) {
+      throw err("disk.indexMaxBytes", "must be at least 1MiB, got " + indexMax);
+    }
     ProxyConfig.Disk d = new ProxyConfig.Disk(diskPath, diskMax, diskMaxObject, (int) chunk,
-        duration(disk, "disk.", "retryAfter", 30_000), size(disk, "disk.", "minFreeBytes", 64L << 20));
+        duration(disk, "disk.", "retryAfter", 30_000), size(disk, "disk.", "minFreeBytes", 64L << 20), indexMax);
 
     JsonObject up = object(root, "upstream");
     known(up, "upstream.", Set.of("connectTimeout", "responseTimeout", "idleTimeout", "maxConnectionsPerOrigin",
@@ -157,13 +161,16 @@ public final class ConfigLoader {
         duration(up, "upstream.", "bodyIdleTimeout", 60_000));
 
     JsonObject lim = object(root, "limits");
-    known(lim, "limits.", Set.of("maxRequestLineBytes", "maxHeaderBytes", "maxHeaderCount", "headerTimeout", "idleTimeout"));
+    known(lim, "limits.", Set.of("maxRequestLineBytes", "maxHeaderBytes", "maxHeaderCount", "headerTimeout", "idleTimeout",
+        "maxConnections", "maxVariants"));
     ProxyConfig.Limits li = new ProxyConfig.Limits(
         integer(lim, "limits.", "maxRequestLineBytes", 8192, 256, 1 << 20),
         integer(lim, "limits.", "maxHeaderBytes", 16384, 1024, 1 << 20),
         integer(lim, "limits.", "maxHeaderCount", 100, 8, 10000),
         duration(lim, "limits.", "headerTimeout", 10_000),
-        duration(lim, "limits.", "idleTimeout", 60_000));
+        duration(lim, "limits.", "idleTimeout", 60_000),
+        integer(lim, "limits.", "maxConnections", 4096, 1, 1_000_000),
+        integer(lim, "limits.", "maxVariants", 64, 1, 1024));
 
     JsonObject cache = object(root, "cache");
     known(cache, "cache.", Set.of("heuristicFraction", "heuristicMaxAge", "storeSetCookie", "staleOnOriginFailure"));
@@ -190,8 +197,12 @@ public final class ConfigLoader {
     if (fillBuffer < 1 << 20) {
       throw err("memory.fillBufferBytes", "must be at least 1MiB, got " + fillBuffer);
     }
-    return new ProxyConfig(file, l, a, origins, new ProxyConfig.Memory(maxBytes, maxObject, fillBuffer), d, u, li, c, pg,
-        accessLog, shutdown);
+    double pressure = number(memory, "memory.", "pressureThreshold", 0.9);
+    if (pressure < 0.2 || pressure > 0.98) {
+      throw err("memory.pressureThreshold", "expected a fraction of the heap from 0.2 to 0.98, got " + pressure);
+    }
+    return new ProxyConfig(file, l, a, origins, new ProxyConfig.Memory(maxBytes, maxObject, fillBuffer, pressure), d, u,
+        li, c, pg, accessLog, shutdown);
   }
 
   private List<ProxyConfig.Origin> origins(JsonObject root) {

@@ -72,8 +72,11 @@ public record ProxyConfig(
   /**
    * The memory tier: total bytes and the largest object it keeps, plus the heap that bodies being
    * fetched may occupy together while they are collected for the cache.
+   *
+   * @param pressureThreshold fraction of the max heap in use after a collection above which the
+   *     memory tier sheds entries and new fills stop (see {@code HeapGuard})
    */
-  public record Memory(long maxBytes, long maxObjectBytes, long fillBufferBytes) {}
+  public record Memory(long maxBytes, long maxObjectBytes, long fillBufferBytes, double pressureThreshold) {}
 
   /**
    * The disk tier (LevelDB); {@code path} null means memory only.
@@ -83,9 +86,10 @@ public record ProxyConfig(
    * @param retryAfterMs   after a failed disk write (I/O error, too little free space), how long
    *     nothing is stored before writes are tried again
    * @param minFreeBytes   writes are refused while the file system has less than this free
+   * @param indexMaxBytes  bound on the heap of the tier's in-memory index (key, generation, tags)
    */
   public record Disk(String path, long maxBytes, long maxObjectBytes, int chunkBytes, long retryAfterMs,
-      long minFreeBytes) {
+      long minFreeBytes, long indexMaxBytes) {
     public boolean enabled() {
       return path != null;
     }
@@ -112,8 +116,14 @@ public record ProxyConfig(
     }
   }
 
-  /** Client request limits (slowloris and header-bomb defences). */
-  public record Limits(int maxRequestLineBytes, int maxHeaderBytes, int maxHeaderCount, long headerTimeoutMs, long idleTimeoutMs) {}
+  /**
+   * Client request limits (slowloris and header-bomb defences) and bounds that hold under abuse.
+   *
+   * @param maxConnections client connections open at once on the traffic port; more are answered 503
+   * @param maxVariants Vary variants stored per URL; storing one more drops the oldest
+   */
+  public record Limits(int maxRequestLineBytes, int maxHeaderBytes, int maxHeaderCount, long headerTimeoutMs, long idleTimeoutMs,
+      int maxConnections, int maxVariants) {}
 
   /**
    * Caching policy knobs.

@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class FillBudget {
   private final long capacity;
   private final AtomicLong available;
+  /** Set while the heap is under pressure ({@link HeapGuard}): no new reservation is granted. */
+  private volatile boolean closed;
 
   FillBudget(long capacityBytes) {
     this.capacity = capacityBytes;
@@ -21,11 +23,23 @@ final class FillBudget {
 
   /** Reserves {@code bytes}; false (and nothing reserved) when that would overdraw the budget. */
   boolean tryReserve(long bytes) {
+    if (closed) {
+      return false;
+    }
     if (available.addAndGet(-bytes) < 0) {
       available.addAndGet(bytes);
       return false;
     }
     return true;
+  }
+
+  /** Refuses ({@code true}) or grants again ({@code false}) new reservations; held ones are kept. */
+  void close(boolean refuse) {
+    closed = refuse;
+  }
+
+  boolean closed() {
+    return closed;
   }
 
   /** Returns {@code bytes} reserved earlier. */

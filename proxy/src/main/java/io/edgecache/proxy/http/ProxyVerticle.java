@@ -11,8 +11,11 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.PoolOptions;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One event loop's share of the traffic port: an HTTP server (all instances share the port) and
@@ -22,17 +25,35 @@ import java.util.concurrent.TimeUnit;
  * {@code limits.headerTimeout} of connecting, and the next one within {@code limits.idleTimeout}
  * of the previous response; the idle timeout alone would let a client that sends one byte a
  * minute hold a connection forever.
+ *
+ * <p>Connection cap: at most {@code limits.maxConnections} client connections are open at once
+ * across all event loops. One beyond the cap is accepted, its first request is answered
+ * {@code 503} with {@code Connection: close} and {@code Retry-After: 1}, and it is closed; it
+ * gets at most one second to send that request. A 503 rather than a bare close at accept: a
+ * client or load balancer then knows the proxy is full (and may retry elsewhere) instead of
+ * seeing a reset it would take for a network fault, while a refused connection costs only its
+ * socket for a second.
  */
 public final class ProxyVerticle extends VerticleBase {
   private final java.util.function.Supplier<ProxyContext> contexts;
   private final Map<HttpConnection, Long> headerTimers = new HashMap<>();
+  /** Client connections open on every event loop together (shared by the instances). */
+  private final AtomicInteger openConnections;
+  /** This loop's connections accepted beyond the cap, to be answered 503 and closed. */
+  private final Set<HttpConnection> overCap = new HashSet<>();
   private HttpServer server;
   private HttpServerOptions serverOptions;
   private HttpClient client;
 
   /** {@code contexts} yields the current shared state; a reload swaps it between requests. */
   public ProxyVerticle(java.util.function.Supplier<ProxyContext> contexts) {
+    this(contexts, new AtomicInteger());
+  }
+
+  /** {@code openConnections} is shared by every instance on the port: the cap is for them all. */
+  public ProxyVerticle(java.util.function.Supplier<ProxyContext> contexts, AtomicInteger openConnections) {
     this.contexts = contexts;
+    this.openConnections = openConnections;
   }
 
   @Override
@@ -79,8 +100,15 @@ public final class ProxyVerticle extends VerticleBase {
 
   private void onConnection(HttpConnection conn) {
     StrictRequestDecoder.install(conn, serverOptions);
-    armHeaderTimer(conn, contexts.get().config().limits().headerTimeoutMs());
+    ProxyConfig.Limits limits = contexts.get().config().limits();
+    boolean refused = openConnections.incrementAndGet() > limits.maxConnections();
+    if (refused) {
+      overCap.add(conn);
+    }
+    armHeaderTimer(conn, refused ? Math.min(1000, limits.headerTimeoutMs()) : limits.headerTimeoutMs());
     conn.closeHandler(v -> {
+      openConnections.decrementAndGet();
+      overCap.remove(conn);
       Long t = headerTimers.remove(conn);
       if (t != null) {
         vertx.cancelTimer(t);
@@ -105,6 +133,10 @@ public final class ProxyVerticle extends VerticleBase {
     if (t != null) {
       vertx.cancelTimer(t);
     }
+    if (overCap.contains(conn)) {
+      refuse(req);
+      return;
+    }
     Exchange exchange = new Exchange(ctx, vertx, client, req);
     req.response().endHandler(v -> {
       exchange.finished();
@@ -113,6 +145,17 @@ public final class ProxyVerticle extends VerticleBase {
       }
     });
     exchange.recv();
+  }
+
+  /** Answers a request on a connection beyond {@code limits.maxConnections}: 503, then close. */
+  private static void refuse(HttpServerRequest req) {
+    req.response().setStatusCode(503)
+        .putHeader("Connection", "close")
+        .putHeader("Retry-After", "1")
+        .putHeader("Content-Type", "text/plain; charset=utf-8")
+        .putHeader("Cache-Status", "edgecache; fwd=bypass; detail=\"too-many-connections\"")
+        .end("503 Service Unavailable: too many connections\n")
+        .onComplete(x -> req.connection().close());
   }
 
   /** The port actually bound (useful when configured as 0). */

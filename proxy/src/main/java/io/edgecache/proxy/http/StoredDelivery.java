@@ -25,7 +25,10 @@ import org.slf4j.LoggerFactory;
  * with the whole body, always with {@code Age} (RFC 9111 5.1).
  *
  * <h2>Memory and disk bodies</h2>
- * A memory body is sent as one buffer that wraps the stored bytes (no copy). A disk body
+ * A memory body is sent in slices of {@value #MEMORY_SLICE_BYTES} bytes that wrap the stored bytes
+ * (no copy), the next one only when the client's write queue has room: the transport copies what
+ * it writes into direct memory, so one buffer of a whole 8 MiB body per slow reader would hold
+ * 8 MiB of direct memory each until that reader caught up. A disk body
  * ({@link DiskBody}) is streamed chunk by chunk, reading the next chunk only when the client's
  * write queue has room. The first chunk is read before anything is answered: if it fails its
  * checksum the owner is told and fetches from the origin instead, so nothing wrong is ever sent. A
@@ -37,6 +40,8 @@ import org.slf4j.LoggerFactory;
  */
 final class StoredDelivery {
   private static final Logger log = LoggerFactory.getLogger(StoredDelivery.class);
+  /** A memory body is written in slices of this size, one per free write queue. */
+  static final int MEMORY_SLICE_BYTES = 64 * 1024;
 
   /** The exchange's side; called on its event loop. */
   interface Owner {
@@ -114,7 +119,8 @@ final class StoredDelivery {
     ClientHeaders.apply(ClientHeaders.of(v.headers(), cs, true, exposeTags, http10()), resp);
     resp.headers().set("Content-Range", "bytes " + want.first() + "-" + want.last() + "/" + held.completeLength());
     resp.putHeader("Content-Length", Long.toString(want.length()));
-    resp.end(wrap(partial.body(), want.first() - held.first(), want.length()));
+    long offset = want.first() - held.first();
+    streamMemory(partial.body(), offset, offset + want.length() - 1);
   }
 
   /** What {@link #deliver} decided, carried across the first disk read. */
@@ -159,7 +165,26 @@ final class StoredDelivery {
     } else if (firstChunk != null) {
       streamChunks(a.stored().stream(), firstIndex, firstChunk, first, last);
     } else {
-      resp.end(wrap(a.stored().body(), first, last - first + 1));
+      streamMemory(a.stored().body(), first, last);
+    }
+  }
+
+  /** Writes bytes {@code first..last} of a memory body, one slice per free write queue. */
+  private void streamMemory(byte[] body, long first, long last) {
+    if (owner.clientGone()) {
+      return;
+    }
+    long end = Math.min(last + 1, first + MEMORY_SLICE_BYTES);
+    Buffer slice = wrap(body, first, end - first);
+    if (end > last) {
+      resp.end(slice);
+      return;
+    }
+    resp.write(slice);
+    if (resp.writeQueueFull()) {
+      resp.drainHandler(v -> streamMemory(body, end, last));
+    } else {
+      streamMemory(body, end, last);
     }
   }
 

@@ -101,6 +101,25 @@ class HttpCacheTest {
   }
 
   @Test
+  void store_moreVariantsThanTheCap_dropsTheOldestAndKeepsTheStoreBounded() {
+    store = new MemoryStore(1 << 20, 64 * 1024);
+    HttpCache cache = new HttpCache(store, 3);
+    for (int i = 0; i < 5; i++) {
+      store(cache, URL, Headers.of("x-variant", "v" + i), response("vary", "X-Variant"), body("body" + i));
+    }
+
+    for (int i = 0; i < 2; i++) {
+      HttpCache.Lookup dropped = join(cache.lookup(URL, Headers.of("x-variant", "v" + i)));
+      assertNull(dropped.response(), "variant v" + i + " was dropped");
+      assertTrue(dropped.varyMiss());
+    }
+    for (int i = 2; i < 5; i++) {
+      assertArrayEquals(body("body" + i), join(cache.lookup(URL, Headers.of("x-variant", "v" + i))).response().body());
+    }
+    assertEquals(4, store.stats().entries(), "three variants and the Vary spec");
+  }
+
+  @Test
   void purgeUrl_withVariants_countsResponsesNotTheSpecAndRemovesAll() {
     HttpCache cache = memoryCache();
     store(cache, URL, Headers.of("accept-encoding", "gzip"), response("vary", "Accept-Encoding"), body("gz"));

@@ -47,6 +47,26 @@ class ConfigLoaderTest {
   // ---------------------------------------------------------------- defaults
 
   @Test
+  void parse_minimalConfig_boundsIndexConnectionsAndVariants() {
+    ProxyConfig c = parse(config(""));
+
+    assertEquals(128L << 20, c.disk().indexMaxBytes());
+    assertEquals(4096, c.limits().maxConnections());
+    assertEquals(64, c.limits().maxVariants());
+  }
+
+  @Test
+  void parse_indexMaxBytesBelowOneMiB_isRejectedNamingTheKey() {
+    assertErrorStartsWith(FILE + ": disk.indexMaxBytes: must be at least 1MiB",
+        config("\"disk\": {\"path\": \"/tmp/x\", \"indexMaxBytes\": \"512k\"}"));
+  }
+
+  @Test
+  void parse_maxConnectionsZero_isRejectedNamingTheKey() {
+    assertErrorStartsWith(FILE + ": limits.maxConnections: ", config("\"limits\": {\"maxConnections\": 0}"));
+  }
+
+  @Test
   void parse_minimalConfig_listensOnPort8080OfAllInterfaces() {
     ProxyConfig c = parse(config(""));
 

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.edgecache.proxy.config.ConfigLoader;
+import io.edgecache.proxy.config.HeapBudget;
 import io.edgecache.proxy.config.ProxyConfig;
 import io.edgecache.proxy.config.Units;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -423,6 +424,34 @@ class ManifestsTest {
         CONFIG_SOURCE + ": memory.maxBytes: " + config.memory().maxBytes() + " (expected: <= " + MEMORY_TIER_MAX_HEAP_SHARE
             + " x heap " + heap + " from JAVA_TOOL_OPTIONS \"" + options + "\" and limit " + limitQ + ")");
     assertTrue(heap + direct < limit, "heap " + heap + " + direct " + direct + " (expected: < memory limit " + limit + ")");
+  }
+
+  /**
+   * The start-up heap check ({@link HeapBudget}) passes, with room to spare, for the ConfigMap's
+   * config (disk tier and its index included) in the heap the StatefulSet's limit and
+   * JAVA_TOOL_OPTIONS give, and for the image's default config in the heap the image's own
+   * flags give under the same limit.
+   */
+  @Test
+  void heapBudget_shippedConfigs_fitTheHeapTheContainerGivesWithRoomToSpare() {
+    long limit = Quantity.getAmountInBytes(container().getResources().getLimits().get("memory")).longValue();
+    String options = envValue("JAVA_TOOL_OPTIONS");
+    long heap = jvmSize(options, "-Xmx(\\S+)").orElseGet(() -> (long) (limit * jvmPercent(options) / 100));
+    ProxyConfig k8sConfig = ConfigLoader.parse(CONFIG_SOURCE, withEnvPlaceholders(proxyJson()));
+    assertTrue(k8sConfig.disk().enabled(), "the ConfigMap runs the disk tier: its index must be in the budget");
+    assertFits(HeapBudget.of(k8sConfig, heap), CONFIG_SOURCE);
+
+    String imageOptions = dockerfile.env().getOrDefault("JAVA_TOOL_OPTIONS", "");
+    long imageHeap = jvmSize(imageOptions, "-Xmx(\\S+)")
+        .orElseGet(() -> (long) (limit * jvmPercent(imageOptions) / 100));
+    assertFits(HeapBudget.of(ConfigLoader.load(ROOT.resolve("conf/proxy.json")), imageHeap), "conf/proxy.json");
+  }
+
+  /** Fits, and leaves a tenth of the heap beyond the budget (which already keeps GC room). */
+  private static void assertFits(HeapBudget budget, String source) {
+    assertTrue(budget.fits(), () -> budget.refusal(source).orElseThrow());
+    assertTrue(budget.required() <= budget.maxHeap() * 0.9, () -> source + ": heap budget " + budget.required()
+        + " (expected: <= 0.9 x max heap " + budget.maxHeap() + ", room to spare)");
   }
 
   // ---------------------------------------------------------------- HPA, PDB, selectors

@@ -62,12 +62,20 @@ final class JarProxy implements AutoCloseable {
    * on it and returns once {@code /healthz} answers 200. The caller owns the instance (close it).
    */
   static JarProxy start(Path dir, String name, JsonObject config) throws IOException {
+    return start(dir, name, config, List.of("-Xmx1g"));
+  }
+
+  /** {@link #start(Path, String, JsonObject)} with these JVM options (for example a small heap). */
+  static JarProxy start(Path dir, String name, JsonObject config, List<String> jvmOptions) throws IOException {
     Path cfg = dir.resolve(name + ".json");
     Files.writeString(cfg, config.encodePrettily());
     Path out = dir.resolve(name + ".out.log");
     Path err = dir.resolve(name + ".err.log");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process p = new ProcessBuilder(List.of(java, "-Xmx1g", "-jar", jar().toString(), "--config", cfg.toString()))
+    List<String> cmd = new java.util.ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvmOptions);
+    cmd.addAll(List.of("-jar", jar().toString(), "--config", cfg.toString()));
+    Process p = new ProcessBuilder(cmd)
         .directory(dir.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
     JarProxy proxy = new JarProxy(name, p, out, err);
     try {
