@@ -126,8 +126,52 @@ final class RequestCheck {
    * literal (a space, a second colon) make it invalid.
    */
   private static boolean invalidHost(String value, HostAndPort parsed) {
-    return parsed == null || parsed.host() == null || parsed.host().isEmpty()
-        || !value.trim().matches("(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(:[0-9]{0,5})?");
+    return parsed == null || parsed.host() == null || parsed.host().isEmpty() || !validAuthority(value.trim());
+  }
+
+  /**
+   * {@code ( "[" IPv6-ish "]" / reg-name ) [ ":" 0*5DIGIT ]}, checked character by character: this
+   * runs on every request, so no regular expression.
+   */
+  static boolean validAuthority(String v) {
+    int i = 0;
+    int n = v.length();
+    if (n > 0 && v.charAt(0) == '[') {
+      int close = v.indexOf(']');
+      if (close < 2) {
+        return false;
+      }
+      for (i = 1; i < close; i++) {
+        char c = v.charAt(i);
+        if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ':' || c == '.')) {
+          return false;
+        }
+      }
+      i = close + 1;
+    } else {
+      while (i < n && v.charAt(i) != ':') {
+        char c = v.charAt(i);
+        if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "._~!$&'()*+,;=%-".indexOf(c) >= 0)) {
+          return false;
+        }
+        i++;
+      }
+      if (i == 0) {
+        return false;
+      }
+    }
+    if (i == n) {
+      return true;
+    }
+    if (v.charAt(i) != ':' || n - i - 1 > 5) {
+      return false;
+    }
+    for (int j = i + 1; j < n; j++) {
+      if (v.charAt(j) < '0' || v.charAt(j) > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static Rejected rejected(int status, String message) {

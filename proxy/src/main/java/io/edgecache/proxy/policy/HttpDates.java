@@ -54,6 +54,8 @@ public final class HttpDates {
   private static final String MONTH = "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)";
   private static final String TIME = "([0-9]{2}):([0-9]{2}):([0-9]{2})";
   /** {@code IMF-fixdate = day-name "," SP date1 SP time-of-day SP GMT}, date1 = day SP month SP year. */
+  /** Runs of spaces, compiled once: the lenient reading runs on every cache hit (the Date field). */
+  private static final Pattern SPACES = Pattern.compile(" +");
   private static final Pattern IMF_FIXDATE =
       Pattern.compile(DAY + ", ([0-9]{2}) " + MONTH + " ([0-9]{4}) " + TIME + " GMT");
   /** {@code rfc850-date = day-name-l "," SP date2 SP time-of-day SP GMT}, date2 = day "-" month "-" 2DIGIT. */
@@ -126,7 +128,7 @@ public final class HttpDates {
       int comma = v.indexOf(',');
       if (comma > 0) {
         String rest = v.substring(comma + 1).trim();
-        String[] p = rest.split("[ ]+");
+        String[] p = SPACES.split(rest);
         if (p.length == 5 && p[4].equals("GMT")) { // IMF-fixdate: 06 Nov 1994 08:49:37 GMT
           return build(p[2], p[1], p[0], p[3], false);
         }
@@ -138,7 +140,7 @@ public final class HttpDates {
         }
         return Optional.empty();
       }
-      String[] p = v.split("[ ]+"); // asctime: Sun Nov  6 08:49:37 1994
+      String[] p = SPACES.split(v); // asctime: Sun Nov  6 08:49:37 1994
       if (p.length == 5) {
         return build(p[4], p[1], p[2], p[3], false);
       }

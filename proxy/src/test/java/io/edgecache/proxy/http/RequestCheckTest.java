@@ -167,4 +167,13 @@ class RequestCheckTest {
     assertEquals(400, StrictRequestDecoder.versionRefusal("HTTP/\u0661.1"));
     assertEquals(400, StrictRequestDecoder.versionRefusal(""));
   }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+      "edge.test|true", "edge.test:8080|true", "Edge.Test:|true", "[::1]|true", "[::1]:80|true", "a-b_c~d%20|true",
+      "edge test|false", "edge.test:123456|false", "edge.test:8a|false", "a:b:c|false", "[::1|false", "[]|false",
+      ":80|false", "[zz]|false", "edge.test/x|false"})
+  void validAuthority_table(String value, boolean valid) {
+    assertEquals(valid, RequestCheck.validAuthority(value), value);
+  }
 }
