@@ -11,6 +11,7 @@ import io.edgecache.proxy.http.ProxyContext;
 import io.edgecache.proxy.http.ProxyVerticle;
 import io.edgecache.proxy.metrics.ProxyMetrics;
 import io.edgecache.storage.DiskOptions;
+import io.edgecache.storage.DiskStats;
 import io.edgecache.storage.DiskStore;
 import io.edgecache.storage.MemoryStore;
 import io.edgecache.storage.Store;
@@ -198,7 +199,7 @@ public final class ProxyServer {
         .put("maxBytes", m.maxBytes()).put("evictions", m.evictions()).put("rejected", m.rejected())
         .put("shedding", guard.shedding()).put("sheds", guard.sheds()));
     if (disk != null) {
-      DiskStore.DiskStats d = disk.diskStats();
+      DiskStats d = disk.diskStats();
       out.put("disk", new io.vertx.core.json.JsonObject().put("entries", d.entries()).put("bytes", d.bytes())
           .put("maxBytes", d.maxBytes()).put("evictions", d.evictions()).put("rejected", d.rejected())
           .put("checksumFailures", d.checksumFailures()).put("storeErrors", d.storeErrors())

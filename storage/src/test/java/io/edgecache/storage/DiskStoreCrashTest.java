@@ -109,7 +109,7 @@ class DiskStoreCrashTest {
         assertArrayEquals(CrashFiller.bodyOf(key, version), e.body(), key + " version " + version);
         assertEquals(CrashFiller.entryOf(key, version).tags(), e.tags());
       }
-      DiskStore.DiskStats stats = store.diskStats();
+      DiskStats stats = store.diskStats();
       assertEquals(0, stats.checksumFailures());
       DiskRecovery.Audit audit = store.audit();
       assertEquals(0, audit.orphanChunks(), audit::toString);

@@ -353,7 +353,7 @@ class DiskStoreDamageTest {
   }
 
   private static DiskStartup.Action actionOf(DiskStore store) {
-    DiskStore.DiskStats s = store.diskStats();
+    DiskStats s = store.diskStats();
     return s.movedAside() > 0 ? DiskStartup.Action.MOVED_ASIDE
         : s.repaired() > 0 ? DiskStartup.Action.REPAIRED : DiskStartup.Action.NONE;
   }

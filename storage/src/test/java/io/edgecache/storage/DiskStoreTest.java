@@ -294,7 +294,7 @@ class DiskStoreTest extends StoreContractTest {
     }
     disk().awaitIdle();
 
-    DiskStore.DiskStats stats = disk().diskStats();
+    DiskStats stats = disk().diskStats();
     assertTrue(stats.evictions() > 0);
     assertEquals(puts - stats.entries(), stats.evictions());
     assertTrue(stats.compactions() > 0, "deleting ~2 MiB must have compacted at least once");
