@@ -64,10 +64,18 @@ EXPOSE 8080 9090
 #    and heap + direct could then exceed the limit and get the container OOM-killed.
 #    256m suits limits of 1.5 GiB and more; raise it with the limit (and if cached
 #    bodies are kept off-heap, it must exceed memory.maxBytes).
+#  - G1 regions of 8 MiB: a body (or a fill buffer) of up to 4 MiB is then an ordinary
+#    object, not a "humongous" one that takes whole regions of its own. With the default
+#    1 MiB regions of a 1.2 GiB heap, every 1 MiB fill and every cached body of 512 KiB or
+#    more was humongous; under a mix of 1 MiB fills and slow readers of 8 MiB objects the
+#    heap fragmented until an 8 MiB array found no free run of regions and the JVM died with
+#    OutOfMemoryError (3 runs of 3), while 8 MiB regions survived it (2 runs of 2):
+#    loadtests/memory-stress.sh, results in loadtests/results/memory-stress.md. The memory
+#    tier's weigher reads the region size, so it counts what each body really occupies.
 # To change them, set JAVA_TOOL_OPTIONS as a whole (docker run -e / k8s env).
 # -XX:+ExitOnOutOfMemoryError is in the ENTRYPOINT so it cannot be lost that way: a
 # JVM past an OutOfMemoryError is in an unknown state, better restarted by the runtime.
-ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=60 -XX:MaxDirectMemorySize=256m"
+ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=60 -XX:MaxDirectMemorySize=256m -XX:G1HeapRegionSize=8m"
 
 # HEALTHCHECK: curl and wget are in today's eclipse-temurin images only "for historical
 # reasons" (their Dockerfile says so), not as a promise, so the check relies on bash
