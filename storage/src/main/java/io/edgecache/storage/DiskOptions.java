@@ -67,18 +67,6 @@ public record DiskOptions(Path dir, long maxBytes, int chunkBytes, int workerThr
         DEFAULT_RETRY_AFTER);
   }
 
-  public DiskOptions withChunkBytes(int bytes) {
-    return new DiskOptions(dir, maxBytes, bytes, workerThreads, maxObjectBytes, retryAfter, minFreeBytes, indexMaxBytes);
-  }
-
-  public DiskOptions withWorkerThreads(int threads) {
-    return new DiskOptions(dir, maxBytes, chunkBytes, threads, maxObjectBytes, retryAfter, minFreeBytes, indexMaxBytes);
-  }
-
-  public DiskOptions withRetryAfter(Duration after) {
-    return new DiskOptions(dir, maxBytes, chunkBytes, workerThreads, maxObjectBytes, after, minFreeBytes, indexMaxBytes);
-  }
-
   public DiskOptions withMinFreeBytes(long bytes) {
     return new DiskOptions(dir, maxBytes, chunkBytes, workerThreads, maxObjectBytes, retryAfter, bytes, indexMaxBytes);
   }

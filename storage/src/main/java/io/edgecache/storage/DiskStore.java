@@ -247,6 +247,24 @@ public final class DiskStore implements Store {
     return submit(false, () -> reader.readAll(body), null);
   }
 
+  /** The metadata block under {@code key}; reads only the metadata record, never refused. */
+  @Override
+  public CompletionStage<byte[]> metadata(String key) {
+    if (peek(key) == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return submit(false, () -> {
+      DiskFormat.Meta m = reader.readMeta(key, null);
+      return m == null ? null : m.meta();
+    }, null);
+  }
+
+  /** A disk hit always streams: the caller reads the chunks it needs. */
+  @Override
+  public CompletionStage<Found> lookup(String key) {
+    return openBody(key).thenApply(body -> body == null ? null : new Found(null, body, Tier.DISK));
+  }
+
   /** Removes an entry found damaged at {@code generation}, unless a newer write has replaced it. */
   private void dropCorrupt(String key, long generation, int chunkCount) {
     checksumFailures.increment();
@@ -547,24 +565,6 @@ public final class DiskStore implements Store {
       }
     }
     return rewritten;
-  }
-
-  /** The metadata block under {@code key}; reads only the metadata record, never refused. */
-  @Override
-  public CompletionStage<byte[]> metadata(String key) {
-    if (peek(key) == null) {
-      return CompletableFuture.completedFuture(null);
-    }
-    return submit(false, () -> {
-      DiskFormat.Meta m = reader.readMeta(key, null);
-      return m == null ? null : m.meta();
-    }, null);
-  }
-
-  /** A disk hit always streams: the caller reads the chunks it needs. */
-  @Override
-  public CompletionStage<Found> lookup(String key) {
-    return openBody(key).thenApply(body -> body == null ? null : new Found(null, body, Tier.DISK));
   }
 
   private Map<String, Set<String>> removeNow(List<String> candidates, BiPredicate<String, Indexed> stillMatches) {

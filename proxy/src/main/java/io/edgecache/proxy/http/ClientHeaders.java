@@ -2,8 +2,10 @@ package io.edgecache.proxy.http;
 
 import io.edgecache.proxy.policy.Conditionals;
 import io.edgecache.proxy.policy.Headers;
+import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.Locale;
+import java.util.function.BiConsumer;
 
 /**
  * The header section a client receives, built from the origin's or the stored response's fields.
@@ -28,6 +30,22 @@ final class ClientHeaders {
    */
   static Headers of(Headers h, CacheStatus cs, boolean fromStore, boolean exposeTags, boolean http10) {
     Headers.Builder out = Headers.builder();
+    emit(h, cs, fromStore, exposeTags, http10, out::add);
+    return out.build();
+  }
+
+  /**
+   * As {@link #of}, written straight into {@code resp} (no intermediate copy: this runs on every
+   * response). Call on the response's event loop.
+   */
+  static void write(Headers h, CacheStatus cs, boolean fromStore, boolean exposeTags, boolean http10,
+      HttpServerResponse resp) {
+    MultiMap target = resp.headers();
+    emit(h, cs, fromStore, exposeTags, http10, target::add);
+  }
+
+  private static void emit(Headers h, CacheStatus cs, boolean fromStore, boolean exposeTags, boolean http10,
+      BiConsumer<String, String> out) {
     String upstreamStatus = null;
     String via = null;
     for (int i = 0; i < h.size(); i++) {
@@ -36,22 +54,21 @@ final class ClientHeaders {
         case "surrogate-control" -> { }
         case "surrogate-key", "cache-tag" -> {
           if (exposeTags) {
-            out.add(name, h.value(i));
+            out.accept(name, h.value(i));
           }
         }
         case "cache-status" -> upstreamStatus = upstreamStatus == null ? h.value(i) : upstreamStatus + ", " + h.value(i);
         case "via" -> via = via == null ? h.value(i) : via + ", " + h.value(i);
         case "content-length", "age" -> {
           if (!fromStore) {
-            out.add(name, h.value(i));
+            out.accept(name, h.value(i));
           }
         }
-        default -> out.add(name, h.value(i));
+        default -> out.accept(name, h.value(i));
       }
     }
-    return out.add(Messages.VIA.toString(), via(via, http10))
-        .add(Messages.CACHE_STATUS.toString(), cs.after(upstreamStatus))
-        .build();
+    out.accept(Messages.VIA.toString(), via(via, http10));
+    out.accept(Messages.CACHE_STATUS.toString(), cs.after(upstreamStatus));
   }
 
   /** The fields of a 304 answered from the cache: {@link Conditionals#NOT_MODIFIED_FIELDS}, Via, Cache-Status. */

@@ -40,7 +40,7 @@ final class ClientResponse implements Waiter.Client {
     if (statusMessage != null && !statusMessage.isEmpty()) {
       resp.setStatusMessage(statusMessage);
     }
-    ClientHeaders.apply(ClientHeaders.of(fields, cs, false, exposeTags, http10), resp);
+    ClientHeaders.write(fields, cs, false, exposeTags, http10, resp);
     if (!bodyless && contentLength < 0) {
       if (http10) {
         resp.putHeader("Connection", "close");
@@ -57,7 +57,7 @@ final class ClientResponse implements Waiter.Client {
   void partialHead(Headers fields, CacheStatus cs, ByteRange range, long completeLength) {
     boolean unsatisfiable = range == ByteRange.UNSATISFIABLE;
     resp.setStatusCode(unsatisfiable ? 416 : 206);
-    ClientHeaders.apply(ClientHeaders.of(fields, cs, true, exposeTags, http10), resp);
+    ClientHeaders.write(fields, cs, true, exposeTags, http10, resp);
     resp.headers().set("Content-Range", unsatisfiable ? "bytes */" + completeLength
         : "bytes " + range.first() + "-" + range.last() + "/" + completeLength);
     resp.headers().set("Content-Length", unsatisfiable ? "0" : Long.toString(range.length()));

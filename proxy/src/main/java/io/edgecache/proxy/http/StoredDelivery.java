@@ -116,7 +116,7 @@ final class StoredDelivery {
     ByteRange.ContentRange held = ByteRange.contentRange(v.headers());
     resp.putHeader(Messages.AGE, age(ageSeconds));
     resp.setStatusCode(206);
-    ClientHeaders.apply(ClientHeaders.of(v.headers(), cs, true, exposeTags, http10()), resp);
+    ClientHeaders.write(v.headers(), cs, true, exposeTags, http10(), resp);
     resp.headers().set("Content-Range", "bytes " + want.first() + "-" + want.last() + "/" + held.completeLength());
     resp.putHeader("Content-Length", Long.toString(want.length()));
     long offset = want.first() - held.first();
@@ -144,14 +144,14 @@ final class StoredDelivery {
     }
     if (range == ByteRange.UNSATISFIABLE) {
       resp.setStatusCode(416);
-      ClientHeaders.apply(ClientHeaders.of(v.headers(), a.cs(), true, exposeTags, http10()), resp);
+      ClientHeaders.write(v.headers(), a.cs(), true, exposeTags, http10(), resp);
       resp.putHeader("Content-Range", "bytes */" + length);
       resp.putHeader("Content-Length", "0");
       resp.end();
       return;
     }
     resp.setStatusCode(range != null ? 206 : v.status());
-    ClientHeaders.apply(ClientHeaders.of(v.headers(), a.cs(), true, exposeTags, http10()), resp);
+    ClientHeaders.write(v.headers(), a.cs(), true, exposeTags, http10(), resp);
     if (range != null) {
       resp.putHeader("Content-Range", "bytes " + range.first() + "-" + range.last() + "/" + length);
       resp.putHeader("Content-Length", Long.toString(range.length()));

@@ -71,15 +71,7 @@ class AbuseBoundsJarIT {
 
   @AfterAll
   static void stopProxyAndOrigin() throws Exception {
-    try {
-      if (proxy != null) {
-        proxy.close();
-      }
-    } finally {
-      if (origin != null) {
-        origin.close();
-      }
-    }
+    JarProxy.closeAll(proxy, origin);
   }
 
   @Test

@@ -68,15 +68,7 @@ class CacheKeyJarIT {
 
   @AfterAll
   static void stopProxyAndOrigin() throws Exception {
-    try {
-      if (proxy != null) {
-        proxy.close();
-      }
-    } finally {
-      if (origin != null) {
-        origin.close();
-      }
-    }
+    JarProxy.closeAll(proxy, origin);
   }
 
   @BeforeEach

@@ -85,15 +85,7 @@ class FieldParsingJarIT {
 
   @AfterAll
   static void stopProxyAndOrigin() throws Exception {
-    try {
-      if (proxy != null) {
-        proxy.close();
-      }
-    } finally {
-      if (origin != null) {
-        origin.close();
-      }
-    }
+    JarProxy.closeAll(proxy, origin);
   }
 
   @ParameterizedTest(name = "{0} second GET is a hit: {1}")

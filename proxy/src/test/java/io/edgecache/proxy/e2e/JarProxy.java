@@ -61,6 +61,30 @@ final class JarProxy implements AutoCloseable {
    * Writes {@code config} to {@code dir/name.json}, starts {@code java -jar edgecache.jar --config}
    * on it and returns once {@code /healthz} answers 200. The caller owns the instance (close it).
    */
+  /**
+   * Closes each of {@code things} that is not null, in order, even when an earlier one fails; the
+   * first failure is thrown once all were tried (later ones are added as suppressed).
+   */
+  static void closeAll(AutoCloseable... things) throws Exception {
+    Exception first = null;
+    for (AutoCloseable c : things) {
+      try {
+        if (c != null) {
+          c.close();
+        }
+      } catch (Exception e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+  }
+
   static JarProxy start(Path dir, String name, JsonObject config) throws IOException {
     return start(dir, name, config, List.of("-Xmx1g"));
   }

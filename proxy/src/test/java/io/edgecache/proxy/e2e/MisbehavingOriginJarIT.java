@@ -59,15 +59,7 @@ class MisbehavingOriginJarIT {
 
   @AfterAll
   static void stop() throws Exception {
-    try {
-      if (proxy != null) {
-        proxy.close();
-      }
-    } finally {
-      if (origin != null) {
-        origin.close();
-      }
-    }
+    JarProxy.closeAll(proxy, origin);
   }
 
   private static final String OK = "HTTP/1.1 200 OK\r\nCache-Control: max-age=600\r\nContent-Length: 5\r\n\r\nhello";
