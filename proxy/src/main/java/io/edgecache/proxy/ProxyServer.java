@@ -115,6 +115,9 @@ public final class ProxyServer {
     HeapGuard g = guard;
     metrics.tierCounter("edgecache.heap.sheds", "Collections after which the heap was above memory.pressureThreshold"
         + " (each shed part of the memory tier)", "memory", g::sheds);
+    MemoryStore m = memory;
+    metrics.tierGauge("edgecache.cache.detached", "Bodies slow readers still hold that the tier no longer stores"
+        + " (counted against its bound)", "memory", m::detachedBytes);
     List<ProxyVerticle> verticles = new CopyOnWriteArrayList<>();
     java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
     return vertx.deployVerticle(() -> {
@@ -197,7 +200,7 @@ public final class ProxyServer {
     io.edgecache.storage.StoreStats m = memory.stats();
     out.put("memory", new io.vertx.core.json.JsonObject().put("entries", m.entries()).put("bytes", m.bytes())
         .put("maxBytes", m.maxBytes()).put("evictions", m.evictions()).put("rejected", m.rejected())
-        .put("shedding", guard.shedding()).put("sheds", guard.sheds()));
+        .put("detachedBytes", memory.detachedBytes()).put("shedding", guard.shedding()).put("sheds", guard.sheds()));
     if (disk != null) {
       DiskStats d = disk.diskStats();
       out.put("disk", new io.vertx.core.json.JsonObject().put("entries", d.entries()).put("bytes", d.bytes())

@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.RemovalCause;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -28,6 +29,14 @@ import java.util.function.UnaryOperator;
  * that {@code maxBytes} bounds the heap the tier really uses. An entry whose body is larger than
  * {@code maxObjectBytes} is refused and counted. Eviction maintenance runs on the injected executor
  * (a same-thread executor in tests makes eviction deterministic).
+ *
+ * <h2>Bodies readers still hold</h2>
+ * A reader that is sent a body slowly ({@link #pin}) keeps it live after the tier evicts, sheds
+ * or replaces its entry, and a later hit may then load a second copy. Such a detached body is
+ * counted against the bound until its last reader releases it: the bound Caffeine enforces is
+ * {@link #maximum()} minus the detached bytes, so what the tier stores plus what its readers hold
+ * stays within {@code maxBytes}. The bound is recomputed outside Caffeine's locks, at the next
+ * put, pin, release or {@link #stats()}.
  */
 public final class MemoryStore implements Store {
   private final Cache<String, Entry> cache;
@@ -36,6 +45,13 @@ public final class MemoryStore implements Store {
   private final LongAdder evictions = new LongAdder();
   private final LongAdder rejected = new LongAdder();
   private final ToLongFunction<Entry> extraBytes;
+  /** Bodies pinned by readers, by identity; guarded by itself, as is {@link #detachedBytes}. */
+  private final Map<byte[], Held> held = new IdentityHashMap<>();
+  private long detachedBytes;
+  /** Set when {@link #detachedBytes} changed and Caffeine's bound has not followed yet. */
+  private volatile boolean boundStale;
+  /** The bound before detached bodies are taken off it: {@code maxBytes} unless shed. */
+  private volatile long target;
 
   public MemoryStore(long maxBytes, long maxObjectBytes) {
     this(maxBytes, maxObjectBytes, Runnable::run);
@@ -55,6 +71,7 @@ public final class MemoryStore implements Store {
     this.maxBytes = maxBytes;
     this.maxObjectBytes = maxObjectBytes;
     this.extraBytes = extraBytes;
+    this.target = maxBytes;
     this.cache =
         Caffeine.newBuilder()
             .maximumWeight(maxBytes)
@@ -64,6 +81,9 @@ public final class MemoryStore implements Store {
                 (String key, Entry e, RemovalCause cause) -> {
                   if (cause.wasEvicted()) {
                     evictions.increment();
+                  }
+                  if (e != null) {
+                    onRemoved(key, e);
                   }
                 })
             .recordStats()
@@ -93,6 +113,7 @@ public final class MemoryStore implements Store {
 
   /** Synchronous put; returns whether the entry was accepted. */
   public boolean putNow(String key, Entry entry) {
+    applyBoundIfStale();
     if (entry.body().length > maxObjectBytes || entry.weight() > maxBytes) {
       rejected.increment();
       cache.invalidate(key);
@@ -142,6 +163,7 @@ public final class MemoryStore implements Store {
 
   /** Stores {@code entry} unless the key is present; returns whether it was stored. */
   boolean putIfAbsentNow(String key, Entry entry) {
+    applyBoundIfStale();
     return fits(entry) && cache.asMap().putIfAbsent(key, entry) == null;
   }
 
@@ -210,25 +232,159 @@ public final class MemoryStore implements Store {
 
   @Override
   public StoreStats stats() {
+    applyBoundIfStale();
     cache.cleanUp();
     long bytes = cache.policy().eviction().map(ev -> ev.weightedSize().orElse(0L)).orElse(0L);
     return new StoreStats(cache.estimatedSize(), bytes, maximum(), evictions.sum(), rejected.sum());
   }
 
+  // ---------------------------------------------------------------- bodies readers hold
+
+  /** A pinned body: its readers, its weight, and whether the tier no longer stores it. */
+  private static final class Held {
+    final long weight;
+    int readers;
+    boolean detached;
+
+    Held(long weight, boolean detached) {
+      this.weight = weight;
+      this.detached = detached;
+    }
+  }
+
+  /**
+   * Pins {@code body}, read from the entry under {@code key}: while pinned and no longer stored
+   * here (evicted, shed, replaced, purged, or never stored), its weight counts against the bound.
+   */
+  @Override
+  public Pin pin(String key, byte[] body) {
+    Entry present = cache.policy().getIfPresentQuietly(key);
+    boolean stored = present != null && present.body() == body;
+    long weight = stored ? weigh(key, present) : detachedWeight(key, body);
+    synchronized (held) {
+      Held h = held.get(body);
+      if (h == null) {
+        h = new Held(weight, !stored);
+        held.put(body, h);
+        if (!stored) {
+          detachedBytes += weight;
+          boundStale = true;
+        }
+      }
+      h.readers++;
+    }
+    if (stored) { // removed between the look and the registration: the listener found no pin
+      Entry now = cache.policy().getIfPresentQuietly(key);
+      if (now == null || now.body() != body) {
+        markDetached(body);
+      }
+    }
+    applyBoundIfStale();
+    boolean[] released = new boolean[1];
+    return () -> {
+      synchronized (released) {
+        if (released[0]) {
+          return;
+        }
+        released[0] = true;
+      }
+      release(body);
+    };
+  }
+
+  private void release(byte[] body) {
+    synchronized (held) {
+      Held h = held.get(body);
+      if (h == null || --h.readers > 0) {
+        return;
+      }
+      held.remove(body);
+      if (h.detached) {
+        detachedBytes -= h.weight;
+        boundStale = true;
+      }
+    }
+    applyBoundIfStale();
+  }
+
+  /** Caffeine removed {@code e}: a pinned body no longer stored under {@code key} becomes detached. */
+  private void onRemoved(String key, Entry e) {
+    synchronized (held) {
+      if (held.isEmpty()) {
+        return;
+      }
+      Held h = held.get(e.body());
+      if (h == null || h.detached) {
+        return;
+      }
+      Entry now = cache.policy().getIfPresentQuietly(key);
+      if (now != null && now.body() == e.body()) {
+        return; // replaced by an entry sharing the body (freshened or soft-purged): still stored
+      }
+    }
+    markDetached(e.body());
+  }
+
+  private void markDetached(byte[] body) {
+    synchronized (held) {
+      Held h = held.get(body);
+      if (h != null && !h.detached) {
+        h.detached = true;
+        detachedBytes += h.weight;
+        boundStale = true;
+      }
+    }
+  }
+
+  private long detachedWeight(String key, byte[] body) {
+    Entry bare = new Entry(new byte[0], body, Set.of());
+    return weigh(key, bare);
+  }
+
+  /** Bytes of bodies that readers hold and this tier no longer stores (counted against the bound). */
+  public long detachedBytes() {
+    synchronized (held) {
+      return detachedBytes;
+    }
+  }
+
+  private void applyBoundIfStale() {
+    if (boundStale) {
+      applyBound();
+    }
+  }
+
+  private void applyBound() {
+    long detached;
+    synchronized (held) {
+      boundStale = false;
+      detached = detachedBytes;
+    }
+    long bound = Math.max(0, target - detached);
+    cache.policy().eviction().ifPresent(ev -> {
+      if (ev.getMaximum() != bound) {
+        ev.setMaximum(bound);
+      }
+    });
+  }
+
   /**
    * Lowers (or restores) the bound on weighed bytes while running, between 0 and the configured
-   * {@code maxBytes}; entries over the new bound are evicted at once (as any eviction, on the
-   * maintenance executor). Thread-safe. Used to shed cache under heap pressure.
+   * {@code maxBytes}; entries over the new bound (less any detached bodies) are evicted at once (as
+   * any eviction, on the maintenance executor). Thread-safe. Used to shed cache under heap pressure.
    */
   public void setMaximum(long bytes) {
-    long bound = Math.max(0, Math.min(maxBytes, bytes));
-    cache.policy().eviction().ifPresent(ev -> ev.setMaximum(bound));
+    target = Math.max(0, Math.min(maxBytes, bytes));
+    applyBound();
     cache.cleanUp();
   }
 
-  /** The bound on weighed bytes in force now: {@code maxBytes} unless {@link #setMaximum} lowered it. */
+  /**
+   * The bound in force now: {@code maxBytes} unless {@link #setMaximum} lowered it. Stored entries
+   * and {@linkplain #detachedBytes() detached bodies} together stay within it.
+   */
   public long maximum() {
-    return cache.policy().eviction().map(ev -> ev.getMaximum()).orElse(maxBytes);
+    return target;
   }
 
   /** The configured bound, which {@link #setMaximum} never exceeds. */

@@ -65,6 +65,24 @@ public interface Store extends AutoCloseable {
    */
   CompletionStage<byte[]> metadata(String key);
 
+  /**
+   * Tells the store that a reader holds {@code body} (the body of the entry under {@code key}) for a
+   * while, such as a slow client being sent it in slices, until the returned pin is released. A tier
+   * that keeps bodies on the heap counts a held body that it no longer stores against its own bound,
+   * so that bodies pinned by readers after eviction cost heap that something accounts for. The
+   * default does nothing. Release exactly once; thread-safe.
+   */
+  default Pin pin(String key, byte[] body) {
+    return Pin.NONE;
+  }
+
+  /** A reader's hold on a body; see {@link #pin}. */
+  interface Pin {
+    Pin NONE = () -> { };
+
+    void release();
+  }
+
   /** Stores {@code entry} under {@code key}, replacing any previous one. May decline silently. */
   CompletionStage<Void> put(String key, Entry entry);
 

@@ -91,6 +91,12 @@ public final class TieredStore implements Store {
     }).whenComplete((found, failure) -> removals.close(ticket));
   }
 
+  /** Memory bodies are pinned in the memory tier; disk bodies are read chunk by chunk and need none. */
+  @Override
+  public Pin pin(String key, byte[] body) {
+    return memory.pin(key, body);
+  }
+
   /** The whole entry under {@code key}, from memory or disk; reads large bodies whole. */
   @Override
   public CompletionStage<Entry> get(String key) {

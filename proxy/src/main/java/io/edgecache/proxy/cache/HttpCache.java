@@ -253,6 +253,14 @@ public final class HttpCache {
     return store.put(key, entry);
   }
 
+  /**
+   * Pins the body of {@code cr}, found under {@code primaryKey}, while a reader is sent it slowly,
+   * so the store counts it if it evicts the entry meanwhile ({@link Store#pin}).
+   */
+  public Store.Pin pin(String primaryKey, CachedResponse cr) {
+    return cr.body() == null ? Store.Pin.NONE : store.pin(keyOf(primaryKey, cr), cr.body());
+  }
+
   private static String keyOf(String primaryKey, CachedResponse cr) {
     return cr.varyNames().isEmpty() ? primaryKey : primaryKey + VARIANT_SEPARATOR + cr.secondaryKey();
   }

@@ -130,7 +130,8 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     reqControl = RequestDirectives.of(reqHeaders);
     origin = new OriginFetch(vertx, client, ctx.config().upstream(), ctx.clock(), routed, req, authority,
         request.target(), reqHeaders);
-    delivery = new StoredDelivery(req, reqHeaders, context, ctx.config().purge().exposeTags(), primaryKey, this);
+    delivery = new StoredDelivery(req, reqHeaders, context, ctx.config().purge().exposeTags(), primaryKey, this,
+        ctx.cache());
     turn = new RevalidationTurn(ctx.revalidations(), vertx, context, ctx.config().upstream().responseTimeoutMs());
     if (method.equals("PURGE")) {
       purge();
@@ -537,6 +538,9 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   public void clientLeft() {
     clientGone = true;
     releaseRevalidation();
+    if (delivery != null) {
+      delivery.release();
+    }
   }
 
   /** {@link CacheTee}: the body is complete; store it (before its last byte reaches the client). */

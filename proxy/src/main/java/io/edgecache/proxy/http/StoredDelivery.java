@@ -1,12 +1,14 @@
 package io.edgecache.proxy.http;
 
 import io.edgecache.proxy.cache.CachedResponse;
+import io.edgecache.proxy.cache.HttpCache;
 import io.edgecache.proxy.policy.ByteRange;
 import io.edgecache.proxy.policy.CacheControl;
 import io.edgecache.proxy.policy.Conditionals;
 import io.edgecache.proxy.policy.Headers;
 import io.edgecache.proxy.policy.ResponseView;
 import io.edgecache.storage.DiskBody;
+import io.edgecache.storage.Store;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
@@ -28,7 +30,12 @@ import org.slf4j.LoggerFactory;
  * A memory body is sent in slices of {@value #MEMORY_SLICE_BYTES} bytes that wrap the stored bytes
  * (no copy), the next one only when the client's write queue has room: the transport copies what
  * it writes into direct memory, so one buffer of a whole 8 MiB body per slow reader would hold
- * 8 MiB of direct memory each until that reader caught up. A disk body
+ * 8 MiB of direct memory each until that reader caught up. While a memory body waits for a
+ * slow client's queue to drain, this delivery holds it: it is pinned in the cache
+ * ({@link HttpCache#pin}) from the first wait until its last slice is written or the client
+ * leaves ({@link #release}), so that a body the memory tier evicts meanwhile still counts against
+ * its bound. A body written without waiting is not held after the write (the transport copies it).
+ * A disk body
  * ({@link DiskBody}) is streamed chunk by chunk, reading the next chunk only when the client's
  * write queue has room. The first chunk is read before anything is answered: if it fails its
  * checksum the owner is told and fetches from the origin instead, so nothing wrong is ever sent. A
@@ -58,9 +65,12 @@ final class StoredDelivery {
   private final boolean exposeTags;
   private final String key;
   private final Owner owner;
+  private final HttpCache cache;
+  /** The hold on a memory body while waiting for the client; released once. */
+  private Store.Pin pin = Store.Pin.NONE;
 
   StoredDelivery(HttpServerRequest req, Headers reqHeaders, Context context, boolean exposeTags, String key,
-      Owner owner) {
+      Owner owner, HttpCache cache) {
     this.req = req;
     this.resp = req.response();
     this.reqHeaders = reqHeaders;
@@ -68,6 +78,14 @@ final class StoredDelivery {
     this.exposeTags = exposeTags;
     this.key = key;
     this.owner = owner;
+    this.cache = cache;
+  }
+
+  /** The client left or the answer is complete: the memory body, if held, is no longer. */
+  void release() {
+    Store.Pin p = pin;
+    pin = Store.Pin.NONE;
+    p.release();
   }
 
   /** Serves {@code stored}: 200/206/304/416 as the request asks, with {@code Age: ageSeconds}. */
@@ -120,7 +138,7 @@ final class StoredDelivery {
     resp.headers().set("Content-Range", "bytes " + want.first() + "-" + want.last() + "/" + held.completeLength());
     resp.putHeader("Content-Length", Long.toString(want.length()));
     long offset = want.first() - held.first();
-    streamMemory(partial.body(), offset, offset + want.length() - 1);
+    streamMemory(partial, offset, offset + want.length() - 1);
   }
 
   /** What {@link #deliver} decided, carried across the first disk read. */
@@ -165,26 +183,32 @@ final class StoredDelivery {
     } else if (firstChunk != null) {
       streamChunks(a.stored().stream(), firstIndex, firstChunk, first, last);
     } else {
-      streamMemory(a.stored().body(), first, last);
+      streamMemory(a.stored(), first, last);
     }
   }
 
   /** Writes bytes {@code first..last} of a memory body, one slice per free write queue. */
-  private void streamMemory(byte[] body, long first, long last) {
+  private void streamMemory(CachedResponse stored, long first, long last) {
     if (owner.clientGone()) {
+      release();
       return;
     }
+    byte[] body = stored.body();
     long end = Math.min(last + 1, first + MEMORY_SLICE_BYTES);
     Buffer slice = wrap(body, first, end - first);
     if (end > last) {
       resp.end(slice);
+      release();
       return;
     }
     resp.write(slice);
     if (resp.writeQueueFull()) {
-      resp.drainHandler(v -> streamMemory(body, end, last));
+      if (pin == Store.Pin.NONE) {
+        pin = cache.pin(key, stored);
+      }
+      resp.drainHandler(v -> streamMemory(stored, end, last));
     } else {
-      streamMemory(body, end, last);
+      streamMemory(stored, end, last);
     }
   }
 

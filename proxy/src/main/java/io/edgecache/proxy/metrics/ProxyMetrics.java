@@ -135,6 +135,13 @@ public final class ProxyMetrics {
     FunctionCounter.builder(name, value, v -> v.get()).description(description).tag("tier", tier).register(registry);
   }
 
+  /** Registers a gauge read from a supplier (bytes held outside a tier's entries, counted against it). */
+  public void tierGauge(String name, String description, String tier, Supplier<Long> value) {
+    functionCounterState.add(value);
+    Gauge.builder(name, value, v -> v.get()).description(description).baseUnit("bytes").tag("tier", tier)
+        .register(registry);
+  }
+
   /**
    * Registers the count of start-ups that found the disk tier's files damaged, by what was done:
    * {@code repaired} (LevelDB's repair) or {@code moved_aside} (the folder moved aside, started empty).

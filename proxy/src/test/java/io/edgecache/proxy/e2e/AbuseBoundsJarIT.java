@@ -47,7 +47,7 @@ class AbuseBoundsJarIT {
   static void startOriginAndProxy() throws Exception {
     new Random(7).nextBytes(LARGE_BODY);
     origin = new CountingOrigin(r -> {
-      if (r.path().equals("/large")) {
+      if (r.path().startsWith("/large")) {
         r.response().putHeader("Cache-Control", "public, max-age=3600")
             .end(io.vertx.core.buffer.Buffer.buffer(LARGE_BODY));
       } else if (r.path().equals("/vary")) {
@@ -140,6 +140,42 @@ class AbuseBoundsJarIT {
       }
     }
     assertEquals(200, Http1.once(proxy.port(), "GET", "/after-readers", HOST).status(), proxy.logTail());
+  }
+
+  @Test
+  void slowReaders_ofAnObjectPurgedWhileTheyRead_countAgainstTheMemoryBoundUntilTheyLeave() throws Exception {
+    assertArrayEquals(LARGE_BODY, Http1.once(proxy.port(), "GET", "/large-held", HOST).body());
+    assertTrue(Http1.once(proxy.port(), "GET", "/large-held", HOST).isHit(), "the large object is a memory hit");
+    List<Socket> readers = new ArrayList<>();
+    try {
+      for (int i = 0; i < 4; i++) {
+        Socket s = new Socket();
+        s.setReceiveBufferSize(4096);
+        s.connect(new InetSocketAddress("127.0.0.1", proxy.port()), 5000);
+        s.setSoTimeout(30_000);
+        s.getOutputStream().write(("GET /large-held HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
+        readers.add(s);
+        readers.get(i).getInputStream().read(); // the answer has begun: this reader now holds the body
+      }
+      assertEquals(200, Http1.once(proxy.port(), "PURGE", "/large-held", HOST).status());
+      JsonObject memory = proxy.stats().getJsonObject("memory");
+      long detached = memory.getLong("detachedBytes");
+      assertTrue(detached >= LARGE && detached < 2L * LARGE,
+          "the purged body the 4 readers hold is counted once: " + memory);
+      for (int i = 0; i < 10; i++) {
+        assertEquals(200, Http1.once(proxy.port(), "GET", "/large-held?copy=" + i, HOST).status());
+      }
+      memory = proxy.stats().getJsonObject("memory");
+      assertTrue(memory.getLong("bytes") + memory.getLong("detachedBytes") <= memory.getLong("maxBytes"),
+          "stored plus held stays within the bound: " + memory);
+    } finally {
+      for (Socket s : readers) {
+        s.close();
+      }
+    }
+    await("the held body stops counting once its readers left").atMost(Duration.ofSeconds(10))
+        .until(() -> proxy.stats().getJsonObject("memory").getLong("detachedBytes") == 0);
   }
 
   /** Reads one response head and its Content-Length body from {@code in}; returns the body's length. */

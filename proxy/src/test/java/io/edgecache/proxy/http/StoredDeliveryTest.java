@@ -51,7 +51,7 @@ class StoredDeliveryTest {
           public void storedBodyUnreadable() {
             req.response().setStatusCode(500).end();
           }
-        }).deliver(STORED, CacheStatus.hit().param("ttl", 55), 5));
+        }, new io.edgecache.proxy.cache.HttpCache(new io.edgecache.storage.MemoryStore(1 << 20, 1 << 20))).deliver(STORED, CacheStatus.hit().param("ttl", 55), 5));
     front.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
