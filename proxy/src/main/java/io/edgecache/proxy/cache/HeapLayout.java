@@ -16,7 +16,7 @@ import java.lang.management.ManagementFactory;
  */
 public final class HeapLayout {
   /** Array header bytes before the first element (64-bit HotSpot, compressed class pointers). */
-  static final int ARRAY_HEADER = 16;
+  public static final int ARRAY_HEADER = 16;
 
   private final long regionBytes;
 

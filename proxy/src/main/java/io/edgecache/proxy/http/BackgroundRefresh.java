@@ -77,7 +77,7 @@ final class BackgroundRefresh implements OriginFetch.Callback {
       discard(cresp);
       return;
     }
-    BodyCollector collector = new BodyCollector(maxObject, ctx.fillBudget());
+    BodyCollector collector = new BodyCollector(maxObject, ctx.fillBudget(), Messages.contentLength(view.headers()));
     cresp.handler(collector::add);
     cresp.end().onComplete(ar -> {
       byte[] body = collector.take();

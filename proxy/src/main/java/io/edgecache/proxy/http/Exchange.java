@@ -459,7 +459,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
       client().head(status, cresp.statusMessage(), view.headers(), cs, contentLength, bodyless);
     }
     BodyCollector collector = toStore != null && (isGet || decision.postReusable())
-        ? new BodyCollector(maxObject, ctx.fillBudget()) : null;
+        ? new BodyCollector(maxObject, ctx.fillBudget(), bodyless ? -1 : contentLength) : null;
     if (!decision.stored() && wholeForRange(mode, req.method())) {
       ctx.coalescer().markUncacheable(primaryKey); // later ranges of this URL go to the origin as ranges
     }

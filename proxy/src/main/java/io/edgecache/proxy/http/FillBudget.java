@@ -1,12 +1,18 @@
 package io.edgecache.proxy.http;
 
+import io.edgecache.proxy.cache.HeapLayout;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongUnaryOperator;
 
 /**
  * The heap that bodies being collected for the cache may occupy together
  * ({@code memory.fillBufferBytes}). Each {@link BodyCollector} reserves what it holds and gives it
  * back when it stores or gives up, so many large concurrent fills cannot exhaust the heap: when
  * the budget is spent, a response is still served but not stored.
+ *
+ * <p>Reservations are in heap bytes: {@link #heapCost} adds the array header and, for an array
+ * large enough to be a G1 humongous object, the rest of its last region, which no other object
+ * may use.
  *
  * <p>Thread-safe and lock-free: collectors on every event loop share one budget.
  */
@@ -16,9 +22,26 @@ final class FillBudget {
   /** Set while the heap is under pressure ({@link HeapGuard}): no new reservation is granted. */
   private volatile boolean closed;
 
+  private final LongUnaryOperator cost;
+
   FillBudget(long capacityBytes) {
+    this(capacityBytes, heapCostOf(HeapLayout.current()));
+  }
+
+  /** A budget whose reservations cost {@code cost.applyAsLong(length)} for an array of {@code length} bytes. */
+  FillBudget(long capacityBytes, LongUnaryOperator cost) {
     this.capacity = capacityBytes;
     this.available = new AtomicLong(capacityBytes);
+    this.cost = cost;
+  }
+
+  private static LongUnaryOperator heapCostOf(HeapLayout layout) {
+    return length -> length + HeapLayout.ARRAY_HEADER + layout.wasteOfArray(length);
+  }
+
+  /** The heap an array of {@code length} bytes occupies, which is what a collector reserves for it. */
+  long heapCost(long length) {
+    return cost.applyAsLong(length);
   }
 
   /** Reserves {@code bytes}; false (and nothing reserved) when that would overdraw the budget. */
