@@ -197,8 +197,12 @@ final class StoredDelivery {
     long end = Math.min(last + 1, first + MEMORY_SLICE_BYTES);
     Buffer slice = wrap(body, first, end - first);
     if (end > last) {
-      resp.end(slice);
-      release();
+      if (pin == Store.Pin.NONE) {
+        resp.end(slice);
+      } else {
+        // the connection may still queue earlier slices of this body: held until the last is written
+        resp.end(slice).onComplete(ar -> release());
+      }
       return;
     }
     resp.write(slice);
