@@ -177,21 +177,26 @@ class ManifestsTest {
 
   @Test
   void configMapProxyJson_passesTheConfigLoader() {
-    ConfigLoader.parse(CONFIG_SOURCE, withoutClusterUnlessKnown(resolvedProxyJson()));
+    ConfigLoader.parse(CONFIG_SOURCE, resolvedProxyJson());
   }
 
   /**
-   * The whole file, {@code cluster} section included, with every {@code "env:NAME"} replaced by
-   * what the container env gives it in a pod ({@code $(POD_IP)} expanded, Secrets as placeholders).
-   * Skipped only while this build's ConfigLoader does not know the section at all.
+   * The {@code cluster} section, with every {@code "env:NAME"} replaced by what the container env
+   * gives it in a pod ({@code $(POD_IP)} expanded, Secrets as placeholders), as the loader reads it.
    */
   @Test
-  void configMapClusterSection_resolvedAsInAPod_passesTheConfigLoader() {
-    assumeLoaderKnowsCluster();
+  void configMapClusterSection_resolvedAsInAPod_bindsThePodIpAndFindsMembersThroughTheService() {
+    ProxyConfig.Cluster cluster = ConfigLoader.parse(CONFIG_SOURCE, resolvedProxyJson()).cluster();
+    JsonObject kube = cluster().getJsonObject("kubernetes");
 
-    ProxyConfig config = ConfigLoader.parse(CONFIG_SOURCE, resolvedProxyJson());
-
-    assertEquals(CONFIG_SOURCE, config.source());
+    assertTrue(cluster.enabled(), CONFIG_SOURCE + ": cluster.enabled");
+    assertEquals(EXAMPLE_POD_IP, cluster.bindHost(), CONFIG_SOURCE + ": cluster.bind host in a pod");
+    assertTrue(cluster.members().isEmpty(), CONFIG_SOURCE + ": cluster.members (expected: none; kubernetes discovery)");
+    assertEquals(clusterServiceName() + "." + kube.getString("namespace", "default") + ".svc.cluster.local",
+        cluster.kubernetesDns(), CONFIG_SOURCE + ": cluster.kubernetes as a DNS name");
+    assertTrue(cluster.advertiseUrl() == null
+        || cluster.advertiseUrl().equals("http://" + EXAMPLE_POD_IP + ":" + config().listen().port()),
+        CONFIG_SOURCE + ": cluster.advertiseUrl: " + cluster.advertiseUrl() + " (expected: unset, or the pod IP and listen.port)");
   }
 
   /**
@@ -201,7 +206,6 @@ class ManifestsTest {
    */
   @Test
   void clusterBind_envReference_isReadFromTheEnvironmentByTheLoader() {
-    assumeLoaderKnowsCluster();
     JsonObject json = new JsonObject(resolvedProxyJson());
     json.getJsonObject("cluster").put("bind", "env:EDGECACHE_MANIFESTS_TEST_UNSET_VARIABLE");
 
@@ -479,7 +483,7 @@ class ManifestsTest {
     long limit = Quantity.getAmountInBytes(container().getResources().getLimits().get("memory")).longValue();
     String options = envValue("JAVA_TOOL_OPTIONS");
     long heap = jvmSize(options, "-Xmx(\\S+)").orElseGet(() -> (long) (limit * jvmPercent(options) / 100));
-    ProxyConfig k8sConfig = ConfigLoader.parse(CONFIG_SOURCE, withoutClusterUnlessKnown(resolvedProxyJson()));
+    ProxyConfig k8sConfig = ConfigLoader.parse(CONFIG_SOURCE, resolvedProxyJson());
     assertTrue(k8sConfig.disk().enabled(), "the ConfigMap runs the disk tier: its index must be in the budget");
     assertFits(HeapBudget.of(k8sConfig, heap), CONFIG_SOURCE);
 
@@ -716,7 +720,6 @@ class ManifestsTest {
   private static ProxyConfig config() {
     JsonObject json = new JsonObject(resolvedProxyJson());
     json.remove("disk");
-    json.remove("cluster");
     return ConfigLoader.parse(CONFIG_SOURCE, json.encode());
   }
 
@@ -760,33 +763,6 @@ class ManifestsTest {
     return "placeholder-token-for-" + v.getName();
   }
 
-  /**
-   * {@code json} without its {@code cluster} section while this build's ConfigLoader does not know
-   * it (so the other sections are still checked), unchanged once it does.
-   */
-  private static String withoutClusterUnlessKnown(String json) {
-    if (loaderKnowsCluster()) {
-      return json;
-    }
-    JsonObject o = new JsonObject(json);
-    o.remove("cluster");
-    return o.encode();
-  }
-
-  private static void assumeLoaderKnowsCluster() {
-    Assumptions.assumeTrue(loaderKnowsCluster(), "this build's ConfigLoader has no \"cluster\" section yet");
-  }
-
-  /** False only when the loader refuses "cluster" as an unknown top-level key. */
-  private static boolean loaderKnowsCluster() {
-    try {
-      ConfigLoader.parse("probe.json", "{\"cluster\": {}}");
-      return true;
-    } catch (ConfigException e) {
-      return !e.getMessage().startsWith("probe.json: cluster: unknown key");
-    }
-  }
-
   /** The ConfigMap's {@code cluster} section (raw JSON: read without the loader). */
   private static JsonObject cluster() {
     JsonObject c = new JsonObject(proxyJson()).getJsonObject("cluster");
@@ -810,18 +786,16 @@ class ManifestsTest {
     return resolveEnv(bind.toString());
   }
 
+  /** cluster.bind's port as the loader reads it in a pod. */
   private static int clusterBindPort() {
-    String bind = clusterBind();
-    Matcher m = Pattern.compile(".+:(\\d{1,5})").matcher(bind);
-    assertTrue(m.matches(), CONFIG_SOURCE + ": cluster.bind resolves to " + bind + " (expected: host:port)");
-    return Integer.parseInt(m.group(1));
+    return ConfigLoader.parse(CONFIG_SOURCE, resolvedProxyJson()).cluster().bindPort();
   }
 
   private static int clusterEventBusPort() {
-    Object port = cluster().getValue("eventBusPort");
-    assertTrue(port instanceof Integer p && p > 0, CONFIG_SOURCE + ": cluster.eventBusPort: " + port
+    int port = ConfigLoader.parse(CONFIG_SOURCE, resolvedProxyJson()).cluster().eventBusPort();
+    assertTrue(port > 0, CONFIG_SOURCE + ": cluster.eventBusPort: " + port
         + " (expected: a fixed port; 0 would pick one the Service and NetworkPolicy cannot name)");
-    return (Integer) port;
+    return port;
   }
 
   private static void assertClusterServicePort(String who, ServicePort p, int expected, String key) {
