@@ -12,8 +12,9 @@
 #      load balancer
 #   3. runs loadtests/zipf-client.mjs: REQUESTS requests drawn from a Zipf(s=ZIPF_S)
 #      distribution over KEYS keys (same seeded sequence in every configuration), request i to
-#      node i mod N, CONCURRENCY in flight; classifies each answer by Cache-Status
-#      (hit / peer fill / miss)
+#      node i mod N, CONCURRENCY in flight, all with "Host: zipf.test" (as behind a load
+#      balancer: the cache key includes the host); classifies each answer by the node's own
+#      Cache-Status member (hit / peer fill / miss)
 #   4. reads the origin's counter before and after, and each node's peer-fill metrics; stops
 #      the nodes
 #   5. writes a table to RESULTS (loadtests/results/cluster-zipf.md); raw JSON, configs and
@@ -26,6 +27,9 @@
 #   EDGECACHE_JAVA_OPTS="-Xms256m -Xmx512m" ORIGIN_PORT=18400 BASE_PORT=18400 (node i: traffic
 #   BASE_PORT+i, admin BASE_PORT+1000+i) CLUSTER_PORT=5900 (node i: bind CLUSTER_PORT+10i+1,
 #   event bus CLUSTER_PORT+10i+2) STARTUP_TIMEOUT=90 KEEP_WORK=0
+#   ATTEMPTS=3: a configuration in which a node exits during the run (it should not; a process
+#   outside the script killing it is what was seen) is run again, up to this many times; the
+#   last attempt is reported with the exited nodes named in the errors column
 #   EDGECACHE_JAR=proxy/target/edgecache.jar REBUILD=0 RESULTS=loadtests/results/cluster-zipf.md
 set -Eeuo pipefail
 
@@ -49,6 +53,7 @@ ORIGIN_PORT="${ORIGIN_PORT:-18400}"
 BASE_PORT="${BASE_PORT:-18400}"
 CLUSTER_PORT="${CLUSTER_PORT:-5900}"
 STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-90}"
+ATTEMPTS="${ATTEMPTS:-3}"
 KEEP_WORK="${KEEP_WORK:-0}"
 EDGECACHE_JAR="${EDGECACHE_JAR:-$ROOT/proxy/target/edgecache.jar}"
 REBUILD="${REBUILD:-0}"
@@ -114,9 +119,17 @@ on_cleanup() {
 }
 
 # ---------------------------------------------------------------- one configuration
+# retry_or_die ATTEMPT MESSAGE PID...: stop the nodes; give up on the last attempt, else warn
+retry_or_die() {
+  local attempt="$1" msg="$2" pid; shift 2
+  for pid in "$@"; do stop_bg "$pid"; done
+  ((attempt < ATTEMPTS)) || die "$msg"
+  warn "$msg (attempt $attempt of $ATTEMPTS; trying again)"
+}
+
 ROWS=()
 run_config() {
-  local mode="$1" n="$2" name="zipf-$mode-$n-$STAMP" i members pids=() before after fetches out
+  local mode="$1" n="$2" attempt="$3" name="zipf-$mode-$n-$STAMP" i members pids=() before after fetches out
   local -a seeds=()
   for ((i = 1; i <= n; i++)); do seeds+=("\"127.0.0.1:$(bind_port "$i")\""); done
   local seed_list
@@ -152,13 +165,13 @@ EOF
   done
   for ((i = 1; i <= n; i++)); do
     wait_http "$mode-$n-node$i" "${pids[$((i - 1))]}" "http://127.0.0.1:$(admin_port "$i")/readyz" 200 \
-      || die "$mode, $n node(s): node $i did not become ready"
+      || { retry_or_die "$attempt" "$mode, $n node(s): node $i did not become ready" "${pids[@]}"; return 1; }
   done
   local deadline=$((SECONDS + STARTUP_TIMEOUT))
   for ((i = 1; i <= n; i++)); do
     [[ "$mode" == none ]] && break
     while members="$(trusted_members "$(admin_port "$i")")"; [[ "$members" != "$n" ]]; do
-      ((SECONDS < deadline)) || die "$mode, $n node(s): node $i's GET /cluster lists ${members:-no answer} trusted member(s), expected $n"
+      ((SECONDS < deadline)) || { retry_or_die "$attempt" "$mode, $n node(s): node $i's GET /cluster lists ${members:-no answer} trusted member(s), expected $n" "${pids[@]}"; return 1; }
       sleep 0.2
     done
   done
@@ -171,6 +184,14 @@ EOF
     --seed "$SEED" --concurrency "$CONCURRENCY" --prefix /p/)" || die "$mode, $n node(s): zipf client failed"
   after="$(origin_count)"
   fetches=$((after - before))
+  local dead=""
+  for ((i = 1; i <= n; i++)); do
+    if ! alive "${pids[$((i - 1))]}"; then
+      dead+=" node$i"
+      warn "$mode, $n node(s): node $i exited during the run; last log lines:"
+      tail -n 5 "$WORK/$mode-$n-node$i.log" >&2 || true
+    fi
+  done
   echo "$out" >"$RAW/$mode-$n-client.json"
   local fills=""
   for ((i = 1; i <= n; i++)); do fills+="node$i: $(peer_fills "$(admin_port "$i")")"$'\n'; done
@@ -186,15 +207,21 @@ EOF
   distinct="$(json_get distinctKeys <<<"$out")"; per_node="$(json_get distinctPerNodeSum <<<"$out")"
   local row
   row="$(awk -v mode="$mode" -v n="$n" -v r="$REQUESTS" -v f="$fetches" -v h="$hit" -v p="$peer" -v m="$miss" \
-    -v e="$errors" -v x="$non2xx" -v ms="$ms" -v d="$distinct" -v pn="$per_node" -v o="$outcomes" 'BEGIN {
-      printf "| %s | %d | %d | %d | %.3f | %.3f | %d | %s | %d | %d | %.1f | %d / %d | %.1f |",
-        mode, n, r, f, 1 - f / r, h / r, p, o, d, pn, f / d, e, x, ms / 1000 }')"
+    -v e="$errors" -v x="$non2xx" -v ms="$ms" -v d="$distinct" -v pn="$per_node" -v o="$outcomes" -v dead="$dead" 'BEGIN {
+      printf "| %s | %d | %d | %d | %.3f | %.3f | %d | %s | %d | %d | %.1f | %d / %d%s | %.1f |",
+        mode, n, r, f, 1 - f / r, h / r, p, o, d, pn, f / d, e, x, dead == "" ? "" : " (exited:" dead ")", ms / 1000 }')"
+  if [[ -n "$dead" && "$attempt" -lt "$ATTEMPTS" ]]; then
+    warn "$mode, $n node(s): attempt $attempt of $ATTEMPTS lost a node; not counted, trying again"
+    return 1
+  fi
   ROWS+=("$row")
   log "   origin fetches $fetches (distinct keys $distinct, per-node sum $per_node), node hits $hit, peer fills $peer, misses $miss, errors $errors"
 }
 
 for mode in $MODES; do
-  for n in $NODES; do run_config "$mode" "$n"; done
+  for n in $NODES; do
+    for ((attempt = 1; ; attempt++)); do run_config "$mode" "$n" "$attempt" && break; done
+  done
 done
 
 # ---------------------------------------------------------------- report
@@ -203,7 +230,7 @@ done
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $EDGE_VERSION, JVM opts \`$EDGECACHE_JAVA_OPTS\` (+ Hazelcast's --add-opens)."
   echo "Workload: $REQUESTS GETs, Zipf s=$ZIPF_S over $KEYS keys (seed $SEED, the same sequence in every row),"
-  echo "request i to node i mod N, $CONCURRENCY in flight; $BODY-byte bodies, max-age 3600; memory tier"
+  echo "request i to node i mod N (one Host for all), $CONCURRENCY in flight; $BODY-byte bodies, max-age 3600; memory tier"
   echo "$MEMORY_MAX per node (holds every key), no disk tier; every configuration starts cold."
   echo "Command: \`MODES=\"$MODES\" NODES=\"$NODES\" KEYS=$KEYS REQUESTS=$REQUESTS ZIPF_S=$ZIPF_S bash loadtests/cluster-zipf.sh\`"
   echo

@@ -2,15 +2,19 @@
 //
 //   node loadtests/zipf-client.mjs --urls http://127.0.0.1:18381,http://127.0.0.1:18382
 //        [--keys 10000] [--requests 100000] [--s 1.0] [--seed 42] [--concurrency 32]
-//        [--prefix /p/] [--timeout 10000]
+//        [--prefix /p/] [--host zipf.test] [--timeout 10000]
 //
 // Draws --requests keys from a Zipf distribution over --keys keys (rank r has weight 1/r^s; key
 // "<prefix><r-1>"), with a seeded PRNG, so every run with the same arguments sends the same
 // sequence. Request i goes to node i mod N (round-robin over --urls), whatever the concurrency,
 // so each node sees the same share of the sequence in every configuration. Keep-alive
-// connections, at most --concurrency requests in flight. Each response is classified by its
-// Cache-Status (RFC 9211):
-//   hit        "hit" in the edgecache member (served from this node's cache)
+// connections, at most --concurrency requests in flight. Every request carries the same Host
+// (--host), as when a load balancer passes the client's Host on: the cache key includes the
+// host, so addressing each node by its own host:port would give every node different keys.
+// Each response is classified by the last "edgecache" member of its Cache-Status (RFC 9211: the
+// last member is the cache nearest the client, i.e. the node asked; in sharded mode the owner's
+// member comes before it, also when a non-owner serves a stored copy of a peer fill):
+//   hit        "hit" (served from this node's cache)
 //   peer       forwarded, with detail="peer ..." (filled from the key's owner, sharded mode)
 //   miss       any other forward (this node went to the origin)
 // Prints one JSON object on stdout:
@@ -37,6 +41,7 @@ const seed = Number(arg('seed', '42')) >>> 0;
 const concurrency = Number(arg('concurrency', '32'));
 const prefix = String(arg('prefix', '/p/'));
 const timeoutMs = Number(arg('timeout', '10000'));
+const hostHeader = String(arg('host', 'zipf.test'));
 if (!urls.length || !(keys > 0) || !(requests > 0) || !(concurrency > 0)) {
   console.error('zipf-client: --urls (comma-separated), --keys, --requests and --concurrency are required and positive');
   process.exit(2);
@@ -87,7 +92,7 @@ const totals = { ok: 0, errors: 0, non2xx: 0, hit: 0, peer: 0, miss: 0 };
 const errorSamples = [];
 
 function classify(cacheStatus) {
-  const member = String(cacheStatus || '').split(',').map((m) => m.trim()).find((m) => m.startsWith('edgecache')) || '';
+  const member = String(cacheStatus || '').split(',').map((m) => m.trim()).filter((m) => m.startsWith('edgecache')).pop() || '';
   if (/(^|;)\s*hit(\s*;|\s*$)/.test(member)) return 'hit';
   if (/detail="?peer\b/.test(member)) return 'peer';
   return 'miss';
@@ -101,6 +106,7 @@ function one(i) {
   return new Promise((resolve) => {
     const req = http.request({
       host: u.hostname, port: u.port, path: prefix + sequence[i], method: 'GET', agent: agents[node], timeout: timeoutMs,
+      headers: { Host: hostHeader },
     }, (res) => {
       const kind = classify(res.headers['cache-status']);
       res.resume();
