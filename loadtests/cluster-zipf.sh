@@ -156,7 +156,7 @@ run_config() {
   "admin": { "host": "127.0.0.1", "port": $(admin_port "$i") },
   "origins": [ { "name": "zipf-origin", "url": "$ORIGIN_URL", "hosts": ["*"] } ],
   "accessLog": { "enabled": false },
-  "memory": { "maxBytes": "$MEMORY_MAX", "fillBufferBytes": "32MiB" }$cluster
+  "memory": { "maxBytes": "$MEMORY_MAX", "maxObjectBytes": "64KiB", "fillBufferBytes": "32MiB" }$cluster
 }
 EOF
     cp "$cfg" "$RAW/"
@@ -193,6 +193,11 @@ EOF
     fi
   done
   echo "$out" >"$RAW/$mode-$n-client.json"
+  local entries="" e
+  for ((i = 1; i <= n; i++)); do
+    e="$(curl -fsS --max-time 10 "http://127.0.0.1:$(admin_port "$i")/stats" 2>/dev/null | json_get memory.entries || true)"
+    entries+="${entries:+ / }${e:-?}"
+  done
   local fills=""
   for ((i = 1; i <= n; i++)); do fills+="node$i: $(peer_fills "$(admin_port "$i")")"$'\n'; done
   printf '%s' "$fills" >"$RAW/$mode-$n-peer-fills.txt"
@@ -207,9 +212,9 @@ EOF
   distinct="$(json_get distinctKeys <<<"$out")"; per_node="$(json_get distinctPerNodeSum <<<"$out")"
   local row
   row="$(awk -v mode="$mode" -v n="$n" -v r="$REQUESTS" -v f="$fetches" -v h="$hit" -v p="$peer" -v m="$miss" \
-    -v e="$errors" -v x="$non2xx" -v ms="$ms" -v d="$distinct" -v pn="$per_node" -v o="$outcomes" -v dead="$dead" 'BEGIN {
-      printf "| %s | %d | %d | %d | %.3f | %.3f | %d | %s | %d | %d | %.1f | %d / %d%s | %.1f |",
-        mode, n, r, f, 1 - f / r, h / r, p, o, d, pn, f / d, e, x, dead == "" ? "" : " (exited:" dead ")", ms / 1000 }')"
+    -v e="$errors" -v x="$non2xx" -v ms="$ms" -v d="$distinct" -v pn="$per_node" -v o="$outcomes" -v dead="$dead" -v ent="$entries" 'BEGIN {
+      printf "| %s | %d | %d | %d | %.3f | %.3f | %d | %s | %d | %d | %.1f | %s | %d / %d%s | %.1f |",
+        mode, n, r, f, 1 - f / r, h / r, p, o, d, pn, f / d, ent, e, x, dead == "" ? "" : " (exited:" dead ")", ms / 1000 }')"
   if [[ -n "$dead" && "$attempt" -lt "$ATTEMPTS" ]]; then
     warn "$mode, $n node(s): attempt $attempt of $ATTEMPTS lost a node; not counted, trying again"
     return 1
@@ -231,11 +236,11 @@ done
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $EDGE_VERSION, JVM opts \`$EDGECACHE_JAVA_OPTS\` (+ Hazelcast's --add-opens)."
   echo "Workload: $REQUESTS GETs, Zipf s=$ZIPF_S over $KEYS keys (seed $SEED, the same sequence in every row),"
   echo "request i to node i mod N (one Host for all), $CONCURRENCY in flight; $BODY-byte bodies, max-age 3600; memory tier"
-  echo "$MEMORY_MAX per node (holds every key), no disk tier; every configuration starts cold."
-  echo "Command: \`MODES=\"$MODES\" NODES=\"$NODES\" KEYS=$KEYS REQUESTS=$REQUESTS ZIPF_S=$ZIPF_S bash loadtests/cluster-zipf.sh\`"
+  echo "$MEMORY_MAX per node, no disk tier; every configuration starts cold."
+  echo "Command: \`MODES=\"$MODES\" NODES=\"$NODES\" KEYS=$KEYS REQUESTS=$REQUESTS ZIPF_S=$ZIPF_S MEMORY_MAX=$MEMORY_MAX bash loadtests/cluster-zipf.sh\`"
   echo
-  echo "| mode | nodes | requests | origin fetches | cluster hit ratio (1 − fetches/requests) | node hit ratio | peer fills (client) | peer fills (metrics) | distinct keys | Σ distinct keys per node | fetches / distinct key | errors / non-2xx | seconds |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  echo "| mode | nodes | requests | origin fetches | cluster hit ratio (1 − fetches/requests) | node hit ratio | peer fills (client) | peer fills (metrics) | distinct keys | Σ distinct keys per node | fetches / distinct key | memory entries per node at the end | errors / non-2xx | seconds |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   printf '%s\n' "${ROWS[@]}"
   echo
   echo "- *origin fetches*: requests the origin served during the run (its own counter)."
