@@ -382,6 +382,13 @@ class ManifestsTest {
         "Dockerfile: EXPOSE " + dockerfile.exposedPorts() + " (expected: " + config.listen().port() + " and " + config.admin().port() + ")");
   }
 
+  @Test
+  void dockerExpose_listsTheClusterPorts() {
+    assertTrue(dockerfile.exposedPorts().containsAll(List.of(clusterBindPort(), clusterEventBusPort())),
+        "Dockerfile: EXPOSE " + dockerfile.exposedPorts() + " (expected: " + CONFIG_SOURCE + " cluster.bind port "
+            + clusterBindPort() + " and cluster.eventBusPort " + clusterEventBusPort() + ")");
+  }
+
   // ---------------------------------------------------------------- user, mounts, resources
 
   @Test
