@@ -206,6 +206,7 @@ class ClusterJarIT {
     JsonObject answer = new JsonObject(purge.text());
     assertEquals(cluster.ids(0, 1), keys(answer.getJsonObject("nodes")), answer.encode());
     assertFalse(answer.getJsonObject("nodes").containsKey(oldId), answer.encode());
+    assertEquals(new JsonArray(), answer.getJsonArray("missing"), "a node that left cleanly is no member: " + answer.encode());
     long before = origin.count("GET", path);
 
     cluster.start(2, UnaryOperator.identity());
