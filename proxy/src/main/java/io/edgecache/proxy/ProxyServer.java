@@ -2,11 +2,13 @@ package io.edgecache.proxy;
 
 import io.edgecache.proxy.admin.AdminVerticle;
 import io.edgecache.proxy.cache.HeapLayout;
+import io.edgecache.proxy.cluster.ClusterNode;
 import io.edgecache.proxy.cache.HttpCache;
 import io.edgecache.proxy.config.ConfigException;
 import io.edgecache.proxy.config.ConfigLoader;
 import io.edgecache.proxy.config.ProxyConfig;
 import io.edgecache.proxy.http.HeapGuard;
+import io.edgecache.proxy.http.Peers;
 import io.edgecache.proxy.http.ProxyContext;
 import io.edgecache.proxy.http.ProxyVerticle;
 import io.edgecache.proxy.metrics.ProxyMetrics;
@@ -25,6 +27,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.net.BindException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -57,6 +60,10 @@ public final class ProxyServer {
   private TieredStore tiered;
   private HttpCache cache;
   private HeapGuard guard;
+  private HazelcastClusterManager clusterManager;
+  private ClusterNode cluster;
+  private final Peers.Switch peers = new Peers.Switch();
+  private int pinnedListenPort;
   private ProxyMetrics metrics;
   private int port;
   private int adminPort;
@@ -76,7 +83,37 @@ public final class ProxyServer {
         .setPreferNativeTransport(true)
         .setEventLoopPoolSize(Math.max(loops, 1))
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
-    vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
+    ProxyConfig.Cluster cc = config.cluster();
+    if (!cc.enabled()) {
+      vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
+      return startOn();
+    }
+    int listenPort = config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
+    String advertise = cc.advertiseUrl() != null ? cc.advertiseUrl()
+        : "http://" + (cc.bindHost().contains(":") ? "[" + cc.bindHost() + "]" : cc.bindHost()) + ":" + listenPort;
+    pinnedListenPort = listenPort;
+    clusterManager = ClusterNode.clusterManager(cc, advertise);
+    ClusterNode.eventBus(options.getEventBusOptions(), cc);
+    return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry))
+        .withClusterManager(clusterManager).buildClustered()
+        .recover(t -> Future.failedFuture(new ConfigException(config.source() + ": cluster.bind: cannot join at "
+            + cc.bindHost() + ":" + cc.bindPort() + " (" + rootMessage(t) + ")")))
+        .compose(v -> {
+          vertx = v;
+          return startOn();
+        });
+  }
+
+  private static String rootMessage(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    return c.getMessage() != null ? c.getMessage() : c.toString();
+  }
+
+  private Future<ProxyServer> startOn() {
+    int loops = config.listen().eventLoops();
     metrics = new ProxyMetrics(registry);
     memory = new MemoryStore(config.memory().maxBytes(), config.memory().maxObjectBytes(), Runnable::run,
         HeapLayout.current()::extraBytes);
@@ -109,8 +146,9 @@ public final class ProxyServer {
     cache = new HttpCache(store, config.limits().maxVariants());
     // Vert.x shares one listening socket among instances bound to the same host:port, but each
     // instance asking for port 0 would get its own random port: pick one port for all of them.
-    int listenPort = config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
-    context.set(ProxyContext.of(config.withListenPort(listenPort), cache, clock, metrics));
+    int listenPort = pinnedListenPort > 0 ? pinnedListenPort
+        : config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
+    context.set(ProxyContext.of(config.withListenPort(listenPort), cache, clock, metrics, peers));
     guard = HeapGuard.watch(context.get(), memory, config.memory().pressureThreshold());
     HeapGuard g = guard;
     metrics.tierCounter("edgecache.heap.sheds", "Collections after which the heap was above memory.pressureThreshold"
@@ -120,12 +158,25 @@ public final class ProxyServer {
         + " (counted against its bound)", "memory", m::detachedBytes);
     List<ProxyVerticle> verticles = new CopyOnWriteArrayList<>();
     java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
-    return vertx.deployVerticle(() -> {
+    Future<Void> joined = Future.succeededFuture();
+    if (clusterManager != null) {
+      // joined and caught up with the purge log before the traffic port is bound
+      DiskStore d = disk;
+      Path position = d == null ? null : Path.of(config.disk().path()).resolve("cluster-purge-position");
+      joined = ClusterNode.join(vertx, clusterManager, config.cluster(), context.get().purges(), position,
+          () -> d != null && d.diskStats().entries() > 0, metrics).map(node -> {
+            cluster = node;
+            peers.set(node);
+            context.get().purges().fanOut(node);
+            return null;
+          });
+    }
+    return joined.compose(j -> vertx.deployVerticle(() -> {
           ProxyVerticle v = new ProxyVerticle(context::get, connections);
           verticles.add(v);
           return v;
         }, new DeploymentOptions().setInstances(loops))
-        .recover(t -> Future.failedFuture(bindError(t, "listen", config.listen().host(), config.listen().port())))
+        .recover(t -> Future.failedFuture(bindError(t, "listen", config.listen().host(), config.listen().port()))))
         .compose(id -> {
           proxyDeployments.add(id);
           port = verticles.get(0).actualPort();
@@ -135,7 +186,7 @@ public final class ProxyServer {
             }
           }
           AdminVerticle admin = new AdminVerticle(config, ready::get, this::stats, context.get().purges(), registry,
-              this::reload);
+              this::reload, this::clusterView);
           return vertx.deployVerticle(admin)
               .recover(t -> Future.failedFuture(bindError(t, "admin", config.admin().host(), config.admin().port())))
               .map(x -> admin.actualPort());
@@ -146,6 +197,9 @@ public final class ProxyServer {
           return this;
         })
         .onFailure(t -> {
+          if (cluster != null) {
+            cluster.close();
+          }
           vertx.close();
           if (tiered != null) {
             tiered.close(); // release the database lock so a corrected start can open it
@@ -185,13 +239,22 @@ public final class ProxyServer {
     if (!next.shutdown().equals(now.shutdown())) {
       restart.add("shutdown");
     }
+    if (!next.cluster().equals(now.cluster())) {
+      restart.add("cluster");
+    }
     // keep the running listen/admin/memory/limits/upstream; take everything else from the new file
     ProxyConfig applied = new ProxyConfig(now.source(), now.listen(), now.admin(), next.origins(), now.memory(),
-        now.disk(), now.upstream(), now.limits(), next.cache(), next.purge(), next.accessLog(), now.shutdown());
+        now.disk(), now.upstream(), now.limits(), next.cache(), next.purge(), next.accessLog(), now.shutdown(), now.cluster());
     context.set(current.reconfigured(applied));
     log.info("configuration reloaded from {}: {} origins{}", now.source(), applied.origins().size(),
         restart.isEmpty() ? "" : "; restart needed for: " + String.join(", ", restart));
     return new ReloadResult(List.copyOf(restart));
+  }
+
+  /** {@code GET /cluster}: the members as this node sees them, or {@code {"enabled": false}}. */
+  private io.vertx.core.json.JsonObject clusterView() {
+    ClusterNode c = cluster;
+    return c == null ? new io.vertx.core.json.JsonObject().put("enabled", false) : c.describe();
   }
 
   /** Tier sizes and counters for {@code GET /stats}. */
@@ -289,7 +352,12 @@ public final class ProxyServer {
       drained = drained.compose(x -> v.undeploy(id)); // ProxyVerticle.stop() drains its server
     }
     return drained.recover(t -> Future.succeededFuture())
-        .compose(x -> v.close())
+        .compose(x -> {
+          if (cluster != null) {
+            cluster.close();
+          }
+          return v.close(); // a clustered Vert.x leaves the cluster here
+        })
         .onComplete(ar -> {
           guard.close();
           if (tiered != null) {

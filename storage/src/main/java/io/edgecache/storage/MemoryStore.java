@@ -341,6 +341,20 @@ public final class MemoryStore implements Store {
     return weigh(key, bare);
   }
 
+  /**
+   * Whether a large body of {@code bytes} is worth reading whole to store here now: not while the
+   * bound is lowered (shedding), and only while held bodies leave at least half of it.
+   */
+  public boolean admitsLarge(long bytes) {
+    long t = target;
+    if (t < maxBytes || bytes > maxObjectBytes) {
+      return false;
+    }
+    synchronized (held) {
+      return detachedBytes + bytes <= t / 2;
+    }
+  }
+
   /** Bytes of bodies that readers hold and this tier no longer stores (counted against the bound). */
   public long detachedBytes() {
     synchronized (held) {

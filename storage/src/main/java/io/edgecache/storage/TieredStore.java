@@ -39,6 +39,8 @@ public final class TieredStore implements Store {
   /** Disk hits above this size are streamed unless this read promotes them into memory. */
   static final int WHOLE_READ_BYTES = 256 * 1024;
 
+  /** Keys of large bodies being read whole to be promoted (one such read per key at a time). */
+  private final java.util.Set<String> promoting = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /** Orders removals against disk reads that may promote what they read into memory. */
   private final RemovalLog removals = new RemovalLog();
 
@@ -73,14 +75,22 @@ public final class TieredStore implements Store {
       if (body == null) {
         return CompletableFuture.<Found>completedFuture(null);
       }
+      boolean large = body.length() > WHOLE_READ_BYTES;
       if (body.length() > memory.maxObjectBytes()
-          || body.length() > WHOLE_READ_BYTES && seen.asMap().putIfAbsent(key, Boolean.TRUE) == null) {
+          || large && (seen.asMap().putIfAbsent(key, Boolean.TRUE) == null || !memory.admitsLarge(body.length())
+              || !promoting.add(key))) {
         // A large body read whole for every disk hit would give each reader its own copy for as
         // long as it reads (200 slow readers of an 8 MiB body: 1.8 GB); streamed, a reader holds
-        // one chunk. It is read whole only to be promoted, on its second recent read.
+        // one chunk. It is read whole only to be promoted, on its second recent read, by one
+        // reader at a time, and only while the memory tier has room for it (not while it sheds):
+        // a promotion that cannot stay would leave that reader with a copy outside every bound.
         return CompletableFuture.completedFuture(new Found(null, body, Tier.DISK));
       }
-      return body.readAll().handle((bytes, failure) -> {
+      return body.readAll().whenComplete((bytes, failure) -> {
+        if (large) {
+          promoting.remove(key);
+        }
+      }).handle((bytes, failure) -> {
         if (failure != null) {
           return null; // replaced, purged or corrupt while being read: a miss
         }

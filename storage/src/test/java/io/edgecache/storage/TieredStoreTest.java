@@ -133,6 +133,27 @@ class TieredStoreTest extends StoreContractTest {
   }
 
   @Test
+  void lookup_largeDiskHitWhileMemoryShedsOrIsHeld_streamsInsteadOfReadingWhole() {
+    MemoryStore memory = new MemoryStore(4 << 20, 1 << 20, Runnable::run);
+    DiskStore disk = DiskStore.open(new DiskOptions(tmp.resolve("db-large"), 16 << 20, 64 * 1024, 2, 1 << 20,
+        Duration.ofSeconds(30)), new DiskStore.Hooks(probe, new AtomicLong()::get, Clock.systemUTC()));
+    try (TieredStore t = new TieredStore(memory, disk)) {
+      Entry e = randomEntry(300 * 1024, 7, "t");
+      join(t.put("big", e));
+      disk.awaitIdle();
+      join(memory.remove("big"));
+
+      assertNotNull(join(t.lookup("big")).body(), "first recent read streams");
+      memory.setMaximum(0); // shedding: a promotion could not stay
+      assertNotNull(join(t.lookup("big")).body(), "no whole copy is read while the tier sheds");
+      memory.setMaximum(4 << 20);
+      Store.Found promoted = join(t.lookup("big"));
+      assertNotNull(promoted.entry(), "read whole to be promoted once there is room");
+      assertEquals(Store.Tier.MEMORY, join(t.lookup("big")).tier());
+    }
+  }
+
+  @Test
   void lookup_miss_returnsNull() {
     assertNull(join(tiered().lookup("nope")));
   }

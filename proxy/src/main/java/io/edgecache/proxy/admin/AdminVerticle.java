@@ -26,6 +26,7 @@ public final class AdminVerticle extends VerticleBase {
   private final ProxyConfig config;
   private final BooleanSupplier ready;
   private final Supplier<JsonObject> stats;
+  private final Supplier<JsonObject> cluster;
   private final PurgeService purges;
   private final PrometheusMeterRegistry registry;
   private final Supplier<ProxyServer.ReloadResult> reload;
@@ -33,7 +34,8 @@ public final class AdminVerticle extends VerticleBase {
 
   /** {@code purges} is the same service that answers {@code PURGE} on the traffic port. */
   public AdminVerticle(ProxyConfig config, BooleanSupplier ready, Supplier<JsonObject> stats, PurgeService purges,
-      PrometheusMeterRegistry registry, Supplier<ProxyServer.ReloadResult> reload) {
+      PrometheusMeterRegistry registry, Supplier<ProxyServer.ReloadResult> reload, Supplier<JsonObject> cluster) {
+    this.cluster = cluster;
     this.config = config;
     this.ready = ready;
     this.stats = stats;
@@ -70,6 +72,8 @@ public final class AdminVerticle extends VerticleBase {
         rc.response().putHeader("Content-Type", "application/json").end(ar.result().encodePrettily());
       }
     }));
+    router.get("/cluster").handler(rc -> rc.response().putHeader("Content-Type", "application/json")
+        .end(cluster.get().encodePrettily()));
     router.post("/purge").handler(BodyHandler.create().setBodyLimit(1 << 20)).handler(this::purge);
     router.get("/metrics").handler(rc -> vertx.executeBlocking(registry::scrape).onComplete(ar -> {
       if (ar.failed()) {

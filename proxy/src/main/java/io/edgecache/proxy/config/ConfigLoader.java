@@ -74,7 +74,7 @@ public final class ConfigLoader {
 
   private ProxyConfig build(JsonObject root) {
     known(root, "", Set.of("listen", "admin", "origins", "memory", "disk", "upstream", "limits", "cache", "purge", "accessLog",
-        "shutdown"));
+        "shutdown", "cluster"));
 
     JsonObject listen = object(root, "listen");
     known(listen, "listen.", Set.of("host", "port", "eventLoops"));
@@ -202,7 +202,119 @@ public final class ConfigLoader {
       throw err("memory.pressureThreshold", "expected a fraction of the heap from 0.2 to 0.98, got " + pressure);
     }
     return new ProxyConfig(file, l, a, origins, new ProxyConfig.Memory(maxBytes, maxObject, fillBuffer, pressure), d, u,
-        li, c, pg, accessLog, shutdown);
+        li, c, pg, accessLog, shutdown, cluster(root));
+  }
+
+  private ProxyConfig.Cluster cluster(JsonObject root) {
+    JsonObject c = object(root, "cluster");
+    known(c, "cluster.", Set.of("enabled", "name", "bind", "members", "kubernetes", "mode", "advertiseUrl", "token",
+        "eventBusPort", "peerTimeout", "purgeTimeout", "memberTimeout"));
+    if (!bool(c, "cluster.", "enabled", false)) {
+      return ProxyConfig.Cluster.DISABLED;
+    }
+    String name = string(c, "cluster.", "name", "edgecache");
+    String bind = envOr(c, "cluster.", "bind", "127.0.0.1:5801");
+    String[] hp = hostPort("cluster.bind", bind);
+    List<String> members = new ArrayList<>();
+    Object raw = c.getValue("members");
+    if (raw != null) {
+      if (!(raw instanceof JsonArray arr)) {
+        throw err("cluster.members", "expected a list of host:port such as [\"10.0.0.1:5801\"], got " + describe(raw));
+      }
+      for (int i = 0; i < arr.size(); i++) {
+        if (!(arr.getValue(i) instanceof String m)) {
+          throw err("cluster.members[" + i + "]", "expected host:port, got " + describe(arr.getValue(i)));
+        }
+        String[] mp = hostPort("cluster.members[" + i + "]", m);
+        members.add(mp[0] + ":" + mp[1]);
+      }
+    }
+    String dns = null;
+    if (c.getValue("kubernetes") != null) {
+      JsonObject k = object(c, "kubernetes");
+      known(k, "cluster.kubernetes.", Set.of("service", "namespace"));
+      String service = requiredString(k, "cluster.kubernetes.", "service");
+      String namespace = string(k, "cluster.kubernetes.", "namespace", "default");
+      dns = service + "." + namespace + ".svc.cluster.local";
+    }
+    if (members.isEmpty() == (dns == null)) {
+      throw err("cluster.members", members.isEmpty()
+          ? "missing: list the members (host:port) or set cluster.kubernetes {\"service\": ...}"
+          : "cluster.members and cluster.kubernetes exclude each other: use one way to find members");
+    }
+    String modeName = string(c, "cluster.", "mode", "replicated");
+    ProxyConfig.Cluster.Mode mode = switch (modeName) {
+      case "replicated" -> ProxyConfig.Cluster.Mode.REPLICATED;
+      case "sharded" -> ProxyConfig.Cluster.Mode.SHARDED;
+      default -> throw err("cluster.mode", "expected \"replicated\" or \"sharded\", got \"" + modeName + "\"");
+    };
+    String advertise = c.getValue("advertiseUrl") == null ? null : envOr(c, "cluster.", "advertiseUrl", null);
+    if (advertise != null) {
+      try {
+        java.net.URI u = new java.net.URI(advertise);
+        if (!"http".equals(u.getScheme()) || u.getHost() == null || u.getPort() < 0
+            || u.getRawPath() != null && !u.getRawPath().isEmpty() && !u.getRawPath().equals("/")) {
+          throw err("cluster.advertiseUrl", "expected http://host:port of this node's traffic port, got \"" + advertise
+              + "\"");
+        }
+      } catch (java.net.URISyntaxException e) {
+        throw err("cluster.advertiseUrl", "not a URL: \"" + advertise + "\"");
+      }
+      advertise = advertise.endsWith("/") ? advertise.substring(0, advertise.length() - 1) : advertise;
+    }
+    if (c.getValue("token") == null) {
+      throw err("cluster.token", "missing: a shared secret of 16 characters or more (or \"env:NAME\") signs member"
+          + " proofs and purges");
+    }
+    String token = secret(c, "cluster.", "token");
+    int eventBusPort = port(c, "cluster.", "eventBusPort", 0);
+    long peerTimeout = duration(c, "cluster.", "peerTimeout", 2000);
+    long purgeTimeout = duration(c, "cluster.", "purgeTimeout", 2000);
+    if (purgeTimeout > 10_000) {
+      throw err("cluster.purgeTimeout", "at most 10s: a purge answer waits this long for missing members");
+    }
+    long memberTimeout = duration(c, "cluster.", "memberTimeout", 10_000);
+    if (memberTimeout < 2000) {
+      throw err("cluster.memberTimeout", "at least 2s: heartbeats are sent every second");
+    }
+    return new ProxyConfig.Cluster(true, name, hp[0], Integer.parseInt(hp[1]), members, dns, mode,
+        advertise, token, eventBusPort,
+        peerTimeout, purgeTimeout, memberTimeout);
+  }
+
+  /** A string that may be {@code "env:NAME"}, read from the environment (e.g. a pod IP expanded into it). */
+  private String envOr(JsonObject o, String prefix, String key, String def) {
+    String s = string(o, prefix, key, def);
+    if (s.startsWith("env:")) {
+      String value = System.getenv(s.substring(4));
+      if (value == null || value.isBlank()) {
+        throw err(prefix + key, "environment variable " + s.substring(4) + " is not set");
+      }
+      return value.strip();
+    }
+    return s;
+  }
+
+  /** {@code host:port} (IPv6 in brackets) split into host and port; a port from 1 to 65535. */
+  private String[] hostPort(String key, String s) {
+    int colon = s.lastIndexOf(':');
+    if (colon <= 0 || colon == s.length() - 1) {
+      throw err(key, "expected host:port, got \"" + s + "\"");
+    }
+    String host = s.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    int port;
+    try {
+      port = Integer.parseInt(s.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      throw err(key, "expected host:port, got \"" + s + "\"");
+    }
+    if (port < 1 || port > 65535 || host.isBlank()) {
+      throw err(key, "expected host:port with a port from 1 to 65535, got \"" + s + "\"");
+    }
+    return new String[] {host, Integer.toString(port)};
   }
 
   private List<ProxyConfig.Origin> origins(JsonObject root) {

@@ -19,7 +19,8 @@ public record ProxyConfig(
     Cache cache,
     Purge purge,
     AccessLog accessLog,
-    Shutdown shutdown) {
+    Shutdown shutdown,
+    Cluster cluster) {
 
   /** The traffic listener. {@code eventLoops} verticle instances share the port. */
   public record Listen(String host, int port, int eventLoops) {}
@@ -44,6 +45,31 @@ public record ProxyConfig(
   /** One line per request on stdout: {@code combined} (plus cache status and origin time) or {@code json}. */
   public record AccessLog(boolean enabled, String format) {}
 
+  /**
+   * Many nodes as one cache (Vert.x clustering on Hazelcast); {@link #DISABLED} unless
+   * {@code cluster.enabled}.
+   *
+   * @param bindHost the address this node's Hazelcast member listens on and peers reach it at
+   * @param members static seed list ({@code host:port}); empty with Kubernetes discovery
+   * @param kubernetesDns the headless Service's DNS name ({@code svc.ns.svc.cluster.local}), or null
+   * @param advertiseUrl how peers reach this node's traffic port (peer fills)
+   * @param token the shared secret that signs member proofs and purges
+   * @param eventBusPort the clustered event bus port on {@code bindHost}; 0 picks a free one
+   */
+  public record Cluster(boolean enabled, String name, String bindHost, int bindPort, List<String> members,
+      String kubernetesDns, Mode mode, String advertiseUrl, String token, int eventBusPort, long peerTimeoutMs,
+      long purgeTimeoutMs, long memberTimeoutMs) {
+    /** Replicated: every node caches on its own. Sharded: each key has one owner that fills it. */
+    public enum Mode { REPLICATED, SHARDED }
+
+    public static final Cluster DISABLED = new Cluster(false, "edgecache", "127.0.0.1", 5801, List.of(), null,
+        Mode.REPLICATED, null, null, 0, 2000, 2000, 10_000);
+
+    public Cluster {
+      members = List.copyOf(members);
+    }
+  }
+
   /** Graceful shutdown: how long in-flight requests may take to finish after SIGTERM. */
   public record Shutdown(long drainTimeoutMs) {}
 
@@ -55,7 +81,7 @@ public record ProxyConfig(
   /** The same configuration listening on another port (used to pin port 0 to one real port). */
   public ProxyConfig withListenPort(int port) {
     return new ProxyConfig(source, new Listen(listen.host(), port, listen.eventLoops()), admin, origins, memory,
-        disk, upstream, limits, cache, purge, accessLog, shutdown);
+        disk, upstream, limits, cache, purge, accessLog, shutdown, cluster);
   }
 
   /**

@@ -68,6 +68,10 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   private Headers reqHeaders;
   private CacheControl reqControl;
   private OriginFetch origin;
+  /** Whether this request is a peer fill from another member (then never sent on to a third one). */
+  private boolean fromPeer;
+  /** The member asked for this fill (sharded mode), or null. */
+  private String viaPeer;
   private StoredDelivery delivery;
   private boolean clientGone;
   /** This request's place at the per-variant revalidation gate. */
@@ -126,6 +130,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
       return;
     }
     primaryKey = CacheKey.of("http", authority.host(), authority.port(), request.target());
+    fromPeer = ctx.peers().isPeerFill(req.getHeader(Peers.HEADER));
     reqHeaders = Messages.toHeaders(req.headers());
     reqControl = RequestDirectives.of(reqHeaders);
     origin = new OriginFetch(vertx, client, ctx.config().upstream(), ctx.clock(), routed, req, authority,
@@ -348,7 +353,29 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
         client().earlyHints(fields); // interim: relayed, never stored (RFC 9110 15.2)
       }
     });
-    origin.send(m, validators, RequestCheck.forwardsBody(req.method(), req.headers()), wholeForRange(mode, m), () -> clientGone, answered);
+    boolean withBody = RequestCheck.forwardsBody(req.method(), req.headers());
+    Peers.Peer owner = mode != Mode.PASS && !withBody && !fromPeer
+        && (m == HttpMethod.GET || m == HttpMethod.HEAD) ? ctx.peers().ownerOf(primaryKey) : null;
+    if (owner == null) {
+      origin.send(m, validators, withBody, wholeForRange(mode, m), () -> clientGone, answered);
+      return;
+    }
+    // sharded: the member that owns the key fills it (from its cache or the origin); if it cannot
+    // answer in time, this node goes to the origin itself
+    HttpMethod sent = m;
+    viaPeer = owner.id();
+    origin.viaPeer(owner, ctx.peers().mark(), ctx.peers().timeoutMs()).send(m, validators, false,
+        wholeForRange(mode, m), () -> clientGone, OriginFetch.callback((response, requestTimeMs) -> {
+          ctx.peers().count("ok");
+          answered.onResponse(response, requestTimeMs);
+        }, (failure, cause) -> {
+          ctx.peers().count("fallback");
+          log.debug("member {} did not fill {} ({}); asking the origin", owner.id(), primaryKey, cause.toString());
+          viaPeer = null;
+          if (!clientGone) {
+            origin.send(sent, validators, false, wholeForRange(mode, sent), () -> clientGone, answered);
+          }
+        }, answered::onEarlyHints));
   }
 
   /**
@@ -424,10 +451,14 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     StoreDecision decision = StoreDecision.of(ctx.freshness(), method, mode == Mode.PASS, reqControl,
         reqHeaders.contains("authorization"), view, primaryKey, maxObject, ctx.config().cache().storeSetCookie());
     CacheStatus cs = CacheStatus.fwd(fwd).param("fwd-status", status);
+    String peerDetail = viaPeer != null ? "peer " + viaPeer : null;
     if (decision.stored()) {
       cs.param("stored").param("ttl", decision.ttl());
+      if (peerDetail != null) {
+        cs.detail(peerDetail);
+      }
     } else if (mode != Mode.PASS) {
-      cs.detail(decision.refusal().detail());
+      cs.detail(peerDetail != null ? peerDetail + "; " + decision.refusal().detail() : decision.refusal().detail());
     }
     toStore = decision.stored() ? Storability.storedForm(view) : null;
     if (shared != null) {

@@ -99,6 +99,10 @@ final class OriginFetch {
   private final HostAndPort authority;
   private final String target;
   private final Headers requestHeaders;
+  /** Set on a peer fill: the member that owns the key, asked instead of the origin. */
+  private Peers.Peer peer;
+  private String peerMark;
+  private long peerTimeoutMs;
 
   /**
    * @param authority the authority the client addressed (Host, or an absolute-form target's)
@@ -116,6 +120,20 @@ final class OriginFetch {
     this.authority = authority;
     this.target = target;
     this.requestHeaders = requestHeaders;
+  }
+
+  /**
+   * The same fetch sent to {@code owner}'s traffic port instead of the origin (a peer fill in a
+   * sharded cluster), marked with {@code mark} so that the owner goes to the origin itself, and
+   * answered within {@code timeoutMs} or failed (the caller then asks the origin). Never retried.
+   */
+  OriginFetch viaPeer(Peers.Peer owner, String mark, long timeoutMs) {
+    OriginFetch f = new OriginFetch(vertx, client, upstream, clock, origin, clientRequest, authority, target,
+        requestHeaders);
+    f.peer = owner;
+    f.peerMark = mark;
+    f.peerTimeoutMs = timeoutMs;
+    return f;
   }
 
   /** The origin's configured name, for metrics and logs. */
@@ -143,7 +161,14 @@ final class OriginFetch {
     if (wholeObject) {
       o.getHeaders().remove("Range").remove("If-Range");
     }
-    if (origin.preserveHost()) {
+    o.getHeaders().remove(Peers.HEADER); // a member's mark never reaches an origin
+    if (peer != null) {
+      // the owner routes on the Host the client sent, as this node did
+      o.setServer(SocketAddress.inetSocketAddress(peer.port(), peer.host())).setSsl(false)
+          .setConnectTimeout(Math.min(upstream.connectTimeoutMs(), peerTimeoutMs))
+          .setHost(authority.host()).setPort(authority.port() > 0 ? authority.port() : 80);
+      o.putHeader(Peers.HEADER, peerMark);
+    } else if (origin.preserveHost()) {
       o.setHost(authority.host()).setPort(authority.port() > 0 ? authority.port() : origin.tls() ? 443 : 80);
     } else {
       o.setHost(origin.host()).setPort(origin.port());
@@ -168,7 +193,7 @@ final class OriginFetch {
    */
   void send(HttpMethod m, Headers validators, boolean withBody, boolean wholeObject, BooleanSupplier clientGone,
       Callback cb) {
-    attempt(m, validators, withBody, wholeObject, !withBody && retryable(m), clientGone, cb);
+    attempt(m, validators, withBody, wholeObject, !withBody && retryable(m) && peer == null, clientGone, cb);
   }
 
   private static boolean retryable(HttpMethod m) {
@@ -215,7 +240,7 @@ final class OriginFetch {
     }
 
     void start() {
-      timer = vertx.setTimer(upstream.responseTimeoutMs(), id -> onTimeout());
+      timer = vertx.setTimer(peer != null ? peerTimeoutMs : upstream.responseTimeoutMs(), id -> onTimeout());
       request.earlyHintsHandler(cb::onEarlyHints); // 100 Continue is never asked for (Expect is not forwarded)
       (withBody ? request.send(clientRequest) : request.send()).onComplete(rr -> {
         vertx.cancelTimer(timer);
@@ -233,7 +258,8 @@ final class OriginFetch {
     private void onTimeout() {
       timedOut = true;
       request.reset(0, new TimeoutException(
-          "no response from origin within " + upstream.responseTimeoutMs() + " ms"));
+          "no response from " + (peer != null ? "member " + peer.id() : "origin") + " within "
+              + (peer != null ? peerTimeoutMs : upstream.responseTimeoutMs()) + " ms"));
     }
 
     private void onFailed(Throwable cause) {

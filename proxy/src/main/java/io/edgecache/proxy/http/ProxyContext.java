@@ -14,14 +14,19 @@ import java.time.Clock;
  */
 public record ProxyContext(ProxyConfig config, OriginRouter router, HttpCache cache, FreshnessPolicy freshness,
     Clock clock, Coalescer coalescer, PurgeAuthorizer purgeAuthorizer, ProxyMetrics metrics,
-    FillBudget fillBudget, Revalidations revalidations, PurgeService purges) {
+    FillBudget fillBudget, Revalidations revalidations, PurgeService purges, Peers peers) {
 
   public static ProxyContext of(ProxyConfig config, HttpCache cache, Clock clock, ProxyMetrics metrics) {
+    return of(config, cache, clock, metrics, Peers.NONE);
+  }
+
+  /** The shared state of a node whose keys may be owned by other members ({@code peers}). */
+  public static ProxyContext of(ProxyConfig config, HttpCache cache, Clock clock, ProxyMetrics metrics, Peers peers) {
     return new ProxyContext(config, new OriginRouter(config.origins()), cache,
         new FreshnessPolicy(config.cache().heuristicFraction(), config.cache().heuristicMaxAgeSeconds()), clock,
         new Coalescer(), new PurgeAuthorizer(config.purge().allow(), config.purge().token()), metrics,
         new FillBudget(config.memory().fillBufferBytes()), new Revalidations(),
-        new PurgeService(PurgeService.Target.of(cache), metrics));
+        new PurgeService(PurgeService.Target.of(cache), metrics), peers);
   }
 
   /**
@@ -32,7 +37,7 @@ public record ProxyContext(ProxyConfig config, OriginRouter router, HttpCache ca
     return new ProxyContext(next, new OriginRouter(next.origins()), cache,
         new FreshnessPolicy(next.cache().heuristicFraction(), next.cache().heuristicMaxAgeSeconds()), clock,
         coalescer, new PurgeAuthorizer(next.purge().allow(), next.purge().token()), metrics, fillBudget, revalidations,
-        purges);
+        purges, peers);
   }
 
   long nowMs() {

@@ -2,8 +2,11 @@ package io.edgecache.proxy.purge;
 
 import io.edgecache.proxy.cache.HttpCache;
 import io.edgecache.proxy.metrics.ProxyMetrics;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
@@ -17,6 +20,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A purge removes entries, or with {@code soft} marks them stale so they are revalidated before
  * reuse (RFC 9111 4.4 "invalidate").
+ *
+ * <p>In a cluster a {@link Fanout} applies every purge on the other members too and the answer
+ * reports each member's count and those that did not acknowledge in time
+ * ({@code {"purged": N, "nodes": {...}, "missing": [...]}}); purges that arrive from a member are
+ * applied here only ({@link #applyFromPeer}).
  *
  * <p>Thread-safe and stateless apart from the metrics. {@link #run} never completes exceptionally:
  * a failed purge becomes a 500 answer. Its stage completes on whichever thread the cache completes
@@ -78,6 +86,31 @@ public final class PurgeService {
       return new Spec(List.of(key), List.of(), List.of(), false, soft, true);
     }
 
+    /** The spec as JSON, for other members. */
+    public JsonObject toJson() {
+      return new JsonObject().put("urls", new JsonArray(urlKeys)).put("prefixes", new JsonArray(prefixKeys))
+          .put("tags", new JsonArray(tags)).put("all", all).put("soft", soft).put("method", viaMethod);
+    }
+
+    /** The spec {@link #toJson} wrote; IllegalArgumentException when it is not one. */
+    public static Spec fromJson(JsonObject o) {
+      try {
+        return new Spec(strings(o.getJsonArray("urls")), strings(o.getJsonArray("prefixes")),
+            strings(o.getJsonArray("tags")), o.getBoolean("all", false), o.getBoolean("soft", false),
+            o.getBoolean("method", false));
+      } catch (ClassCastException | NullPointerException e) {
+        throw new IllegalArgumentException("not a purge spec: " + e.getMessage());
+      }
+    }
+
+    private static List<String> strings(JsonArray a) {
+      List<String> out = new ArrayList<>();
+      for (int i = 0; i < a.size(); i++) {
+        out.add(a.getString(i));
+      }
+      return out;
+    }
+
     /** The metric label: all, tag, prefix or url. */
     public String kind() {
       return all ? "all" : !tags.isEmpty() ? "tag" : !prefixKeys.isEmpty() ? "prefix" : "url";
@@ -107,20 +140,80 @@ public final class PurgeService {
     public static final Answer FAILED = new Answer(500, "{\"error\": \"purge failed\"}", false);
   }
 
+  /** Applies a purge on the other members of a cluster. */
+  public interface Fanout {
+    /** This member's id, as the answer names it. */
+    String self();
+
+    /** Sends {@code spec} to every other live member; completes (never exceptionally) with their answers. */
+    CompletionStage<Acks> publish(Spec spec);
+  }
+
+  /** What the other members answered: their counts by id, and those that did not answer in time. */
+  public record Acks(Map<String, Integer> nodes, List<String> missing) {}
+
   private final Target cache;
   private final ProxyMetrics metrics;
+  private volatile Fanout fanout;
 
   public PurgeService(Target cache, ProxyMetrics metrics) {
     this.cache = cache;
     this.metrics = metrics;
   }
 
+  /** From now on every purge run here is also applied on the other members through {@code f}. */
+  public void fanOut(Fanout f) {
+    this.fanout = f;
+  }
+
   /**
-   * Runs {@code spec}; the answer says how many stored responses were purged.
+   * Runs {@code spec} (on every member, in a cluster); the answer says how many stored responses
+   * were purged.
    *
    * @param who the client address, for the log
    */
   public CompletionStage<Answer> run(Spec spec, String who) {
+    Fanout f = fanout;
+    CompletionStage<Acks> others = f == null ? null : f.publish(spec);
+    CompletionStage<Integer> purged;
+    try {
+      purged = purge(spec);
+    } catch (RuntimeException e) {
+      purged = CompletableFuture.failedFuture(e);
+    }
+    CompletionStage<Answer> local = purged.handle((n, err) -> {
+      if (err != null) {
+        log.warn("purge failed: {} from {}: {}", spec.describe(), who, err.toString());
+        return Answer.FAILED;
+      }
+      log.info("purge {} soft={} purged={} by={}", spec.describe(), spec.soft(), n, who);
+      metrics.purge(spec.kind(), spec.soft(), n);
+      return new Answer(200, "{\"purged\": " + n + "}", false);
+    });
+    if (others == null) {
+      return local;
+    }
+    return local.thenCombine(others, (answer, acks) -> {
+      if (answer.status() != 200) {
+        return answer;
+      }
+      int here = new JsonObject(answer.body()).getInteger("purged");
+      JsonObject nodes = new JsonObject().put(f.self(), here);
+      int total = here;
+      for (Map.Entry<String, Integer> e : acks.nodes().entrySet()) {
+        nodes.put(e.getKey(), e.getValue());
+        total += e.getValue();
+      }
+      if (!acks.missing().isEmpty()) {
+        log.warn("purge {}: no acknowledgement from {}", spec.describe(), acks.missing());
+      }
+      return new Answer(200, new JsonObject().put("purged", total).put("nodes", nodes)
+          .put("missing", new JsonArray(acks.missing())).encode(), false);
+    });
+  }
+
+  /** A purge another member ran: applied here only; completes with the count, or -1 when it failed. */
+  public CompletionStage<Integer> applyFromPeer(Spec spec, String from) {
     CompletionStage<Integer> purged;
     try {
       purged = purge(spec);
@@ -129,12 +222,12 @@ public final class PurgeService {
     }
     return purged.handle((n, err) -> {
       if (err != null) {
-        log.warn("purge failed: {} from {}: {}", spec.describe(), who, err.toString());
-        return Answer.FAILED;
+        log.warn("purge from member {} failed: {}: {}", from, spec.describe(), err.toString());
+        return -1;
       }
-      log.info("purge {} soft={} purged={} by={}", spec.describe(), spec.soft(), n, who);
+      log.info("purge {} soft={} purged={} from member {}", spec.describe(), spec.soft(), n, from);
       metrics.purge(spec.kind(), spec.soft(), n);
-      return new Answer(200, "{\"purged\": " + n + "}", false);
+      return n;
     });
   }
 

@@ -44,6 +44,69 @@ class ConfigLoaderTest {
     assertTrue(msg.startsWith(expectedPrefix), () -> "expected \"" + expectedPrefix + "...\", got: " + msg);
   }
 
+  // ---------------------------------------------------------------- cluster
+
+  private static final String TOKEN = "\"token\": \"0123456789abcdef-cluster\"";
+
+  @Test
+  void parse_noCluster_isDisabled() {
+    assertFalse(parse(config("")).cluster().enabled());
+    assertFalse(parse(config("\"cluster\": {\"enabled\": false}")).cluster().enabled());
+  }
+
+  @Test
+  void parse_clusterWithMembers_readsEveryKey() {
+    ProxyConfig.Cluster c = parse(config("\"cluster\": {\"enabled\": true, \"name\": \"edge\", "
+        + "\"bind\": \"127.0.0.1:5801\", \"members\": [\"127.0.0.1:5801\", \"127.0.0.2:5801\"], "
+        + "\"mode\": \"sharded\", \"advertiseUrl\": \"http://127.0.0.1:8080/\", " + TOKEN + ", "
+        + "\"eventBusPort\": 5802, \"peerTimeout\": \"500ms\", \"purgeTimeout\": \"1s\", "
+        + "\"memberTimeout\": \"5s\"}")).cluster();
+    assertTrue(c.enabled());
+    assertEquals("edge", c.name());
+    assertEquals("127.0.0.1", c.bindHost());
+    assertEquals(5801, c.bindPort());
+    assertEquals(java.util.List.of("127.0.0.1:5801", "127.0.0.2:5801"), c.members());
+    assertEquals(ProxyConfig.Cluster.Mode.SHARDED, c.mode());
+    assertEquals("http://127.0.0.1:8080", c.advertiseUrl());
+    assertEquals(5802, c.eventBusPort());
+    assertEquals(500, c.peerTimeoutMs());
+    assertEquals(1000, c.purgeTimeoutMs());
+    assertEquals(5000, c.memberTimeoutMs());
+  }
+
+  @Test
+  void parse_clusterWithKubernetes_usesTheServiceDnsName() {
+    ProxyConfig.Cluster c = parse(config("\"cluster\": {\"enabled\": true, \"kubernetes\": "
+        + "{\"service\": \"edgecache-cluster\", \"namespace\": \"edge\"}, " + TOKEN + "}")).cluster();
+    assertEquals("edgecache-cluster.edge.svc.cluster.local", c.kubernetesDns());
+    assertTrue(c.members().isEmpty());
+    assertEquals(ProxyConfig.Cluster.Mode.REPLICATED, c.mode());
+  }
+
+  @Test
+  void parse_clusterMistakes_areOneLineNamingTheKey() {
+    assertErrorStartsWith(FILE + ": cluster.token: missing",
+        config("\"cluster\": {\"enabled\": true, \"members\": [\"127.0.0.1:5801\"]}"));
+    assertErrorStartsWith(FILE + ": cluster.members: missing",
+        config("\"cluster\": {\"enabled\": true, " + TOKEN + "}"));
+    assertErrorStartsWith(FILE + ": cluster.members: cluster.members and cluster.kubernetes exclude each other",
+        config("\"cluster\": {\"enabled\": true, \"members\": [\"a:1\"], \"kubernetes\": {\"service\": \"s\"}, "
+            + TOKEN + "}"));
+    assertErrorStartsWith(FILE + ": cluster.members[0]: expected host:port",
+        config("\"cluster\": {\"enabled\": true, \"members\": [\"10.0.0.1\"], " + TOKEN + "}"));
+    assertErrorStartsWith(FILE + ": cluster.mode: expected \"replicated\" or \"sharded\"",
+        config("\"cluster\": {\"enabled\": true, \"members\": [\"a:1\"], \"mode\": \"ring\", " + TOKEN + "}"));
+    assertErrorStartsWith(FILE + ": cluster.token: a token must be at least 16 characters",
+        config("\"cluster\": {\"enabled\": true, \"members\": [\"a:1\"], \"token\": \"short\"}"));
+    assertErrorStartsWith(FILE + ": cluster.advertiseUrl: expected http://host:port",
+        config("\"cluster\": {\"enabled\": true, \"members\": [\"a:1\"], \"advertiseUrl\": \"https://a/\", "
+            + TOKEN + "}"));
+    assertErrorStartsWith(FILE + ": cluster.purgeTimeout: at most 10s",
+        config("\"cluster\": {\"enabled\": true, \"members\": [\"a:1\"], \"purgeTimeout\": \"30s\", " + TOKEN + "}"));
+    assertErrorStartsWith(FILE + ": cluster.gossip: ",
+        config("\"cluster\": {\"enabled\": true, \"members\": [\"a:1\"], \"gossip\": true, " + TOKEN + "}"));
+  }
+
   // ---------------------------------------------------------------- defaults
 
   @Test
@@ -159,7 +222,7 @@ class ConfigLoaderTest {
 
   @Test
   void parse_unknownTopLevelKey_isAnError() {
-    assertErrorStartsWith(FILE + ": lisen: unknown key (expected one of accessLog, admin, cache, disk, limits, listen,",
+    assertErrorStartsWith(FILE + ": lisen: unknown key (expected one of accessLog, admin, cache, cluster, disk, limits, listen,",
         config("\"lisen\": {}"));
   }
 

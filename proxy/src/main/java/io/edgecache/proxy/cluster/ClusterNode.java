@@ -1,0 +1,603 @@
+package io.edgecache.proxy.cluster;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.MultiMapConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.RingbufferConfig;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import com.hazelcast.ringbuffer.OverflowPolicy;
+import com.hazelcast.ringbuffer.ReadResultSet;
+import com.hazelcast.ringbuffer.Ringbuffer;
+import com.hazelcast.ringbuffer.StaleSequenceException;
+import io.edgecache.proxy.config.ProxyConfig;
+import io.edgecache.proxy.http.Peers;
+import io.edgecache.proxy.metrics.ProxyMetrics;
+import io.edgecache.proxy.purge.PurgeService;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's part in a cluster: membership and trust, purge fan-out with acknowledgements, the
+ * replicated purge log that makes a rejoin safe, and the hash ring of sharded mode.
+ *
+ * <h2>What comes from the engine</h2>
+ * Hazelcast (through Vert.x's cluster manager) gives membership, failure detection and a
+ * {@link Ringbuffer} replicated to two backups; the Vert.x clustered event bus carries purges to
+ * each member and their acknowledgements back. Nothing is multicast and nothing but the configured
+ * members (or the Kubernetes DNS name) is contacted.
+ *
+ * <h2>Trust</h2>
+ * Open-source Hazelcast cannot authenticate members, so each member publishes a proof (an HMAC of
+ * its URL, start time and a nonce under {@code cluster.token}) as member attributes, and every
+ * purge travels signed the same way. A member whose proof fails is left out of the hash ring and
+ * its purges are ignored; one log line says so.
+ *
+ * <h2>Purges</h2>
+ * {@link #publish} appends the signed purge to the log, sends it to every trusted member and waits
+ * (at most {@code cluster.purgeTimeout}) for their counts. Every member also reads the log in
+ * order and applies any purge it has not seen (one it missed while a message was lost, for
+ * example), and records how far it has read in {@code <disk.path>/cluster-purge-position}. A node
+ * that starts again replays the log from there before it serves; when the log no longer reaches
+ * back that far, or belongs to another generation of the cluster (every member was down at once),
+ * it soft-purges everything it holds, so nothing it stored is reused without revalidation.
+ *
+ * <h2>Threads</h2>
+ * Hazelcast calls its listeners on its own threads; the view of members is an immutable list
+ * swapped atomically. Blocking Hazelcast calls run in {@code executeBlocking}.
+ */
+public final class ClusterNode implements PurgeService.Fanout, Peers, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger("edgecache.cluster");
+  static final String LOG = "edgecache.purges";
+  static final String META = "edgecache.meta";
+  static final String ATTR_URL = "edgecache.url";
+  static final String ATTR_SINCE = "edgecache.since";
+  static final String ATTR_NONCE = "edgecache.nonce";
+  static final String ATTR_PROOF = "edgecache.proof";
+  private static final int LOG_CAPACITY = 10_000;
+  private static final int RECENT_IDS = 4096;
+  /** A peer fill mark older than this is refused. */
+  private static final long MARK_WINDOW_MS = 5 * 60_000;
+
+  /** A member as this node sees it. */
+  public record MemberView(String id, String url, Instant since, boolean trusted) {}
+
+  private final Vertx vertx;
+  private final HazelcastInstance hz;
+  private final ProxyConfig.Cluster config;
+  private final Signer signer;
+  private final String self;
+  private final PurgeService purges;
+  private final Path positionFile;
+  private final Supplier<Boolean> holdsStoredObjects;
+  private final Set<String> warnedUntrusted = Collections.synchronizedSet(new HashSet<>());
+  /** Purges applied lately, by id, with their counts: each arrives twice (message and log), is applied once. */
+  private final Map<String, CompletionStage<Integer>> recent = Collections.synchronizedMap(
+      new LinkedHashMap<>(256, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, CompletionStage<Integer>> eldest) {
+      return size() > RECENT_IDS;
+    }
+  });
+  private final Counter peerOk;
+  private final Counter peerFallback;
+  private final Counter receivedApplied;
+  private final Counter receivedRejected;
+  private final Timer fanoutTimer;
+  private volatile List<MemberView> members = List.of();
+  private volatile List<String> ring = List.of();
+  private volatile boolean closed;
+  private Ringbuffer<String> purgeLog;
+  private String generation;
+  private UUID listenerId;
+
+  private ClusterNode(Vertx vertx, HazelcastClusterManager manager, ProxyConfig.Cluster config, PurgeService purges,
+      Path positionFile, Supplier<Boolean> holdsStoredObjects, ProxyMetrics metrics) {
+    this.vertx = vertx;
+    this.hz = manager.getHazelcastInstance();
+    this.config = config;
+    this.signer = new Signer(config.token());
+    this.self = hz.getCluster().getLocalMember().getUuid().toString();
+    this.purges = purges;
+    this.positionFile = positionFile;
+    this.holdsStoredObjects = holdsStoredObjects;
+    var registry = metrics.registry();
+    Gauge.builder("edgecache.cluster.members", () -> members.size())
+        .description("Members of the cluster this node sees, itself included").register(registry);
+    peerOk = Counter.builder("edgecache.peer.fills").description("Fills asked of the member that owns the key")
+        .tag("outcome", "ok").register(registry);
+    peerFallback = Counter.builder("edgecache.peer.fills").description("Fills asked of the member that owns the key")
+        .tag("outcome", "fallback").register(registry);
+    receivedApplied = Counter.builder("edgecache.cluster.purges.received")
+        .description("Purges received from other members").tag("result", "applied").register(registry);
+    receivedRejected = Counter.builder("edgecache.cluster.purges.received")
+        .description("Purges received from other members").tag("result", "rejected").register(registry);
+    fanoutTimer = Timer.builder("edgecache.purge.fanout").description("Time until every member acknowledged a purge")
+        .register(registry);
+  }
+
+  // ---------------------------------------------------------------- start-up
+
+  /**
+   * The Hazelcast cluster manager for {@code c}: TCP/IP members or Kubernetes DNS, nothing else
+   * (no multicast, no auto-detection, no phone-home), this node's proof as member attributes.
+   */
+  public static HazelcastClusterManager clusterManager(ProxyConfig.Cluster c, String advertiseUrl) {
+    Config hc = new Config();
+    hc.setClusterName(c.name());
+    hc.setProperty("hazelcast.phone.home.enabled", "false");
+    hc.setProperty("hazelcast.wait.seconds.before.join", "0");
+    hc.setProperty("hazelcast.logging.type", "slf4j");
+    hc.setProperty("hazelcast.shutdownhook.enabled", "false");
+    hc.setProperty("hazelcast.graceful.shutdown.max.wait", "10");
+    hc.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    hc.setProperty("hazelcast.max.no.heartbeat.seconds", Long.toString(Math.max(2, c.memberTimeoutMs() / 1000)));
+    hc.setProperty("hazelcast.socket.bind.any", "false");
+    hc.setProperty("hazelcast.local.localAddress", c.bindHost());
+    NetworkConfig net = hc.getNetworkConfig();
+    net.setPort(c.bindPort()).setPortAutoIncrement(false);
+    net.setPublicAddress(c.bindHost() + ":" + c.bindPort());
+    JoinConfig join = net.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    if (c.kubernetesDns() != null) {
+      join.getKubernetesConfig().setEnabled(true).setProperty("service-dns", c.kubernetesDns())
+          .setProperty("service-port", Integer.toString(c.bindPort()));
+    } else {
+      join.getTcpIpConfig().setEnabled(true).setMembers(new ArrayList<>(c.members()));
+    }
+    // what Vert.x's default-cluster.xml declares
+    hc.addMultiMapConfig(new MultiMapConfig("__vertx.subs").setBackupCount(1)
+        .setValueCollectionType(MultiMapConfig.ValueCollectionType.SET));
+    hc.addMapConfig(new MapConfig("__vertx.haInfo").setBackupCount(1));
+    hc.addMapConfig(new MapConfig("__vertx.nodeInfo").setBackupCount(1));
+    hc.addRingBufferConfig(new RingbufferConfig(LOG).setCapacity(LOG_CAPACITY).setBackupCount(2));
+    hc.addMapConfig(new MapConfig(META).setBackupCount(2));
+    String since = Long.toString(System.currentTimeMillis());
+    String nonce = UUID.randomUUID().toString();
+    hc.getMemberAttributeConfig().setAttribute(ATTR_URL, advertiseUrl).setAttribute(ATTR_SINCE, since)
+        .setAttribute(ATTR_NONCE, nonce)
+        .setAttribute(ATTR_PROOF, new Signer(c.token()).sign(proofText(c.name(), advertiseUrl, since, nonce)));
+    return new HazelcastClusterManager(hc);
+  }
+
+  /** The event bus of a clustered node: on the bind host, at {@code cluster.eventBusPort}. */
+  public static void eventBus(EventBusOptions eb, ProxyConfig.Cluster c) {
+    eb.setHost(c.bindHost()).setPort(c.eventBusPort()).setClusterPublicHost(c.bindHost());
+  }
+
+  private static String proofText(String name, String url, String since, String nonce) {
+    return "member|" + name + "|" + url + "|" + since + "|" + nonce;
+  }
+
+  /**
+   * Joins: watches membership, answers purges from members, and catches up with the purge log
+   * (replay, or soft purge of everything held) before it completes, so that the caller binds the
+   * traffic port only once this node cannot serve what a purge removed.
+   *
+   * @param positionFile where the position in the purge log survives a restart; null without a disk tier
+   * @param holdsStoredObjects whether anything stored may have survived from before this start
+   */
+  public static Future<ClusterNode> join(Vertx vertx, HazelcastClusterManager manager, ProxyConfig.Cluster config,
+      PurgeService purges, Path positionFile, Supplier<Boolean> holdsStoredObjects, ProxyMetrics metrics) {
+    ClusterNode node = new ClusterNode(vertx, manager, config, purges, positionFile, holdsStoredObjects, metrics);
+    return node.start().map(node);
+  }
+
+  private Future<Void> start() {
+    listenerId = hz.getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent e) {
+        refresh();
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent e) {
+        refresh();
+      }
+    });
+    refresh();
+    vertx.eventBus().<String>consumer(address(self), this::onPurgeMessage);
+    return vertx.executeBlocking(() -> {
+      purgeLog = hz.getRingbuffer(LOG);
+      IMap<String, String> meta = hz.getMap(META);
+      String fresh = UUID.randomUUID().toString();
+      String existing = meta.putIfAbsent("generation", fresh);
+      generation = existing != null ? existing : fresh;
+      return position();
+    }).compose(this::catchUp).onSuccess(v -> {
+      List<MemberView> view = members;
+      log.info("cluster: joined \"{}\" as {} ({} mode); {} member(s): {}", config.name(), self,
+          config.mode().name().toLowerCase(java.util.Locale.ROOT), view.size(), view.stream().map(m -> m.url()).toList());
+      if (view.size() == 1 && config.kubernetesDns() == null && config.members().size() > 1) {
+        log.warn("cluster: this node is alone in cluster \"{}\": none of cluster.members {} answered with this"
+            + " cluster.name (another name, down, or unreachable); it serves on its own", config.name(), config.members());
+      }
+    });
+  }
+
+  /** Where to start reading the purge log, after the soft purge when the saved position cannot be trusted. */
+  private Future<Void> catchUp(long[] headTail) {
+    long head = headTail[0];
+    long tail = headTail[1];
+    Position saved = readPosition();
+    long start;
+    String why = null;
+    if (saved == null) {
+      why = "no record of which purges it has seen";
+    } else if (!saved.generation().equals(generation)) {
+      why = "the purge log was started again (every member was down at once)";
+    } else if (saved.seq() + 1 < head) {
+      why = "the purge log no longer reaches back to where it left (" + (head - saved.seq() - 1) + " purges lost)";
+    } else if (saved.seq() > tail) {
+      why = "the purge log is behind what it saw";
+    }
+    Future<Void> before = Future.succeededFuture();
+    if (why != null) {
+      start = tail + 1;
+      if (holdsStoredObjects.get()) {
+        log.warn("cluster: this node cannot prove it saw every purge ({}): marking everything it stored stale,"
+            + " so each object is revalidated before reuse", why);
+        before = Future.fromCompletionStage(purges.applyFromPeer(
+            new PurgeService.Spec(List.of(), List.of(), List.of(), true, true, false), "self (rejoin)"))
+            .mapEmpty();
+      }
+    } else {
+      start = saved.seq() + 1;
+      if (start <= tail) {
+        log.info("cluster: replaying {} purge(s) made while this node was away", tail - start + 1);
+      }
+    }
+    return before.compose(v -> {
+      Promise<Void> caughtUp = Promise.promise();
+      read(start, tail, caughtUp);
+      return caughtUp.future();
+    });
+  }
+
+  private long[] position() {
+    return new long[] {purgeLog.headSequence(), purgeLog.tailSequence()};
+  }
+
+  // ---------------------------------------------------------------- the purge log
+
+  /**
+   * Reads the log from {@code seq} on, applying what this node has not seen, for as long as the
+   * node runs; {@code caughtUp} completes once everything up to {@code until} is applied.
+   */
+  private void read(long seq, long until, Promise<Void> caughtUp) {
+    if (seq > until) {
+      caughtUp.tryComplete();
+    }
+    if (closed) {
+      return;
+    }
+    purgeLog.readManyAsync(seq, 1, 100, null).whenComplete((batch, err) -> {
+      if (closed) {
+        caughtUp.tryComplete();
+        return;
+      }
+      if (err != null) {
+        Throwable cause = err.getCause() != null ? err.getCause() : err;
+        if (cause instanceof StaleSequenceException) {
+          log.warn("cluster: fell more than {} purges behind the purge log: marking everything stored stale",
+              LOG_CAPACITY);
+          purges.applyFromPeer(new PurgeService.Spec(List.of(), List.of(), List.of(), true, true, false),
+              "self (behind the purge log)");
+          vertx.executeBlocking(() -> purgeLog.headSequence()).onComplete(ar ->
+              read(ar.succeeded() ? ar.result() : seq, until, caughtUp));
+          return;
+        }
+        log.debug("cluster: reading the purge log failed ({}); retrying", cause.toString());
+        vertx.setTimer(1000, id -> read(seq, until, caughtUp));
+        return;
+      }
+      applyBatch(batch, 0, CompletableFuture.completedFuture(null)).whenComplete((v, e) -> {
+        long next = batch.getNextSequenceToReadFrom();
+        savePosition(next - 1);
+        if (next > until) {
+          caughtUp.tryComplete();
+        }
+        read(next, until, caughtUp);
+      });
+    });
+  }
+
+  private CompletionStage<Void> applyBatch(ReadResultSet<String> batch, int i, CompletionStage<Void> before) {
+    if (i >= batch.size()) {
+      return before;
+    }
+    String envelope = batch.get(i);
+    return applyBatch(batch, i + 1, before.thenCompose(v -> apply(envelope, true).thenApply(n -> null)));
+  }
+
+  /**
+   * Applies a signed purge unless it was seen before; completes with the count, 0 for one already
+   * applied, -1 for one that fails its signature.
+   */
+  private CompletionStage<Integer> apply(String envelope, boolean fromLog) {
+    JsonObject body;
+    try {
+      JsonObject env = new JsonObject(envelope);
+      String text = env.getString("b");
+      if (!signer.verify(text, env.getString("s"))) {
+        receivedRejected.increment();
+        log.warn("cluster: ignored a purge that is not signed with this node's cluster.token{}",
+            fromLog ? " (from the purge log)" : "");
+        return CompletableFuture.completedFuture(-1);
+      }
+      body = new JsonObject(text);
+    } catch (RuntimeException e) {
+      receivedRejected.increment();
+      log.warn("cluster: ignored a malformed purge message: {}", e.toString());
+      return CompletableFuture.completedFuture(-1);
+    }
+    String id = body.getString("id");
+    if (id == null) {
+      receivedRejected.increment();
+      return CompletableFuture.completedFuture(-1);
+    }
+    PurgeService.Spec spec;
+    try {
+      spec = PurgeService.Spec.fromJson(body.getJsonObject("spec"));
+    } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
+      receivedRejected.increment();
+      return CompletableFuture.completedFuture(-1);
+    }
+    CompletableFuture<Integer> mine = new CompletableFuture<>();
+    CompletionStage<Integer> earlier = recent.putIfAbsent(id, mine);
+    if (earlier != null) {
+      return earlier; // the same purge by the other path: answer with its count
+    }
+    receivedApplied.increment();
+    purges.applyFromPeer(spec, body.getString("from", "?")).whenComplete((n, err) -> {
+      if (err != null) {
+        mine.completeExceptionally(err);
+      } else {
+        mine.complete(n);
+      }
+    });
+    return mine;
+  }
+
+  private void onPurgeMessage(Message<String> msg) {
+    apply(msg.body(), false).whenComplete((n, err) -> msg.reply(
+        new JsonObject().put("purged", err != null || n == null ? -1 : Math.max(0, n)).put("ok", err == null && n != null
+            && n >= 0).encode()));
+  }
+
+  /** Records that every purge up to {@code seq} is applied; written atomically, off the event loop. */
+  private void savePosition(long seq) {
+    if (positionFile == null || generation == null) {
+      return;
+    }
+    String text = generation + " " + seq + "\n";
+    vertx.executeBlocking(() -> {
+      Path tmp = positionFile.resolveSibling(positionFile.getFileName() + ".tmp");
+      Files.writeString(tmp, text, StandardCharsets.US_ASCII);
+      Files.move(tmp, positionFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      return null;
+    }, false).onFailure(t -> log.warn("cluster: cannot record the purge-log position in {}: {}", positionFile,
+        t.toString()));
+  }
+
+  /** How far this node had applied the purge log of one generation of the cluster. */
+  private record Position(String generation, long seq) {}
+
+  /** The saved position, or null when there is none or it is unreadable. */
+  private Position readPosition() {
+    if (positionFile == null || !Files.isRegularFile(positionFile)) {
+      return null;
+    }
+    try {
+      String[] parts = Files.readString(positionFile, StandardCharsets.US_ASCII).trim().split(" ");
+      return new Position(parts[0], Long.parseLong(parts[1]));
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  // ---------------------------------------------------------------- fan-out
+
+  @Override
+  public String self() {
+    return self;
+  }
+
+  @Override
+  public CompletionStage<PurgeService.Acks> publish(PurgeService.Spec spec) {
+    long started = System.nanoTime();
+    String id = UUID.randomUUID().toString();
+    recent.put(id, CompletableFuture.completedFuture(0)); // applied here by PurgeService itself
+    String text = new JsonObject().put("id", id).put("from", self).put("at", System.currentTimeMillis())
+        .put("spec", spec.toJson()).encode();
+    String envelope = new JsonObject().put("b", text).put("s", signer.sign(text)).encode();
+    Ringbuffer<String> logRef = purgeLog;
+    if (logRef != null) {
+      logRef.addAsync(envelope, OverflowPolicy.OVERWRITE).whenComplete((seq, err) -> {
+        if (err != null) {
+          log.warn("cluster: could not append a purge to the purge log ({}); members that are away may miss it",
+              err.toString());
+        }
+      });
+    }
+    List<MemberView> targets = members.stream().filter(m -> m.trusted() && !m.id().equals(self)).toList();
+    List<Future<Message<String>>> replies = new ArrayList<>();
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(config.purgeTimeoutMs());
+    for (MemberView m : targets) {
+      replies.add(vertx.eventBus().<String>request(address(m.id()), envelope, options));
+    }
+    CompletableFuture<PurgeService.Acks> out = new CompletableFuture<>();
+    Future.join(replies).onComplete(ar -> {
+      Map<String, Integer> nodes = new LinkedHashMap<>();
+      List<String> missing = new ArrayList<>();
+      for (int i = 0; i < targets.size(); i++) {
+        Future<Message<String>> r = replies.get(i);
+        JsonObject reply = r.succeeded() ? new JsonObject(r.result().body()) : null;
+        if (reply != null && reply.getBoolean("ok", false)) {
+          nodes.put(targets.get(i).id(), reply.getInteger("purged", 0));
+        } else {
+          missing.add(targets.get(i).id());
+        }
+      }
+      fanoutTimer.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+      out.complete(new PurgeService.Acks(nodes, missing));
+    });
+    return out;
+  }
+
+  private static String address(String nodeId) {
+    return "edgecache.purge." + nodeId;
+  }
+
+  // ---------------------------------------------------------------- membership and the ring
+
+  private void refresh() {
+    List<MemberView> view = new ArrayList<>();
+    for (Member m : hz.getCluster().getMembers()) {
+      String id = m.getUuid().toString();
+      String url = m.getAttribute(ATTR_URL);
+      String since = m.getAttribute(ATTR_SINCE);
+      String nonce = m.getAttribute(ATTR_NONCE);
+      boolean trusted = url != null && since != null && nonce != null
+          && signer.verify(proofText(config.name(), url, since, nonce), m.getAttribute(ATTR_PROOF));
+      Instant at;
+      try {
+        at = Instant.ofEpochMilli(Long.parseLong(since));
+      } catch (RuntimeException e) {
+        at = Instant.EPOCH;
+      }
+      if (!trusted && warnedUntrusted.add(id)) {
+        log.warn("cluster: member {} at {} cannot prove cluster.token: it is left out of the hash ring and its"
+            + " purges are ignored", id, m.getAddress());
+      }
+      view.add(new MemberView(id, url, at, trusted));
+    }
+    view.sort((a, b) -> a.id().compareTo(b.id()));
+    members = List.copyOf(view);
+    ring = view.stream().filter(MemberView::trusted).map(MemberView::id).toList();
+  }
+
+  /** The members as this node sees them, itself included. */
+  public List<MemberView> members() {
+    return members;
+  }
+
+  /** {@code GET /cluster}. */
+  public JsonObject describe() {
+    JsonArray list = new JsonArray();
+    for (MemberView m : members) {
+      list.add(new JsonObject().put("id", m.id()).put("url", m.url()).put("since", m.since().toString())
+          .put("trusted", m.trusted()));
+    }
+    return new JsonObject().put("enabled", true).put("name", config.name())
+        .put("mode", config.mode().name().toLowerCase(java.util.Locale.ROOT)).put("self", self).put("members", list);
+  }
+
+  // ---------------------------------------------------------------- Peers (sharded mode)
+
+  @Override
+  public Peer ownerOf(String key) {
+    if (config.mode() != ProxyConfig.Cluster.Mode.SHARDED) {
+      return null;
+    }
+    String owner = Rendezvous.owner(key, ring);
+    if (owner == null || owner.equals(self)) {
+      return null;
+    }
+    for (MemberView m : members) {
+      if (m.id().equals(owner)) {
+        URI u = URI.create(m.url());
+        return new Peer(owner, u.getHost(), u.getPort());
+      }
+    }
+    return null;
+  }
+
+  @Override
+  public boolean isPeerFill(String headerValue) {
+    if (headerValue == null) {
+      return false;
+    }
+    String[] parts = headerValue.trim().split(";");
+    if (parts.length != 3) {
+      return false;
+    }
+    try {
+      long at = Long.parseLong(parts[1]);
+      if (Math.abs(System.currentTimeMillis() - at) > MARK_WINDOW_MS) {
+        return false;
+      }
+    } catch (NumberFormatException e) {
+      return false;
+    }
+    return signer.verify("peer|" + parts[0] + "|" + parts[1], parts[2]);
+  }
+
+  @Override
+  public String mark() {
+    String at = Long.toString(System.currentTimeMillis());
+    return self + ";" + at + ";" + signer.sign("peer|" + self + "|" + at);
+  }
+
+  @Override
+  public long timeoutMs() {
+    return config.peerTimeoutMs();
+  }
+
+  @Override
+  public void count(String outcome) {
+    (outcome.equals("ok") ? peerOk : peerFallback).increment();
+  }
+
+  // ---------------------------------------------------------------- stop
+
+  /** Stops reading the log and watching members (the caller then closes Vert.x, which leaves the cluster). */
+  @Override
+  public void close() {
+    closed = true;
+    if (listenerId != null) {
+      try {
+        hz.getCluster().removeMembershipListener(listenerId);
+      } catch (RuntimeException e) {
+        // the instance is already shutting down
+      }
+    }
+  }
+}
