@@ -138,7 +138,7 @@ class ClusterJarIT {
     Duration answered = since(start);
     assertEquals(200, r.status(), r.text());
     assertPurgeAnswer(new JsonObject(r.text()), Map.of(0, 1, 1, 1, 2, 1));
-    awaitGone(start, List.of(path), 0, 1, 2);
+    awaitGone(start, answered, "PURGE on node 0", List.of(path), 0, 1, 2);
 
     assertRefetched(path, 0, 1, 2);
     assertEquals(before + 3, origin.count("GET", path), "each node asked the origin again (answer in " + answered + ")");
@@ -157,9 +157,10 @@ class ClusterJarIT {
     long start = System.nanoTime();
     HttpResponse<String> r = cluster.node(1).admin("POST", "/purge",
         new JsonObject().put("tags", new JsonArray().add("group-a")).encode());
+    Duration answered = since(start);
     assertEquals(200, r.statusCode(), r.body());
     assertPurgeAnswer(new JsonObject(r.body()), Map.of(0, 2, 1, 2, 2, 2));
-    awaitGone(start, tagged, 0, 1, 2);
+    awaitGone(start, answered, "tag purge on node 1's admin", tagged, 0, 1, 2);
 
     for (int i = 0; i < 3; i++) {
       assertEquals(200, probe(i, kept).status(), "node " + i + " keeps " + kept + " (another tag)");
@@ -180,9 +181,10 @@ class ClusterJarIT {
     long start = System.nanoTime();
     HttpResponse<String> r = cluster.node(2).admin("POST", "/purge",
         new JsonObject().put("urls", new JsonArray().add("http://" + HOST + path)).encode());
+    Duration answered = since(start);
     assertEquals(200, r.statusCode(), r.body());
     assertPurgeAnswer(new JsonObject(r.body()), Map.of(0, 1, 1, 1, 2, 1));
-    awaitGone(start, List.of(path), 0, 1, 2);
+    awaitGone(start, answered, "URL purge on node 2's admin", List.of(path), 0, 1, 2);
   }
 
   /**
@@ -239,8 +241,11 @@ class ClusterJarIT {
     return Http1.once(cluster.node(node).port(), "GET", path, HOST, "Cache-Control", "only-if-cached");
   }
 
-  /** Waits until none of {@code nodes} has a usable copy of any of {@code paths}, within a second of {@code start}. */
-  private static void awaitGone(long start, List<String> paths, int... nodes) {
+  /**
+   * Waits until none of {@code nodes} has a usable copy of any of {@code paths}, within a second of
+   * {@code start}; prints how long the answer and the reach took (for the README's figures).
+   */
+  private static void awaitGone(long start, Duration answered, String what, List<String> paths, int... nodes) {
     Duration left = PURGE_REACH.minus(since(start));
     if (left.isNegative() || left.isZero()) {
       fail("the purge answer alone took " + since(start) + " (target: every node misses within " + PURGE_REACH + ")");
@@ -263,6 +268,8 @@ class ClusterJarIT {
       fail("not purged everywhere " + PURGE_REACH + " after the purge was sent (only-if-cached statuses: "
           + last + ")", e);
     }
+    System.out.printf("%s: answered after %d ms, no node had a copy after %d ms%n", what, answered.toMillis(),
+        since(start).toMillis());
   }
 
   /** The next plain GET on each node is a miss with the right bytes. */

@@ -173,6 +173,7 @@ class ClusterShardedJarIT {
       Duration took = ClusterJarIT.since(start);
       assertEquals(200, r.status(), r.text());
       JsonObject answer = new JsonObject(r.text());
+      System.out.printf("purge right after a SIGKILL: answered after %d ms: %s%n", took.toMillis(), answer.encode());
       assertTrue(took.compareTo(PURGE_ANSWER_BOUND) < 0, "purge answered after " + took + ": " + answer.encode());
       assertEquals(live, ClusterJarIT.keys(answer.getJsonObject("nodes")), "live nodes purged: " + answer.encode());
       JsonArray missing = answer.getJsonArray("missing");

@@ -68,6 +68,8 @@ class ClusterTrustJarIT {
           .pollInterval(Duration.ofMillis(200))
           .until(() -> cluster.memberIds(0).equals(good) && cluster.memberIds(1).equals(good)
               && cluster.memberIds(2).equals(Set.of(otherId)));
+      assertTrue(other.log().lines().anyMatch(l -> l.contains("cluster.name")),
+          "the wrong-name node says in a log line that it is alone (naming cluster.name):\n" + other.logTail());
     } finally {
       assertEquals(0, other.stop(), other.logTail());
     }
@@ -115,12 +117,15 @@ class ClusterTrustJarIT {
             "node " + i + " logs a line naming cluster.token:\n" + cluster.node(i).logTail());
       }
     });
+    System.out.printf("lines naming cluster.token: wrong-token node %d, node 0 %d, node 1 %d%n", tokenLines(wrong),
+        tokenLines(cluster.node(0)), tokenLines(cluster.node(1)));
   }
 
   private static int probe(int node, String path) throws Exception {
     return Http1.once(cluster.node(node).port(), "GET", path, HOST, "Cache-Control", "only-if-cached").status();
   }
 
+  /** How many lines of {@code node}'s log name {@code cluster.token}. */
   private static long tokenLines(JarProxy node) {
     return node.log().lines().filter(l -> l.contains("cluster.token")).count();
   }
