@@ -121,6 +121,14 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
   private final Counter receivedRejected;
   private final Timer fanoutTimer;
   private volatile List<MemberView> members = List.of();
+  /**
+   * Members that left (crashed, partitioned or stopped) in the last {@value #DEPARTED_MS} ms and have
+   * not come back, by URL: a purge answer names them as missing (they replay the log on return).
+   */
+  private final Map<String, Departed> departed = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final long DEPARTED_MS = 10 * 60_000;
+
+  private record Departed(String id, long atMs) {}
   private volatile List<String> ring = List.of();
   private volatile boolean closed;
   private Ringbuffer<String> purgeLog;
@@ -180,7 +188,7 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
       join.getKubernetesConfig().setEnabled(true).setProperty("service-dns", c.kubernetesDns())
           .setProperty("service-port", Integer.toString(c.bindPort()));
     } else {
-      join.getTcpIpConfig().setEnabled(true).setMembers(new ArrayList<>(c.members()));
+      join.getTcpIpConfig().setEnabled(true).setConnectionTimeoutSeconds(2).setMembers(new ArrayList<>(c.members()));
     }
     // what Vert.x's default-cluster.xml declares
     hc.addMultiMapConfig(new MultiMapConfig("__vertx.subs").setBackupCount(1)
@@ -285,6 +293,7 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
       }
     }
     return before.compose(v -> {
+      savePosition(start - 1); // from here on this node has seen every purge (the loop below records more)
       Promise<Void> caughtUp = Promise.promise();
       read(start, tail, caughtUp);
       return caughtUp.future();
@@ -476,6 +485,11 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
           missing.add(targets.get(i).id());
         }
       }
+      for (Departed d : departed.values()) {
+        if (!missing.contains(d.id())) {
+          missing.add(d.id()); // left before this purge: it has not applied it yet
+        }
+      }
       fanoutTimer.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
       out.complete(new PurgeService.Acks(nodes, missing));
     });
@@ -510,6 +524,22 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
       view.add(new MemberView(id, url, at, trusted));
     }
     view.sort((a, b) -> a.id().compareTo(b.id()));
+    long now = System.currentTimeMillis();
+    Set<String> present = new HashSet<>();
+    for (MemberView m : view) {
+      present.add(m.id());
+      if (m.url() != null) {
+        departed.remove(m.url());
+      }
+    }
+    for (MemberView m : members) {
+      if (!present.contains(m.id()) && m.url() != null && m.trusted()) {
+        departed.put(m.url(), new Departed(m.id(), now));
+        log.warn("cluster: member {} ({}) left; purges until it returns are replayed from the purge log when it does",
+            m.id(), m.url());
+      }
+    }
+    departed.values().removeIf(d -> now - d.atMs() > DEPARTED_MS);
     members = List.copyOf(view);
     ring = view.stream().filter(MemberView::trusted).map(MemberView::id).toList();
   }

@@ -269,7 +269,7 @@ public final class ConfigLoader {
     String token = secret(c, "cluster.", "token");
     int eventBusPort = port(c, "cluster.", "eventBusPort", 0);
     long peerTimeout = duration(c, "cluster.", "peerTimeout", 2000);
-    long purgeTimeout = duration(c, "cluster.", "purgeTimeout", 2000);
+    long purgeTimeout = duration(c, "cluster.", "purgeTimeout", 1500);
     if (purgeTimeout > 10_000) {
       throw err("cluster.purgeTimeout", "at most 10s: a purge answer waits this long for missing members");
     }

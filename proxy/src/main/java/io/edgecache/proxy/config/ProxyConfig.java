@@ -63,7 +63,7 @@ public record ProxyConfig(
     public enum Mode { REPLICATED, SHARDED }
 
     public static final Cluster DISABLED = new Cluster(false, "edgecache", "127.0.0.1", 5801, List.of(), null,
-        Mode.REPLICATED, null, null, 0, 2000, 2000, 10_000);
+        Mode.REPLICATED, null, null, 0, 2000, 1500, 10_000);
 
     public Cluster {
       members = List.copyOf(members);
