@@ -7,11 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -117,7 +120,7 @@ class ClusterJarIT {
   }
 
   @Test
-  @Order(2)
+  @Order(3)
   void metrics_threeNodes_reportThreeMembers() throws Exception {
     for (int i = 0; i < 3; i++) {
       String metrics = cluster.node(i).admin("GET", "/metrics", null).body();
@@ -126,8 +129,30 @@ class ClusterJarIT {
     }
   }
 
+  /**
+   * Every socket a node listens on (traffic, admin, Hazelcast, event bus, anything else) is bound
+   * to 127.0.0.1: {@code cluster.bind} and the event bus follow the configured host, nothing binds
+   * the wildcard address.
+   */
   @Test
-  @Order(3)
+  @Order(2)
+  void listeners_everyNode_boundToLoopbackOnly() throws Exception {
+    assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "needs Linux /proc");
+    for (int i = 0; i < 3; i++) {
+      JarCluster.Ports p = cluster.ports(i);
+      List<InetSocketAddress> listening = JarCluster.listeningAddresses(cluster.node(i));
+      Set<Integer> ports = new TreeSet<>();
+      for (InetSocketAddress a : listening) {
+        assertTrue(a.getAddress().isLoopbackAddress(), "node " + i + " listens on " + a + ": " + listening);
+        ports.add(a.getPort());
+      }
+      assertTrue(ports.containsAll(List.of(p.listen(), p.admin(), p.bind(), p.eventBus())),
+          "node " + i + " listens on its four configured ports " + p + ": " + listening);
+    }
+  }
+
+  @Test
+  @Order(4)
   void purgeMethod_onOneNode_objectGoneFromAllThreeWithinOneSecond() throws Exception {
     String path = "/purge/one";
     cacheOnAll(path, 0, 1, 2);
@@ -145,7 +170,7 @@ class ClusterJarIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void tagPurge_throughAnotherNodesAdmin_objectsGoneFromAllThreeWithinOneSecondOthersKept() throws Exception {
     List<String> tagged = List.of("/tag/a/1", "/tag/a/2");
     String kept = "/tag/b/1";
@@ -173,7 +198,7 @@ class ClusterJarIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void adminPurgeByUrl_onOneNode_objectGoneFromAllThreeWithinOneSecond() throws Exception {
     String path = "/purge/by-url";
     cacheOnAll(path, 0, 1, 2);
@@ -188,7 +213,7 @@ class ClusterJarIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void softPrefixPurge_onOneNodesAdmin_marksTheObjectsStaleOnAllThreeWithinOneSecond() throws Exception {
     List<String> paths = List.of("/soft/1", "/soft/2");
     for (String p : paths) {
@@ -209,7 +234,7 @@ class ClusterJarIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void purgeAll_onOneNodesAdmin_emptiesAllThreeWithinOneSecond() throws Exception {
     String path = "/all/1";
     cacheOnAll(path, 0, 1, 2);

@@ -106,6 +106,11 @@ class ClusterShardedJarIT {
     for (int i = 0; i < 3; i++) {
       assertTrue(owned[i] > 0, "node " + i + " owns none of " + KEYS + " keys: " + java.util.Arrays.toString(owned));
     }
+    double fills = 0;
+    for (int i = 0; i < 3; i++) {
+      fills += cluster.metric(i, "edgecache_peer_fills_total", "outcome=\"ok\"");
+    }
+    assertEquals(2.0 * KEYS, fills, "edgecache_peer_fills_total{outcome=\"ok\"} over the nodes: two per key");
   }
 
   /**

@@ -109,6 +109,12 @@ class ClusterTrustJarIT {
         .pollInterval(Duration.ofMillis(100))
         .until(() -> probe(0, path) == 200 && probe(1, path) == 200);
     assertEquals(2, origin.count("GET", path), "one fetch per good node, none after the ignored purge; " + told);
+    await("the good nodes count the purge they rejected").atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      for (int i = 0; i < 2; i++) {
+        assertTrue(cluster.metric(i, "edgecache_cluster_purges_received_total", "result=\"rejected\"") >= 1,
+            "node " + i + " edgecache_cluster_purges_received_total{result=\"rejected\"}; " + told);
+      }
+    });
 
     await("both sides log cluster.token").atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
       assertTrue(tokenLines(wrong) >= 1, "the wrong-token node logs a line naming cluster.token:\n" + wrong.logTail());

@@ -8,8 +8,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -231,6 +233,78 @@ final class JarCluster implements AutoCloseable {
                 nodes[i].name() + " members all trusted: " + members);
           }
         });
+  }
+
+  /**
+   * The sum of the Prometheus samples of {@code name} on node {@code i} whose labels contain
+   * {@code labelPart} (for example {@code outcome="ok"}; empty for any).
+   */
+  double metric(int i, String name, String labelPart) throws IOException, InterruptedException {
+    String text = nodes[i].admin("GET", "/metrics", null).body();
+    double sum = 0;
+    for (String line : text.lines().toList()) {
+      int space = line.lastIndexOf(' ');
+      if (space < 0 || line.startsWith("#")) {
+        continue;
+      }
+      String series = line.substring(0, space);
+      String metric = series.contains("{") ? series.substring(0, series.indexOf('{')) : series;
+      if (metric.equals(name) && series.contains(labelPart)) {
+        sum += Double.parseDouble(line.substring(space + 1));
+      }
+    }
+    return sum;
+  }
+
+  /**
+   * The local addresses of every TCP socket {@code p} listens on, read from Linux's
+   * {@code /proc/<pid>/net/tcp{,6}} and matched to the process by the sockets' inodes in
+   * {@code /proc/<pid>/fd}. Empty when /proc cannot be read (callers assume Linux).
+   */
+  static List<InetSocketAddress> listeningAddresses(JarProxy p) throws IOException {
+    Path proc = Path.of("/proc", Long.toString(p.pid()));
+    Set<String> inodes = new TreeSet<>();
+    try (var fds = Files.list(proc.resolve("fd"))) {
+      for (Path fd : fds.toList()) {
+        try {
+          String target = Files.readSymbolicLink(fd).toString();
+          if (target.startsWith("socket:[")) {
+            inodes.add(target.substring("socket:[".length(), target.length() - 1));
+          }
+        } catch (IOException gone) {
+          // the descriptor closed while listing
+        }
+      }
+    }
+    List<InetSocketAddress> listening = new ArrayList<>();
+    for (String table : List.of("tcp", "tcp6")) {
+      Path f = proc.resolve("net").resolve(table);
+      if (!Files.isReadable(f)) {
+        continue;
+      }
+      for (String line : Files.readAllLines(f).stream().skip(1).toList()) {
+        String[] cols = line.trim().split("\\s+");
+        // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+        if (cols.length > 9 && cols[3].equals("0A") && inodes.contains(cols[9])) {
+          listening.add(decode(cols[1]));
+        }
+      }
+    }
+    return listening;
+  }
+
+  /** {@code 0100007F:1F90} (IPv4) or 32 hex digits and a port (IPv6): 32-bit words in host (little-endian) order. */
+  private static InetSocketAddress decode(String hexAddress) throws IOException {
+    String[] parts = hexAddress.split(":");
+    String hex = parts[0];
+    byte[] bytes = new byte[hex.length() / 2];
+    for (int word = 0; word < bytes.length / 4; word++) {
+      for (int b = 0; b < 4; b++) {
+        int at = word * 8 + (3 - b) * 2;
+        bytes[word * 4 + b] = (byte) Integer.parseInt(hex.substring(at, at + 2), 16);
+      }
+    }
+    return new InetSocketAddress(InetAddress.getByAddress(bytes), Integer.parseInt(parts[1], 16));
   }
 
   /** Kills every JVM started here, first to last. */

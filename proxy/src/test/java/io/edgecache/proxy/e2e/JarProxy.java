@@ -183,6 +183,11 @@ final class JarProxy implements AutoCloseable {
     return name;
   }
 
+  /** The child's process id. */
+  long pid() {
+    return process.pid();
+  }
+
   /** Whether the child process still runs. */
   boolean isAlive() {
     return process.isAlive();
