@@ -2,8 +2,8 @@ package io.edgecache.proxy;
 
 import io.edgecache.proxy.admin.AdminVerticle;
 import io.edgecache.proxy.cache.HeapLayout;
-import io.edgecache.proxy.cluster.ClusterNode;
 import io.edgecache.proxy.cache.HttpCache;
+import io.edgecache.proxy.cluster.ClusterNode;
 import io.edgecache.proxy.config.ConfigException;
 import io.edgecache.proxy.config.ConfigLoader;
 import io.edgecache.proxy.config.ProxyConfig;

@@ -35,10 +35,10 @@ class FillBudgetIntegrationTest extends ProxyHarness {
   private void script() {
     origin.handle(r -> {
       if (r.path().equals("/hog")) {
-        // no Content-Length: the fill holds its 900 KB until the origin ends the body
-        r.response().setChunked(true).putHeader("Cache-Control", "max-age=600");
+        // the fill reserves the whole announced body at its first byte and holds it until the last
+        r.response().putHeader("Content-Length", Integer.toString(HOG + 1)).putHeader("Cache-Control", "max-age=600");
         r.response().write(Buffer.buffer(new byte[HOG]));
-        releaseHog.future().onComplete(v -> r.response().end());
+        releaseHog.future().onComplete(v -> r.response().end(Buffer.buffer(new byte[1])));
       } else {
         bodyFetches.incrementAndGet();
         r.response().putHeader("Cache-Control", "max-age=600").end(Buffer.buffer(new byte[BODY]));
