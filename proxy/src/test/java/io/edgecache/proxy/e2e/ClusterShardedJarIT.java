@@ -62,7 +62,8 @@ class ClusterShardedJarIT {
         .putHeader("Cache-Control", "public, max-age=3600")
         .end(Buffer.buffer(body(r.path()))));
     cluster = new JarCluster(dir, origin.url(), 4, "sharded",
-        c -> c.put("cluster", c.getJsonObject("cluster").put("purgeTimeout", "1500ms")));
+        c -> c.put("cluster", c.getJsonObject("cluster").put("purgeTimeout", "1500ms"))
+            .put("memory", c.getJsonObject("memory").put("maxObjectBytes", "4MiB")));
     for (int i = 0; i < 3; i++) {
       cluster.start(i, c -> c);
     }
@@ -74,9 +75,10 @@ class ClusterShardedJarIT {
     JarProxy.closeAll(cluster, origin);
   }
 
+  /** A body that is a function of the path: 3 MiB and a little under {@code /large/}, else 1 to 5 KiB. */
   static byte[] body(String path) {
     SplittableRandom random = new SplittableRandom(path.hashCode());
-    byte[] b = new byte[1024 + random.nextInt(4096)];
+    byte[] b = new byte[(path.startsWith("/large/") ? 3 << 20 : 1024) + random.nextInt(4096)];
     random.nextBytes(b);
     return b;
   }
@@ -145,11 +147,75 @@ class ClusterShardedJarIT {
   }
 
   /**
+   * A cold key asked first with a Range through one node (a non-owner for most keys: the owner
+   * fills the whole object, the node cuts the range) answers 206 with the right bytes; the whole
+   * object then comes out exact through every node, and the origin was asked once per key.
+   */
+  @Test
+  @Order(3)
+  void peerFill_rangeFirst_answers206ThenWholeBodiesEverywhereOneOriginFetch() throws Exception {
+    int peerFills = 0;
+    for (int k = 0; k < 9; k++) {
+      String path = "/range/" + k;
+      byte[] whole = body(path);
+      Http1.Response r = Http1.once(cluster.node(0).port(), "GET", path, HOST, "Range", "bytes=100-1099");
+      assertEquals(206, r.status(), path + " " + r.cacheStatus());
+      assertEquals("bytes 100-1099/" + whole.length, r.header("Content-Range"), path);
+      assertArrayEquals(java.util.Arrays.copyOfRange(whole, 100, 1100), r.body(), path + " " + r.cacheStatus());
+      peerFills += peerOf(r) != null ? 1 : 0;
+      for (int i = 0; i < 3; i++) {
+        Http1.Response full = Http1.once(cluster.node(i).port(), "GET", path, HOST);
+        assertEquals(200, full.status(), "node " + i + " " + path);
+        assertArrayEquals(whole, full.body(), "node " + i + " " + path + " " + full.cacheStatus());
+      }
+      assertEquals(1, origin.count("GET", path), path + " fetched once from the origin");
+    }
+    assertTrue(peerFills > 0, "no range request of 9 went through a non-owner");
+  }
+
+  /**
+   * A cold key asked first with HEAD through one node answers the head alone (the length of the
+   * whole body when it says one); GETs through every node then get the whole body.
+   */
+  @Test
+  @Order(4)
+  void peerFill_headFirst_thenWholeBodiesEverywhere() throws Exception {
+    int peerFills = 0;
+    for (int k = 0; k < 9; k++) {
+      String path = "/head/" + k;
+      byte[] whole = body(path);
+      Http1.Response h = Http1.once(cluster.node(1).port(), "HEAD", path, HOST);
+      assertEquals(200, h.status(), path + " " + h.cacheStatus());
+      String length = h.header("Content-Length");
+      assertTrue(length == null || Integer.parseInt(length) == whole.length, path + " HEAD Content-Length " + length);
+      peerFills += peerOf(h) != null ? 1 : 0;
+      for (int i = 0; i < 3; i++) {
+        Http1.Response full = Http1.once(cluster.node(i).port(), "GET", path, HOST);
+        assertEquals(200, full.status(), "node " + i + " " + path);
+        assertArrayEquals(whole, full.body(), "node " + i + " " + path + " " + full.cacheStatus());
+      }
+    }
+    assertTrue(peerFills > 0, "no HEAD of 9 went through a non-owner");
+  }
+
+  /** A 3 MiB object, peer-filled while it streams from the origin, comes out exact through every node. */
+  @Test
+  @Order(5)
+  void peerFill_largeBody_exactThroughEveryNodeOneOriginFetch() throws Exception {
+    Map<String, Integer> indexOf = indexOf(0, 1, 2);
+    for (int k = 0; k < 3; k++) {
+      String path = "/large/" + k;
+      ownerOf(path, indexOf, 0, 1, 2);
+      assertEquals(1, origin.count("GET", path), path + " fetched once from the origin");
+    }
+  }
+
+  /**
    * A purge through one node removes the object from its owner and from any copy a non-owner kept;
    * requested through all three again, it costs one more origin fetch in total.
    */
   @Test
-  @Order(3)
+  @Order(6)
   void purge_objectFilledThroughAllThree_goneFromAllWithinOneSecondAndFetchedOnceMore() throws Exception {
     Map<String, Integer> indexOf = indexOf(0, 1, 2);
     String path = "/sharded-purge";
