@@ -304,6 +304,39 @@ class ClusterJarIT {
   }
 
   /**
+   * Node 2 stops; the object is purged through node 0; then nodes 0 and 1 stop too, so the purge
+   * log is gone with the last member. Node 2 starts first, alone in a new cluster whose log never
+   * held that purge: it cannot prove it saw every purge, so it must not serve its stored copy as a
+   * hit. Then the other two join it.
+   */
+  @Test
+  @Order(102)
+  void restart_wholeClusterWasDownAfterAPurgeWhileAway_doesNotServeIt() throws Exception {
+    String path = "/big/whole-cluster-down";
+    cacheOnAll(path, 0, 1, 2);
+    assertEquals(0, cluster.node(2).stop(), cluster.node(2).logTail());
+    Http1.Response purge = Http1.once(cluster.node(0).port(), "PURGE", path, HOST);
+    assertEquals(200, purge.status(), purge.text());
+    assertEquals(0, cluster.node(1).stop(), cluster.node(1).logTail());
+    assertEquals(0, cluster.node(0).stop(), cluster.node(0).logTail());
+    long before = origin.count("GET", path);
+
+    cluster.start(2, UnaryOperator.identity());
+    Http1.Response probe = probe(2, path);
+    assertEquals(504, probe.status(), "only-if-cached on the first node back must not find a usable copy: "
+        + probe.cacheStatus() + "\n" + cluster.node(2).logTail());
+    Http1.Response r = Http1.once(cluster.node(2).port(), "GET", path, HOST);
+    assertEquals(200, r.status());
+    assertFalse(r.isHit(), "served the purged object as a hit: " + r.cacheStatus());
+    assertArrayEquals(body(path), r.body());
+    assertEquals(before + 1, origin.count("GET", path), "node 2 asked the origin: " + r.cacheStatus());
+
+    cluster.start(0, UnaryOperator.identity());
+    cluster.start(1, UnaryOperator.identity());
+    cluster.awaitFormed(0, 1, 2);
+  }
+
+  /**
    * Starts node 2 again on its disk folder and ports. Its start returns once its traffic port
    * answers, which the contract allows only after it caught up: the very first request must already
    * find no usable copy of {@code path}; then it rejoins the other two.
