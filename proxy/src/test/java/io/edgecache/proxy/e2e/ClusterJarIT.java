@@ -12,18 +12,22 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -334,6 +338,102 @@ class ClusterJarIT {
     cluster.start(0, UnaryOperator.identity());
     cluster.start(1, UnaryOperator.identity());
     cluster.awaitFormed(0, 1, 2);
+  }
+
+  /**
+   * Purges race a restart: node 2 stores 40 objects on disk and stops; while it starts again, node 0
+   * purges them one at a time every 250 ms, so some purges land before node 2 joined, some while
+   * it reads the purge log and some after its traffic port opened. An object whose purge was
+   * answered before node 2's start returned is gone there at once (node 2 serves only once it
+   * caught up); every later one within a second.
+   */
+  @Test
+  @Order(103)
+  void restart_purgesDuringTheRejoin_noneIsLost() throws Exception {
+    List<String> paths = new ArrayList<>();
+    for (int k = 0; k < 40; k++) {
+      paths.add("/big/during-rejoin/" + k);
+    }
+    for (String p : paths) {
+      cacheOnAll(p, 2);
+    }
+    assertEquals(0, cluster.node(2).stop(), cluster.node(2).logTail());
+
+    CompletableFuture<JarProxy> restart = CompletableFuture.supplyAsync(() -> {
+      try {
+        return cluster.start(2, UnaryOperator.identity());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    PurgeSequence purges = new PurgeSequence(paths, restart);
+    await("node 2 starts while purges go on").atMost(JarCluster.START_TIMEOUT).pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(250))
+        .until(purges::nextUnlessDone);
+    restart.get();
+    purges.rest();
+    assertFalse(purges.beforeStart.isEmpty(), "no purge was answered before node 2's start returned");
+    String lastBefore = purges.beforeStart.get(purges.beforeStart.size() - 1);
+    System.out.printf("purges during the rejoin: %d answered before node 2's start returned; the last: %s%n",
+        purges.beforeStart.size(), purges.answers.get(lastBefore));
+
+    for (String p : purges.beforeStart) {
+      Http1.Response probe = probe(2, p);
+      assertEquals(504, probe.status(), p + " was purged (answer " + purges.answers.get(p) + ") before node 2's"
+          + " start returned, yet it has a copy: " + probe.cacheStatus() + "\n" + cluster.node(2).logTail());
+    }
+    await("every purge reaches node 2").atMost(PURGE_REACH).until(() -> {
+      for (String p : paths) {
+        if (probe(2, p).status() != 504) {
+          return false;
+        }
+      }
+      return true;
+    });
+    cluster.awaitFormed(0, 1, 2);
+  }
+
+  /** Purges paths through node 0, one per call, and notes which were answered before a restart returned. */
+  private static final class PurgeSequence {
+    final List<String> beforeStart = new ArrayList<>();
+    final Map<String, String> answers = new TreeMap<>();
+    private final List<String> paths;
+    private final CompletableFuture<JarProxy> restart;
+    private int sent;
+
+    PurgeSequence(List<String> paths, CompletableFuture<JarProxy> restart) {
+      this.paths = paths;
+      this.restart = restart;
+    }
+
+    /** True once the restart returned; otherwise purges the next path (if any is left) and returns false. */
+    boolean nextUnlessDone() throws Exception {
+      if (restart.isDone()) {
+        return true;
+      }
+      if (sent < paths.size()) {
+        String p = purgeNext();
+        if (!restart.isDone()) {
+          beforeStart.add(p);
+        }
+      }
+      return false;
+    }
+
+    /** Purges every path not purged yet. */
+    void rest() throws Exception {
+      while (sent < paths.size()) {
+        purgeNext();
+      }
+    }
+
+    private String purgeNext() throws Exception {
+      String p = paths.get(sent++);
+      Http1.Response r = Http1.once(cluster.node(0).port(), "PURGE", p, HOST);
+      assertEquals(200, r.status(), r.text());
+      answers.put(p, r.text());
+      return p;
+    }
   }
 
   /**
