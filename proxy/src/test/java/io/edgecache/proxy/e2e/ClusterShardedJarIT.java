@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -55,6 +56,8 @@ class ClusterShardedJarIT {
   static Path dir;
   private static CountingOrigin origin;
   private static JarCluster cluster;
+  /** The owner slot of each {@code /shard/} key while all three nodes ran (from the first test). */
+  private static final Map<String, Integer> shardOwners = new TreeMap<>();
 
   @BeforeAll
   static void startOriginAndCluster() throws Exception {
@@ -96,7 +99,9 @@ class ClusterShardedJarIT {
     int[] owned = new int[3];
     for (int k = 0; k < KEYS; k++) {
       String path = "/shard/" + k;
-      owned[ownerOf(path, indexOf, 0, 1, 2)]++;
+      int owner = ownerOf(path, indexOf, 0, 1, 2);
+      owned[owner]++;
+      shardOwners.put(path, owner);
     }
     for (int k = 0; k < KEYS; k++) {
       assertEquals(1, origin.count("GET", "/shard/" + k), "/shard/" + k + " fetched once from the origin");
@@ -287,6 +292,32 @@ class ClusterShardedJarIT {
       thread.join(30_000);
     }
     assertEquals(List.of(), load.failures, "requests to the live nodes failed (" + load.done + " done)");
+  }
+
+  /**
+   * After node 0 died and left the ring, only its keys move: each {@code /shard/} key that node 1
+   * or 2 owned is still served without a new origin fetch, through both survivors; node 0's keys
+   * are fetched from the origin at most once more (by their new owner), and bytes stay exact.
+   */
+  @Test
+  @Order(101)
+  void get_afterANodeDied_onlyItsKeysMove() throws Exception {
+    assumeTrue(shardOwners.size() == KEYS, "needs the owners recorded by the first test");
+    assertTrue(!cluster.node(0).isAlive(), "needs node 0 killed by the test before");
+    for (Map.Entry<String, Integer> e : shardOwners.entrySet()) {
+      String path = e.getKey();
+      for (int i = 1; i < 3; i++) {
+        Http1.Response r = Http1.once(cluster.node(i).port(), "GET", path, HOST);
+        assertEquals(200, r.status(), "node " + i + " " + path);
+        assertArrayEquals(body(path), r.body(), "node " + i + " " + path + " " + r.cacheStatus());
+      }
+      long fetches = origin.count("GET", path);
+      if (e.getValue() == 0) {
+        assertTrue(fetches <= 2, path + " (node 0's) fetched " + fetches + " times in all");
+      } else {
+        assertEquals(1, fetches, path + " (node " + e.getValue() + "'s) stayed with its owner");
+      }
+    }
   }
 
   // ------------------------------------------------------------------ helpers
