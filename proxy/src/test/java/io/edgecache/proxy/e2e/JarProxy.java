@@ -198,6 +198,24 @@ final class JarProxy implements AutoCloseable {
     close();
   }
 
+  /**
+   * SIGSTOP: the JVM freezes as in a very long GC pause or a stalled VM; its sockets stay open, so
+   * peers notice only that it went silent. {@link #resume} continues it (POSIX {@code kill}).
+   */
+  void suspend() throws IOException, InterruptedException {
+    signal("STOP");
+  }
+
+  /** SIGCONT after {@link #suspend}. */
+  void resume() throws IOException, InterruptedException {
+    signal("CONT");
+  }
+
+  private void signal(String signal) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
+    assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -" + signal + " " + process.pid());
+  }
+
   /** The child's whole stdout and stderr so far (for searching for one log line). */
   String log() {
     return read(out) + "\n--- stderr ---\n" + read(err);
