@@ -51,6 +51,8 @@ class ClusterShardedJarIT {
   private static final Pattern PEER = Pattern.compile("detail=\"peer ([^\"]+)\"");
   private static final int KEYS = 30;
   private static final Duration PURGE_ANSWER_BOUND = Duration.ofSeconds(2);
+  /** The default cluster.peerTimeout (2 s) and room for the origin fetch on a loaded machine. */
+  private static final Duration PEER_TIMEOUT_AND_MARGIN = Duration.ofSeconds(4);
 
   @TempDir
   static Path dir;
@@ -317,6 +319,46 @@ class ClusterShardedJarIT {
       } else {
         assertEquals(1, fetches, path + " (node " + e.getValue() + "'s) stayed with its owner");
       }
+    }
+  }
+
+  /**
+   * An owner that stops answering without leaving (SIGSTOP: membership still lists it) makes a
+   * peer fill wait at most {@code cluster.peerTimeout} (default 2 s); then the node asks the origin
+   * itself. 16 cold keys through node 2 while node 1 is frozen (about half are node 1's) all come
+   * back 200 with the right bytes, each within peerTimeout and a margin, and node 2 counts the
+   * fallbacks.
+   */
+  @Test
+  @Order(102)
+  void peerFill_ownerFrozen_nodeGoesToTheOriginAfterPeerTimeout() throws Exception {
+    assertTrue(!cluster.node(0).isAlive(), "needs node 0 killed by the test before (a ring of nodes 1 and 2)");
+    double fallbacksBefore = cluster.metric(2, "edgecache_peer_fills_total", "outcome=\"fallback\"");
+    JarProxy frozen = cluster.node(1);
+    frozen.suspend();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(16);
+    try {
+      List<java.util.concurrent.Future<String>> results = new ArrayList<>();
+      for (int k = 0; k < 16; k++) {
+        String path = "/frozen-owner/" + k;
+        results.add(pool.submit(() -> {
+          long start = System.nanoTime();
+          Http1.Response r = Http1.once(cluster.node(2).port(), "GET", path, HOST);
+          Duration took = ClusterJarIT.since(start);
+          assertEquals(200, r.status(), path + " " + r.cacheStatus());
+          assertArrayEquals(body(path), r.body(), path + " " + r.cacheStatus());
+          assertTrue(took.compareTo(PEER_TIMEOUT_AND_MARGIN) < 0, path + " took " + took + ": " + r.cacheStatus());
+          return path + " " + took.toMillis() + " ms";
+        }));
+      }
+      for (java.util.concurrent.Future<String> f : results) {
+        f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      }
+      double fallbacks = cluster.metric(2, "edgecache_peer_fills_total", "outcome=\"fallback\"") - fallbacksBefore;
+      assertTrue(fallbacks >= 1, "node 2 fell back to the origin for none of 16 keys");
+    } finally {
+      pool.shutdownNow();
+      frozen.resume();
     }
   }
 
