@@ -39,13 +39,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three jar nodes in replicated mode on loopback, formed from a static seed list (README, "Running a
- * cluster"): every node lists the same three members, a purge sent to any node reaches all of them
- * within a second (the purge answer reports each node's count), and a node that was stopped while a
- * purge happened does not serve the purged object after it restarts on the same disk folder.
+ * cluster"): every node lists the same three members and listens on loopback only, every kind of
+ * purge sent to any node reaches all of them within a second (the purge answer reports each node's
+ * count), and a node that was away while purges happened (stopped, killed, the whole cluster down,
+ * or purges racing its start) does not serve a purged object after it restarts on the same disk
+ * folder.
  *
  * <p>The nodes are started once for the class. Every node has a disk tier, and objects under
  * {@code /big/} are larger than {@code memory.maxObjectBytes}, so they live on disk only (what a
- * restart keeps). The rejoin test restarts a node, so it runs last.
+ * restart keeps). The restart tests stop, kill and start nodes again, so they run last.
  *
  * <p>Probes use {@code Cache-Control: only-if-cached}: a stored fresh response answers 200, anything
  * else 504 without contacting the origin (RFC 9111 5.2.1.7), so polling never refills the cache.
