@@ -7,15 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -28,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * resumes; the test allows it {@link #NOTICE} to notice that it was dropped (its own heartbeat
  * check fires after memberTimeout) and expects it to stop serving the purged object by then.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterPartitionJarIT {
   private static final String HOST = JarCluster.HOST;
   private static final String MEMBER_TIMEOUT = "3s";
@@ -63,6 +69,7 @@ class ClusterPartitionJarIT {
   }
 
   @Test
+  @Order(1)
   void suspend_silentLongerThanMemberTimeout_doesNotServeWhatWasPurgedMeanwhile() throws Exception {
     String path = "/silent";
     for (int i = 0; i < 3; i++) {
@@ -98,6 +105,60 @@ class ClusterPartitionJarIT {
     assertArrayEquals(body(path), r.body());
     System.out.printf("a node silent for longer than memberTimeout stopped serving the purged object %d ms after it"
         + " resumed%n", noticed.toMillis());
+  }
+
+  /**
+   * Once the partition heals, the node is a full member again. Hazelcast merges the split clusters
+   * only after {@code hazelcast.merge.first.run.delay.seconds} (300 s by default); node 2 runs here
+   * with 5 s so the merge happens within the test. After it: node 2's {@code self} is one of the
+   * members every node lists (a merged member gets a new member id), the purge made while it was
+   * out is not served, and a purge through node 0 is acknowledged by node 2 and reaches it.
+   */
+  @Test
+  @Order(2)
+  void suspend_afterThePartitionHealed_nodeIsAFullMemberAgain() throws Exception {
+    cluster.node(2).kill9();
+    cluster.start(2, c -> c, List.of("-Dhazelcast.merge.first.run.delay.seconds=5",
+        "-Dhazelcast.merge.next.run.delay.seconds=5"));
+    cluster.awaitFormed(0, 1, 2);
+    String during = "/purged-while-out";
+    String after = "/purged-after-merge";
+    for (String path : List.of(during, after)) {
+      for (int i = 0; i < 3; i++) {
+        assertEquals(200, Http1.once(cluster.node(i).port(), "GET", path, HOST).status());
+        assertEquals(200, probe(i, path), "node " + i + " stored " + path);
+      }
+    }
+    Set<String> live = cluster.ids(0, 1);
+    JarProxy silent = cluster.node(2);
+    silent.suspend();
+    try {
+      await("nodes 0 and 1 drop the silent node").atMost(JarCluster.JOIN_TIMEOUT).ignoreExceptions()
+          .until(() -> cluster.memberIds(0).equals(live) && cluster.memberIds(1).equals(live));
+      Http1.Response purge = Http1.once(cluster.node(0).port(), "PURGE", during, HOST);
+      assertEquals(200, purge.status(), purge.text());
+    } finally {
+      silent.resume();
+    }
+
+    try {
+      cluster.awaitFormed(0, 1, 2);
+    } catch (ConditionTimeoutException | AssertionError e) {
+      fail("the three nodes do not agree on one cluster after the merge.\nnode 2 GET /cluster: "
+          + cluster.cluster(2).encode() + "\nnode 0 GET /cluster: " + cluster.cluster(0).encode()
+          + "\nnode 2 log (cluster lines):\n" + ClusterJarIT.grep(silent.log(), "luster"), e);
+    }
+    assertEquals(504, probe(2, during), "node 2 serves " + during + ", purged while it was out");
+
+    long start = System.nanoTime();
+    Http1.Response purge = Http1.once(cluster.node(0).port(), "PURGE", after, HOST);
+    assertEquals(200, purge.status(), purge.text());
+    JsonObject answer = new JsonObject(purge.text());
+    assertEquals(cluster.ids(0, 1, 2), ClusterJarIT.keys(answer.getJsonObject("nodes")), answer.encode());
+    assertEquals(new JsonArray(), answer.getJsonArray("missing"), answer.encode());
+    Duration left = Duration.ofSeconds(1).minus(ClusterJarIT.since(start));
+    await("the purge after the merge reaches every node").atMost(left).pollDelay(Duration.ZERO)
+        .until(() -> probe(0, after) == 504 && probe(1, after) == 504 && probe(2, after) == 504);
   }
 
   /** {@code GET path} with {@code only-if-cached} on node {@code i}: 200 while it holds a fresh copy, else 504. */

@@ -170,10 +170,17 @@ final class JarCluster implements AutoCloseable {
    * and keeps everything else, its disk folder included.
    */
   JarProxy start(int i, UnaryOperator<JsonObject> change) throws IOException {
+    return start(i, change, List.of());
+  }
+
+  /** {@link #start(int, UnaryOperator)} with more JVM options (system properties, for example). */
+  JarProxy start(int i, UnaryOperator<JsonObject> change, List<String> jvmOptions) throws IOException {
     int g = ++generation[i];
     String name = "n" + i + (g == 1 ? "" : "-" + g);
     JsonObject config = change.apply(common.apply(baseConfig(i)));
-    JarProxy p = JarProxy.start(dir, name, config, JVM_OPTIONS, START_TIMEOUT);
+    List<String> options = new ArrayList<>(JVM_OPTIONS);
+    options.addAll(jvmOptions);
+    JarProxy p = JarProxy.start(dir, name, config, options, START_TIMEOUT);
     started.add(p);
     nodes[i] = p;
     return p;
