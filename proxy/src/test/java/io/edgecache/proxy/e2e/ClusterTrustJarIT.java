@@ -8,6 +8,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -25,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code cluster.name} (slot 2) forms a cluster of its own; a node with another {@code cluster.token}
  * (slot 3) is listed by the good nodes as untrusted, its purges do not remove anything from them,
  * and both sides log a line naming {@code cluster.token}. Every node has all four member endpoints
- * in its seed list, as a misconfigured replica would.
+ * in its seed list, as a misconfigured replica would. Node 1 reads the shared token from the
+ * environment ({@code env:NAME}), the others have it literally.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterTrustJarIT {
@@ -45,7 +47,9 @@ class ClusterTrustJarIT {
         .end(Buffer.buffer("body of " + r.path())));
     cluster = new JarCluster(dir, origin.url(), 4, "replicated", c -> c);
     cluster.start(0, c -> c);
-    cluster.start(1, c -> c);
+    // the same token from the environment, as a Kubernetes Secret provides it
+    cluster.start(1, c -> c.put("cluster", c.getJsonObject("cluster").put("token", "env:EDGECACHE_CLUSTER_TOKEN")),
+        List.of(), Map.of("EDGECACHE_CLUSTER_TOKEN", JarCluster.TOKEN));
     cluster.awaitFormed(0, 1);
   }
 

@@ -175,12 +175,18 @@ final class JarCluster implements AutoCloseable {
 
   /** {@link #start(int, UnaryOperator)} with more JVM options (system properties, for example). */
   JarProxy start(int i, UnaryOperator<JsonObject> change, List<String> jvmOptions) throws IOException {
+    return start(i, change, jvmOptions, java.util.Map.of());
+  }
+
+  /** {@link #start(int, UnaryOperator, List)} with these environment variables added to the node's. */
+  JarProxy start(int i, UnaryOperator<JsonObject> change, List<String> jvmOptions, java.util.Map<String, String> env)
+      throws IOException {
     int g = ++generation[i];
     String name = "n" + i + (g == 1 ? "" : "-" + g);
     JsonObject config = change.apply(common.apply(baseConfig(i)));
     List<String> options = new ArrayList<>(JVM_OPTIONS);
     options.addAll(jvmOptions);
-    JarProxy p = JarProxy.start(dir, name, config, options, START_TIMEOUT);
+    JarProxy p = JarProxy.start(dir, name, config, options, START_TIMEOUT, env);
     started.add(p);
     nodes[i] = p;
     return p;

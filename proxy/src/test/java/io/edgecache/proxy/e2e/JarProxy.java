@@ -100,6 +100,12 @@ final class JarProxy implements AutoCloseable {
    */
   static JarProxy start(Path dir, String name, JsonObject config, List<String> jvmOptions, Duration startTimeout)
       throws IOException {
+    return start(dir, name, config, jvmOptions, startTimeout, java.util.Map.of());
+  }
+
+  /** {@link #start(Path, String, JsonObject, List, Duration)} with these environment variables added. */
+  static JarProxy start(Path dir, String name, JsonObject config, List<String> jvmOptions, Duration startTimeout,
+      java.util.Map<String, String> environment) throws IOException {
     Path cfg = dir.resolve(name + ".json");
     Files.writeString(cfg, config.encodePrettily());
     Path out = dir.resolve(name + ".out.log");
@@ -108,8 +114,10 @@ final class JarProxy implements AutoCloseable {
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmOptions);
     cmd.addAll(List.of("-jar", jar().toString(), "--config", cfg.toString()));
-    Process p = new ProcessBuilder(cmd)
-        .directory(dir.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    ProcessBuilder builder = new ProcessBuilder(cmd)
+        .directory(dir.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile());
+    builder.environment().putAll(environment);
+    Process p = builder.start();
     JarProxy proxy = new JarProxy(name, p, out, err);
     try {
       proxy.awaitHealthy(startTimeout);
