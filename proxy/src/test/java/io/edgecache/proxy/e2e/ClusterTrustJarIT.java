@@ -4,14 +4,27 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.MultiMapConfig;
+import com.hazelcast.config.NetworkConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -129,6 +142,117 @@ class ClusterTrustJarIT {
     });
     System.out.printf("lines naming cluster.token: wrong-token node %d, node 0 %d, node 1 %d%n", tokenLines(wrong),
         tokenLines(cluster.node(0)), tokenLines(cluster.node(1)));
+    assertEquals(0, wrong.stop(), wrong.logTail());
+  }
+
+  /**
+   * A rogue Hazelcast member (this test JVM, without any member proof) joins through the seed list
+   * and sends purges straight to a good node's event-bus address, signed with a key that is not
+   * the token: the good nodes list it untrusted, the object stays cached on them, and they count
+   * the rejected purges. As a control, the same message signed with the token is applied (this
+   * builds the nodes' message format, so a change of that format shows up here).
+   */
+  @Test
+  @Order(3)
+  void eventBus_forgedPurgeFromARogueMember_isIgnored() throws Exception {
+    String path = "/forged";
+    for (int i = 0; i < 2; i++) {
+      assertEquals(200, Http1.once(cluster.node(i).port(), "GET", path, HOST).status());
+      assertEquals(200, probe(i, path), "node " + i + " stored " + path);
+    }
+    double rejectedBefore = cluster.metric(0, "edgecache_cluster_purges_received_total", "result=\"rejected\"");
+    HazelcastClusterManager manager = RogueMember.manager(List.of(cluster.ports(0).bindAddress(),
+        cluster.ports(1).bindAddress()));
+    Vertx rogue = RogueMember.join(manager);
+    try {
+      String rogueId = manager.getHazelcastInstance().getCluster().getLocalMember().getUuid().toString();
+      await("the good nodes list the rogue member untrusted").atMost(JarCluster.JOIN_TIMEOUT).ignoreExceptions()
+          .untilAsserted(() -> {
+            for (int i = 0; i < 2; i++) {
+              Map<String, Boolean> trusted = new TreeMap<>();
+              for (JsonObject m : cluster.members(i)) {
+                trusted.put(m.getString("id"), m.getBoolean("trusted"));
+              }
+              assertEquals(Boolean.FALSE, trusted.get(rogueId), "node " + i + ": " + trusted);
+            }
+          });
+      sendPurge(rogue, rogueId, "forged-1", path, "not-the-cluster-token-at-all");
+      await("the good nodes keep " + path).during(STAYS_OUT).atMost(STAYS_OUT.plusSeconds(5))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> probe(0, path) == 200 && probe(1, path) == 200);
+      assertTrue(cluster.metric(0, "edgecache_cluster_purges_received_total", "result=\"rejected\"") > rejectedBefore,
+          "node 0 counts the forged purge as rejected");
+
+      // control: the same message signed with the token is applied, so only the key made the difference
+      sendPurge(rogue, rogueId, "signed-1", path, JarCluster.TOKEN);
+      await("the signed purge reaches both nodes").atMost(Duration.ofSeconds(1))
+          .until(() -> probe(0, path) == 504 && probe(1, path) == 504);
+    } finally {
+      rogue.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Sends a purge of {@code path} to both good nodes' event-bus addresses as the nodes themselves
+   * do (an envelope of the purge text and its HMAC-SHA256, base64url, under {@code key}) and waits
+   * for their replies or the send timeout.
+   */
+  private static void sendPurge(Vertx from, String fromId, String id, String path, String key) throws Exception {
+    String text = new JsonObject().put("id", id).put("from", fromId).put("at", System.currentTimeMillis())
+        .put("spec", new JsonObject().put("urls", new JsonArray().add("http://" + HOST + path))
+            .put("prefixes", new JsonArray()).put("tags", new JsonArray()).put("all", false).put("soft", false)
+            .put("method", true))
+        .encode();
+    javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+    mac.init(new javax.crypto.spec.SecretKeySpec(key.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+    String signature = java.util.Base64.getUrlEncoder().withoutPadding()
+        .encodeToString(mac.doFinal(text.getBytes(StandardCharsets.UTF_8)));
+    String envelope = new JsonObject().put("b", text).put("s", signature).encode();
+    for (int i = 0; i < 2; i++) {
+      from.eventBus().request("edgecache.purge." + cluster.id(i), envelope, new DeliveryOptions().setSendTimeout(3000))
+          .toCompletionStage().toCompletableFuture().handle((reply, err) -> null).get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** A clustered Vert.x in this JVM that joins the nodes' Hazelcast cluster on loopback, with no member proof. */
+  private static final class RogueMember {
+    private RogueMember() {}
+
+    static Vertx join(HazelcastClusterManager manager) throws Exception {
+      VertxOptions options = new VertxOptions().setEventBusOptions(
+          new EventBusOptions().setHost("127.0.0.1").setPort(0).setClusterPublicHost("127.0.0.1"));
+      return Vertx.builder().with(options).withClusterManager(manager).buildClustered()
+          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+
+    /** A cluster manager with the nodes' cluster name and {@code seeds}, bound to 127.0.0.1 only. */
+    static HazelcastClusterManager manager(List<String> seeds) throws Exception {
+      Config hc = new Config();
+      hc.setClusterName(JarCluster.NAME);
+      hc.setProperty("hazelcast.phone.home.enabled", "false");
+      hc.setProperty("hazelcast.wait.seconds.before.join", "0");
+      hc.setProperty("hazelcast.logging.type", "slf4j");
+      hc.setProperty("hazelcast.shutdownhook.enabled", "false");
+      hc.setProperty("hazelcast.socket.bind.any", "false");
+      hc.setProperty("hazelcast.local.localAddress", "127.0.0.1");
+      hc.setProperty("hazelcast.graceful.shutdown.max.wait", "10");
+      NetworkConfig net = hc.getNetworkConfig();
+      int port;
+      try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+        port = s.getLocalPort();
+      }
+      net.setPort(port).setPortAutoIncrement(false);
+      net.setPublicAddress("127.0.0.1:" + port);
+      JoinConfig join = net.getJoin();
+      join.getMulticastConfig().setEnabled(false);
+      join.getAutoDetectionConfig().setEnabled(false);
+      join.getTcpIpConfig().setEnabled(true).setMembers(seeds);
+      hc.addMultiMapConfig(new MultiMapConfig("__vertx.subs").setBackupCount(1)
+          .setValueCollectionType(MultiMapConfig.ValueCollectionType.SET));
+      hc.addMapConfig(new MapConfig("__vertx.haInfo").setBackupCount(1));
+      hc.addMapConfig(new MapConfig("__vertx.nodeInfo").setBackupCount(1));
+      return new HazelcastClusterManager(hc);
+    }
   }
 
   private static int probe(int node, String path) throws Exception {
