@@ -54,8 +54,9 @@ WORKDIR /opt/edgecache
 # anonymous or named volume starts out owned by uid 10001.
 VOLUME ["/var/cache/edgecache"]
 
-# 8080: proxy traffic; 9090: admin (/healthz, /readyz, /metrics).
-EXPOSE 8080 9090
+# 8080: proxy traffic; 9090: admin (/healthz, /readyz, /metrics); 5801/5802: cluster members
+# (Hazelcast) and event bus, used only with cluster.enabled; keep them private (README, "Running a cluster").
+EXPOSE 8080 9090 5801 5802
 
 # JVM sizing, read from the container's memory limit (cgroup aware):
 #  - heap = 60% of the limit; the rest is left for direct buffers (Netty), metaspace,

@@ -102,7 +102,10 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
   private final HazelcastInstance hz;
   private final ProxyConfig.Cluster config;
   private final Signer signer;
-  private final String self;
+  private volatile String self;
+  /** Bumped to stop a reader of the purge log (after a merge, one reader starts again at the tail). */
+  private volatile int readerEpoch;
+  private io.vertx.core.eventbus.MessageConsumer<String> consumer;
   private final PurgeService purges;
   private final Path positionFile;
   private final Supplier<Boolean> holdsStoredObjects;
@@ -177,6 +180,9 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
     hc.setProperty("hazelcast.heartbeat.interval.seconds", "1");
     hc.setProperty("hazelcast.max.no.heartbeat.seconds", Long.toString(Math.max(2, c.memberTimeoutMs() / 1000)));
     hc.setProperty("hazelcast.socket.bind.any", "false");
+    // a side cut off by a partition merges back within seconds, not Hazelcast's default 5 minutes
+    hc.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+    hc.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
     hc.setProperty("hazelcast.local.localAddress", c.bindHost());
     NetworkConfig net = hc.getNetworkConfig();
     net.setPort(c.bindPort()).setPortAutoIncrement(false);
@@ -241,7 +247,12 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
       }
     });
     refresh();
-    vertx.eventBus().<String>consumer(address(self), this::onPurgeMessage);
+    consumer = vertx.eventBus().<String>consumer(address(self), this::onPurgeMessage);
+    hz.getLifecycleService().addLifecycleListener(e -> {
+      if (e.getState() == com.hazelcast.core.LifecycleEvent.LifecycleState.MERGED) {
+        vertx.runOnContext(v -> onMerged());
+      }
+    });
     return vertx.executeBlocking(() -> {
       purgeLog = hz.getRingbuffer(LOG);
       IMap<String, String> meta = hz.getMap(META);
@@ -295,7 +306,7 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
     return before.compose(v -> {
       savePosition(start - 1); // from here on this node has seen every purge (the loop below records more)
       Promise<Void> caughtUp = Promise.promise();
-      read(start, tail, caughtUp);
+      read(start, tail, caughtUp, readerEpoch);
       return caughtUp.future();
     });
   }
@@ -310,15 +321,16 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
    * Reads the log from {@code seq} on, applying what this node has not seen, for as long as the
    * node runs; {@code caughtUp} completes once everything up to {@code until} is applied.
    */
-  private void read(long seq, long until, Promise<Void> caughtUp) {
+  private void read(long seq, long until, Promise<Void> caughtUp, int epoch) {
     if (seq > until) {
       caughtUp.tryComplete();
     }
-    if (closed) {
+    if (closed || epoch != readerEpoch) {
+      caughtUp.tryComplete();
       return;
     }
     purgeLog.readManyAsync(seq, 1, 100, null).whenComplete((batch, err) -> {
-      if (closed) {
+      if (closed || epoch != readerEpoch) {
         caughtUp.tryComplete();
         return;
       }
@@ -330,11 +342,21 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
           purges.applyFromPeer(new PurgeService.Spec(List.of(), List.of(), List.of(), true, true, false),
               "self (behind the purge log)");
           vertx.executeBlocking(() -> purgeLog.headSequence()).onComplete(ar ->
-              read(ar.succeeded() ? ar.result() : seq, until, caughtUp));
+              read(ar.succeeded() ? ar.result() : seq, until, caughtUp, epoch));
           return;
         }
         log.debug("cluster: reading the purge log failed ({}); retrying", cause.toString());
-        vertx.setTimer(1000, id -> read(seq, until, caughtUp));
+        // a log that was started again or merged may no longer reach this sequence: then start at its tail
+        vertx.executeBlocking(() -> position()).onComplete(ar -> {
+          if (ar.succeeded() && (seq > ar.result()[1] + 1 || seq < ar.result()[0])) {
+            log.warn("cluster: the purge log no longer matches what this node read: marking everything stored stale");
+            purges.applyFromPeer(new PurgeService.Spec(List.of(), List.of(), List.of(), true, true, false),
+                "self (purge log replaced)");
+            read(ar.result()[1] + 1, until, caughtUp, epoch);
+          } else {
+            vertx.setTimer(1000, id -> read(seq, until, caughtUp, epoch));
+          }
+        });
         return;
       }
       applyBatch(batch, 0, CompletableFuture.completedFuture(null)).whenComplete((v, e) -> {
@@ -343,7 +365,7 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
         if (next > until) {
           caughtUp.tryComplete();
         }
-        read(next, until, caughtUp);
+        read(next, until, caughtUp, epoch);
       });
     });
   }
@@ -442,6 +464,40 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
     }
   }
 
+  /**
+   * This node was cut off (partition, long pause) and has merged back into the cluster: purges
+   * made meanwhile may be lost to it, so everything it stored is marked stale, and it reads the
+   * purge log again from its tail, under its possibly new member id.
+   */
+  private void onMerged() {
+    if (closed) {
+      return;
+    }
+    String now = hz.getCluster().getLocalMember().getUuid().toString();
+    if (!now.equals(self)) {
+      consumer.unregister();
+      self = now;
+      consumer = vertx.eventBus().<String>consumer(address(self), this::onPurgeMessage);
+    }
+    refresh();
+    log.warn("cluster: this node was cut off from the cluster and merged back as {}: marking everything it stored"
+        + " stale, so each object is revalidated before reuse", self);
+    purges.applyFromPeer(new PurgeService.Spec(List.of(), List.of(), List.of(), true, true, false),
+        "self (merged back)");
+    int epoch = ++readerEpoch;
+    vertx.executeBlocking(() -> {
+      purgeLog = hz.getRingbuffer(LOG);
+      IMap<String, String> meta = hz.getMap(META);
+      String fresh = UUID.randomUUID().toString();
+      String existing = meta.putIfAbsent("generation", fresh);
+      generation = existing != null ? existing : fresh;
+      return position();
+    }).onSuccess(ht -> {
+      savePosition(ht[1]);
+      read(ht[1] + 1, ht[1], Promise.promise(), epoch);
+    }).onFailure(t -> log.warn("cluster: cannot read the purge log after the merge: {}", t.toString()));
+  }
+
   // ---------------------------------------------------------------- fan-out
 
   @Override
@@ -532,8 +588,9 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
         departed.remove(m.url());
       }
     }
+    String ownUrl = hz.getCluster().getLocalMember().getAttribute(ATTR_URL);
     for (MemberView m : members) {
-      if (!present.contains(m.id()) && m.url() != null && m.trusted()) {
+      if (!present.contains(m.id()) && m.url() != null && m.trusted() && !m.url().equals(ownUrl)) {
         departed.put(m.url(), new Departed(m.id(), now));
         log.warn("cluster: member {} ({}) left; purges until it returns are replayed from the purge log when it does",
             m.id(), m.url());
