@@ -108,11 +108,12 @@ class ClusterPartitionJarIT {
   }
 
   /**
-   * Once the partition heals, the node is a full member again. Hazelcast merges the split clusters
-   * only after {@code hazelcast.merge.first.run.delay.seconds} (300 s by default); node 2 runs here
-   * with 5 s so the merge happens within the test. After it: node 2's {@code self} is one of the
-   * members every node lists (a merged member gets a new member id), the purge made while it was
-   * out is not served, and a purge through node 0 is acknowledged by node 2 and reaches it.
+   * Once the partition heals, the node is a full member again. Hazelcast merges split clusters
+   * after {@code hazelcast.merge.first.run.delay.seconds} (300 s in Hazelcast, 5 s as edgecache
+   * configures it); node 2 also gets 5 s as a system property, so this test does not depend on that
+   * choice. After the merge: node 2's {@code self} is one of the members every node lists (a merged
+   * member gets a new member id), the purge made while it was out is not served, and a purge
+   * through node 0 is acknowledged by node 2 and reaches it within a second.
    */
   @Test
   @Order(2)
