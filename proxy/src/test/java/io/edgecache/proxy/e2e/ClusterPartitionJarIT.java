@@ -162,6 +162,48 @@ class ClusterPartitionJarIT {
         .until(() -> probe(0, after) == 504 && probe(1, after) == 504 && probe(2, after) == 504);
   }
 
+  /**
+   * The other side of a partition: nodes 0 and 1 go silent, node 2 drops them and a client purges
+   * an object through node 2 (its answer names 0 and 1 as missing). Once 0 and 1 run again and the
+   * cluster merged, no node serves the object that was purged on the other side.
+   */
+  @Test
+  @Order(3)
+  void suspend_purgeOnTheOtherSideOfThePartition_notServedAnywhereAfterTheMerge() throws Exception {
+    cluster.awaitFormed(0, 1, 2);
+    String path = "/purged-on-the-other-side";
+    for (int i = 0; i < 3; i++) {
+      assertEquals(200, Http1.once(cluster.node(i).port(), "GET", path, HOST).status());
+      assertEquals(200, probe(i, path), "node " + i + " stored " + path);
+    }
+    String alone = cluster.id(2);
+    JarProxy a = cluster.node(0);
+    JarProxy b = cluster.node(1);
+    a.suspend();
+    b.suspend();
+    String answer;
+    try {
+      await("node 2 drops the silent nodes").atMost(JarCluster.JOIN_TIMEOUT).ignoreExceptions()
+          .until(() -> cluster.memberIds(2).equals(Set.of(alone)));
+      Http1.Response purge = Http1.once(cluster.node(2).port(), "PURGE", path, HOST);
+      assertEquals(200, purge.status(), purge.text());
+      answer = purge.text();
+    } finally {
+      a.resume();
+      b.resume();
+    }
+
+    cluster.awaitFormed(0, 1, 2);
+    try {
+      await("no node serves " + path + " after the merge").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+          .until(() -> probe(0, path) == 504 && probe(1, path) == 504 && probe(2, path) == 504);
+    } catch (ConditionTimeoutException e) {
+      fail("after the merge, only-if-cached for " + path + " (purged through node 2 while it was cut off; answer "
+          + answer.trim() + ") gives node 0: " + probe(0, path) + ", node 1: " + probe(1, path) + ", node 2: "
+          + probe(2, path) + "\nnode 0 log (cluster lines):\n" + ClusterJarIT.grep(a.log(), "edgecache.cluster"), e);
+    }
+  }
+
   /** {@code GET path} with {@code only-if-cached} on node {@code i}: 200 while it holds a fresh copy, else 504. */
   private static int probe(int i, String path) throws Exception {
     return Http1.once(cluster.node(i).port(), "GET", path, HOST, "Cache-Control", "only-if-cached").status();
