@@ -131,7 +131,7 @@ class ClusterJarIT {
     for (int i = 0; i < 3; i++) {
       String metrics = cluster.node(i).admin("GET", "/metrics", null).body();
       assertTrue(metrics.lines().anyMatch(l -> l.matches("edgecache_cluster_members(\\{.*})? 3\\.0")),
-          "node " + i + " edgecache_cluster_members 3:\n" + grep(metrics, "edgecache_cluster"));
+          "node " + i + " edgecache_cluster_members 3:\n" + JarCluster.grep(metrics, "edgecache_cluster"));
     }
   }
 
@@ -166,7 +166,7 @@ class ClusterJarIT {
 
     long start = System.nanoTime();
     Http1.Response r = Http1.once(cluster.node(0).port(), "PURGE", path, HOST);
-    Duration answered = since(start);
+    Duration answered = JarCluster.since(start);
     assertEquals(200, r.status(), r.text());
     assertPurgeAnswer(new JsonObject(r.text()), Map.of(0, 1, 1, 1, 2, 1));
     awaitGone(start, answered, "PURGE on node 0", List.of(path), 0, 1, 2);
@@ -188,7 +188,7 @@ class ClusterJarIT {
     long start = System.nanoTime();
     HttpResponse<String> r = cluster.node(1).admin("POST", "/purge",
         new JsonObject().put("tags", new JsonArray().add("group-a")).encode());
-    Duration answered = since(start);
+    Duration answered = JarCluster.since(start);
     assertEquals(200, r.statusCode(), r.body());
     assertPurgeAnswer(new JsonObject(r.body()), Map.of(0, 2, 1, 2, 2, 2));
     awaitGone(start, answered, "tag purge on node 1's admin", tagged, 0, 1, 2);
@@ -212,7 +212,7 @@ class ClusterJarIT {
     long start = System.nanoTime();
     HttpResponse<String> r = cluster.node(2).admin("POST", "/purge",
         new JsonObject().put("urls", new JsonArray().add("http://" + HOST + path)).encode());
-    Duration answered = since(start);
+    Duration answered = JarCluster.since(start);
     assertEquals(200, r.statusCode(), r.body());
     assertPurgeAnswer(new JsonObject(r.body()), Map.of(0, 1, 1, 1, 2, 1));
     awaitGone(start, answered, "URL purge on node 2's admin", List.of(path), 0, 1, 2);
@@ -228,7 +228,7 @@ class ClusterJarIT {
     long start = System.nanoTime();
     HttpResponse<String> r = cluster.node(0).admin("POST", "/purge", new JsonObject()
         .put("prefixes", new JsonArray().add("http://" + HOST + "/soft/")).put("soft", true).encode());
-    Duration answered = since(start);
+    Duration answered = JarCluster.since(start);
     assertEquals(200, r.statusCode(), r.body());
     assertPurgeAnswer(new JsonObject(r.body()), Map.of(0, 2, 1, 2, 2, 2));
     awaitGone(start, answered, "soft prefix purge on node 0's admin", paths, 0, 1, 2);
@@ -246,10 +246,10 @@ class ClusterJarIT {
     cacheOnAll(path, 0, 1, 2);
     long start = System.nanoTime();
     HttpResponse<String> r = cluster.node(2).admin("POST", "/purge", new JsonObject().put("all", true).encode());
-    Duration answered = since(start);
+    Duration answered = JarCluster.since(start);
     assertEquals(200, r.statusCode(), r.body());
     JsonObject answer = new JsonObject(r.body());
-    assertEquals(cluster.ids(0, 1, 2), keys(answer.getJsonObject("nodes")), answer.encode());
+    assertEquals(cluster.ids(0, 1, 2), JarCluster.keys(answer.getJsonObject("nodes")), answer.encode());
     assertEquals(new JsonArray(), answer.getJsonArray("missing"), answer.encode());
     awaitGone(start, answered, "purge of everything on node 2's admin", List.of(path), 0, 1, 2);
   }
@@ -273,7 +273,7 @@ class ClusterJarIT {
     Http1.Response purge = Http1.once(cluster.node(0).port(), "PURGE", path, HOST);
     assertEquals(200, purge.status(), purge.text());
     JsonObject answer = new JsonObject(purge.text());
-    assertEquals(cluster.ids(0, 1), keys(answer.getJsonObject("nodes")), answer.encode());
+    assertEquals(cluster.ids(0, 1), JarCluster.keys(answer.getJsonObject("nodes")), answer.encode());
     assertFalse(answer.getJsonObject("nodes").containsKey(oldId), answer.encode());
     JsonArray missing = answer.getJsonArray("missing");
     assertTrue(new JsonArray().equals(missing) || new JsonArray().add(oldId).equals(missing),
@@ -300,7 +300,7 @@ class ClusterJarIT {
         new JsonObject().put("urls", new JsonArray().add("http://" + HOST + path)).encode());
     assertEquals(200, purge.statusCode(), purge.body());
     JsonObject answer = new JsonObject(purge.body());
-    assertEquals(cluster.ids(0, 1), keys(answer.getJsonObject("nodes")), answer.encode());
+    assertEquals(cluster.ids(0, 1), JarCluster.keys(answer.getJsonObject("nodes")), answer.encode());
     JsonArray missing = answer.getJsonArray("missing");
     assertTrue(new JsonArray().equals(missing) || new JsonArray().add(oldId).equals(missing),
         "missing is the killed node or nothing: " + answer.encode());
@@ -484,9 +484,9 @@ class ClusterJarIT {
    * {@code start}; prints how long the answer and the reach took (for the README's figures).
    */
   private static void awaitGone(long start, Duration answered, String what, List<String> paths, int... nodes) {
-    Duration left = PURGE_REACH.minus(since(start));
+    Duration left = PURGE_REACH.minus(JarCluster.since(start));
     if (left.isNegative() || left.isZero()) {
-      fail("the purge answer alone took " + since(start) + " (target: every node misses within " + PURGE_REACH + ")");
+      fail("the purge answer alone took " + JarCluster.since(start) + " (target: every node misses within " + PURGE_REACH + ")");
     }
     Map<String, Integer> last = new TreeMap<>();
     try {
@@ -507,7 +507,7 @@ class ClusterJarIT {
           + last + ")", e);
     }
     System.out.printf("%s: answered after %d ms, no node had a copy after %d ms%n", what, answered.toMillis(),
-        since(start).toMillis());
+        JarCluster.since(start).toMillis());
   }
 
   /** The next plain GET on each node is a miss with the right bytes. */
@@ -542,18 +542,6 @@ class ClusterJarIT {
     assertEquals(new JsonArray(), answer.getJsonArray("missing"), answer.encode());
   }
 
-  static Duration since(long startNanos) {
-    return Duration.ofNanos(System.nanoTime() - startNanos);
-  }
 
-  static String grep(String text, String part) {
-    StringBuilder b = new StringBuilder();
-    text.lines().filter(l -> l.contains(part)).forEach(l -> b.append(l).append('\n'));
-    return b.toString();
-  }
 
-  /** The field names of {@code o}, sorted (null when {@code o} is). */
-  static Set<String> keys(JsonObject o) {
-    return o == null ? null : new TreeSet<>(o.fieldNames());
-  }
 }

@@ -84,7 +84,7 @@ class ClusterPartitionJarIT {
           .until(() -> cluster.memberIds(0).equals(live) && cluster.memberIds(1).equals(live));
       Http1.Response purge = Http1.once(cluster.node(0).port(), "PURGE", path, HOST);
       assertEquals(200, purge.status(), purge.text());
-      assertEquals(live, ClusterJarIT.keys(new JsonObject(purge.text()).getJsonObject("nodes")), purge.text());
+      assertEquals(live, JarCluster.keys(new JsonObject(purge.text()).getJsonObject("nodes")), purge.text());
     } finally {
       silent.resume();
     }
@@ -96,9 +96,9 @@ class ClusterPartitionJarIT {
     } catch (ConditionTimeoutException e) {
       fail("node 2 still serves " + path + " " + NOTICE + " after it resumed, though it was purged while node 2"
           + " was out of the cluster.\nnode 2 GET /cluster: " + cluster.cluster(2).encode() + "\nnode 0 GET /cluster: "
-          + cluster.cluster(0).encode() + "\nnode 2 log (cluster lines):\n" + ClusterJarIT.grep(silent.log(), "luster"), e);
+          + cluster.cluster(0).encode() + "\nnode 2 log (cluster lines):\n" + JarCluster.grep(silent.log(), "luster"), e);
     }
-    Duration noticed = ClusterJarIT.since(resumed);
+    Duration noticed = JarCluster.since(resumed);
     Http1.Response r = Http1.once(silent.port(), "GET", path, HOST);
     assertEquals(200, r.status());
     assertFalse(r.isHit(), r.cacheStatus());
@@ -147,7 +147,7 @@ class ClusterPartitionJarIT {
     } catch (ConditionTimeoutException | AssertionError e) {
       fail("the three nodes do not agree on one cluster after the merge.\nnode 2 GET /cluster: "
           + cluster.cluster(2).encode() + "\nnode 0 GET /cluster: " + cluster.cluster(0).encode()
-          + "\nnode 2 log (cluster lines):\n" + ClusterJarIT.grep(silent.log(), "luster"), e);
+          + "\nnode 2 log (cluster lines):\n" + JarCluster.grep(silent.log(), "luster"), e);
     }
     assertEquals(504, probe(2, during), "node 2 serves " + during + ", purged while it was out");
 
@@ -155,9 +155,9 @@ class ClusterPartitionJarIT {
     Http1.Response purge = Http1.once(cluster.node(0).port(), "PURGE", after, HOST);
     assertEquals(200, purge.status(), purge.text());
     JsonObject answer = new JsonObject(purge.text());
-    assertEquals(cluster.ids(0, 1, 2), ClusterJarIT.keys(answer.getJsonObject("nodes")), answer.encode());
+    assertEquals(cluster.ids(0, 1, 2), JarCluster.keys(answer.getJsonObject("nodes")), answer.encode());
     assertEquals(new JsonArray(), answer.getJsonArray("missing"), answer.encode());
-    Duration left = Duration.ofSeconds(1).minus(ClusterJarIT.since(start));
+    Duration left = Duration.ofSeconds(1).minus(JarCluster.since(start));
     await("the purge after the merge reaches every node").atMost(left).pollDelay(Duration.ZERO)
         .until(() -> probe(0, after) == 504 && probe(1, after) == 504 && probe(2, after) == 504);
   }
@@ -200,7 +200,7 @@ class ClusterPartitionJarIT {
     } catch (ConditionTimeoutException e) {
       fail("after the merge, only-if-cached for " + path + " (purged through node 2 while it was cut off; answer "
           + answer.trim() + ") gives node 0: " + probe(0, path) + ", node 1: " + probe(1, path) + ", node 2: "
-          + probe(2, path) + "\nnode 0 log (cluster lines):\n" + ClusterJarIT.grep(a.log(), "edgecache.cluster"), e);
+          + probe(2, path) + "\nnode 0 log (cluster lines):\n" + JarCluster.grep(a.log(), "edgecache.cluster"), e);
     }
   }
 

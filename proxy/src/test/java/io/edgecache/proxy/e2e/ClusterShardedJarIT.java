@@ -233,11 +233,11 @@ class ClusterShardedJarIT {
     Http1.Response r = Http1.once(cluster.node(1).port(), "PURGE", path, HOST);
     assertEquals(200, r.status(), r.text());
     JsonObject answer = new JsonObject(r.text());
-    assertEquals(cluster.ids(0, 1, 2), ClusterJarIT.keys(answer.getJsonObject("nodes")), answer.encode());
+    assertEquals(cluster.ids(0, 1, 2), JarCluster.keys(answer.getJsonObject("nodes")), answer.encode());
     assertEquals(new JsonArray(), answer.getJsonArray("missing"), answer.encode());
     assertTrue(answer.getInteger("purged") >= 1, "the owner held it: " + answer.encode());
-    Duration left = Duration.ofSeconds(1).minus(ClusterJarIT.since(start));
-    assertTrue(!left.isNegative() && !left.isZero(), "the purge answer alone took " + ClusterJarIT.since(start));
+    Duration left = Duration.ofSeconds(1).minus(JarCluster.since(start));
+    assertTrue(!left.isNegative() && !left.isZero(), "the purge answer alone took " + JarCluster.since(start));
     await("purged everywhere").atMost(left).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20))
         .until(() -> probe(0, path) == 504 && probe(1, path) == 504 && probe(2, path) == 504);
 
@@ -271,12 +271,12 @@ class ClusterShardedJarIT {
 
       long start = System.nanoTime();
       Http1.Response r = Http1.once(cluster.node(1).port(), "PURGE", hot, HOST);
-      Duration took = ClusterJarIT.since(start);
+      Duration took = JarCluster.since(start);
       assertEquals(200, r.status(), r.text());
       JsonObject answer = new JsonObject(r.text());
       System.out.printf("purge right after a SIGKILL: answered after %d ms: %s%n", took.toMillis(), answer.encode());
       assertTrue(took.compareTo(PURGE_ANSWER_BOUND) < 0, "purge answered after " + took + ": " + answer.encode());
-      assertEquals(live, ClusterJarIT.keys(answer.getJsonObject("nodes")), "live nodes purged: " + answer.encode());
+      assertEquals(live, JarCluster.keys(answer.getJsonObject("nodes")), "live nodes purged: " + answer.encode());
       JsonArray missing = answer.getJsonArray("missing");
       assertNotNull(missing, answer.encode());
       assertTrue(missing.isEmpty() || missing.equals(new JsonArray().add(killedId)),
@@ -344,7 +344,7 @@ class ClusterShardedJarIT {
         results.add(pool.submit(() -> {
           long start = System.nanoTime();
           Http1.Response r = Http1.once(cluster.node(2).port(), "GET", path, HOST);
-          Duration took = ClusterJarIT.since(start);
+          Duration took = JarCluster.since(start);
           assertEquals(200, r.status(), path + " " + r.cacheStatus());
           assertArrayEquals(body(path), r.body(), path + " " + r.cacheStatus());
           assertTrue(took.compareTo(PEER_TIMEOUT_AND_MARGIN) < 0, path + " took " + took + ": " + r.cacheStatus());

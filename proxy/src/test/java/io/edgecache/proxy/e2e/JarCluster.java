@@ -320,6 +320,23 @@ final class JarCluster implements AutoCloseable {
     return new InetSocketAddress(InetAddress.getByAddress(bytes), Integer.parseInt(parts[1], 16));
   }
 
+  /** The time since {@code startNanos} (a {@link System#nanoTime} reading). */
+  static Duration since(long startNanos) {
+    return Duration.ofNanos(System.nanoTime() - startNanos);
+  }
+
+  /** The lines of {@code text} that contain {@code part}, for assertion messages. */
+  static String grep(String text, String part) {
+    StringBuilder b = new StringBuilder();
+    text.lines().filter(l -> l.contains(part)).forEach(l -> b.append(l).append('\n'));
+    return b.toString();
+  }
+
+  /** The field names of {@code o}, sorted (null when {@code o} is). */
+  static Set<String> keys(JsonObject o) {
+    return o == null ? null : new TreeSet<>(o.fieldNames());
+  }
+
   /** Kills every JVM started here, first to last. */
   @Override
   public void close() throws Exception {
