@@ -58,14 +58,19 @@ class ClusterShardedJarIT {
   static Path dir;
   private static CountingOrigin origin;
   private static JarCluster cluster;
+  /** Origin requests that carried an {@code Edgecache-Peer} mark (none should: it is for members only). */
+  private static final List<String> peerMarksAtOrigin = new CopyOnWriteArrayList<>();
   /** The owner slot of each {@code /shard/} key while all three nodes ran (from the first test). */
   private static final Map<String, Integer> shardOwners = new TreeMap<>();
 
   @BeforeAll
   static void startOriginAndCluster() throws Exception {
-    origin = new CountingOrigin(r -> r.response()
-        .putHeader("Cache-Control", "public, max-age=3600")
-        .end(Buffer.buffer(body(r.path()))));
+    origin = new CountingOrigin(r -> {
+      if (r.getHeader("Edgecache-Peer") != null) {
+        peerMarksAtOrigin.add(r.path() + ": " + r.getHeader("Edgecache-Peer"));
+      }
+      r.response().putHeader("Cache-Control", "public, max-age=3600").end(Buffer.buffer(body(r.path())));
+    });
     cluster = new JarCluster(dir, origin.url(), 4, "sharded",
         c -> c.put("cluster", c.getJsonObject("cluster").put("purgeTimeout", "1500ms"))
             .put("memory", c.getJsonObject("memory").put("maxObjectBytes", "4MiB")));
@@ -117,6 +122,25 @@ class ClusterShardedJarIT {
       fills += cluster.metric(i, "edgecache_peer_fills_total", "outcome=\"ok\"");
     }
     assertEquals(2.0 * KEYS, fills, "edgecache_peer_fills_total{outcome=\"ok\"} over the nodes: two per key");
+    assertEquals(List.of(), peerMarksAtOrigin, "the peer mark never reaches the origin");
+  }
+
+  /**
+   * A client cannot pass for a member: a forged {@code Edgecache-Peer} mark (a member's id, the
+   * current time, a made-up signature) on requests through every node changes nothing (each
+   * non-owner still fills from the owner, one origin fetch per key), and the origin never sees it.
+   */
+  @Test
+  @Order(2)
+  void peerMark_forgedByAClient_isNeitherTrustedNorForwarded() throws Exception {
+    Map<String, Integer> indexOf = indexOf(0, 1, 2);
+    String forged = cluster.id(1) + ";" + System.currentTimeMillis() + ";AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    for (int k = 0; k < 9; k++) {
+      String path = "/forged-mark/" + k;
+      ownerOf(path, indexOf, new String[] {"Edgecache-Peer", forged}, 0, 1, 2);
+      assertEquals(1, origin.count("GET", path), path + " fetched once from the origin");
+    }
+    assertEquals(List.of(), peerMarksAtOrigin, "no peer mark, forged or not, reaches the origin");
   }
 
   /**
@@ -125,7 +149,7 @@ class ClusterShardedJarIT {
    * origin fetches, and no response names it as the peer.
    */
   @Test
-  @Order(2)
+  @Order(3)
   void get_nodeWithAWrongToken_ownsNoKeys() throws Exception {
     JarProxy wrong = cluster.start(3, c -> c.put("cluster", c.getJsonObject("cluster")
         .put("token", "another-token-that-is-long-enough")));
@@ -159,7 +183,7 @@ class ClusterShardedJarIT {
    * object then comes out exact through every node, and the origin was asked once per key.
    */
   @Test
-  @Order(3)
+  @Order(4)
   void peerFill_rangeFirst_answers206ThenWholeBodiesEverywhereOneOriginFetch() throws Exception {
     int peerFills = 0;
     for (int k = 0; k < 9; k++) {
@@ -185,7 +209,7 @@ class ClusterShardedJarIT {
    * whole body when it says one); GETs through every node then get the whole body.
    */
   @Test
-  @Order(4)
+  @Order(5)
   void peerFill_headFirst_thenWholeBodiesEverywhere() throws Exception {
     int peerFills = 0;
     for (int k = 0; k < 9; k++) {
@@ -207,7 +231,7 @@ class ClusterShardedJarIT {
 
   /** A 3 MiB object, peer-filled while it streams from the origin, comes out exact through every node. */
   @Test
-  @Order(5)
+  @Order(6)
   void peerFill_largeBody_exactThroughEveryNodeOneOriginFetch() throws Exception {
     Map<String, Integer> indexOf = indexOf(0, 1, 2);
     for (int k = 0; k < 3; k++) {
@@ -222,7 +246,7 @@ class ClusterShardedJarIT {
    * requested through all three again, it costs one more origin fetch in total.
    */
   @Test
-  @Order(6)
+  @Order(7)
   void purge_objectFilledThroughAllThree_goneFromAllWithinOneSecondAndFetchedOnceMore() throws Exception {
     Map<String, Integer> indexOf = indexOf(0, 1, 2);
     String path = "/sharded-purge";
@@ -370,13 +394,19 @@ class ClusterShardedJarIT {
    * are peer fills naming it, the owner's is not. Returns the owner's index.
    */
   private static int ownerOf(String path, Map<String, Integer> indexOf, int... nodes) throws IOException {
+    return ownerOf(path, indexOf, new String[0], nodes);
+  }
+
+  /** {@link #ownerOf(String, Map, int...)} with these request header name/value pairs. */
+  private static int ownerOf(String path, Map<String, Integer> indexOf, String[] headers, int... nodes)
+      throws IOException {
     List<String> peers = new ArrayList<>();
     List<Integer> direct = new ArrayList<>();
     StringBuilder seen = new StringBuilder();
     int first = Math.floorMod(path.hashCode(), nodes.length);
     for (int j = 0; j < nodes.length; j++) {
       int i = nodes[(first + j) % nodes.length];
-      Http1.Response r = Http1.once(cluster.node(i).port(), "GET", path, HOST);
+      Http1.Response r = Http1.once(cluster.node(i).port(), "GET", path, HOST, headers);
       assertEquals(200, r.status(), "node " + i + " " + path);
       assertArrayEquals(body(path), r.body(), "node " + i + " " + path + " (" + r.cacheStatus() + ")");
       seen.append("\n  node ").append(i).append(": ").append(r.cacheStatus());
