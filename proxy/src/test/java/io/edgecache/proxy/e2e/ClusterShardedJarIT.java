@@ -69,6 +69,9 @@ class ClusterShardedJarIT {
       if (r.getHeader("Edgecache-Peer") != null) {
         peerMarksAtOrigin.add(r.path() + ": " + r.getHeader("Edgecache-Peer"));
       }
+      if (r.path().startsWith("/tagged/")) {
+        r.response().putHeader("Surrogate-Key", "sharded-tag");
+      }
       r.response().putHeader("Cache-Control", "public, max-age=3600").end(Buffer.buffer(body(r.path())));
     });
     cluster = new JarCluster(dir, origin.url(), 4, "sharded",
@@ -267,6 +270,57 @@ class ClusterShardedJarIT {
 
     ownerOf(path, indexOf, 0, 1, 2);
     assertEquals(2, origin.count("GET", path), "one more origin fetch for the whole cluster");
+  }
+
+  /**
+   * Tags survive a peer fill: objects tagged by the origin and filled through all three nodes (a
+   * non-owner may keep the copy it got from the owner) are gone from every node within a second
+   * of a tag purge through one node's admin API, and come back with one more origin fetch each.
+   */
+  @Test
+  @Order(8)
+  void tagPurge_objectsFilledThroughPeers_goneFromEveryNodeWithinOneSecond() throws Exception {
+    Map<String, Integer> indexOf = indexOf(0, 1, 2);
+    List<String> paths = List.of("/tagged/1", "/tagged/2", "/tagged/3", "/tagged/4", "/tagged/5", "/tagged/6");
+    for (String p : paths) {
+      ownerOf(p, indexOf, 0, 1, 2);
+    }
+    StringBuilder before = new StringBuilder();
+    for (String p : paths) {
+      before.append(p).append(':').append(probe(0, p)).append(probe(1, p)).append(probe(2, p)).append(' ');
+    }
+
+    long start = System.nanoTime();
+    java.net.http.HttpResponse<String> r = cluster.node(0).admin("POST", "/purge",
+        new JsonObject().put("tags", new JsonArray().add("sharded-tag")).encode());
+    assertEquals(200, r.statusCode(), r.body());
+    JsonObject answer = new JsonObject(r.body());
+    assertEquals(cluster.ids(0, 1, 2), JarCluster.keys(answer.getJsonObject("nodes")), answer.encode());
+    assertTrue(answer.getInteger("purged") >= paths.size(), "every owner held its objects: " + answer.encode());
+    Duration left = Duration.ofSeconds(1).minus(JarCluster.since(start));
+    assertTrue(!left.isNegative() && !left.isZero(), "the purge answer alone took " + JarCluster.since(start));
+    try {
+      await("tag-purged everywhere").atMost(left).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20))
+          .until(() -> {
+            for (String p : paths) {
+              if (probe(0, p) != 504 || probe(1, p) != 504 || probe(2, p) != 504) {
+                return false;
+              }
+            }
+            return true;
+          });
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      StringBuilder now = new StringBuilder();
+      for (String p : paths) {
+        now.append(p).append(':').append(probe(0, p)).append(probe(1, p)).append(probe(2, p)).append(' ');
+      }
+      org.junit.jupiter.api.Assertions.fail("a node still has a tag-purged object (only-if-cached on nodes 0, 1, 2"
+          + " before the purge: " + before + "; after: " + now + "; answer " + answer.encode() + ")", e);
+    }
+    for (String p : paths) {
+      ownerOf(p, indexOf, 0, 1, 2);
+      assertEquals(2, origin.count("GET", p), p + ": one more origin fetch for the whole cluster");
+    }
   }
 
   /**
