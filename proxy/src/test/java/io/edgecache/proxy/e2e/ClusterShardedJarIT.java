@@ -69,6 +69,11 @@ class ClusterShardedJarIT {
       if (r.getHeader("Edgecache-Peer") != null) {
         peerMarksAtOrigin.add(r.path() + ": " + r.getHeader("Edgecache-Peer"));
       }
+      if (r.path().startsWith("/vary/")) {
+        r.response().putHeader("Cache-Control", "public, max-age=3600").putHeader("Vary", "Accept-Language")
+            .end(r.path() + " in " + r.getHeader("Accept-Language"));
+        return;
+      }
       if (r.path().startsWith("/tagged/")) {
         r.response().putHeader("Surrogate-Key", "sharded-tag");
       }
@@ -320,6 +325,27 @@ class ClusterShardedJarIT {
     for (String p : paths) {
       ownerOf(p, indexOf, 0, 1, 2);
       assertEquals(2, origin.count("GET", p), p + ": one more origin fetch for the whole cluster");
+    }
+  }
+
+  /**
+   * A peer fill carries what the response varies on: for a URL whose response has
+   * {@code Vary: Accept-Language}, requests in two languages through every node each get the
+   * variant of their own language, and the origin is asked once per variant.
+   */
+  @Test
+  @Order(9)
+  void peerFill_varyingResponse_eachNodeServesTheRequestedVariant() throws Exception {
+    for (int k = 0; k < 6; k++) {
+      String path = "/vary/" + k;
+      for (String lang : List.of("fr", "de", "fr", "de")) {
+        for (int i = 0; i < 3; i++) {
+          Http1.Response r = Http1.once(cluster.node(i).port(), "GET", path, HOST, "Accept-Language", lang);
+          assertEquals(200, r.status(), "node " + i + " " + path + " " + lang);
+          assertEquals(path + " in " + lang, r.text(), "node " + i + " " + path + " " + lang + ": " + r.cacheStatus());
+        }
+      }
+      assertEquals(2, origin.count("GET", path), path + ": one origin fetch per variant");
     }
   }
 
