@@ -69,6 +69,16 @@ class ClusterShardedJarIT {
       if (r.getHeader("Edgecache-Peer") != null) {
         peerMarksAtOrigin.add(r.path() + ": " + r.getHeader("Edgecache-Peer"));
       }
+      if (r.path().startsWith("/etag/")) {
+        String etag = "\"v1" + r.path().replace('/', '-') + "\"";
+        r.response().putHeader("Cache-Control", "public, max-age=3600").putHeader("ETag", etag);
+        if (etag.equals(r.getHeader("If-None-Match"))) {
+          r.response().setStatusCode(304).end();
+        } else {
+          r.response().end(Buffer.buffer(body(r.path())));
+        }
+        return;
+      }
       if (r.path().startsWith("/vary/")) {
         r.response().putHeader("Cache-Control", "public, max-age=3600").putHeader("Vary", "Accept-Language")
             .end(r.path() + " in " + r.getHeader("Accept-Language"));
@@ -346,6 +356,40 @@ class ClusterShardedJarIT {
         }
       }
       assertEquals(2, origin.count("GET", path), path + ": one origin fetch per variant");
+    }
+  }
+
+  /**
+   * Validators through peers: a client's conditional GET on a cold key through node 0 gets a 304
+   * or the whole body, never poisons the cache (every node then serves the whole body); after a
+   * soft purge of the URL marks every copy stale, the next GETs through all nodes serve the whole
+   * body again at the cost of one conditional request at the origin for the cluster.
+   */
+  @Test
+  @Order(10)
+  void peerFill_conditionalRequestsAndRevalidation_serveWholeBodiesAndAskTheOriginOnce() throws Exception {
+    for (int k = 0; k < 6; k++) {
+      String path = "/etag/" + k;
+      String etag = "\"v1" + path.replace('/', '-') + "\"";
+      Http1.Response conditional = Http1.once(cluster.node(0).port(), "GET", path, HOST, "If-None-Match", etag);
+      assertTrue(conditional.status() == 304 || conditional.status() == 200 && java.util.Arrays.equals(body(path),
+          conditional.body()), path + " conditional: " + conditional.status() + " " + conditional.cacheStatus());
+      for (int i = 0; i < 3; i++) {
+        Http1.Response r = Http1.once(cluster.node(i).port(), "GET", path, HOST);
+        assertEquals(200, r.status(), "node " + i + " " + path + " " + r.cacheStatus());
+        assertArrayEquals(body(path), r.body(), "node " + i + " " + path + " " + r.cacheStatus());
+      }
+      long fetched = origin.count("GET", path);
+
+      java.net.http.HttpResponse<String> soft = cluster.node(1).admin("POST", "/purge", new JsonObject()
+          .put("urls", new JsonArray().add("http://" + HOST + path)).put("soft", true).encode());
+      assertEquals(200, soft.statusCode(), soft.body());
+      for (int i = 0; i < 3; i++) {
+        Http1.Response r = Http1.once(cluster.node(i).port(), "GET", path, HOST);
+        assertEquals(200, r.status(), "node " + i + " " + path + " after the soft purge: " + r.cacheStatus());
+        assertArrayEquals(body(path), r.body(), "node " + i + " " + path + " after the soft purge: " + r.cacheStatus());
+      }
+      assertEquals(fetched + 1, origin.count("GET", path), path + ": one revalidation at the origin for the cluster");
     }
   }
 
