@@ -212,12 +212,14 @@ class ClusterShardedJarIT {
       assertEquals("bytes 100-1099/" + whole.length, r.header("Content-Range"), path);
       assertArrayEquals(java.util.Arrays.copyOfRange(whole, 100, 1100), r.body(), path + " " + r.cacheStatus());
       peerFills += peerOf(r) != null ? 1 : 0;
+      StringBuilder seen = new StringBuilder("\n  range via node 0: " + r.cacheStatus());
       for (int i = 0; i < 3; i++) {
         Http1.Response full = Http1.once(cluster.node(i).port(), "GET", path, HOST);
         assertEquals(200, full.status(), "node " + i + " " + path);
         assertArrayEquals(whole, full.body(), "node " + i + " " + path + " " + full.cacheStatus());
+        seen.append("\n  GET via node ").append(i).append(": ").append(full.cacheStatus());
       }
-      assertEquals(1, origin.count("GET", path), path + " fetched once from the origin");
+      assertEquals(1, origin.count("GET", path), path + " fetched once from the origin:" + seen);
     }
     assertTrue(peerFills > 0, "no range request of 9 went through a non-owner");
   }
