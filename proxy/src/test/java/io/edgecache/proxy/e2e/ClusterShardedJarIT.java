@@ -35,9 +35,12 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Three jar nodes in sharded mode on loopback (README, "Running a cluster"): each key has one owner
  * by rendezvous hashing, a non-owner fills from the owner ({@code Cache-Status} names it as
- * {@code detail="peer <id>"}), so 30 cold keys requested through every node cost 30 origin fetches;
- * a node with the wrong token owns no keys; and when one node is killed with SIGKILL under load the
- * others keep serving and a purge still answers within 2 s.
+ * {@code detail="peer <id>"}), so 30 cold keys requested through every node cost 30 origin fetches.
+ * Peer fills stay correct for ranges, HEAD, large bodies, Vary, validators, purges by URL and tag;
+ * the peer mark can be neither forged by a client nor seen by the origin; a node with the wrong
+ * token owns no keys. When one node is killed with SIGKILL under load the others keep serving, a
+ * purge still answers within 2 s and only the dead node's keys move; a frozen owner costs at most
+ * peerTimeout.
  *
  * <p>Slot 3 is the wrong-token node, started only by its test; the others are started once for the
  * class. The kill test ends the class (it leaves two nodes).
@@ -65,30 +68,7 @@ class ClusterShardedJarIT {
 
   @BeforeAll
   static void startOriginAndCluster() throws Exception {
-    origin = new CountingOrigin(r -> {
-      if (r.getHeader("Edgecache-Peer") != null) {
-        peerMarksAtOrigin.add(r.path() + ": " + r.getHeader("Edgecache-Peer"));
-      }
-      if (r.path().startsWith("/etag/")) {
-        String etag = "\"v1" + r.path().replace('/', '-') + "\"";
-        r.response().putHeader("Cache-Control", "public, max-age=3600").putHeader("ETag", etag);
-        if (etag.equals(r.getHeader("If-None-Match"))) {
-          r.response().setStatusCode(304).end();
-        } else {
-          r.response().end(Buffer.buffer(body(r.path())));
-        }
-        return;
-      }
-      if (r.path().startsWith("/vary/")) {
-        r.response().putHeader("Cache-Control", "public, max-age=3600").putHeader("Vary", "Accept-Language")
-            .end(r.path() + " in " + r.getHeader("Accept-Language"));
-        return;
-      }
-      if (r.path().startsWith("/tagged/")) {
-        r.response().putHeader("Surrogate-Key", "sharded-tag");
-      }
-      r.response().putHeader("Cache-Control", "public, max-age=3600").end(Buffer.buffer(body(r.path())));
-    });
+    origin = new CountingOrigin(ClusterShardedJarIT::serve);
     cluster = new JarCluster(dir, origin.url(), 4, "sharded",
         c -> c.put("cluster", c.getJsonObject("cluster").put("purgeTimeout", "1500ms"))
             .put("memory", c.getJsonObject("memory").put("maxObjectBytes", "4MiB")));
@@ -101,6 +81,33 @@ class ClusterShardedJarIT {
   @AfterAll
   static void stopClusterAndOrigin() throws Exception {
     JarProxy.closeAll(cluster, origin);
+  }
+
+  /**
+   * The origin: {@code /etag/} answers with an ETag (and 304 to a matching If-None-Match),
+   * {@code /vary/} varies on Accept-Language, {@code /tagged/} carries a Surrogate-Key; every other
+   * path its {@link #body}. Every response may be stored for an hour. Requests that carry a peer
+   * mark are noted.
+   */
+  private static void serve(io.vertx.core.http.HttpServerRequest r) {
+    if (r.getHeader("Edgecache-Peer") != null) {
+      peerMarksAtOrigin.add(r.path() + ": " + r.getHeader("Edgecache-Peer"));
+    }
+    io.vertx.core.http.HttpServerResponse response = r.response().putHeader("Cache-Control", "public, max-age=3600");
+    if (r.path().startsWith("/etag/")) {
+      String etag = "\"v1" + r.path().replace('/', '-') + "\"";
+      response.putHeader("ETag", etag);
+      if (etag.equals(r.getHeader("If-None-Match"))) {
+        response.setStatusCode(304).end();
+        return;
+      }
+    } else if (r.path().startsWith("/vary/")) {
+      response.putHeader("Vary", "Accept-Language").end(r.path() + " in " + r.getHeader("Accept-Language"));
+      return;
+    } else if (r.path().startsWith("/tagged/")) {
+      response.putHeader("Surrogate-Key", "sharded-tag");
+    }
+    response.end(Buffer.buffer(body(r.path())));
   }
 
   /** A body that is a function of the path: 3 MiB and a little under {@code /large/}, else 1 to 5 KiB. */
