@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -43,7 +44,8 @@ final class Manifests {
       "v1/Service", Service.class,
       "apps/v1/StatefulSet", StatefulSet.class,
       "policy/v1/PodDisruptionBudget", PodDisruptionBudget.class,
-      "autoscaling/v2/HorizontalPodAutoscaler", HorizontalPodAutoscaler.class);
+      "autoscaling/v2/HorizontalPodAutoscaler", HorizontalPodAutoscaler.class,
+      "networking.k8s.io/v1/NetworkPolicy", NetworkPolicy.class);
 
   static final String KUSTOMIZATION = "kustomization.yaml";
 

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.edgecache.proxy.config.ConfigException;
 import io.edgecache.proxy.config.ConfigLoader;
 import io.edgecache.proxy.config.HeapBudget;
 import io.edgecache.proxy.config.ProxyConfig;
@@ -21,6 +22,7 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HTTPGetAction;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.KeyToPath;
+import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LifecycleHandler;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
@@ -35,12 +37,17 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.CrossVersionObjectReference;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -57,8 +64,10 @@ import org.junit.jupiter.api.Test;
  * The deployment in {@code k8s/} checked against the code and the image it runs: the ConfigMap's
  * {@code proxy.json} goes through the real {@link ConfigLoader}, and the ports, probes, user,
  * mounts and shutdown timing of the StatefulSet, Services, HPA and PDB must agree with that
- * configuration and with the {@code Dockerfile}. Maven runs tests in {@code proxy/}, so the
- * repository root is {@code ..}. Nothing here needs a cluster or Docker.
+ * configuration and with the {@code Dockerfile}. The {@code cluster} section must agree with the
+ * discovery Service, the container ports, the Secret reference and the NetworkPolicy that keeps
+ * the cluster ports private. Maven runs tests in {@code proxy/}, so the repository root is
+ * {@code ..}. Nothing here needs a cluster or Docker.
  */
 class ManifestsTest {
   private static final Path ROOT = Path.of("..");
@@ -84,6 +93,13 @@ class ManifestsTest {
 
   private static final Pattern ENV_REF = Pattern.compile("\"env:([A-Za-z_][A-Za-z0-9_]*)\"");
 
+  /** A pod IP to stand in for the downward API's status.podIP when env values are expanded. */
+  private static final String EXAMPLE_POD_IP = "10.244.1.7";
+
+  /** Container port names of the cluster endpoints (Service, NetworkPolicy and README use them). */
+  private static final String HAZELCAST_PORT_NAME = "hazelcast";
+  private static final String EVENTBUS_PORT_NAME = "eventbus";
+
   private static Manifests k8s;
   private static Dockerfile dockerfile;
 
@@ -101,6 +117,7 @@ class ManifestsTest {
     assertNotNull(k8s.only(StatefulSet.class));
     assertNotNull(k8s.only(HorizontalPodAutoscaler.class));
     assertNotNull(k8s.only(PodDisruptionBudget.class));
+    assertNotNull(k8s.only(NetworkPolicy.class));
     assertFalse(k8s.all(Service.class).isEmpty(), "k8s/: no Service");
   }
 
@@ -160,7 +177,43 @@ class ManifestsTest {
 
   @Test
   void configMapProxyJson_passesTheConfigLoader() {
-    ConfigLoader.parse(CONFIG_SOURCE, withEnvPlaceholders(proxyJson()));
+    ConfigLoader.parse(CONFIG_SOURCE, resolvedProxyJson());
+  }
+
+  /**
+   * The {@code cluster} section, with every {@code "env:NAME"} replaced by what the container env
+   * gives it in a pod ({@code $(POD_IP)} expanded, Secrets as placeholders), as the loader reads it.
+   */
+  @Test
+  void configMapClusterSection_resolvedAsInAPod_bindsThePodIpAndFindsMembersThroughTheService() {
+    ProxyConfig.Cluster cluster = ConfigLoader.parse(CONFIG_SOURCE, resolvedProxyJson()).cluster();
+    JsonObject kube = cluster().getJsonObject("kubernetes");
+
+    assertTrue(cluster.enabled(), CONFIG_SOURCE + ": cluster.enabled");
+    assertEquals(EXAMPLE_POD_IP, cluster.bindHost(), CONFIG_SOURCE + ": cluster.bind host in a pod");
+    assertTrue(cluster.members().isEmpty(), CONFIG_SOURCE + ": cluster.members (expected: none; kubernetes discovery)");
+    assertEquals(clusterServiceName() + "." + kube.getString("namespace", "default") + ".svc.cluster.local",
+        cluster.kubernetesDns(), CONFIG_SOURCE + ": cluster.kubernetes as a DNS name");
+    assertTrue(cluster.advertiseUrl() == null
+        || cluster.advertiseUrl().equals("http://" + EXAMPLE_POD_IP + ":" + config().listen().port()),
+        CONFIG_SOURCE + ": cluster.advertiseUrl: " + cluster.advertiseUrl() + " (expected: unset, or the pod IP and listen.port)");
+  }
+
+  /**
+   * {@code cluster.bind} is {@code "env:NAME"} in the ConfigMap (the pod IP is only known in the
+   * pod), so the loader must read that key from the environment, as it does for tokens: an unset
+   * variable is then reported as such, not as a malformed host:port.
+   */
+  @Test
+  void clusterBind_envReference_isReadFromTheEnvironmentByTheLoader() {
+    JsonObject json = new JsonObject(resolvedProxyJson());
+    json.getJsonObject("cluster").put("bind", "env:EDGECACHE_MANIFESTS_TEST_UNSET_VARIABLE");
+
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(CONFIG_SOURCE, json.encode()));
+
+    assertTrue(e.getMessage().contains("cluster.bind") && e.getMessage().contains("EDGECACHE_MANIFESTS_TEST_UNSET_VARIABLE"),
+        () -> "cluster.bind \"env:NAME\" with NAME unset: " + e.getMessage()
+            + " (expected: the loader reads env:NAME for cluster.bind and names the missing variable)");
   }
 
   @Test
@@ -205,17 +258,7 @@ class ManifestsTest {
 
   @Test
   void adminTokenEnv_comesFromARequiredSecretKey_neverALiteral() {
-    String name = adminTokenEnvName();
-    EnvVar env = container().getEnv().stream().filter(v -> v.getName().equals(name)).findFirst()
-        .orElseThrow(() -> new AssertionError("container env " + name + ": missing (admin.token is \"env:" + name + "\")"));
-    SecretKeySelector ref = env.getValueFrom() == null ? null : env.getValueFrom().getSecretKeyRef();
-
-    assertNull(env.getValue(), "container env " + name + ".value (expected: none, the token must not be in the manifests)");
-    assertNotNull(ref, "container env " + name + " (expected: valueFrom.secretKeyRef)");
-    assertTrue(ref.getName() != null && !ref.getName().isBlank(), "container env " + name + ".valueFrom.secretKeyRef.name");
-    assertTrue(ref.getKey() != null && !ref.getKey().isBlank(), "container env " + name + ".valueFrom.secretKeyRef.key");
-    assertNotEquals(Boolean.TRUE, ref.getOptional(), "container env " + name + ".valueFrom.secretKeyRef.optional "
-        + "(expected: required, so that a missing Secret stops the pod with CreateContainerConfigError)");
+    assertSecretEnv(adminTokenEnvName(), "admin.token");
   }
 
   @Test
@@ -272,6 +315,9 @@ class ManifestsTest {
     ProxyConfig config = config();
     Set<Integer> targeted = new TreeSet<>();
     for (Service s : k8s.all(Service.class)) {
+      if (s.getMetadata().getName().equals(clusterServiceName())) {
+        continue; // the cluster endpoints: clusterService_* below
+      }
       for (ServicePort p : s.getSpec().getPorts()) {
         IntOrString target = p.getTargetPort() != null ? p.getTargetPort() : new IntOrString(p.getPort());
         String where = "Service " + s.getMetadata().getName() + " port " + p.getName() + " targetPort";
@@ -334,6 +380,13 @@ class ManifestsTest {
 
     assertTrue(dockerfile.exposedPorts().containsAll(List.of(config.listen().port(), config.admin().port())),
         "Dockerfile: EXPOSE " + dockerfile.exposedPorts() + " (expected: " + config.listen().port() + " and " + config.admin().port() + ")");
+  }
+
+  @Test
+  void dockerExpose_listsTheClusterPorts() {
+    assertTrue(dockerfile.exposedPorts().containsAll(List.of(clusterBindPort(), clusterEventBusPort())),
+        "Dockerfile: EXPOSE " + dockerfile.exposedPorts() + " (expected: " + CONFIG_SOURCE + " cluster.bind port "
+            + clusterBindPort() + " and cluster.eventBusPort " + clusterEventBusPort() + ")");
   }
 
   // ---------------------------------------------------------------- user, mounts, resources
@@ -437,7 +490,7 @@ class ManifestsTest {
     long limit = Quantity.getAmountInBytes(container().getResources().getLimits().get("memory")).longValue();
     String options = envValue("JAVA_TOOL_OPTIONS");
     long heap = jvmSize(options, "-Xmx(\\S+)").orElseGet(() -> (long) (limit * jvmPercent(options) / 100));
-    ProxyConfig k8sConfig = ConfigLoader.parse(CONFIG_SOURCE, withEnvPlaceholders(proxyJson()));
+    ProxyConfig k8sConfig = ConfigLoader.parse(CONFIG_SOURCE, resolvedProxyJson());
     assertTrue(k8sConfig.disk().enabled(), "the ConfigMap runs the disk tier: its index must be in the budget");
     assertFits(HeapBudget.of(k8sConfig, heap), CONFIG_SOURCE);
 
@@ -452,6 +505,131 @@ class ManifestsTest {
     assertTrue(budget.fits(), () -> budget.refusal(source).orElseThrow());
     assertTrue(budget.required() <= budget.maxHeap() * 0.9, () -> source + ": heap budget " + budget.required()
         + " (expected: <= 0.9 x max heap " + budget.maxHeap() + ", room to spare)");
+  }
+
+  // ---------------------------------------------------------------- cluster
+
+  @Test
+  void clusterService_isHeadless_listsNotReadyPods_andNamesTheClusterPorts() {
+    Service svc = k8s.service(clusterServiceName());
+    String who = "Service " + svc.getMetadata().getName();
+    Map<String, ServicePort> ports = new LinkedHashMap<>();
+    svc.getSpec().getPorts().forEach(p -> ports.put(p.getName(), p));
+
+    assertEquals("None", svc.getSpec().getClusterIP(), who + " clusterIP (expected: None; Hazelcast's DNS discovery "
+        + "needs one A record per pod, not a virtual IP)");
+    assertEquals(Boolean.TRUE, svc.getSpec().getPublishNotReadyAddresses(), who + " publishNotReadyAddresses "
+        + "(expected: true; pods are not ready until they have joined, so starting pods must find each other)");
+    assertEquals(Set.of(HAZELCAST_PORT_NAME, EVENTBUS_PORT_NAME), ports.keySet(), who + " port names");
+    assertClusterServicePort(who, ports.get(HAZELCAST_PORT_NAME), clusterBindPort(), "cluster.bind port");
+    assertClusterServicePort(who, ports.get(EVENTBUS_PORT_NAME), clusterEventBusPort(), "cluster.eventBusPort");
+  }
+
+  @Test
+  void statefulSet_serviceName_isTheClusterDiscoveryService() {
+    assertEquals(clusterServiceName(), statefulSet().getSpec().getServiceName(), "StatefulSet serviceName vs "
+        + CONFIG_SOURCE + " cluster.kubernetes.service (expected: equal, so pods get names under the discovery Service)");
+  }
+
+  @Test
+  void clusterDiscovery_namespace_isTheOneTheManifestsAreAppliedTo() {
+    JsonObject kube = cluster().getJsonObject("kubernetes");
+    String kustomized = k8s.kustomization().path("namespace").asText("default");
+
+    assertNull(cluster().getValue("members"), CONFIG_SOURCE + ": cluster.members (expected: none; kubernetes discovery)");
+    assertEquals(kustomized, kube.getString("namespace", "default"), CONFIG_SOURCE
+        + ": cluster.kubernetes.namespace vs k8s/kustomization.yaml namespace (default: \"default\")");
+  }
+
+  @Test
+  void container_declaresTheClusterPorts_byName() {
+    assertEquals(clusterBindPort(), containerPort(new IntOrString(HAZELCAST_PORT_NAME), "container port \"" + HAZELCAST_PORT_NAME + "\""),
+        "cluster.bind port vs container port \"" + HAZELCAST_PORT_NAME + "\"");
+    assertEquals(clusterEventBusPort(), containerPort(new IntOrString(EVENTBUS_PORT_NAME), "container port \"" + EVENTBUS_PORT_NAME + "\""),
+        "cluster.eventBusPort vs container port \"" + EVENTBUS_PORT_NAME + "\"");
+  }
+
+  @Test
+  void clusterTokenEnv_comesFromARequiredSecretKey_neverALiteral() {
+    String name = envRefName("cluster.token", cluster().getValue("token"));
+
+    assertSecretEnv(name, "cluster.token");
+  }
+
+  /**
+   * {@code cluster.bind} must be an address peers can reach and Hazelcast can announce: the pod
+   * IP from the downward API, defined before the variable that expands it (Kubernetes expands
+   * {@code $(VAR)} only for variables listed earlier), never a wildcard.
+   */
+  @Test
+  void clusterBind_isThePodIp_fromTheDownwardApi() {
+    Object bind = cluster().getValue("bind");
+    String host = clusterBind().substring(0, clusterBind().lastIndexOf(':'));
+
+    assertEquals(EXAMPLE_POD_IP, host, CONFIG_SOURCE + ": cluster.bind: " + bind + " resolves to " + clusterBind()
+        + " in a pod (expected: $(POD_IP):port, POD_IP from fieldRef status.podIP, defined before it)");
+    Object advertise = cluster().getValue("advertiseUrl");
+    if (advertise != null) {
+      String url = resolveEnv(advertise.toString());
+      assertEquals("http://" + EXAMPLE_POD_IP + ":" + config().listen().port(), url, CONFIG_SOURCE + ": cluster.advertiseUrl: "
+          + advertise + " (expected: the pod IP and listen.port; peers fetch from it)");
+    }
+  }
+
+  @Test
+  void servicesWithAVirtualIp_doNotExposeTheClusterPorts() {
+    Set<Integer> clusterPorts = Set.of(clusterBindPort(), clusterEventBusPort());
+    for (Service s : k8s.all(Service.class)) {
+      if ("None".equals(s.getSpec().getClusterIP())) {
+        continue;
+      }
+      for (ServicePort p : s.getSpec().getPorts()) {
+        IntOrString target = p.getTargetPort() != null ? p.getTargetPort() : new IntOrString(p.getPort());
+        String where = "Service " + s.getMetadata().getName() + " port " + p.getName();
+
+        assertFalse(clusterPorts.contains(containerPort(target, where + " targetPort")), where
+            + " reaches a cluster port (expected: only listen.port behind a Service address)");
+      }
+    }
+  }
+
+  /**
+   * The NetworkPolicy selects the pods and lets only edgecache pods of the same namespace reach the
+   * cluster ports; the traffic and admin ports stay reachable (a policy that selects a pod closes
+   * every ingress it does not allow).
+   */
+  @Test
+  void networkPolicy_opensTheClusterPortsToEdgecachePodsOnly() {
+    NetworkPolicy np = k8s.only(NetworkPolicy.class);
+    String who = "NetworkPolicy " + np.getMetadata().getName();
+    LabelSelector selector = np.getSpec().getPodSelector();
+    ProxyConfig config = config();
+    Set<Integer> clusterPorts = Set.of(clusterBindPort(), clusterEventBusPort());
+    Set<Integer> reachedByPeers = new TreeSet<>();
+    Set<Integer> reachedByAll = new TreeSet<>();
+
+    assertTrue(selector.getMatchExpressions() == null || selector.getMatchExpressions().isEmpty(), who + " podSelector.matchExpressions");
+    assertSelects(who + " podSelector", selector.getMatchLabels());
+    assertTrue(np.getSpec().getPolicyTypes().contains("Ingress"), who + " policyTypes (expected: Ingress)");
+    for (NetworkPolicyIngressRule rule : np.getSpec().getIngress()) {
+      List<NetworkPolicyPort> ports = rule.getPorts() == null ? List.of() : rule.getPorts();
+      assertFalse(ports.isEmpty(), who + ": an ingress rule without ports (expected: each rule names its ports; "
+          + "no ports means all ports, cluster ports included)");
+      boolean onlyEdgecache = !rule.getFrom().isEmpty() && rule.getFrom().stream().allMatch(ManifestsTest::isEdgecachePods);
+      for (NetworkPolicyPort p : ports) {
+        assertNull(p.getEndPort(), who + ": port ranges (expected: single ports)");
+        int port = containerPort(p.getPort(), who + " ingress port");
+        (onlyEdgecache ? reachedByPeers : reachedByAll).add(port);
+        if (clusterPorts.contains(port)) {
+          assertTrue(onlyEdgecache, who + ": port " + portName(p.getPort()) + " is open to " + (rule.getFrom().isEmpty() ? "everyone" : rule.getFrom())
+              + " (expected: from edgecache pods only; open-source Hazelcast does not authenticate members)");
+        }
+      }
+    }
+    assertTrue(reachedByPeers.containsAll(clusterPorts), who + ": ports open to edgecache pods " + reachedByPeers
+        + " (expected: cluster ports " + clusterPorts + ", or the cluster cannot form)");
+    assertTrue(reachedByAll.containsAll(List.of(config.listen().port(), config.admin().port())), who + ": ports open to all "
+        + reachedByAll + " (expected: listen.port and admin.port, for clients, probes and Prometheus)");
   }
 
   // ---------------------------------------------------------------- HPA, PDB, selectors
@@ -547,14 +725,127 @@ class ManifestsTest {
    * runs whatever the state of the disk tier and of this machine's environment.
    */
   private static ProxyConfig config() {
-    JsonObject json = new JsonObject(withEnvPlaceholders(proxyJson()));
+    JsonObject json = new JsonObject(resolvedProxyJson());
     json.remove("disk");
     return ConfigLoader.parse(CONFIG_SOURCE, json.encode());
   }
 
-  /** {@code "env:NAME"} becomes a literal token; ConfigLoader would otherwise read this JVM's env. */
-  private static String withEnvPlaceholders(String json) {
-    return ENV_REF.matcher(json).replaceAll("\"placeholder-token-for-$1\"");
+  /**
+   * The ConfigMap's configuration as a pod would load it: {@code "env:NAME"} becomes the value
+   * the container env gives NAME ({@code $(VAR)} expanded, the pod IP as {@link #EXAMPLE_POD_IP}),
+   * and a value from a Secret becomes a placeholder token. ConfigLoader would otherwise read this
+   * JVM's environment.
+   */
+  private static String resolvedProxyJson() {
+    return ENV_REF.matcher(proxyJson()).replaceAll(m -> Matcher.quoteReplacement("\"" + resolveEnv("env:" + m.group(1)) + "\""));
+  }
+
+  /** {@code "env:NAME"} resolved as in {@link #resolvedProxyJson()}; anything else as it is. */
+  private static String resolveEnv(String value) {
+    if (!value.startsWith("env:")) {
+      return value;
+    }
+    String name = value.substring(4);
+    List<EnvVar> env = container().getEnv();
+    for (int i = 0; i < env.size(); i++) {
+      EnvVar v = env.get(i);
+      if (v.getName().equals(name)) {
+        return envValueInPod(v, env.subList(0, i));
+      }
+    }
+    return "placeholder-token-for-" + name; // configMapTokens_fromTheEnvironment_areSetOnTheContainer reports it
+  }
+
+  /** What the kubelet sets: a literal with {@code $(VAR)} of earlier variables expanded, a pod IP, a Secret. */
+  private static String envValueInPod(EnvVar v, List<EnvVar> earlier) {
+    if (v.getValue() != null) {
+      Matcher m = Pattern.compile("\\$\\(([A-Za-z_][A-Za-z0-9_]*)\\)").matcher(v.getValue());
+      return m.replaceAll(r -> Matcher.quoteReplacement(earlier.stream().filter(e -> e.getName().equals(r.group(1))).findFirst()
+          .map(e -> envValueInPod(e, List.of())).orElse(r.group()))); // Kubernetes leaves unknown $(VAR) as written
+    }
+    if (v.getValueFrom() != null && v.getValueFrom().getFieldRef() != null
+        && "status.podIP".equals(v.getValueFrom().getFieldRef().getFieldPath())) {
+      return EXAMPLE_POD_IP;
+    }
+    return "placeholder-token-for-" + v.getName();
+  }
+
+  /** The ConfigMap's {@code cluster} section (raw JSON: read without the loader). */
+  private static JsonObject cluster() {
+    JsonObject c = new JsonObject(proxyJson()).getJsonObject("cluster");
+    assertNotNull(c, CONFIG_SOURCE + ": no \"cluster\" section (expected: the replicas form one cluster)");
+    assertEquals(Boolean.TRUE, c.getValue("enabled"), CONFIG_SOURCE + ": cluster.enabled");
+    return c;
+  }
+
+  private static String clusterServiceName() {
+    JsonObject kube = cluster().getJsonObject("kubernetes");
+    assertNotNull(kube, CONFIG_SOURCE + ": cluster.kubernetes (expected: DNS discovery through a headless Service)");
+    String name = kube.getString("service");
+    assertNotNull(name, CONFIG_SOURCE + ": cluster.kubernetes.service");
+    return name;
+  }
+
+  /** {@code cluster.bind} as a pod resolves it (host:port). */
+  private static String clusterBind() {
+    Object bind = cluster().getValue("bind");
+    assertNotNull(bind, CONFIG_SOURCE + ": cluster.bind (expected: the pod IP and the cluster port)");
+    return resolveEnv(bind.toString());
+  }
+
+  /** cluster.bind's port as the loader reads it in a pod. */
+  private static int clusterBindPort() {
+    return ConfigLoader.parse(CONFIG_SOURCE, resolvedProxyJson()).cluster().bindPort();
+  }
+
+  private static int clusterEventBusPort() {
+    int port = ConfigLoader.parse(CONFIG_SOURCE, resolvedProxyJson()).cluster().eventBusPort();
+    assertTrue(port > 0, CONFIG_SOURCE + ": cluster.eventBusPort: " + port
+        + " (expected: a fixed port; 0 would pick one the Service and NetworkPolicy cannot name)");
+    return port;
+  }
+
+  private static void assertClusterServicePort(String who, ServicePort p, int expected, String key) {
+    assertEquals(expected, p.getPort(), who + " port " + p.getName() + " vs " + CONFIG_SOURCE + " " + key
+        + " (expected: equal; Hazelcast's DNS discovery dials the pods at the bind port)");
+    IntOrString target = p.getTargetPort() != null ? p.getTargetPort() : new IntOrString(p.getPort());
+    assertEquals(expected, containerPort(target, who + " port " + p.getName() + " targetPort"), who + " port " + p.getName() + " targetPort vs " + key);
+  }
+
+  private static String portName(IntOrString port) {
+    return port.getStrVal() != null ? "\"" + port.getStrVal() + "\"" : String.valueOf(port.getIntVal());
+  }
+
+  /** A NetworkPolicy peer that is exactly "pods of this namespace carrying the pod labels". */
+  private static boolean isEdgecachePods(NetworkPolicyPeer peer) {
+    if (peer.getIpBlock() != null || peer.getNamespaceSelector() != null || peer.getPodSelector() == null) {
+      return false;
+    }
+    LabelSelector s = peer.getPodSelector();
+    Map<String, String> labels = statefulSet().getSpec().getTemplate().getMetadata().getLabels();
+    return (s.getMatchExpressions() == null || s.getMatchExpressions().isEmpty()) && s.getMatchLabels() != null
+        && !s.getMatchLabels().isEmpty() && labels.entrySet().containsAll(s.getMatchLabels().entrySet());
+  }
+
+  /** NAME of a config value {@code "env:NAME"}. */
+  private static String envRefName(String key, Object value) {
+    Matcher m = ENV_REF.matcher("\"" + value + "\"");
+    assertTrue(m.matches(), CONFIG_SOURCE + ": " + key + ": " + value + " (expected: \"env:NAME\" filled from a Secret)");
+    return m.group(1);
+  }
+
+  /** Container env {@code name} comes from a required Secret key and is never written out. */
+  private static void assertSecretEnv(String name, String key) {
+    EnvVar env = container().getEnv().stream().filter(v -> v.getName().equals(name)).findFirst()
+        .orElseThrow(() -> new AssertionError("container env " + name + ": missing (" + key + " is \"env:" + name + "\")"));
+    SecretKeySelector ref = env.getValueFrom() == null ? null : env.getValueFrom().getSecretKeyRef();
+
+    assertNull(env.getValue(), "container env " + name + ".value (expected: none, the token must not be in the manifests)");
+    assertNotNull(ref, "container env " + name + " (expected: valueFrom.secretKeyRef)");
+    assertTrue(ref.getName() != null && !ref.getName().isBlank(), "container env " + name + ".valueFrom.secretKeyRef.name");
+    assertTrue(ref.getKey() != null && !ref.getKey().isBlank(), "container env " + name + ".valueFrom.secretKeyRef.key");
+    assertNotEquals(Boolean.TRUE, ref.getOptional(), "container env " + name + ".valueFrom.secretKeyRef.optional "
+        + "(expected: required, so that a missing Secret stops the pod with CreateContainerConfigError)");
   }
 
   private static boolean isWildcard(String host) {
