@@ -254,6 +254,20 @@ class ClusterJarIT {
     awaitGone(start, answered, "purge of everything on node 2's admin", List.of(path), 0, 1, 2);
   }
 
+  /** The purges above are counted: fan-out latency where they were sent, applied where they arrived. */
+  @Test
+  @Order(9)
+  void metrics_afterPurgesFromEveryNode_countFanoutsAndReceivedPurges() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      assertTrue(cluster.metric(i, "edgecache_purge_fanout_seconds_count", "") >= 1,
+          "node " + i + " sent purges: edgecache_purge_fanout_seconds_count\n"
+              + JarCluster.grep(cluster.node(i).admin("GET", "/metrics", null).body(), "edgecache_purge_fanout"));
+      assertTrue(cluster.metric(i, "edgecache_cluster_purges_received_total", "result=\"applied\"") >= 1,
+          "node " + i + " applied purges from the others: edgecache_cluster_purges_received_total\n"
+              + JarCluster.grep(cluster.node(i).admin("GET", "/metrics", null).body(), "purges_received"));
+    }
+  }
+
   /**
    * Node 2 stores {@code /big/rejoin} (disk only) and stops cleanly; the object is purged through
    * node 0 while node 2 is away; node 2 restarts on the same disk folder and ports. Whether it
