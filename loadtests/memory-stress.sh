@@ -7,7 +7,8 @@
 #
 # Runs proxy/target/edgecache.jar (built if missing) with the k8s ConfigMap's proxy.json
 # (disk tier on, in a temp dir; listeners moved to 127.0.0.1; access log off so stdout stays
-# small) and the Dockerfile's JVM flags (its JAVA_TOOL_OPTIONS and -XX:+ExitOnOutOfMemoryError),
+# small; its cluster section as a one-member cluster on 127.0.0.1:ORIGIN_PORT+1) and the
+# Dockerfile's JVM flags (its JAVA_TOOL_OPTIONS and -XX:+ExitOnOutOfMemoryError),
 # inside a memory cgroup limited like the StatefulSet (LIMIT, default 2G; cgroup v1
 # memory.limit_in_bytes or v2 memory.max, whichever the machine has), so the JVM sizes its heap
 # from the limit as in the container. Load, all at once for DURATION seconds, against an origin
@@ -41,7 +42,7 @@ if [ ! -f "$JAR" ]; then
   (cd "$ROOT" && mvn -q -B -DskipTests package)
 fi
 
-for port in "$PORT" "$ADMIN_PORT" "$ORIGIN_PORT"; do
+for port in "$PORT" "$ADMIN_PORT" "$ORIGIN_PORT" "$((ORIGIN_PORT + 1))"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "memory-stress: port $port is in use (set PORT, ADMIN_PORT, ORIGIN_PORT)" >&2; exit 2
   fi
@@ -89,6 +90,13 @@ cfg["admin"].pop("token", None)
 cfg["origins"] = [{"name": "origin", "url": f"http://127.0.0.1:{origin}", "hosts": ["*"]}]
 cfg["disk"]["path"] = work + "/cache"
 cfg["accessLog"] = {"enabled": False}
+if cfg.get("cluster", {}).get("enabled"):
+    # the ConfigMap's cluster, as a one-member cluster on loopback (Hazelcast's heap included)
+    c = cfg["cluster"]
+    c.pop("kubernetes", None)
+    c.pop("advertiseUrl", None)
+    c.update(bind=f"127.0.0.1:{origin + 1}", members=[f"127.0.0.1:{origin + 1}"], eventBusPort=0,
+             token="memory-stress-cluster-token")
 print(json.dumps(cfg, indent=2))
 PY
 TOOL_OPTS=$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' "$ROOT/Dockerfile")
