@@ -126,7 +126,7 @@ class ClusterJarIT {
   }
 
   @Test
-  @Order(3)
+  @Order(2)
   void metrics_threeNodes_reportThreeMembers() throws Exception {
     for (int i = 0; i < 3; i++) {
       String metrics = cluster.node(i).admin("GET", "/metrics", null).body();
@@ -141,7 +141,7 @@ class ClusterJarIT {
    * the wildcard address.
    */
   @Test
-  @Order(2)
+  @Order(3)
   void listeners_everyNode_boundToLoopbackOnly() throws Exception {
     assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "needs Linux /proc");
     for (int i = 0; i < 3; i++) {
@@ -157,8 +157,29 @@ class ClusterJarIT {
     }
   }
 
+  /**
+   * Nothing but loopback is contacted: every TCP socket of every node has loopback addresses at
+   * both ends (a listener's remote end is the wildcard), and no node holds a UDP socket on another
+   * address (Hazelcast's multicast join would bind one).
+   */
   @Test
   @Order(4)
+  void sockets_everyNode_loopbackOnlyAndNoMulticast() throws Exception {
+    assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "needs Linux /proc");
+    for (int i = 0; i < 3; i++) {
+      List<JarCluster.Socket> sockets = JarCluster.sockets(cluster.node(i));
+      assertFalse(sockets.isEmpty(), "node " + i + ": no sockets found");
+      for (JarCluster.Socket s : sockets) {
+        assertTrue(s.local().getAddress().isLoopbackAddress(), "node " + i + " " + s + "\n" + sockets);
+        boolean remoteOk = s.remote().getAddress().isLoopbackAddress()
+            || s.remote().getAddress().isAnyLocalAddress() && s.remote().getPort() == 0;
+        assertTrue(remoteOk, "node " + i + " " + s + "\n" + sockets);
+      }
+    }
+  }
+
+  @Test
+  @Order(5)
   void purgeMethod_onOneNode_objectGoneFromAllThreeWithinOneSecond() throws Exception {
     String path = "/purge/one";
     cacheOnAll(path, 0, 1, 2);
@@ -176,7 +197,7 @@ class ClusterJarIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void tagPurge_throughAnotherNodesAdmin_objectsGoneFromAllThreeWithinOneSecondOthersKept() throws Exception {
     List<String> tagged = List.of("/tag/a/1", "/tag/a/2");
     String kept = "/tag/b/1";
@@ -204,7 +225,7 @@ class ClusterJarIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void adminPurgeByUrl_onOneNode_objectGoneFromAllThreeWithinOneSecond() throws Exception {
     String path = "/purge/by-url";
     cacheOnAll(path, 0, 1, 2);
@@ -219,7 +240,7 @@ class ClusterJarIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void softPrefixPurge_onOneNodesAdmin_marksTheObjectsStaleOnAllThreeWithinOneSecond() throws Exception {
     List<String> paths = List.of("/soft/1", "/soft/2");
     for (String p : paths) {
@@ -240,7 +261,7 @@ class ClusterJarIT {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void purgeAll_onOneNodesAdmin_emptiesAllThreeWithinOneSecond() throws Exception {
     String path = "/all/1";
     cacheOnAll(path, 0, 1, 2);
@@ -256,7 +277,7 @@ class ClusterJarIT {
 
   /** The purges above are counted: fan-out latency where they were sent, applied where they arrived. */
   @Test
-  @Order(9)
+  @Order(10)
   void metrics_afterPurgesFromEveryNode_countFanoutsAndReceivedPurges() throws Exception {
     for (int i = 0; i < 3; i++) {
       assertTrue(cluster.metric(i, "edgecache_purge_fanout_seconds_count", "") >= 1,

@@ -269,12 +269,14 @@ final class JarCluster implements AutoCloseable {
     return sum;
   }
 
+  /** One socket of a process, from {@code /proc/<pid>/net/<table>}. */
+  record Socket(String table, InetSocketAddress local, InetSocketAddress remote, boolean listening) {}
+
   /**
-   * The local addresses of every TCP socket {@code p} listens on, read from Linux's
-   * {@code /proc/<pid>/net/tcp{,6}} and matched to the process by the sockets' inodes in
-   * {@code /proc/<pid>/fd}. Empty when /proc cannot be read (callers assume Linux).
+   * Every TCP and UDP socket {@code p} holds, read from Linux's {@code /proc/<pid>/net/tcp{,6}} and
+   * {@code udp{,6}} and matched to the process by the sockets' inodes in {@code /proc/<pid>/fd}.
    */
-  static List<InetSocketAddress> listeningAddresses(JarProxy p) throws IOException {
+  static List<Socket> sockets(JarProxy p) throws IOException {
     Path proc = Path.of("/proc", Long.toString(p.pid()));
     Set<String> inodes = new TreeSet<>();
     try (var fds = Files.list(proc.resolve("fd"))) {
@@ -289,8 +291,8 @@ final class JarCluster implements AutoCloseable {
         }
       }
     }
-    List<InetSocketAddress> listening = new ArrayList<>();
-    for (String table : List.of("tcp", "tcp6")) {
+    List<Socket> sockets = new ArrayList<>();
+    for (String table : List.of("tcp", "tcp6", "udp", "udp6")) {
       Path f = proc.resolve("net").resolve(table);
       if (!Files.isReadable(f)) {
         continue;
@@ -298,12 +300,18 @@ final class JarCluster implements AutoCloseable {
       for (String line : Files.readAllLines(f).stream().skip(1).toList()) {
         String[] cols = line.trim().split("\\s+");
         // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-        if (cols.length > 9 && cols[3].equals("0A") && inodes.contains(cols[9])) {
-          listening.add(decode(cols[1]));
+        if (cols.length > 9 && inodes.contains(cols[9])) {
+          sockets.add(new Socket(table, decode(cols[1]), decode(cols[2]),
+              table.startsWith("tcp") && cols[3].equals("0A")));
         }
       }
     }
-    return listening;
+    return sockets;
+  }
+
+  /** The local addresses of every TCP socket {@code p} listens on (see {@link #sockets}). */
+  static List<InetSocketAddress> listeningAddresses(JarProxy p) throws IOException {
+    return sockets(p).stream().filter(Socket::listening).map(Socket::local).toList();
   }
 
   /** {@code 0100007F:1F90} (IPv4) or 32 hex digits and a port (IPv6): 32-bit words in host (little-endian) order. */
