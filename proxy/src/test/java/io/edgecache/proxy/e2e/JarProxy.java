@@ -91,6 +91,21 @@ final class JarProxy implements AutoCloseable {
 
   /** {@link #start(Path, String, JsonObject)} with these JVM options (for example a small heap). */
   static JarProxy start(Path dir, String name, JsonObject config, List<String> jvmOptions) throws IOException {
+    return start(dir, name, config, jvmOptions, START_TIMEOUT);
+  }
+
+  /**
+   * {@link #start(Path, String, JsonObject, List)} that allows {@code startTimeout} for the ports
+   * line and again for {@code /healthz} (a cluster node binds its traffic port only once it joined).
+   */
+  static JarProxy start(Path dir, String name, JsonObject config, List<String> jvmOptions, Duration startTimeout)
+      throws IOException {
+    return start(dir, name, config, jvmOptions, startTimeout, java.util.Map.of());
+  }
+
+  /** {@link #start(Path, String, JsonObject, List, Duration)} with these environment variables added. */
+  static JarProxy start(Path dir, String name, JsonObject config, List<String> jvmOptions, Duration startTimeout,
+      java.util.Map<String, String> environment) throws IOException {
     Path cfg = dir.resolve(name + ".json");
     Files.writeString(cfg, config.encodePrettily());
     Path out = dir.resolve(name + ".out.log");
@@ -99,11 +114,13 @@ final class JarProxy implements AutoCloseable {
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmOptions);
     cmd.addAll(List.of("-jar", jar().toString(), "--config", cfg.toString()));
-    Process p = new ProcessBuilder(cmd)
-        .directory(dir.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    ProcessBuilder builder = new ProcessBuilder(cmd)
+        .directory(dir.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile());
+    builder.environment().putAll(environment);
+    Process p = builder.start();
     JarProxy proxy = new JarProxy(name, p, out, err);
     try {
-      proxy.awaitHealthy();
+      proxy.awaitHealthy(startTimeout);
     } catch (RuntimeException | Error e) {
       proxy.close();
       throw e;
@@ -111,8 +128,8 @@ final class JarProxy implements AutoCloseable {
     return proxy;
   }
 
-  private void awaitHealthy() {
-    await(name + " logs its ports").atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(50))
+  private void awaitHealthy(Duration startTimeout) {
+    await(name + " logs its ports").atMost(startTimeout).pollInterval(Duration.ofMillis(50))
         .failFast(this::assertAlive)
         .until(() -> {
           Matcher m = LISTENING.matcher(Files.readString(out, StandardCharsets.UTF_8));
@@ -123,7 +140,7 @@ final class JarProxy implements AutoCloseable {
           adminPort = Integer.parseInt(m.group(2));
           return true;
         });
-    await(name + " /healthz").atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(50))
+    await(name + " /healthz").atMost(startTimeout).pollInterval(Duration.ofMillis(50))
         .ignoreException(IOException.class)
         .failFast(this::assertAlive)
         .until(() -> admin("GET", "/healthz", null).statusCode() == 200);
@@ -167,6 +184,57 @@ final class JarProxy implements AutoCloseable {
     process.destroy();
     assertTrue(process.waitFor(30, TimeUnit.SECONDS), name + " still running 30 s after SIGTERM");
     return process.exitValue();
+  }
+
+  /** The child's name, as given to {@code start} (its config and log files are named after it). */
+  String name() {
+    return name;
+  }
+
+  /** The child's process id. */
+  long pid() {
+    return process.pid();
+  }
+
+  /** Whether the child process still runs. */
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** SIGKILL (no shutdown hook, no drain: a crash), then waits until the process is gone. */
+  void kill9() {
+    close();
+  }
+
+  /**
+   * SIGSTOP: the JVM freezes as in a very long GC pause or a stalled VM; its sockets stay open, so
+   * peers notice only that it went silent. {@link #resume} continues it (POSIX {@code kill}).
+   */
+  void suspend() throws IOException, InterruptedException {
+    signal("STOP");
+  }
+
+  /** SIGCONT after {@link #suspend}. */
+  void resume() throws IOException, InterruptedException {
+    signal("CONT");
+  }
+
+  private void signal(String signal) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
+    assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -" + signal + " " + process.pid());
+  }
+
+  /** The child's whole stdout and stderr so far (for searching for one log line). */
+  String log() {
+    return read(out) + "\n--- stderr ---\n" + read(err);
+  }
+
+  private static String read(Path p) {
+    try {
+      return Files.readString(p, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "(" + p + ": " + e + ")";
+    }
   }
 
   /** The end of the child's stdout and stderr, for assertion messages. */
