@@ -132,6 +132,14 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
   private static final long DEPARTED_MS = 10 * 60_000;
 
   private record Departed(String id, long atMs) {}
+
+  /**
+   * Purges this node published that some member did not acknowledge (the last {@value #UNACKED_KEPT}):
+   * after a partition heals they are published again, so that a purge made on the side that merges
+   * back also reaches the side it merges into (whose log never saw it).
+   */
+  private final java.util.Deque<PurgeService.Spec> unacked = new java.util.ArrayDeque<>();
+  private static final int UNACKED_KEPT = 1000;
   private volatile List<String> ring = List.of();
   private volatile boolean closed;
   private Ringbuffer<String> purgeLog;
@@ -484,6 +492,14 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
         + " stale, so each object is revalidated before reuse", self);
     purges.applyFromPeer(new PurgeService.Spec(List.of(), List.of(), List.of(), true, true, false),
         "self (merged back)");
+    List<PurgeService.Spec> again;
+    synchronized (unacked) {
+      again = List.copyOf(unacked);
+      unacked.clear();
+    }
+    if (!again.isEmpty()) {
+      log.info("cluster: publishing again {} purge(s) that members did not acknowledge while apart", again.size());
+    }
     int epoch = ++readerEpoch;
     vertx.executeBlocking(() -> {
       purgeLog = hz.getRingbuffer(LOG);
@@ -495,6 +511,9 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
     }).onSuccess(ht -> {
       savePosition(ht[1]);
       read(ht[1] + 1, ht[1], Promise.promise(), epoch);
+      for (PurgeService.Spec spec : again) {
+        publish(spec);
+      }
     }).onFailure(t -> log.warn("cluster: cannot read the purge log after the merge: {}", t.toString()));
   }
 
@@ -544,6 +563,14 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
       for (Departed d : departed.values()) {
         if (!missing.contains(d.id())) {
           missing.add(d.id()); // left before this purge: it has not applied it yet
+        }
+      }
+      if (!missing.isEmpty()) {
+        synchronized (unacked) {
+          unacked.addLast(spec);
+          if (unacked.size() > UNACKED_KEPT) {
+            unacked.removeFirst();
+          }
         }
       }
       fanoutTimer.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);

@@ -135,7 +135,8 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     reqControl = RequestDirectives.of(reqHeaders);
     origin = new OriginFetch(vertx, client, ctx.config().upstream(), ctx.clock(), routed, req, authority,
         request.target(), reqHeaders);
-    delivery = new StoredDelivery(req, reqHeaders, context, ctx.config().purge().exposeTags(), primaryKey, this,
+    // a member filling for another gets the purge tags too, so that tag purges reach the copy it keeps
+    delivery = new StoredDelivery(req, reqHeaders, context, ctx.config().purge().exposeTags() || fromPeer, primaryKey, this,
         ctx.cache());
     turn = new RevalidationTurn(ctx.revalidations(), vertx, context, ctx.config().upstream().responseTimeoutMs());
     if (method.equals("PURGE")) {
@@ -529,7 +530,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   }
 
   private ClientResponse client() {
-    return new ClientResponse(req, ctx.config().purge().exposeTags());
+    return new ClientResponse(req, ctx.config().purge().exposeTags() || fromPeer);
   }
 
   // ---------------------------------------------------------------- SYNTH
