@@ -587,6 +587,7 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
 
   private void refresh() {
     List<MemberView> view = new ArrayList<>();
+    List<String> untrustedNow = new ArrayList<>();
     for (Member m : hz.getCluster().getMembers()) {
       String id = m.getUuid().toString();
       String url = m.getAttribute(ATTR_URL);
@@ -601,10 +602,14 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
         at = Instant.EPOCH;
       }
       if (!trusted && warnedUntrusted.add(id)) {
-        log.warn("cluster: member {} at {} cannot prove cluster.token: it is left out of the hash ring and its"
-            + " purges are ignored", id, m.getAddress());
+        untrustedNow.add(id + " at " + m.getAddress());
       }
       view.add(new MemberView(id, url, at, trusted));
+    }
+    if (!untrustedNow.isEmpty()) {
+      log.warn("cluster: {} cannot prove cluster.token: left out of the hash ring, purges from {} ignored",
+          untrustedNow.size() == 1 ? "member " + untrustedNow.get(0) : "members " + untrustedNow,
+          untrustedNow.size() == 1 ? "it" : "them");
     }
     view.sort((a, b) -> a.id().compareTo(b.id()));
     long now = System.currentTimeMillis();
