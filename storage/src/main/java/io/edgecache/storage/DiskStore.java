@@ -90,7 +90,7 @@ public final class DiskStore implements Store {
     if (options.indexMaxBytes() == DiskOptions.UNBOUNDED_INDEX) {
       return e.weight();
     }
-    long heap = INDEX_ENTRY_BYTES + Entry.keyBytes(key) + Entry.tagBytes(e.tags());
+    long heap = INDEX_ENTRY_BYTES + Entry.keyBytes(key) + Entry.tagBytes(e.tags()) + KeyIndex.heapBytes(e.tags().size());
     return Math.max(e.weight(), (long) Math.ceil(heap * ((double) options.maxBytes() / options.indexMaxBytes())));
   }
 
@@ -108,6 +108,8 @@ public final class DiskStore implements Store {
   private final Db db;
   private final DiskWorkers workers;
   private final Cache<String, Indexed> index;
+  /** The index's keys sorted and by tag: prefix and tag purges visit only what they select. */
+  private final KeyIndex keyIndex = new KeyIndex();
   private final Object commitLock = new Object();
   /** Orders removals against accepted writes: a removal wins over a write queued before it. */
   private final RemovalLog removals = new RemovalLog();
@@ -192,7 +194,10 @@ public final class DiskStore implements Store {
   }
 
   private void recover(long startedNanos) {
-    DiskRecovery.Result r = DiskRecovery.run(db, index::put);
+    DiskRecovery.Result r = DiskRecovery.run(db, (k, e) -> {
+      index.put(k, e);
+      indexed(k, e);
+    });
     nextGeneration.set(r.maxGeneration() + 1);
     orphansSwept = r.orphans();
     discarded.add(r.discarded() + r.unknown());
@@ -437,7 +442,9 @@ public final class DiskStore implements Store {
         }
         b.put(metaKey, record);
       });
-      index.put(key, new Indexed(meta.generation(), meta.chunkCount(), weight, entry.tags()));
+      Indexed fresh = new Indexed(meta.generation(), meta.chunkCount(), weight, entry.tags());
+      index.put(key, fresh);
+      indexed(key, fresh);
       if (previous != null) {
         previousWeight = DiskFormat.storedBytes(metaKey.length, old.length, previous.chunkCount(),
             previous.bodyLength());
@@ -530,6 +537,16 @@ public final class DiskStore implements Store {
       }
       return out;
     }
+    List<String> indexed = keyIndex.candidates(selector);
+    if (indexed != null) {
+      for (String k : indexed) {
+        Indexed e = peek(k);
+        if (e != null && selector.matches(k, e.tags())) {
+          out.add(k);
+        }
+      }
+      return out;
+    }
     index.asMap().forEach((k, e) -> {
       if (selector.matches(k, e.tags())) {
         out.add(k);
@@ -598,7 +615,23 @@ public final class DiskStore implements Store {
     return removed;
   }
 
+  /** Records a key the index now holds in {@link #keyIndex} (and drops it again if it was evicted at once). */
+  private void indexed(String key, Indexed e) {
+    keyIndex.added(key, e.tags());
+    if (index.policy().getIfPresentQuietly(key) == null) {
+      keyIndex.removed(key, e.tags(), this::indexedTags);
+    }
+  }
+
+  private Set<String> indexedTags(String key) {
+    Indexed now = index.policy().getIfPresentQuietly(key);
+    return now == null ? null : now.tags();
+  }
+
   private void onRemoval(String key, Indexed e, RemovalCause cause) {
+    if (key != null && e != null) {
+      keyIndex.removed(key, e.tags(), this::indexedTags);
+    }
     if (key == null || e == null || !cause.wasEvicted()) {
       return;
     }

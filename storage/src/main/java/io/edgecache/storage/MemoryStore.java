@@ -45,6 +45,8 @@ public final class MemoryStore implements Store {
   private final LongAdder evictions = new LongAdder();
   private final LongAdder rejected = new LongAdder();
   private final ToLongFunction<Entry> extraBytes;
+  /** The keys sorted and by tag: prefix and tag purges visit only what they select. */
+  private final KeyIndex keyIndex = new KeyIndex();
   /** Bodies pinned by readers, by identity; guarded by itself, as is {@link #detachedBytes}. */
   private final Map<byte[], Held> held = new IdentityHashMap<>();
   private long detachedBytes;
@@ -83,6 +85,7 @@ public final class MemoryStore implements Store {
                     evictions.increment();
                   }
                   if (e != null) {
+                    keyIndex.removed(key, e.tags(), this::storedTags);
                     onRemoved(key, e);
                   }
                 })
@@ -92,7 +95,8 @@ public final class MemoryStore implements Store {
 
   /** The heap bytes {@code entry} under {@code key} costs this tier (what the weigher counts). */
   public long weigh(String key, Entry entry) {
-    return entry.weight() + Entry.keyBytes(key) + extraBytes.applyAsLong(entry);
+    return entry.weight() + Entry.keyBytes(key) + KeyIndex.heapBytes(entry.tags().size())
+        + extraBytes.applyAsLong(entry);
   }
 
   /** Synchronous lookup for callers on a hot path; same as {@link #get} without the stage. */
@@ -120,7 +124,21 @@ public final class MemoryStore implements Store {
       return false;
     }
     cache.put(key, entry);
+    indexed(key, entry);
     return true;
+  }
+
+  /** Records a key the map now holds in {@link #keyIndex} (and drops it again if it was evicted at once). */
+  private void indexed(String key, Entry entry) {
+    keyIndex.added(key, entry.tags());
+    if (cache.policy().getIfPresentQuietly(key) == null) {
+      keyIndex.removed(key, entry.tags(), this::storedTags);
+    }
+  }
+
+  private Set<String> storedTags(String key) {
+    Entry now = cache.policy().getIfPresentQuietly(key);
+    return now == null ? null : now.tags();
   }
 
   @Override
@@ -152,6 +170,11 @@ public final class MemoryStore implements Store {
 
   // ---------------------------------------------------------------- package-private, for TieredStore
 
+  /** Keys in the key index (for tests: it follows the map, with no keys left behind). */
+  int indexedKeys() {
+    return keyIndex.size();
+  }
+
   /** Whether {@link #putNow} would accept {@code entry}. */
   boolean fits(Entry entry) {
     return entry.body().length <= maxObjectBytes && entry.weight() <= maxBytes;
@@ -164,7 +187,11 @@ public final class MemoryStore implements Store {
   /** Stores {@code entry} unless the key is present; returns whether it was stored. */
   boolean putIfAbsentNow(String key, Entry entry) {
     applyBoundIfStale();
-    return fits(entry) && cache.asMap().putIfAbsent(key, entry) == null;
+    if (fits(entry) && cache.asMap().putIfAbsent(key, entry) == null) {
+      indexed(key, entry);
+      return true;
+    }
+    return false;
   }
 
   /** Removes the entry under {@code key} if it is exactly {@code entry} (identity). */
@@ -186,6 +213,16 @@ public final class MemoryStore implements Store {
     if (selector instanceof Selector.Keys keys) {
       for (String k : keys.keys()) {
         if (cache.policy().getIfPresentQuietly(k) != null) {
+          out.add(k);
+        }
+      }
+      return out;
+    }
+    List<String> indexed = keyIndex.candidates(selector);
+    if (indexed != null) {
+      for (String k : indexed) {
+        Entry e = cache.policy().getIfPresentQuietly(k);
+        if (e != null && selector.matches(k, e.tags())) {
           out.add(k);
         }
       }

@@ -37,9 +37,12 @@ public abstract class StoreContractTest {
   /** A new, empty store with room for a few dozen small entries. */
   protected abstract Store newStore();
 
-  /** The bytes {@code entry} stored under {@code key} costs; MemoryStore counts the key's heap too. */
+  /**
+   * The bytes {@code entry} stored under {@code key} costs; MemoryStore counts the key's heap and
+   * its place in the key index too.
+   */
   protected long expectedWeight(String key, Entry entry) {
-    return entry.weight() + Entry.keyBytes(key);
+    return entry.weight() + Entry.keyBytes(key) + KeyIndex.heapBytes(entry.tags().size());
   }
 
   @BeforeEach
