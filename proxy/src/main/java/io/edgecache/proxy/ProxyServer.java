@@ -4,6 +4,7 @@ import io.edgecache.proxy.admin.AdminVerticle;
 import io.edgecache.proxy.cache.HeapLayout;
 import io.edgecache.proxy.cache.HttpCache;
 import io.edgecache.proxy.cluster.ClusterNode;
+import io.edgecache.proxy.cluster.HazelcastSetup;
 import io.edgecache.proxy.config.ConfigException;
 import io.edgecache.proxy.config.ConfigLoader;
 import io.edgecache.proxy.config.ProxyConfig;
@@ -92,8 +93,8 @@ public final class ProxyServer {
     String advertise = cc.advertiseUrl() != null ? cc.advertiseUrl()
         : "http://" + (cc.bindHost().contains(":") ? "[" + cc.bindHost() + "]" : cc.bindHost()) + ":" + listenPort;
     pinnedListenPort = listenPort;
-    clusterManager = ClusterNode.clusterManager(cc, advertise);
-    ClusterNode.eventBus(options.getEventBusOptions(), cc);
+    clusterManager = HazelcastSetup.clusterManager(cc, advertise);
+    HazelcastSetup.eventBus(options.getEventBusOptions(), cc);
     return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry))
         .withClusterManager(clusterManager).buildClustered()
         .recover(t -> Future.failedFuture(new ConfigException(config.source() + ": cluster.bind: cannot join at "

@@ -317,15 +317,11 @@ public final class MemoryStore implements Store {
       }
     }
     applyBoundIfStale();
-    boolean[] released = new boolean[1];
+    java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
     return () -> {
-      synchronized (released) {
-        if (released[0]) {
-          return;
-        }
-        released[0] = true;
+      if (released.compareAndSet(false, true)) {
+        release(body);
       }
-      release(body);
     };
   }
 

@@ -3,12 +3,6 @@ package io.edgecache.proxy.cluster;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
-import com.hazelcast.config.Config;
-import com.hazelcast.config.JoinConfig;
-import com.hazelcast.config.MapConfig;
-import com.hazelcast.config.MultiMapConfig;
-import com.hazelcast.config.NetworkConfig;
-import com.hazelcast.config.RingbufferConfig;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.ringbuffer.OverflowPolicy;
@@ -26,17 +20,12 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
-import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -84,16 +73,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClusterNode implements PurgeService.Fanout, Peers, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("edgecache.cluster");
-  static final String LOG = "edgecache.purges";
-  static final String META = "edgecache.meta";
-  static final String ATTR_URL = "edgecache.url";
-  static final String ATTR_SINCE = "edgecache.since";
-  static final String ATTR_NONCE = "edgecache.nonce";
-  static final String ATTR_PROOF = "edgecache.proof";
-  private static final int LOG_CAPACITY = 10_000;
   private static final int RECENT_IDS = 4096;
-  /** A peer fill mark older than this is refused. */
-  private static final long MARK_WINDOW_MS = 5 * 60_000;
 
   /** A member as this node sees it. */
   public record MemberView(String id, String url, Instant since, boolean trusted) {}
@@ -107,7 +87,7 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
   private volatile int readerEpoch;
   private io.vertx.core.eventbus.MessageConsumer<String> consumer;
   private final PurgeService purges;
-  private final Path positionFile;
+  private final PurgeLogPosition position;
   private final Supplier<Boolean> holdsStoredObjects;
   private final Set<String> warnedUntrusted = Collections.synchronizedSet(new HashSet<>());
   /** Purges applied lately, by id, with their counts: each arrives twice (message and log), is applied once. */
@@ -154,7 +134,7 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
     this.signer = new Signer(config.token());
     this.self = hz.getCluster().getLocalMember().getUuid().toString();
     this.purges = purges;
-    this.positionFile = positionFile;
+    this.position = positionFile == null ? null : new PurgeLogPosition(positionFile);
     this.holdsStoredObjects = holdsStoredObjects;
     var registry = metrics.registry();
     Gauge.builder("edgecache.cluster.members", () -> members.size())
@@ -172,61 +152,6 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
   }
 
   // ---------------------------------------------------------------- start-up
-
-  /**
-   * The Hazelcast cluster manager for {@code c}: TCP/IP members or Kubernetes DNS, nothing else
-   * (no multicast, no auto-detection, no phone-home), this node's proof as member attributes.
-   */
-  public static HazelcastClusterManager clusterManager(ProxyConfig.Cluster c, String advertiseUrl) {
-    Config hc = new Config();
-    hc.setClusterName(c.name());
-    hc.setProperty("hazelcast.phone.home.enabled", "false");
-    hc.setProperty("hazelcast.wait.seconds.before.join", "0");
-    hc.setProperty("hazelcast.logging.type", "slf4j");
-    hc.setProperty("hazelcast.shutdownhook.enabled", "false");
-    hc.setProperty("hazelcast.graceful.shutdown.max.wait", "10");
-    hc.setProperty("hazelcast.heartbeat.interval.seconds", "1");
-    hc.setProperty("hazelcast.max.no.heartbeat.seconds", Long.toString(Math.max(2, c.memberTimeoutMs() / 1000)));
-    hc.setProperty("hazelcast.socket.bind.any", "false");
-    // a side cut off by a partition merges back within seconds, not Hazelcast's default 5 minutes
-    hc.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
-    hc.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
-    hc.setProperty("hazelcast.local.localAddress", c.bindHost());
-    NetworkConfig net = hc.getNetworkConfig();
-    net.setPort(c.bindPort()).setPortAutoIncrement(false);
-    net.setPublicAddress(c.bindHost() + ":" + c.bindPort());
-    JoinConfig join = net.getJoin();
-    join.getMulticastConfig().setEnabled(false);
-    join.getAutoDetectionConfig().setEnabled(false);
-    if (c.kubernetesDns() != null) {
-      join.getKubernetesConfig().setEnabled(true).setProperty("service-dns", c.kubernetesDns())
-          .setProperty("service-port", Integer.toString(c.bindPort()));
-    } else {
-      join.getTcpIpConfig().setEnabled(true).setConnectionTimeoutSeconds(2).setMembers(new ArrayList<>(c.members()));
-    }
-    // what Vert.x's default-cluster.xml declares
-    hc.addMultiMapConfig(new MultiMapConfig("__vertx.subs").setBackupCount(1)
-        .setValueCollectionType(MultiMapConfig.ValueCollectionType.SET));
-    hc.addMapConfig(new MapConfig("__vertx.haInfo").setBackupCount(1));
-    hc.addMapConfig(new MapConfig("__vertx.nodeInfo").setBackupCount(1));
-    hc.addRingBufferConfig(new RingbufferConfig(LOG).setCapacity(LOG_CAPACITY).setBackupCount(2));
-    hc.addMapConfig(new MapConfig(META).setBackupCount(2));
-    String since = Long.toString(System.currentTimeMillis());
-    String nonce = UUID.randomUUID().toString();
-    hc.getMemberAttributeConfig().setAttribute(ATTR_URL, advertiseUrl).setAttribute(ATTR_SINCE, since)
-        .setAttribute(ATTR_NONCE, nonce)
-        .setAttribute(ATTR_PROOF, new Signer(c.token()).sign(proofText(c.name(), advertiseUrl, since, nonce)));
-    return new HazelcastClusterManager(hc);
-  }
-
-  /** The event bus of a clustered node: on the bind host, at {@code cluster.eventBusPort}. */
-  public static void eventBus(EventBusOptions eb, ProxyConfig.Cluster c) {
-    eb.setHost(c.bindHost()).setPort(c.eventBusPort()).setClusterPublicHost(c.bindHost());
-  }
-
-  private static String proofText(String name, String url, String since, String nonce) {
-    return "member|" + name + "|" + url + "|" + since + "|" + nonce;
-  }
 
   /**
    * Joins: watches membership, answers purges from members, and catches up with the purge log
@@ -262,8 +187,8 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
       }
     });
     return vertx.executeBlocking(() -> {
-      purgeLog = hz.getRingbuffer(LOG);
-      IMap<String, String> meta = hz.getMap(META);
+      purgeLog = hz.getRingbuffer(HazelcastSetup.LOG);
+      IMap<String, String> meta = hz.getMap(HazelcastSetup.META);
       String fresh = UUID.randomUUID().toString();
       String existing = meta.putIfAbsent("generation", fresh);
       generation = existing != null ? existing : fresh;
@@ -283,7 +208,7 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
   private Future<Void> catchUp(long[] headTail) {
     long head = headTail[0];
     long tail = headTail[1];
-    Position saved = readPosition();
+    PurgeLogPosition.Saved saved = position == null ? null : position.read();
     long start;
     String why = null;
     if (saved == null) {
@@ -302,7 +227,7 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
         log.warn("cluster: this node cannot prove it saw every purge ({}): marking everything it stored stale,"
             + " so each object is revalidated before reuse", why);
         before = Future.fromCompletionStage(purges.applyFromPeer(
-            new PurgeService.Spec(List.of(), List.of(), List.of(), true, true, false), "self (rejoin)"))
+            PurgeService.Spec.softAll(), "self (rejoin)"))
             .mapEmpty();
       }
     } else {
@@ -346,8 +271,8 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
         Throwable cause = err.getCause() != null ? err.getCause() : err;
         if (cause instanceof StaleSequenceException) {
           log.warn("cluster: fell more than {} purges behind the purge log: marking everything stored stale",
-              LOG_CAPACITY);
-          purges.applyFromPeer(new PurgeService.Spec(List.of(), List.of(), List.of(), true, true, false),
+              HazelcastSetup.LOG_CAPACITY);
+          purges.applyFromPeer(PurgeService.Spec.softAll(),
               "self (behind the purge log)");
           vertx.executeBlocking(() -> purgeLog.headSequence()).onComplete(ar ->
               read(ar.succeeded() ? ar.result() : seq, until, caughtUp, epoch));
@@ -358,7 +283,7 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
         vertx.executeBlocking(() -> position()).onComplete(ar -> {
           if (ar.succeeded() && (seq > ar.result()[1] + 1 || seq < ar.result()[0])) {
             log.warn("cluster: the purge log no longer matches what this node read: marking everything stored stale");
-            purges.applyFromPeer(new PurgeService.Spec(List.of(), List.of(), List.of(), true, true, false),
+            purges.applyFromPeer(PurgeService.Spec.softAll(),
                 "self (purge log replaced)");
             read(ar.result()[1] + 1, until, caughtUp, epoch);
           } else {
@@ -441,34 +366,10 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
             && n >= 0).encode()));
   }
 
-  /** Records that every purge up to {@code seq} is applied; written atomically, off the event loop. */
+  /** Records that every purge up to {@code seq} is applied (off the event loop). */
   private void savePosition(long seq) {
-    if (positionFile == null || generation == null) {
-      return;
-    }
-    String text = generation + " " + seq + "\n";
-    vertx.executeBlocking(() -> {
-      Path tmp = positionFile.resolveSibling(positionFile.getFileName() + ".tmp");
-      Files.writeString(tmp, text, StandardCharsets.US_ASCII);
-      Files.move(tmp, positionFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      return null;
-    }, false).onFailure(t -> log.warn("cluster: cannot record the purge-log position in {}: {}", positionFile,
-        t.toString()));
-  }
-
-  /** How far this node had applied the purge log of one generation of the cluster. */
-  private record Position(String generation, long seq) {}
-
-  /** The saved position, or null when there is none or it is unreadable. */
-  private Position readPosition() {
-    if (positionFile == null || !Files.isRegularFile(positionFile)) {
-      return null;
-    }
-    try {
-      String[] parts = Files.readString(positionFile, StandardCharsets.US_ASCII).trim().split(" ");
-      return new Position(parts[0], Long.parseLong(parts[1]));
-    } catch (IOException | RuntimeException e) {
-      return null;
+    if (position != null && generation != null) {
+      position.save(vertx, generation, seq);
     }
   }
 
@@ -490,7 +391,7 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
     refresh();
     log.warn("cluster: this node was cut off from the cluster and merged back as {}: marking everything it stored"
         + " stale, so each object is revalidated before reuse", self);
-    purges.applyFromPeer(new PurgeService.Spec(List.of(), List.of(), List.of(), true, true, false),
+    purges.applyFromPeer(PurgeService.Spec.softAll(),
         "self (merged back)");
     List<PurgeService.Spec> again;
     synchronized (unacked) {
@@ -502,8 +403,8 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
     }
     int epoch = ++readerEpoch;
     vertx.executeBlocking(() -> {
-      purgeLog = hz.getRingbuffer(LOG);
-      IMap<String, String> meta = hz.getMap(META);
+      purgeLog = hz.getRingbuffer(HazelcastSetup.LOG);
+      IMap<String, String> meta = hz.getMap(HazelcastSetup.META);
       String fresh = UUID.randomUUID().toString();
       String existing = meta.putIfAbsent("generation", fresh);
       generation = existing != null ? existing : fresh;
@@ -590,11 +491,11 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
     List<String> untrustedNow = new ArrayList<>();
     for (Member m : hz.getCluster().getMembers()) {
       String id = m.getUuid().toString();
-      String url = m.getAttribute(ATTR_URL);
-      String since = m.getAttribute(ATTR_SINCE);
-      String nonce = m.getAttribute(ATTR_NONCE);
+      String url = m.getAttribute(HazelcastSetup.ATTR_URL);
+      String since = m.getAttribute(HazelcastSetup.ATTR_SINCE);
+      String nonce = m.getAttribute(HazelcastSetup.ATTR_NONCE);
       boolean trusted = url != null && since != null && nonce != null
-          && signer.verify(proofText(config.name(), url, since, nonce), m.getAttribute(ATTR_PROOF));
+          && signer.verify(HazelcastSetup.proofText(config.name(), url, since, nonce), m.getAttribute(HazelcastSetup.ATTR_PROOF));
       Instant at;
       try {
         at = Instant.ofEpochMilli(Long.parseLong(since));
@@ -620,7 +521,7 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
         departed.remove(m.url());
       }
     }
-    String ownUrl = hz.getCluster().getLocalMember().getAttribute(ATTR_URL);
+    String ownUrl = hz.getCluster().getLocalMember().getAttribute(HazelcastSetup.ATTR_URL);
     for (MemberView m : members) {
       if (!present.contains(m.id()) && m.url() != null && m.trusted() && !m.url().equals(ownUrl)) {
         departed.put(m.url(), new Departed(m.id(), now));
@@ -671,28 +572,12 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
 
   @Override
   public boolean isPeerFill(String headerValue) {
-    if (headerValue == null) {
-      return false;
-    }
-    String[] parts = headerValue.trim().split(";");
-    if (parts.length != 3) {
-      return false;
-    }
-    try {
-      long at = Long.parseLong(parts[1]);
-      if (Math.abs(System.currentTimeMillis() - at) > MARK_WINDOW_MS) {
-        return false;
-      }
-    } catch (NumberFormatException e) {
-      return false;
-    }
-    return signer.verify("peer|" + parts[0] + "|" + parts[1], parts[2]);
+    return signer.verifyPeerMark(headerValue, System.currentTimeMillis());
   }
 
   @Override
   public String mark() {
-    String at = Long.toString(System.currentTimeMillis());
-    return self + ";" + at + ";" + signer.sign("peer|" + self + "|" + at);
+    return signer.peerMark(self, System.currentTimeMillis());
   }
 
   @Override

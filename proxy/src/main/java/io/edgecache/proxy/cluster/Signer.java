@@ -37,4 +37,32 @@ final class Signer {
     return MessageDigest.isEqual(sign(text).getBytes(StandardCharsets.US_ASCII),
         signature.getBytes(StandardCharsets.US_ASCII));
   }
+
+  /** A peer-fill mark older (or newer) than this is refused. */
+  static final long MARK_WINDOW_MS = 5 * 60_000;
+
+  /** The {@code Edgecache-Peer} value member {@code self} sends at {@code nowMs}: {@code id;time;signature}. */
+  String peerMark(String self, long nowMs) {
+    String at = Long.toString(nowMs);
+    return self + ";" + at + ";" + sign("peer|" + self + "|" + at);
+  }
+
+  /** Whether {@code value} is a mark made with this token within {@link #MARK_WINDOW_MS} of {@code nowMs}. */
+  boolean verifyPeerMark(String value, long nowMs) {
+    if (value == null) {
+      return false;
+    }
+    String[] parts = value.trim().split(";");
+    if (parts.length != 3) {
+      return false;
+    }
+    try {
+      if (Math.abs(nowMs - Long.parseLong(parts[1])) > MARK_WINDOW_MS) {
+        return false;
+      }
+    } catch (NumberFormatException e) {
+      return false;
+    }
+    return verify("peer|" + parts[0] + "|" + parts[1], parts[2]);
+  }
 }

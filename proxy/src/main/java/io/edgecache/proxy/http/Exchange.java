@@ -361,22 +361,9 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
       origin.send(m, validators, withBody, wholeForRange(mode, m), () -> clientGone, answered);
       return;
     }
-    // sharded: the member that owns the key fills it (from its cache or the origin); if it cannot
-    // answer in time, this node goes to the origin itself
-    HttpMethod sent = m;
     viaPeer = owner.id();
-    origin.viaPeer(owner, ctx.peers().mark(), ctx.peers().timeoutMs()).send(m, validators, false,
-        wholeForRange(mode, m), () -> clientGone, OriginFetch.callback((response, requestTimeMs) -> {
-          ctx.peers().count("ok");
-          answered.onResponse(response, requestTimeMs);
-        }, (failure, cause) -> {
-          ctx.peers().count("fallback");
-          log.debug("member {} did not fill {} ({}); asking the origin", owner.id(), primaryKey, cause.toString());
-          viaPeer = null;
-          if (!clientGone) {
-            origin.send(sent, validators, false, wholeForRange(mode, sent), () -> clientGone, answered);
-          }
-        }, answered::onEarlyHints));
+    origin.sendViaPeer(ctx.peers(), owner, m, validators, wholeForRange(mode, m), () -> clientGone, answered,
+        () -> viaPeer = null);
   }
 
   /**

@@ -127,7 +127,7 @@ final class OriginFetch {
    * sharded cluster), marked with {@code mark} so that the owner goes to the origin itself, and
    * answered within {@code timeoutMs} or failed (the caller then asks the origin). Never retried.
    */
-  OriginFetch viaPeer(Peers.Peer owner, String mark, long timeoutMs) {
+  private OriginFetch viaPeer(Peers.Peer owner, String mark, long timeoutMs) {
     OriginFetch f = new OriginFetch(vertx, client, upstream, clock, origin, clientRequest, authority, target,
         requestHeaders);
     f.peer = owner;
@@ -194,6 +194,28 @@ final class OriginFetch {
   void send(HttpMethod m, Headers validators, boolean withBody, boolean wholeObject, BooleanSupplier clientGone,
       Callback cb) {
     attempt(m, validators, withBody, wholeObject, !withBody && retryable(m) && peer == null, clientGone, cb);
+  }
+
+  /**
+   * A peer fill in a sharded cluster: sends a bodiless {@code m} to {@code owner}, the member that
+   * owns the key (it answers from its cache or fills from the origin); if the owner cannot answer
+   * within {@link Peers#timeoutMs()}, {@code onFallback} runs and the same request goes to the
+   * origin. Either way {@code cb} gets one answer; each outcome is counted.
+   */
+  void sendViaPeer(Peers peers, Peers.Peer owner, HttpMethod m, Headers validators, boolean wholeObject,
+      BooleanSupplier clientGone, Callback cb, Runnable onFallback) {
+    viaPeer(owner, peers.mark(), peers.timeoutMs()).send(m, validators, false, wholeObject, clientGone,
+        callback((response, requestTimeMs) -> {
+          peers.count("ok");
+          cb.onResponse(response, requestTimeMs);
+        }, (failure, cause) -> {
+          peers.count("fallback");
+          log.debug("member {} did not answer for {} ({}); asking the origin", owner.id(), target, cause.toString());
+          onFallback.run();
+          if (!clientGone.getAsBoolean()) {
+            send(m, validators, false, wholeObject, clientGone, cb);
+          }
+        }, cb::onEarlyHints));
   }
 
   private static boolean retryable(HttpMethod m) {

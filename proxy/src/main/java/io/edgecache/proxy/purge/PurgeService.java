@@ -81,6 +81,11 @@ public final class PurgeService {
       tags = List.copyOf(tags);
     }
 
+    /** Everything stored marked stale (revalidated before reuse): what a node does when it cannot prove it saw every purge. */
+    public static Spec softAll() {
+      return new Spec(List.of(), List.of(), List.of(), true, true, false);
+    }
+
     /** {@code PURGE /path}: every stored variant of one URL. */
     public static Spec url(String key, boolean soft) {
       return new Spec(List.of(key), List.of(), List.of(), false, soft, true);
@@ -175,29 +180,14 @@ public final class PurgeService {
   public CompletionStage<Answer> run(Spec spec, String who) {
     Fanout f = fanout;
     CompletionStage<Acks> others = f == null ? null : f.publish(spec);
-    CompletionStage<Integer> purged;
-    try {
-      purged = purge(spec);
-    } catch (RuntimeException e) {
-      purged = CompletableFuture.failedFuture(e);
+    CompletionStage<Integer> local = purgeHere(spec, "by=" + who);
+    if (others == null) {
+      return local.thenApply(n -> n == null ? Answer.FAILED : new Answer(200, "{\"purged\": " + n + "}", false));
     }
-    CompletionStage<Answer> local = purged.handle((n, err) -> {
-      if (err != null) {
-        log.warn("purge failed: {} from {}: {}", spec.describe(), who, err.toString());
+    return local.thenCombine(others, (here, acks) -> {
+      if (here == null) {
         return Answer.FAILED;
       }
-      log.info("purge {} soft={} purged={} by={}", spec.describe(), spec.soft(), n, who);
-      metrics.purge(spec.kind(), spec.soft(), n);
-      return new Answer(200, "{\"purged\": " + n + "}", false);
-    });
-    if (others == null) {
-      return local;
-    }
-    return local.thenCombine(others, (answer, acks) -> {
-      if (answer.status() != 200) {
-        return answer;
-      }
-      int here = new JsonObject(answer.body()).getInteger("purged");
       JsonObject nodes = new JsonObject().put(f.self(), here);
       int total = here;
       for (Map.Entry<String, Integer> e : acks.nodes().entrySet()) {
@@ -214,6 +204,14 @@ public final class PurgeService {
 
   /** A purge another member ran: applied here only; completes with the count, or -1 when it failed. */
   public CompletionStage<Integer> applyFromPeer(Spec spec, String from) {
+    return purgeHere(spec, "from member " + from).thenApply(n -> n == null ? -1 : n);
+  }
+
+  /**
+   * Runs {@code spec} on this node's cache, logs one line ({@code by} says who asked) and counts
+   * it; completes with the count, or null when it failed.
+   */
+  private CompletionStage<Integer> purgeHere(Spec spec, String by) {
     CompletionStage<Integer> purged;
     try {
       purged = purge(spec);
@@ -222,10 +220,10 @@ public final class PurgeService {
     }
     return purged.handle((n, err) -> {
       if (err != null) {
-        log.warn("purge from member {} failed: {}: {}", from, spec.describe(), err.toString());
-        return -1;
+        log.warn("purge failed: {} {}: {}", spec.describe(), by, err.toString());
+        return null;
       }
-      log.info("purge {} soft={} purged={} from member {}", spec.describe(), spec.soft(), n, from);
+      log.info("purge {} soft={} purged={} {}", spec.describe(), spec.soft(), n, by);
       metrics.purge(spec.kind(), spec.soft(), n);
       return n;
     });

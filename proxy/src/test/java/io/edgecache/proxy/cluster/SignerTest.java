@@ -21,4 +21,22 @@ class SignerTest {
     assertFalse(signer.verify("purge|x", null));
     assertFalse(signer.verify("purge|x", ""));
   }
+
+  @Test
+  void peerMark_fromThisTokenWithinTheWindow_isAccepted() {
+    long now = 1_700_000_000_000L;
+    assertTrue(signer.verifyPeerMark(signer.peerMark("node-a", now), now + 1000));
+  }
+
+  @Test
+  void peerMark_expiredForgedOrMalformed_isRefused() {
+    long now = 1_700_000_000_000L;
+    String mark = signer.peerMark("node-a", now);
+    assertFalse(signer.verifyPeerMark(mark, now + Signer.MARK_WINDOW_MS + 1), "too old");
+    assertFalse(new Signer("another-token-of-16+").verifyPeerMark(mark, now), "other token");
+    assertFalse(signer.verifyPeerMark(mark.replace("node-a", "node-b"), now), "id changed");
+    assertFalse(signer.verifyPeerMark("node-a;x;sig", now));
+    assertFalse(signer.verifyPeerMark("node-a", now));
+    assertFalse(signer.verifyPeerMark(null, now));
+  }
 }

@@ -118,4 +118,64 @@ class PurgeServiceTest {
     assertFalse(PurgeService.isSoft("0"));
     assertFalse(PurgeService.isSoft(null));
   }
+
+  // ---------------------------------------------------------------- in a cluster
+
+  /** Other members as a fake: each publish is recorded and answered with the given acks. */
+  private List<PurgeService.Spec> fanOut(PurgeService.Acks acks) {
+    List<PurgeService.Spec> published = new ArrayList<>();
+    service.fanOut(new PurgeService.Fanout() {
+      @Override
+      public String self() {
+        return "me";
+      }
+
+      @Override
+      public CompletionStage<PurgeService.Acks> publish(PurgeService.Spec spec) {
+        published.add(spec);
+        return CompletableFuture.completedFuture(acks);
+      }
+    });
+    return published;
+  }
+
+  @Test
+  void run_inACluster_publishesTheSpecAndAnswersEveryNodesCountAndWhoIsMissing() {
+    List<PurgeService.Spec> published = fanOut(new PurgeService.Acks(java.util.Map.of("b", 3), List.of("c")));
+    PurgeService.Spec spec = PurgeService.Spec.url("http://h/a", false);
+
+    PurgeService.Answer a = answer(service.run(spec, "127.0.0.1"));
+
+    assertEquals(List.of(spec), published);
+    assertEquals(200, a.status());
+    io.vertx.core.json.JsonObject body = new io.vertx.core.json.JsonObject(a.body());
+    assertEquals(5, body.getInteger("purged"), a.body());
+    assertEquals(new io.vertx.core.json.JsonObject().put("me", 2).put("b", 3), body.getJsonObject("nodes"));
+    assertEquals(new io.vertx.core.json.JsonArray().add("c"), body.getJsonArray("missing"));
+  }
+
+  @Test
+  void run_inAClusterWhenTheLocalPurgeFails_answers500() {
+    fanOut(new PurgeService.Acks(java.util.Map.of("b", 3), List.of()));
+    cache.fail = true;
+    assertEquals(500, answer(service.run(PurgeService.Spec.url("http://h/a", false), "127.0.0.1")).status());
+  }
+
+  @Test
+  void applyFromPeer_appliesHereOnlyAndNeverPublishes() {
+    List<PurgeService.Spec> published = fanOut(new PurgeService.Acks(java.util.Map.of(), List.of()));
+    assertEquals(2, service.applyFromPeer(PurgeService.Spec.url("http://h/a", true), "b").toCompletableFuture().join());
+    assertTrue(published.isEmpty());
+    assertEquals(List.of("url http://h/a soft=true"), cache.calls);
+    cache.fail = true;
+    assertEquals(-1, service.applyFromPeer(PurgeService.Spec.url("http://h/a", true), "b").toCompletableFuture().join());
+  }
+
+  @Test
+  void spec_throughJson_isTheSameSpec() {
+    PurgeService.Spec spec = new PurgeService.Spec(List.of("http://h/a"), List.of("http://h/p/"), List.of("t"), false,
+        true, false);
+    assertEquals(spec, PurgeService.Spec.fromJson(spec.toJson()));
+    assertEquals(PurgeService.Spec.softAll(), PurgeService.Spec.fromJson(PurgeService.Spec.softAll().toJson()));
+  }
 }
