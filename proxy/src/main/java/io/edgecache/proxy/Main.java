@@ -11,15 +11,18 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Command line entry point: {@code java -jar edgecache.jar [--config FILE] [--help] [--version]}. */
+/** Command line entry point: {@code java -jar edgecache.jar [--config FILE] [--train] [--help] [--version]}. */
 public final class Main {
   static final String USAGE = """
-      Usage: java -jar edgecache.jar [--config FILE]
+      Usage: java -jar edgecache.jar [--config FILE] [--train]
 
       A caching HTTP reverse proxy.
 
       Options:
         --config FILE   configuration file (default: conf/proxy.json)
+        --train         run only the start-up warm-up (startup.warmup, at least 3s) on loopback,
+                        then exit: the training run that records a class-data archive
+                        (-XX:ArchiveClassesAtExit=FILE, or -XX:AOTCacheOutput=FILE on JDK 25)
         --help          print this help and exit
         --version       print the version and exit
       """;
@@ -33,6 +36,7 @@ public final class Main {
 
   public static void main(String[] args) {
     String config = "conf/proxy.json";
+    boolean train = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--help", "-h" -> {
@@ -43,6 +47,7 @@ public final class Main {
           System.out.println("edgecache " + version());
           return;
         }
+        case "--train" -> train = true;
         case "--config" -> {
           if (i + 1 >= args.length) {
             fail("--config needs a file name", 2);
@@ -67,6 +72,13 @@ public final class Main {
     }
     HeapBudget.of(cfg, Runtime.getRuntime().maxMemory()).refusal(config).ifPresent(line -> fail(line, 1));
     Logger log = LoggerFactory.getLogger("edgecache");
+    if (train) {
+      ProxyConfig.Startup s = new ProxyConfig.Startup(Math.max(cfg.startup().warmupMs(), 3_000));
+      Warmup.Result r = Warmup.run(cfg.withStartup(s));
+      System.exit(r.requests() > 0 && r.failures() == 0 ? 0 : 1);
+      return;
+    }
+    Warmup.run(cfg);
     ProxyServer server = new ProxyServer(cfg);
     try {
       server.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);

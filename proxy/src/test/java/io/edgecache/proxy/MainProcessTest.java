@@ -175,7 +175,8 @@ class MainProcessTest {
           .put("origins", new JsonArray().add(new JsonObject().put("name", "o")
               .put("url", "http://127.0.0.1:" + origin.actualPort()).put("hosts", new JsonArray().add("*"))))
           .put("disk", new JsonObject().put("path", dir.resolve("cache").toString()).put("maxBytes", "64MiB"))
-          .put("shutdown", new JsonObject().put("drainTimeout", "10s"));
+          .put("shutdown", new JsonObject().put("drainTimeout", "10s"))
+          .put("startup", new JsonObject().put("warmup", "0s"));
       Files.writeString(dir.resolve("proxy.json"), cfg.encode());
       Process p = launch("--config", "proxy.json");
       HttpClient http = HttpClient.newHttpClient();

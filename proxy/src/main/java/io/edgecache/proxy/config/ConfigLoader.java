@@ -74,7 +74,7 @@ public final class ConfigLoader {
 
   private ProxyConfig build(JsonObject root) {
     known(root, "", Set.of("listen", "admin", "origins", "memory", "disk", "upstream", "limits", "cache", "purge", "accessLog",
-        "shutdown", "cluster"));
+        "shutdown", "cluster", "startup"));
 
     JsonObject listen = object(root, "listen");
     known(listen, "listen.", Set.of("host", "port", "eventLoops"));
@@ -193,6 +193,12 @@ public final class ConfigLoader {
     JsonObject sd = object(root, "shutdown");
     known(sd, "shutdown.", Set.of("drainTimeout"));
     ProxyConfig.Shutdown shutdown = new ProxyConfig.Shutdown(duration(sd, "shutdown.", "drainTimeout", 30_000));
+    JsonObject su = object(root, "startup");
+    known(su, "startup.", Set.of("warmup"));
+    long warmup = durationOrZero(su, "startup.", "warmup", 10_000);
+    if (warmup > 60_000) {
+      throw err("startup.warmup", "must be at most 60s, got " + warmup + "ms");
+    }
     long fillBuffer = size(memory, "memory.", "fillBufferBytes", 256L << 20);
     if (fillBuffer < 1 << 20) {
       throw err("memory.fillBufferBytes", "must be at least 1MiB, got " + fillBuffer);
@@ -202,7 +208,7 @@ public final class ConfigLoader {
       throw err("memory.pressureThreshold", "expected a fraction of the heap from 0.2 to 0.98, got " + pressure);
     }
     return new ProxyConfig(file, l, a, origins, new ProxyConfig.Memory(maxBytes, maxObject, fillBuffer, pressure), d, u,
-        li, c, pg, accessLog, shutdown, cluster(root));
+        li, c, pg, accessLog, shutdown, cluster(root), new ProxyConfig.Startup(warmup));
   }
 
   private ProxyConfig.Cluster cluster(JsonObject root) {

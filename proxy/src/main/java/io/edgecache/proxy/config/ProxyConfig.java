@@ -20,7 +20,8 @@ public record ProxyConfig(
     Purge purge,
     AccessLog accessLog,
     Shutdown shutdown,
-    Cluster cluster) {
+    Cluster cluster,
+    Startup startup) {
 
   /** The traffic listener. {@code eventLoops} verticle instances share the port. */
   public record Listen(String host, int port, int eventLoops) {}
@@ -73,6 +74,12 @@ public record ProxyConfig(
   /** Graceful shutdown: how long in-flight requests may take to finish after SIGTERM. */
   public record Shutdown(long drainTimeoutMs) {}
 
+  /**
+   * Start-up: how long the request path is exercised against a built-in origin on loopback before
+   * the listeners open, so the JIT has compiled it when the first client arrives; 0 = off.
+   */
+  public record Startup(long warmupMs) {}
+
   /** The largest body the cache keeps in any tier (what a fill may collect). */
   public long maxCachedObjectBytes() {
     return disk.enabled() ? Math.max(memory.maxObjectBytes(), disk.maxObjectBytes()) : memory.maxObjectBytes();
@@ -81,7 +88,13 @@ public record ProxyConfig(
   /** The same configuration listening on another port (used to pin port 0 to one real port). */
   public ProxyConfig withListenPort(int port) {
     return new ProxyConfig(source, new Listen(listen.host(), port, listen.eventLoops()), admin, origins, memory,
-        disk, upstream, limits, cache, purge, accessLog, shutdown, cluster);
+        disk, upstream, limits, cache, purge, accessLog, shutdown, cluster, startup);
+  }
+
+  /** The same configuration with another start-up section. */
+  public ProxyConfig withStartup(Startup next) {
+    return new ProxyConfig(source, listen, admin, origins, memory, disk, upstream, limits, cache, purge, accessLog,
+        shutdown, cluster, next);
   }
 
   /**

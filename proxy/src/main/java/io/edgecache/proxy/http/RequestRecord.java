@@ -59,6 +59,7 @@ final class RequestRecord {
     int status = resp.getStatusCode();
     ctx.metrics().request(outcome, method == null ? req.method().name() : method, status);
     ctx.metrics().servedBytes(source, resp.bytesWritten());
+    ctx.metrics().requestDuration(outcome, System.nanoTime() - startNanos);
     if (ctx.config().accessLog().enabled()) {
       AccessLog.write(ctx.config().accessLog().format(), req, status, resp.bytesWritten(),
           resp.headers().get(Messages.CACHE_STATUS), originNanos, System.nanoTime() - startNanos);

@@ -32,6 +32,7 @@ public final class ProxyMetrics {
   private final java.util.concurrent.atomic.AtomicReferenceArray<Counter> requests =
       new java.util.concurrent.atomic.AtomicReferenceArray<>(Outcome.values().length * METHODS.length * STATUSES.length);
   private final Counter[] servedBytes = new Counter[Source.values().length];
+  private final Timer[] durations = new Timer[Outcome.values().length];
   private final ConcurrentHashMap<String, Timer> originLatency = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> originErrors = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> purges = new ConcurrentHashMap<>();
@@ -48,6 +49,12 @@ public final class ProxyMetrics {
       servedBytes[s.ordinal()] = Counter.builder("edgecache.served.bytes")
           .description("Response body bytes sent to clients, by where they came from")
           .baseUnit("bytes").tag("source", lower(s)).register(registry);
+    }
+    for (Outcome o : Outcome.values()) {
+      durations[o.ordinal()] = Timer.builder("edgecache.request.duration")
+          .description("Client requests from the request head until the last response byte was written, by cache outcome")
+          .tag("outcome", lower(o)).publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000))
+          .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
     }
     coalescedWaiters = Counter.builder("edgecache.coalesced.waiters")
         .description("Requests that waited for another request's origin fetch of the same URL instead of fetching")
@@ -76,6 +83,18 @@ public final class ProxyMetrics {
       requests.set(index, c);
     }
     c.increment();
+  }
+
+  /** How long one finished request took (head received to response written). */
+  public void requestDuration(Outcome outcome, long nanos) {
+    durations[outcome.ordinal()].record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  /** Open client connections on the traffic listener, as a gauge read at scrape time. */
+  public void clientConnections(java.util.concurrent.atomic.AtomicInteger open) {
+    functionCounterState.add(open);
+    io.micrometer.core.instrument.Gauge.builder("edgecache.client.connections", open, java.util.concurrent.atomic.AtomicInteger::get)
+        .description("Open client connections on the traffic listener").register(registry);
   }
 
   public void servedBytes(Source source, long bytes) {

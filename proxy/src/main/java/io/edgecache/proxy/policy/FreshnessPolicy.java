@@ -69,11 +69,11 @@ public record FreshnessPolicy(double heuristicFraction, long heuristicMaxSeconds
     if (!allowed) {
       return 0;
     }
-    Optional<Instant> lm = HttpDates.parseLenient(r.headers().get("last-modified"));
+    OptionalLong lm = r.lastModifiedMs();
     if (lm.isEmpty()) {
       return 0;
     }
-    long since = (dateMs(r) - lm.get().toEpochMilli()) / 1000;
+    long since = (dateMs(r) - lm.getAsLong()) / 1000;
     if (since <= 0) {
       return 0;
     }
@@ -82,7 +82,7 @@ public record FreshnessPolicy(double heuristicFraction, long heuristicMaxSeconds
 
   /** The Date field, or the time the response arrived when Date is absent or invalid. */
   static long dateMs(ResponseView r) {
-    return HttpDates.parseLenient(r.headers().get("date")).map(Instant::toEpochMilli).orElse(r.responseTimeMs());
+    return r.dateMs();
   }
 
   /**
@@ -132,7 +132,7 @@ public record FreshnessPolicy(double heuristicFraction, long heuristicMaxSeconds
 
   /** RFC 9111 4.2.3: current_age = corrected_initial_age + resident_time, in seconds. */
   public long currentAgeSeconds(ResponseView r, long nowMs) {
-    long ageValue = ageValue(r.headers());
+    long ageValue = r.ageValue();
     long apparentAge = Math.max(0, r.responseTimeMs() - dateMs(r));
     long responseDelay = Math.max(0, r.responseTimeMs() - r.requestTimeMs());
     long correctedAgeValue = ageValue * 1000 + responseDelay;

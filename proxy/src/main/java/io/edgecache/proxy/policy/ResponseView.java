@@ -13,6 +13,13 @@ public final class ResponseView {
   private final long responseTimeMs;
   private final CacheControl cacheControl;
   private final CacheControl targeted;
+  // Parsed once, on first use: a stored response is evaluated on every hit (RFC 9111 section 4.2.3
+  // needs Date and Age each time), and these fields never change for one view.
+  private volatile long dateMs = UNSET;
+  private volatile long ageValue = UNSET;
+  private volatile long lastModifiedMs = UNSET;
+  private static final long UNSET = Long.MIN_VALUE;
+  private static final long ABSENT = Long.MIN_VALUE + 1;
 
   public ResponseView(int status, Headers headers, long requestTimeMs, long responseTimeMs) {
     this.status = status;
@@ -52,6 +59,36 @@ public final class ResponseView {
   /** The directives that govern this cache: the targeted ones when present, else Cache-Control. */
   public CacheControl effective() {
     return targeted != null ? targeted : cacheControl;
+  }
+
+  /** The Date field in epoch ms, or the time the response arrived when Date is absent or invalid. */
+  long dateMs() {
+    long v = dateMs;
+    if (v == UNSET) {
+      v = HttpDates.parseLenient(headers.get("date")).map(java.time.Instant::toEpochMilli).orElse(responseTimeMs);
+      dateMs = v;
+    }
+    return v;
+  }
+
+  /** {@link FreshnessPolicy#ageValue} of these headers. */
+  long ageValue() {
+    long v = ageValue;
+    if (v == UNSET) {
+      v = FreshnessPolicy.ageValue(headers);
+      ageValue = v;
+    }
+    return v;
+  }
+
+  /** Last-Modified (lenient) in epoch ms, or empty. */
+  java.util.OptionalLong lastModifiedMs() {
+    long v = lastModifiedMs;
+    if (v == UNSET) {
+      v = HttpDates.parseLenient(headers.get("last-modified")).map(java.time.Instant::toEpochMilli).orElse(ABSENT);
+      lastModifiedMs = v;
+    }
+    return v == ABSENT ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(v);
   }
 
   public ResponseView withHeaders(Headers h, long requestTimeMs, long responseTimeMs) {

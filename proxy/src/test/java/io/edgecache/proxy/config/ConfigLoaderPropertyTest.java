@@ -35,7 +35,8 @@ class ConfigLoaderPropertyTest {
       "cache", "cache.heuristicFraction", "cache.heuristicMaxAge", "cache.storeSetCookie", "cache.staleOnOriginFailure",
       "purge", "purge.allow", "purge.token", "purge.exposeTags",
       "accessLog", "accessLog.enabled", "accessLog.format",
-      "shutdown", "shutdown.drainTimeout");
+      "shutdown", "shutdown.drainTimeout",
+      "startup", "startup.warmup");
 
   @Property(tries = 1000)
   void fromJson_anyValueForAKnownKey_loadsOrFailsWithOneLineNamingTheKey(@ForAll("keys") String key,
@@ -97,7 +98,8 @@ class ConfigLoaderPropertyTest {
         .put("cache", new JsonObject())
         .put("purge", new JsonObject())
         .put("accessLog", new JsonObject())
-        .put("shutdown", new JsonObject());
+        .put("shutdown", new JsonObject())
+        .put("startup", new JsonObject());
   }
 
   /** Sets the value at a path such as {@code memory.maxBytes} or {@code origins[0].url}. */

@@ -110,6 +110,16 @@ class ConfigLoaderTest {
   // ---------------------------------------------------------------- defaults
 
   @Test
+  void parse_startupWarmup_defaultsTo10sAcceptsZeroAndRefusesNonsense() {
+    assertEquals(10_000, parse(config("")).startup().warmupMs());
+    assertEquals(0, parse(config("\"startup\": {\"warmup\": \"0s\"}")).startup().warmupMs());
+    assertEquals(2_500, parse(config("\"startup\": {\"warmup\": \"2500ms\"}")).startup().warmupMs());
+    assertErrorStartsWith(FILE + ": startup.warmup: must be at most 60s", config("\"startup\": {\"warmup\": \"2m\"}"));
+    assertErrorStartsWith(FILE + ": startup.warmup: ", config("\"startup\": {\"warmup\": 5}"));
+    assertErrorStartsWith(FILE + ": startup.warmupp: ", config("\"startup\": {\"warmupp\": \"1s\"}"));
+  }
+
+  @Test
   void parse_minimalConfig_boundsIndexConnectionsAndVariants() {
     ProxyConfig c = parse(config(""));
 

@@ -107,6 +107,10 @@ final class JarProxy implements AutoCloseable {
   static JarProxy start(Path dir, String name, JsonObject config, List<String> jvmOptions, Duration startTimeout,
       java.util.Map<String, String> environment) throws IOException {
     Path cfg = dir.resolve(name + ".json");
+    if (!config.containsKey("startup")) {
+      // the start-up warm-up only delays these tests; WarmupJarIT covers it
+      config = config.copy().put("startup", new JsonObject().put("warmup", "0s"));
+    }
     Files.writeString(cfg, config.encodePrettily());
     Path out = dir.resolve(name + ".out.log");
     Path err = dir.resolve(name + ".err.log");

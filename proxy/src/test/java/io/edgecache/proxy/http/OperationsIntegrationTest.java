@@ -83,16 +83,12 @@ class OperationsIntegrationTest extends ProxyHarness {
     assertTrue(m.contains("edgecache_cache_max_bytes{tier=\"memory\"} 6.7108864E7"), m);
     assertTrue(m.contains("edgecache_origin_request_seconds_bucket{origin=\"test\""), m);
     assertTrue(m.contains("edgecache_coalesced_waiters_total"), m);
-    assertTrue(m.contains("vertx_http_server_requests_total"), m);
     assertTrue(m.contains("jvm_memory_used_bytes"), m);
     assertFalse(m.contains("/m\""), "a URL leaked into a label");
-    double active = 0;
-    for (String line : m.split("\n")) {
-      if (line.startsWith("vertx_http_server_active_requests")) {
-        active += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      }
-    }
-    assertTrue(active <= 1, "requests served from cache still count as active: " + active); // 1: this scrape
+    assertEquals(2.0, sample(m, "edgecache_request_duration_seconds_count{outcome=\"hit\"}"), "hits timed");
+    assertTrue(m.contains("edgecache_request_duration_seconds_bucket{outcome=\"hit\""), m);
+    assertTrue(m.contains("edgecache_client_connections "), m);
+    assertFalse(m.contains("vertx_http_server_requests_total"), "per-request Vert.x HTTP meters are off");
   }
 
   @Test

@@ -1,0 +1,249 @@
+package io.edgecache.proxy;
+
+import io.edgecache.proxy.config.ProxyConfig;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Start-up warm-up ({@code startup.warmup}, the most time it may take): before the real listeners
+ * open, a throwaway {@link ProxyServer} on loopback ephemeral ports serves {@link #REQUESTS} mixed
+ * requests from a built-in origin, then the warm-up waits until the compiler threads have gone
+ * quiet, so the JIT compiles the request path (HTTP codec, key building, lookup,
+ * policy, header encoding, origin fetch, pass-through) before the first client arrives. A JVM that
+ * starts cold serves a fraction of its steady rate for its first seconds, and less still on a
+ * machine whose other cores are busy, since compiler threads then compete with the event loops.
+ *
+ * <p>Nothing of it is visible afterwards: the throwaway server has its own Vert.x, memory tier and
+ * metrics registry, no disk tier, no cluster and no access log, and is stopped before the real
+ * server starts. Its traffic never leaves loopback and never reaches a configured origin.
+ */
+final class Warmup {
+  private static final Logger log = LoggerFactory.getLogger("edgecache");
+  private static final int CONNECTIONS = 16;
+  /** Enough for the request path's methods to pass the JIT's top-tier thresholds several times over. */
+  private static final long REQUESTS = 60_000;
+  private static final long WINDOW_MS = 250;
+  private static final int HOT_KEYS = 64;
+  private static final byte[] SMALL = body(1024);
+  private static final byte[] LARGE = body(100 * 1024);
+
+  private Warmup() {}
+
+  /** What a warm-up did; {@code requests} counts answered requests, {@code failures} the rest. */
+  record Result(long requests, long failures, long millis) {}
+
+  /**
+   * Runs the warm-up for {@code config.startup().warmupMs()} and stops everything it started. A
+   * failure is logged and ignored: a warm-up never prevents start-up.
+   */
+  static Result run(ProxyConfig config) {
+    long budget = config.startup().warmupMs();
+    if (budget <= 0) {
+      return new Result(0, 0, 0);
+    }
+    long t0 = System.nanoTime();
+    Vertx side = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setPreferNativeTransport(true));
+    ProxyServer proxy = null;
+    AtomicLong ok = new AtomicLong();
+    AtomicLong failed = new AtomicLong();
+    try {
+      HttpServer origin = side.createHttpServer().requestHandler(Warmup::origin).listen(0, "127.0.0.1")
+          .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      proxy = new ProxyServer(throwaway(config, origin.actualPort()));
+      proxy.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      HttpClient client = side.httpClientBuilder()
+          .with(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true).setDefaultHost("127.0.0.1")
+              .setDefaultPort(proxy.port()))
+          .with(new PoolOptions().setHttp1MaxSize(CONNECTIONS))
+          .build();
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budget);
+      Promise<Void> sent = Promise.promise();
+      AtomicLong running = new AtomicLong(CONNECTIONS);
+      side.runOnContext(v -> {
+        for (int i = 0; i < CONNECTIONS; i++) {
+          loop(client, deadline, ok, failed, running, sent);
+        }
+      });
+      sent.future().compose(v -> quietCompiler(side, deadline))
+          .toCompletionStage().toCompletableFuture().get(budget + 30_000, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      log.warn("start-up warm-up stopped early: {}", e.toString());
+    } finally {
+      try {
+        if (proxy != null) {
+          proxy.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+      } catch (Exception e) {
+        log.warn("start-up warm-up: stopping its server failed: {}", e.toString());
+      }
+      try {
+        side.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.debug("start-up warm-up: closing failed: {}", e.toString());
+      }
+    }
+    Result r = new Result(ok.get(), failed.get(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    log.info("start-up warm-up: {} requests through the request path in {} ms ({} failed, JIT {} ms);"
+        + " startup.warmup \"0s\" turns it off", r.requests(), r.millis(), r.failures(), jitMillis());
+    return r;
+  }
+
+  /** The running configuration's policy, limits and event loops; everything else local and throwaway. */
+  static ProxyConfig throwaway(ProxyConfig c, int originPort) {
+    ProxyConfig.Memory m = c.memory();
+    long max = Math.min(m.maxBytes(), 64L << 20);
+    return new ProxyConfig(c.source(),
+        new ProxyConfig.Listen("127.0.0.1", 0, c.listen().eventLoops()),
+        new ProxyConfig.Admin("127.0.0.1", 0, null),
+        List.of(new ProxyConfig.Origin("warmup", "http", "127.0.0.1", originPort, List.of("*"), false)),
+        new ProxyConfig.Memory(max, Math.min(m.maxObjectBytes(), max), Math.max(1L << 20, Math.min(m.fillBufferBytes(), max)),
+            m.pressureThreshold()),
+        new ProxyConfig.Disk(null, c.disk().maxBytes(), c.disk().maxObjectBytes(), c.disk().chunkBytes(),
+            c.disk().retryAfterMs(), c.disk().minFreeBytes(), c.disk().indexMaxBytes()),
+        c.upstream(), c.limits(), c.cache(), c.purge(), new ProxyConfig.AccessLog(false, c.accessLog().format()),
+        c.shutdown(), ProxyConfig.Cluster.DISABLED, new ProxyConfig.Startup(0));
+  }
+
+  /**
+   * After the requests, waits (without traffic) until the JIT has compiled what they queued: two
+   * windows of {@link #WINDOW_MS} in a row in which the compiler threads spent under a tenth of the
+   * window compiling, or the deadline. Where the JVM does not report compilation time it returns.
+   */
+  private static Future<Void> quietCompiler(Vertx side, long deadline) {
+    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> quiet = Promise.promise();
+    long[] state = {jit.getTotalCompilationTime(), 0};
+    side.setPeriodic(WINDOW_MS, id -> {
+      long now = jit.getTotalCompilationTime();
+      state[1] = now - state[0] < WINDOW_MS / 10 ? state[1] + 1 : 0;
+      state[0] = now;
+      if (state[1] >= 2 || System.nanoTime() >= deadline) {
+        side.cancelTimer(id);
+        quiet.complete();
+      }
+    });
+    return quiet.future();
+  }
+
+  /** One client connection's worth of work: request after request until the deadline. */
+  private static void loop(HttpClient client, long deadline, AtomicLong ok, AtomicLong failed, AtomicLong running,
+      Promise<Void> done) {
+    if (System.nanoTime() >= deadline || ok.get() + failed.get() >= REQUESTS) {
+      if (running.decrementAndGet() == 0) {
+        done.tryComplete();
+      }
+      return;
+    }
+    RequestOptions req = next(ThreadLocalRandom.current());
+    client.request(req)
+        .compose(r -> r.send().compose(resp -> resp.body().map(b -> resp.statusCode())))
+        .onComplete(ar -> {
+          if (ar.succeeded() && ar.result() < 500) {
+            ok.incrementAndGet();
+          } else {
+            failed.incrementAndGet();
+          }
+          loop(client, deadline, ok, failed, running, done);
+        });
+  }
+
+  /**
+   * The mix: mostly small hits over a hot set (the common edge case), then large hits, misses of
+   * fresh keys, uncacheable pass-through, conditional and range requests, HEAD, a Vary'd object.
+   */
+  static RequestOptions next(ThreadLocalRandom rnd) {
+    int dice = rnd.nextInt(100);
+    RequestOptions o = new RequestOptions().setHost("127.0.0.1").putHeader("Host", "warmup.local")
+        .putHeader("User-Agent", "edgecache-warmup").putHeader("Accept", "*/*")
+        .putHeader("Accept-Encoding", "gzip, deflate, br");
+    int hot = rnd.nextInt(HOT_KEYS);
+    if (dice < 60) {
+      return o.setURI("/hit/" + hot + "?v=1");
+    } else if (dice < 68) {
+      return o.setURI("/large/" + (hot % 8));
+    } else if (dice < 76) {
+      return o.setURI("/pass/" + hot);
+    } else if (dice < 82) {
+      return o.setURI("/miss/" + rnd.nextLong(Long.MAX_VALUE));
+    } else if (dice < 87) {
+      return o.setURI("/hit/" + hot + "?v=1").putHeader("If-None-Match", "\"w" + hot + "\"");
+    } else if (dice < 91) {
+      return o.setURI("/large/" + (hot % 8)).putHeader("Range", "bytes=100-2099");
+    } else if (dice < 94) {
+      return o.setMethod(HttpMethod.HEAD).setURI("/hit/" + hot + "?v=1");
+    } else if (dice < 97) {
+      return o.setURI("/vary/" + (hot % 4)).putHeader("Accept-Language", rnd.nextBoolean() ? "en" : "de");
+    } else {
+      return o.setURI("/short/" + hot);
+    }
+  }
+
+  private static void origin(HttpServerRequest req) {
+    String path = req.path();
+    MultiMap h = req.response().headers();
+    h.set("Last-Modified", "Mon, 02 Nov 2026 10:00:00 GMT");
+    Buffer body;
+    if (path.startsWith("/pass/")) {
+      h.set("Cache-Control", "no-store");
+      body = Buffer.buffer(SMALL);
+    } else if (path.startsWith("/large/")) {
+      h.set("Cache-Control", "public, max-age=3600").set("ETag", "\"l" + path.substring(7) + "\"");
+      body = Buffer.buffer(LARGE);
+    } else if (path.startsWith("/miss/")) {
+      h.set("Cache-Control", "public, max-age=60");
+      body = Buffer.buffer(SMALL);
+    } else if (path.startsWith("/vary/")) {
+      h.set("Cache-Control", "public, max-age=3600").set("Vary", "Accept-Language");
+      body = Buffer.buffer(SMALL);
+    } else if (path.startsWith("/short/")) {
+      h.set("Cache-Control", "public, max-age=1, stale-while-revalidate=5");
+      body = Buffer.buffer(SMALL);
+    } else {
+      String tag = path.startsWith("/hit/") ? path.substring(5) : "0";
+      h.set("Cache-Control", "public, max-age=3600").set("ETag", "\"w" + tag + "\"")
+          .set("Surrogate-Key", "warmup hot-" + tag);
+      if (("\"w" + tag + "\"").equals(req.getHeader("If-None-Match"))) {
+        req.response().setStatusCode(304).end();
+        return;
+      }
+      body = Buffer.buffer(SMALL);
+    }
+    h.set("Content-Type", "text/plain");
+    req.response().end(body);
+  }
+
+  private static long jitMillis() {
+    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
+  }
+
+  private static byte[] body(int size) {
+    byte[] b = new byte[size];
+    for (int i = 0; i < size; i++) {
+      b[i] = (byte) ('a' + i % 26);
+    }
+    return b;
+  }
+}
