@@ -109,6 +109,13 @@ EDGE_PID=$LAST_PID
 wait_http edgecache "$EDGE_PID" "$ADMIN/readyz" 200 || die "edgecache did not become ready"
 log "edgecache up on :$EDGE_PORT (admin :$EDGE_ADMIN_PORT, pid $EDGE_PID, $EDGECACHE_JAVA_OPTS, ${EDGE_GC:-?})"
 
+heap_after_full_gc() { # KiB of heap in use right after a full collection (jcmd GC.run)
+  jcmd "$EDGE_PID" GC.run >/dev/null 2>&1 || { echo ""; return; }
+  jcmd "$EDGE_PID" GC.heap_info 2>/dev/null | awk '/total .*used/{for(i=1;i<=NF;i++) if($i=="used"){v=$(i+1); sub(/K,?$/,"",v); print v; exit}}'
+}
+HEAP_EMPTY_KIB="$(heap_after_full_gc)"
+log "heap after a full GC, empty cache: ${HEAP_EMPTY_KIB:-?} KiB"
+
 on_cleanup() {
   [[ -n "${RAW:-}" && -d "$RAW" && -n "${WORK:-}" ]] || return 0
   cp "$WORK/edgecache.log" "$RAW/edgecache.log" 2>/dev/null || true
@@ -142,6 +149,9 @@ cp "$WORK/fill-wrk.log" "$RAW/fill-wrk.txt"
 sleep 2
 curl -fsS "$ADMIN/stats" >"$RAW/stats-after-fill.json"
 FILLED="$(entries)"
+HEAP_FULL_KIB="$(heap_after_full_gc)"
+curl -fsS "$ADMIN/stats" >"$RAW/stats-after-gc.json"
+log "heap after a full GC with $FILLED entries: ${HEAP_FULL_KIB:-?} KiB"
 FILL_ORIGIN="$(origin_count)"
 FILL_NON2XX="$(awk '/Non-2xx or 3xx responses:/{print $NF}' "$WORK/fill-wrk.log")"
 FILL_SOCKERR="$(awk '/Socket errors:/{sub(/^.*Socket errors: */,""); print}' "$WORK/fill-wrk.log")"
@@ -247,6 +257,7 @@ M_MEM="$(awk '/^MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)" M_NPRO
 M_PIN="$(if [[ -n "$SRV_PIN" ]]; then echo "edgecache and origin on CPU $SRV_PIN, wrk and probe on CPU $LOAD_PIN"; else echo "none: everything shares all $NPROC CPUs"; fi)" \
 M_LOAD="$LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end" \
 M_EDGE="${EDGE_VERSION:-unknown} (java $(java -version 2>&1 | awk -F'"' 'NR==1{print $2}'), $EDGECACHE_JAVA_OPTS${EDGE_GC:+, $EDGE_GC})" \
+M_HEAP_EMPTY="$HEAP_EMPTY_KIB" M_HEAP_FULL="$HEAP_FULL_KIB" M_MEMORY_MAX="$MEMORY_MAX" \
 M_TARGET="$TARGET" M_FILLED="$FILLED" M_FILL_SECS="$FILL_SECS" M_FILL_ORIGIN="$FILL_ORIGIN" M_FILL_MAX="$FILL_MAX" \
 M_FILL_CMD="wrk -t$FILL_THREADS -c$FILL_CONNECTIONS -d${FILL_MAX}s -s loadtests/fill-unique.lua $EDGE -- $TARGET $FILL_THREADS 0" \
 M_FILL_ERR="${FILL_NON2XX:+non-2xx $FILL_NON2XX }${FILL_SOCKERR:+socket errors: $FILL_SOCKERR}" \
@@ -288,6 +299,19 @@ const reached = Number(e.M_FILLED) >= Number(e.M_TARGET);
 L.push(`- \`${e.M_FILL_CMD}\`, stopped as soon as \`GET /stats\` showed memory.entries >= ${fmt(Number(e.M_TARGET))} (bounded at ${e.M_FILL_MAX} s).`);
 L.push(`- **${fmt(Number(e.M_FILLED))} entries** in ${e.M_FILL_SECS} s (${fmt(Number(e.M_FILLED) / Number(e.M_FILL_SECS))} stores/s through HTTP)${reached ? '' : ` — **target ${fmt(Number(e.M_TARGET))} not reached**`}; memory tier ${fmt(stats.memory.bytes / 1048576)} MiB by its own weighing, ${fmt(stats.memory.evictions)} evictions, ${fmt(stats.memory.rejected)} rejected; origin requests ${fmt(Number(e.M_FILL_ORIGIN))}.${e.M_FILL_ERR ? ' wrk: ' + e.M_FILL_ERR : ''}`);
 L.push('- Each entry: `/p/<n>`, 32-byte body, `Cache-Control: public, max-age=3600`, `Surrogate-Key: group-<n mod 100>`.', '');
+if (e.M_HEAP_EMPTY && e.M_HEAP_FULL && fs.existsSync(`${raw}/stats-after-gc.json`)) {
+  const g = JSON.parse(fs.readFileSync(`${raw}/stats-after-gc.json`, 'utf8')).memory;
+  const grew = (Number(e.M_HEAP_FULL) - Number(e.M_HEAP_EMPTY)) * 1024;
+  const unweighed = grew - g.bytes;
+  L.push('## Heap after a full GC', '');
+  L.push('`jcmd <pid> GC.run`, then `GC.heap_info`, once before the fill and once after it (no load meanwhile).', '');
+  L.push('| | |', '|---|---|');
+  L.push(`| heap in use, empty cache | ${fmt(Number(e.M_HEAP_EMPTY) / 1024)} MiB |`);
+  L.push(`| heap in use, ${fmt(g.entries)} entries | ${fmt(Number(e.M_HEAP_FULL) / 1024)} MiB |`);
+  L.push(`| grown by | **${fmt(grew / 1048576)} MiB** (${fmt(grew / g.entries)} B per entry) |`);
+  L.push(`| memory tier by its own weighing | ${fmt(g.bytes / 1048576)} MiB (${fmt(g.bytes / g.entries)} B per entry), bound \`memory.maxBytes\` ${e.M_MEMORY_MAX} |`);
+  L.push(`| heap the weigher does not count | ${fmt(unweighed / 1048576)} MiB (${fmt(unweighed / g.entries)} B per entry, ${fmt(100 * unweighed / grew, 1)}% of the growth) |`, '');
+}
 L.push('## Purges', '');
 L.push(`Run one at a time on the admin port (\`curl -X POST /purge\`), ${e.M_GAP} s apart, while the probe ran. "time" is curl's \`time_total\` (request to complete answer). The last two columns are \`Cache-Control: only-if-cached\` lookups right after the purge (504 = not stored, 200 = still stored; no origin traffic).`, '');
 L.push('| purge | body | answer | time | entries before → after | purged URL | untouched URL |');
