@@ -82,6 +82,12 @@ public final class HttpDates {
       return Optional.empty();
     }
     String v = trimOws(value);
+    Instant fast = imfFixdate(v, false);
+    return fast != null ? Optional.of(fast) : byPattern(v);
+  }
+
+  /** {@link #parse} by regular expressions alone (of an already trimmed value). */
+  static Optional<Instant> byPattern(String v) {
     Matcher m = IMF_FIXDATE.matcher(v);
     if (m.matches()) {
       return build(m.group(3), m.group(2), m.group(1), m.group(4), m.group(5), m.group(6), false);
@@ -124,6 +130,12 @@ public final class HttpDates {
       return Optional.empty();
     }
     String v = value.trim();
+    Instant fast = imfFixdate(v, true);
+    return fast != null ? Optional.of(fast) : bySplitting(v);
+  }
+
+  /** {@link #parseLenient} by splitting alone (of an already trimmed value). */
+  static Optional<Instant> bySplitting(String v) {
     try {
       int comma = v.indexOf(',');
       if (comma > 0) {
@@ -148,6 +160,72 @@ public final class HttpDates {
       return Optional.empty();
     }
     return Optional.empty();
+  }
+
+  private static final String[] DAYS = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+  private static final String[] MONTH_NAMES = {
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+  };
+
+  /**
+   * {@code Sun, 06 Nov 1994 08:49:37 GMT} read by position, without a regular expression: the form
+   * nearly every server sends, and the Date of every response fetched. Null when {@code v} is not
+   * exactly that form (or not a real date): the caller then tries the other readings, which reach
+   * the same answer for everything this accepts. {@code lenient}: month name in any case and the
+   * day name not checked, as {@link #parseLenient} does.
+   */
+  static Instant imfFixdate(String v, boolean lenient) {
+    if (v.length() != 29 || v.charAt(3) != ',' || v.charAt(4) != ' ' || v.charAt(7) != ' ' || v.charAt(11) != ' '
+        || v.charAt(16) != ' ' || v.charAt(19) != ':' || v.charAt(22) != ':' || v.charAt(25) != ' '
+        || !v.startsWith("GMT", 26)) {
+      return null;
+    }
+    if (lenient ? v.indexOf(',') != 3 : !oneOf(v, 0, DAYS, false)) {
+      return null; // lenient: the first comma ends the day name, whatever it is
+    }
+    int month = -1;
+    for (int i = 0; i < 12 && month < 0; i++) {
+      if (v.regionMatches(lenient, 8, MONTH_NAMES[i], 0, 3)) {
+        month = i + 1;
+      }
+    }
+    int day = digits(v, 5, 2);
+    int year = digits(v, 12, 4);
+    int hour = digits(v, 17, 2);
+    int minute = digits(v, 20, 2);
+    int second = digits(v, 23, 2);
+    if (month < 0 || day < 0 || year < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0
+        || second > 59) {
+      return null;
+    }
+    try {
+      long days = LocalDate.of(year, month, day).toEpochDay();
+      return Instant.ofEpochSecond(days * 86_400 + hour * 3_600L + minute * 60L + second);
+    } catch (DateTimeException e) {
+      return null;
+    }
+  }
+
+  private static boolean oneOf(String v, int at, String[] names, boolean ignoreCase) {
+    for (String n : names) {
+      if (v.regionMatches(ignoreCase, at, n, 0, n.length())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The decimal number in {@code v[at, at + n)}, or -1 if any of those is not an ASCII digit. */
+  private static int digits(String v, int at, int n) {
+    int r = 0;
+    for (int i = at; i < at + n; i++) {
+      char c = v.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      r = r * 10 + (c - '0');
+    }
+    return r;
   }
 
   private static Optional<Instant> build(String y, String mon, String d, String hms, boolean twoDigitYear) {

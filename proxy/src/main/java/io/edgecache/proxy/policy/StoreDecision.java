@@ -28,12 +28,13 @@ public record StoreDecision(Refusal refusal, long ttl, boolean postReusable) {
       boolean requestHasAuthorization, ResponseView response, String primaryKey, long maxObjectBytes,
       boolean storeSetCookie) {
     boolean post = passed && Storability.postResponseReusable(method, response, primaryKey);
-    long lifetime = fp.lifetimeSeconds(response);
     Refusal refusal = passed && !post ? Refusal.METHOD
         : Storability.refusal(post ? "GET" : method, requestControl, requestHasAuthorization, response, storeSetCookie);
-    if (refusal == null) {
-      refusal = Storability.worthKeeping(response, lifetime, contentLength(response.headers()), maxObjectBytes);
+    if (refusal != null) {
+      return new StoreDecision(refusal, 0, post); // pass-through: no freshness to work out
     }
+    long lifetime = fp.lifetimeSeconds(response);
+    refusal = Storability.worthKeeping(response, lifetime, contentLength(response.headers()), maxObjectBytes);
     return new StoreDecision(refusal, lifetime - fp.currentAgeSeconds(response, response.responseTimeMs()), post);
   }
 
