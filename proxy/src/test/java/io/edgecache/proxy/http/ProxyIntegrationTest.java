@@ -366,6 +366,46 @@ class ProxyIntegrationTest extends ProxyHarness {
     assertEquals(0, origin.requests.get());
   }
 
+  @Test
+  void limits_nextRequestSentTooSlowlyAfterAResponse_connectionIsClosedAfterIdleTimeout() throws Exception {
+    start(baseConfig().put("limits", new JsonObject().put("headerTimeout", "10s").put("idleTimeout", "500ms")));
+    try (RawHttp c = new RawHttp(port())) {
+      c.send("GET /first HTTP/1.1\r\nHost: edge.test\r\n\r\n");
+      assertEquals(200, c.read(false).status());
+      long t0 = System.nanoTime();
+      c.send("GET /second HTTP/1.1\r\nHost: edge.test\r\n");
+      boolean closed = false;
+      for (int i = 0; i < 40 && !closed; i++) {
+        Thread.sleep(100);
+        try {
+          c.send("X-Drip-" + i + ": 1\r\n");
+        } catch (java.io.IOException e) {
+          closed = true;
+        }
+      }
+      closed = closed || c.closedByPeer();
+      long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+      assertTrue(closed, "connection still open");
+      assertTrue(ms < 3500, "closed only after " + ms + " ms");
+    }
+    assertEquals(1, origin.requests.get());
+  }
+
+  @Test
+  void limits_keepAliveRequestsEachInTime_connectionOutlivesTheHeaderTimeout() throws Exception {
+    start(baseConfig().put("limits", new JsonObject().put("headerTimeout", "400ms").put("idleTimeout", "400ms")));
+    try (RawHttp c = new RawHttp(port())) {
+      long t0 = System.nanoTime();
+      for (int i = 0; i < 12; i++) { // 12 x 150 ms: well past 400 ms since connecting, never 400 ms idle
+        c.send("GET /k" + (i % 3) + " HTTP/1.1\r\nHost: edge.test\r\n\r\n");
+        assertEquals(200, c.read(false).status(), "request " + i);
+        Thread.sleep(150);
+      }
+      // all twelve answered on this one socket: it stayed open well past 400 ms since connecting
+      assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) > 1500);
+    }
+  }
+
   // ------------------------------------------------------------------ streaming
 
   @Test
