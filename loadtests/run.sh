@@ -285,7 +285,10 @@ start_server() {
   START_US=${EPOCHREALTIME/./}
   "launch_$name" "$@"
   PID_OF[$name]=$LAST_PID
-  wait_ready "$name" "$LAST_PID"
+  wait_ready "$name" "$LAST_PID" || return 1
+  # traffic_server widens its net and accept threads to every CPU once started, whatever its
+  # exec_thread.affinity: pin them back
+  if [[ "$name" == ats && -n "$SRV_PIN" ]]; then taskset -a -p -c "$SRV_PIN" "$LAST_PID" >/dev/null; fi
 }
 
 # stop_server NAME: stop it (TERM, then KILL after 20 s) and forget its PID
