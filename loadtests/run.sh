@@ -700,7 +700,7 @@ if [[ "$PROFILE" == 1 && " ${SERVERS[*]} " == *" edgecache "* ]]; then
       || { warn "jcmd JFR.start failed (see ${RAW#"$ROOT"/}/jfr/jcmd.log)"; continue; }
     run_wrk "$sc" edgecache "$DURATION" "$RAW/jfr/wrk-$sc.txt" || true
     "$JCMD" "${PID_OF[edgecache]}" JFR.stop name="$sc" >>"$RAW/jfr/jcmd.log" 2>&1 || warn "jcmd JFR.stop failed"
-    log "  -> ${jfr#"$ROOT"/} ($(wrk_field "$RAW/wrk/../jfr/wrk-$sc.txt" rps) req/s while recording)"
+    log "  -> ${jfr#"$ROOT"/} ($(wrk_field "$RAW/jfr/wrk-$sc.txt" rps) req/s while recording)"
   done
 fi
 
