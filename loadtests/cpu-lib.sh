@@ -18,3 +18,16 @@ tree_ticks() { # utime+stime of PID and all its descendants (threads included)
 }
 # CPU of this script's reaped children (wrk, once waited for)
 child_ticks() { awk '{ sub(/^.*\) /, ""); print $14 + $15 }' "/proc/$$/stat"; }
+# trees_ticks PID...: like tree_ticks for each PID (one line each, in order), from one pass over /proc
+trees_ticks() {
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v roots="$*" '
+    { pid = $1; sub(/^.*\) /, ""); ppid[pid] = $2; t[pid] = $12 + $13 }
+    END {
+      n = split(roots, r, " ")
+      for (i = 1; i <= n; i++) {
+        s = 0
+        for (p in t) { q = p; while (q in ppid && q != r[i]) q = ppid[q]; if (q == r[i]) s += t[p] }
+        print s + 0
+      }
+    }'
+}

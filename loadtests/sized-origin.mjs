@@ -1,14 +1,17 @@
-// Load-test origin for loadtests/disk-vs-memory.sh and loadtests/purge-bench.sh.
+// Load-test origin for loadtests/run.sh, disk-vs-memory.sh, purge-bench.sh, cluster-zipf.sh and memory-stress.sh.
 // Node built-ins only (no npm deps).
 //
 //   node loadtests/sized-origin.mjs [--host 127.0.0.1] [--port 18100] [--max-age 3600]
 //                                   [--tiny 32] [--groups 100] [--max-size 67108864]
+//                                   [--zipf-size 1024]
 //
 // Routes (GET and HEAD; anything after the number, e.g. a query string or "/x", is ignored
 // by the origin but makes a distinct cache key):
 //   /size/<N>   200 with exactly N bytes (N <= --max-size), Cache-Control: public, max-age
 //   /p/<n>      200 with a --tiny byte body, Cache-Control: public, max-age and
 //               Surrogate-Key: group-<n mod --groups>  (for tag purges)
+//   /z/<n>      200 with a --zipf-size byte body, Cache-Control: public, max-age (the keys of
+//               the Zipf scenario of loadtests/run.sh)
 //   /__count    {"requests": N, "byRoute": {...}}: every request except /__count itself
 // Anything else: 404 (Cache-Control: no-store). Bodies are deterministic printable bytes.
 // On SIGTERM/SIGINT the count is printed to stdout before exiting.
@@ -26,6 +29,7 @@ const maxAge = Number(arg('max-age', '3600'));
 const tiny = Number(arg('tiny', '32'));
 const groups = Number(arg('groups', '100'));
 const maxSize = Number(arg('max-size', String(64 << 20)));
+const zipfSize = Number(arg('zipf-size', '1024'));
 
 const pattern = 'edgecache-sized-origin-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOPQRSTUVWXYZ\n';
 const bodies = new Map(); // size -> Buffer
@@ -71,6 +75,11 @@ const server = http.createServer((req, res) => {
       'Cache-Control': cacheControl,
       'Surrogate-Key': `group-${n % groups}`,
     }, tinyBody);
+    return;
+  }
+  if (/^\/z\/\d+/.test(url)) {
+    count('z');
+    send(req, res, 200, { 'Content-Type': 'application/octet-stream', 'Cache-Control': cacheControl }, bodyOf(zipfSize));
     return;
   }
   m = /^\/size\/(\d+)/.exec(url);
