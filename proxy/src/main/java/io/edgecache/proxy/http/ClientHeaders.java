@@ -2,8 +2,12 @@ package io.edgecache.proxy.http;
 
 import io.edgecache.proxy.policy.Conditionals;
 import io.edgecache.proxy.policy.Headers;
+import io.edgecache.proxy.policy.ResponseView;
+import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerResponse;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.BiConsumer;
 
@@ -38,6 +42,89 @@ final class ClientHeaders {
    * As {@link #of}, written straight into {@code resp} (no intermediate copy: this runs on every
    * response). Call on the response's event loop.
    */
+  /**
+   * {@link #write} for a stored response ({@code fromStore}): the filtering is done once per stored
+   * response and kept with it as ASCII strings, so a hit copies bytes instead of lower-casing,
+   * matching and re-encoding every field name and value each time.
+   */
+  static void writeStored(ResponseView v, CacheStatus cs, boolean exposeTags, boolean http10, HttpServerResponse resp) {
+    StoredFields f = v.encoded() instanceof StoredFields sf ? sf : null;
+    if (f == null) {
+      f = StoredFields.of(v.headers());
+      v.encoded(f);
+    }
+    MultiMap target = resp.headers();
+    for (int i = 0; i < f.names.length; i++) {
+      if (exposeTags || !f.tag[i]) {
+        target.add(f.names[i], f.values[i]);
+      }
+    }
+    target.add(Messages.VIA, http10 ? f.via10 : f.via11);
+    target.add(Messages.CACHE_STATUS, cs.after(f.upstreamStatus));
+  }
+
+  /** A stored response's fields as {@link #emit} would write them for a hit, minus Cache-Status. */
+  private static final class StoredFields {
+    final AsciiString[] names;
+    final AsciiString[] values;
+    final boolean[] tag;
+    final String upstreamStatus;
+    final AsciiString via10;
+    final AsciiString via11;
+
+    private StoredFields(List<String[]> fields, String upstreamStatus, String upstreamVia) {
+      names = new AsciiString[fields.size()];
+      values = new AsciiString[fields.size()];
+      tag = new boolean[fields.size()];
+      for (int i = 0; i < fields.size(); i++) {
+        names[i] = new AsciiString(fields.get(i)[0]);
+        values[i] = new AsciiString(fields.get(i)[1]);
+        tag[i] = fields.get(i)[2] != null;
+      }
+      this.upstreamStatus = upstreamStatus;
+      via10 = new AsciiString(via(upstreamVia, true));
+      via11 = new AsciiString(via(upstreamVia, false));
+    }
+
+    static StoredFields of(Headers h) {
+      List<String[]> kept = new ArrayList<>();
+      String[] upstream = new String[2];
+      emitFields(h, true, (name, value, isTag) -> kept.add(new String[] {name, value, isTag ? "tag" : null}), upstream);
+      return new StoredFields(kept, upstream[0], upstream[1]);
+    }
+  }
+
+  /** One field that goes to the client: {@code tag} marks Surrogate-Key / Cache-Tag. */
+  private interface FieldSink {
+    void accept(String name, String value, boolean tag);
+  }
+
+  /**
+   * The fields of {@code h} that go to the client, in order, with tags marked; the upstream
+   * Cache-Status and Via values (combined) are returned in {@code upstream[0]} and {@code [1]}.
+   */
+  private static void emitFields(Headers h, boolean fromStore, FieldSink out, String[] upstream) {
+    String upstreamStatus = null;
+    String via = null;
+    for (int i = 0; i < h.size(); i++) {
+      String name = h.name(i);
+      switch (name.toLowerCase(Locale.ROOT)) {
+        case "surrogate-control" -> { }
+        case "surrogate-key", "cache-tag" -> out.accept(name, h.value(i), true);
+        case "cache-status" -> upstreamStatus = upstreamStatus == null ? h.value(i) : upstreamStatus + ", " + h.value(i);
+        case "via" -> via = via == null ? h.value(i) : via + ", " + h.value(i);
+        case "content-length", "age" -> {
+          if (!fromStore) {
+            out.accept(name, h.value(i), false);
+          }
+        }
+        default -> out.accept(name, h.value(i), false);
+      }
+    }
+    upstream[0] = upstreamStatus;
+    upstream[1] = via;
+  }
+
   static void write(Headers h, CacheStatus cs, boolean fromStore, boolean exposeTags, boolean http10,
       HttpServerResponse resp) {
     MultiMap target = resp.headers();
@@ -46,32 +133,16 @@ final class ClientHeaders {
 
   private static void emit(Headers h, CacheStatus cs, boolean fromStore, boolean exposeTags, boolean http10,
       BiConsumer<String, String> out) {
-    String upstreamStatus = null;
-    String via = null;
-    for (int i = 0; i < h.size(); i++) {
-      String name = h.name(i);
-      switch (name.toLowerCase(Locale.ROOT)) {
-        case "surrogate-control" -> { }
-        case "surrogate-key", "cache-tag" -> {
-          if (exposeTags) {
-            out.accept(name, h.value(i));
-          }
-        }
-        case "cache-status" -> upstreamStatus = upstreamStatus == null ? h.value(i) : upstreamStatus + ", " + h.value(i);
-        case "via" -> via = via == null ? h.value(i) : via + ", " + h.value(i);
-        case "content-length", "age" -> {
-          if (!fromStore) {
-            out.accept(name, h.value(i));
-          }
-        }
-        default -> out.accept(name, h.value(i));
+    String[] upstream = new String[2];
+    emitFields(h, fromStore, (name, value, tag) -> {
+      if (exposeTags || !tag) {
+        out.accept(name, value);
       }
-    }
-    out.accept(Messages.VIA.toString(), via(via, http10));
-    out.accept(Messages.CACHE_STATUS.toString(), cs.after(upstreamStatus));
+    }, upstream);
+    out.accept(Messages.VIA.toString(), via(upstream[1], http10));
+    out.accept(Messages.CACHE_STATUS.toString(), cs.after(upstream[0]));
   }
 
-  /** The fields of a 304 answered from the cache: {@link Conditionals#NOT_MODIFIED_FIELDS}, Via, Cache-Status. */
   static Headers notModified(Headers stored, CacheStatus cs, boolean http10) {
     Headers.Builder out = Headers.builder();
     for (String name : Conditionals.NOT_MODIFIED_FIELDS) {

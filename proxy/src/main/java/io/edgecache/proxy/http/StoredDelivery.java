@@ -134,7 +134,7 @@ final class StoredDelivery {
     ByteRange.ContentRange held = ByteRange.contentRange(v.headers());
     resp.putHeader(Messages.AGE, age(ageSeconds));
     resp.setStatusCode(206);
-    ClientHeaders.write(v.headers(), cs, true, exposeTags, http10(), resp);
+    ClientHeaders.writeStored(v, cs, exposeTags, http10(), resp);
     resp.headers().set("Content-Range", "bytes " + want.first() + "-" + want.last() + "/" + held.completeLength());
     resp.putHeader("Content-Length", Long.toString(want.length()));
     long offset = want.first() - held.first();
@@ -162,14 +162,14 @@ final class StoredDelivery {
     }
     if (range == ByteRange.UNSATISFIABLE) {
       resp.setStatusCode(416);
-      ClientHeaders.write(v.headers(), a.cs(), true, exposeTags, http10(), resp);
+      ClientHeaders.writeStored(v, a.cs(), exposeTags, http10(), resp);
       resp.putHeader("Content-Range", "bytes */" + length);
       resp.putHeader("Content-Length", "0");
       resp.end();
       return;
     }
     resp.setStatusCode(range != null ? 206 : v.status());
-    ClientHeaders.write(v.headers(), a.cs(), true, exposeTags, http10(), resp);
+    ClientHeaders.writeStored(v, a.cs(), exposeTags, http10(), resp);
     if (range != null) {
       resp.putHeader("Content-Range", "bytes " + range.first() + "-" + range.last() + "/" + length);
       resp.putHeader("Content-Length", Long.toString(range.length()));

@@ -18,6 +18,7 @@ public final class ResponseView {
   private volatile long dateMs = UNSET;
   private volatile long ageValue = UNSET;
   private volatile long lastModifiedMs = UNSET;
+  private volatile Object encoded;
   private static final long UNSET = Long.MIN_VALUE;
   private static final long ABSENT = Long.MIN_VALUE + 1;
 
@@ -89,6 +90,19 @@ public final class ResponseView {
       lastModifiedMs = v;
     }
     return v == ABSENT ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(v);
+  }
+
+  /**
+   * What the HTTP layer derived from these headers to write them again (its pre-encoded form for
+   * cache hits), or null; kept with the view, which a stored response keeps for its lifetime.
+   */
+  public Object encoded() {
+    return encoded;
+  }
+
+  /** Keeps {@code e} as {@link #encoded()}; any thread may set it, the value is the same. */
+  public void encoded(Object e) {
+    encoded = e;
   }
 
   public ResponseView withHeaders(Headers h, long requestTimeMs, long responseTimeMs) {
