@@ -1,5 +1,6 @@
 package io.edgecache.proxy.http;
 
+import io.netty.handler.codec.http.HttpHeaders;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.net.HostAndPort;
@@ -56,7 +57,7 @@ final class RequestCheck {
    * @param uri the request target as received
    */
   static Result check(HttpMethod method, MultiMap headers, String uri, HostAndPort hostAuthority, int maxHeaderCount) {
-    String badVersion = headers.get(StrictRequestDecoder.BAD_VERSION);
+    String badVersion = headers.get(BAD_VERSION);
     if (badVersion != null) {
       return badVersion.equals("505")
           ? rejected(505, "HTTP version not supported: edgecache speaks HTTP/1.0 and HTTP/1.1")
@@ -66,17 +67,17 @@ final class RequestCheck {
       return new Rejected(405, "CONNECT is not supported: edgecache is a reverse proxy, not a forward proxy",
           CacheStatus.Fwd.METHOD, true, "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
     }
-    if (headers.size() > maxHeaderCount) {
+    if (moreFieldsThan(headers, maxHeaderCount)) {
       return rejected(431, "too many header fields (limit " + maxHeaderCount + ")");
     }
-    if (headers.contains(StrictRequestDecoder.AMBIGUOUS_FRAMING)
-        || (headers.contains("transfer-encoding") && headers.contains("content-length"))) {
+    if (headers.contains(AMBIGUOUS_FRAMING)
+        || (headers.contains(TRANSFER_ENCODING) && headers.contains(CONTENT_LENGTH))) {
       return rejected(400, "both Transfer-Encoding and Content-Length: ambiguous framing");
     }
-    if (headers.getAll("content-length").size() > 1) {
+    if (headers.getAll(CONTENT_LENGTH).size() > 1) {
       return rejected(400, "several Content-Length fields: ambiguous framing");
     }
-    List<String> hosts = headers.getAll("host");
+    List<String> hosts = headers.getAll(HOST);
     if (hosts.size() > 1) {
       return rejected(400, "more than one Host field");
     }
@@ -106,8 +107,33 @@ final class RequestCheck {
 
   /** Whether the request has a body to forward (a non-zero Content-Length, or Transfer-Encoding). */
   static boolean hasBody(MultiMap headers) {
-    String cl = headers.get("content-length");
-    return (cl != null && !cl.trim().equals("0")) || headers.contains("transfer-encoding");
+    String cl = headers.get(CONTENT_LENGTH);
+    return (cl != null && !cl.trim().equals("0")) || headers.contains(TRANSFER_ENCODING);
+  }
+
+  // Field names as ASCII strings: they keep their hash, so a lookup does not hash the name again.
+  private static final CharSequence BAD_VERSION = io.vertx.core.http.HttpHeaders.createOptimized(StrictRequestDecoder.BAD_VERSION);
+  private static final CharSequence AMBIGUOUS_FRAMING = io.vertx.core.http.HttpHeaders.createOptimized(StrictRequestDecoder.AMBIGUOUS_FRAMING);
+  private static final CharSequence TRANSFER_ENCODING = io.vertx.core.http.HttpHeaders.createOptimized("transfer-encoding");
+  private static final CharSequence CONTENT_LENGTH = io.vertx.core.http.HttpHeaders.createOptimized("content-length");
+  private static final CharSequence HOST = io.vertx.core.http.HttpHeaders.createOptimized("host");
+
+  /**
+   * Whether the request has more than {@code max} header field lines (each line counts, so 200
+   * lines of one name count 200), counted without copying them.
+   */
+  static boolean moreFieldsThan(MultiMap headers, int max) {
+    if (headers instanceof HttpHeaders h) {
+      int n = 0;
+      for (java.util.Iterator<java.util.Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence(); it.hasNext();
+          it.next()) {
+        if (++n > max) {
+          return true;
+        }
+      }
+      return false;
+    }
+    return headers.entries().size() > max;
   }
 
   /**

@@ -55,6 +55,14 @@ class RequestCheckTest {
   }
 
   @Test
+  void check_manyLinesOfOneName_countEachLine_is431() {
+    RequestCheck.Result r = RequestCheck.check(HttpMethod.GET, headers("x", "1", "x", "2", "x", "3"), "/", HOST, 2);
+    assertEquals(431, ((RequestCheck.Rejected) r).status());
+    assertInstanceOf(RequestCheck.Accepted.class,
+        RequestCheck.check(HttpMethod.GET, headers("x", "1", "x", "2", "Host", "edge.test"), "/", HOST, 3));
+  }
+
+  @Test
   void check_absoluteForm_targetAuthorityWinsOverHost() {
     RequestCheck.Accepted a = assertInstanceOf(RequestCheck.Accepted.class,
         check(HttpMethod.GET, "http://Other.Test:8080/p?q=1", HOST));
