@@ -40,7 +40,12 @@ final class ClientHeaders {
    */
   static void write(Headers h, CacheStatus cs, boolean fromStore, boolean exposeTags, boolean http10,
       HttpServerResponse resp) {
-    MultiMap target = resp.headers();
+    write(h, cs, fromStore, exposeTags, http10, resp.headers());
+  }
+
+  /** As {@link #of}, added to {@code target} (a response's header map). */
+  static void write(Headers h, CacheStatus cs, boolean fromStore, boolean exposeTags, boolean http10,
+      MultiMap target) {
     emit(h, cs, fromStore, exposeTags, http10, target::add);
   }
 
