@@ -22,12 +22,15 @@ WORKDIR /src
 COPY pom.xml ./
 COPY storage/pom.xml storage/
 COPY proxy/pom.xml proxy/
+# The micro-benchmarks (bench/) are not part of the image: only their POM is copied, because the
+# parent lists the module, and the package step builds proxy and what it needs (-pl proxy -am).
+COPY bench/pom.xml bench/
 RUN mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:3.11.0:go-offline \
     || echo "WARNING: dependency:go-offline failed; dependencies are fetched during package"
 
 COPY storage/src storage/src
 COPY proxy/src proxy/src
-RUN mvn -B -q -DskipTests package \
+RUN mvn -B -q -DskipTests -pl proxy -am package \
  && test -f proxy/target/edgecache.jar
 
 # ---------------------------------------------------------------------------- runtime

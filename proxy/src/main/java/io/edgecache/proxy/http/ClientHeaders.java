@@ -48,12 +48,16 @@ final class ClientHeaders {
    * matching and re-encoding every field name and value each time.
    */
   static void writeStored(ResponseView v, CacheStatus cs, boolean exposeTags, boolean http10, HttpServerResponse resp) {
+    writeStored(v, cs, exposeTags, http10, resp.headers());
+  }
+
+  /** {@link #writeStored(ResponseView, CacheStatus, boolean, boolean, HttpServerResponse)} into a header map. */
+  static void writeStored(ResponseView v, CacheStatus cs, boolean exposeTags, boolean http10, MultiMap target) {
     StoredFields f = v.encoded() instanceof StoredFields sf ? sf : null;
     if (f == null) {
       f = StoredFields.of(v.headers());
       v.encoded(f);
     }
-    MultiMap target = resp.headers();
     for (int i = 0; i < f.names.length; i++) {
       if (exposeTags || !f.tag[i]) {
         target.add(f.names[i], f.values[i]);
@@ -127,7 +131,12 @@ final class ClientHeaders {
 
   static void write(Headers h, CacheStatus cs, boolean fromStore, boolean exposeTags, boolean http10,
       HttpServerResponse resp) {
-    MultiMap target = resp.headers();
+    write(h, cs, fromStore, exposeTags, http10, resp.headers());
+  }
+
+  /** As {@link #of}, added to {@code target} (a response's header map). */
+  static void write(Headers h, CacheStatus cs, boolean fromStore, boolean exposeTags, boolean http10,
+      MultiMap target) {
     emit(h, cs, fromStore, exposeTags, http10, target::add);
   }
 
