@@ -128,6 +128,8 @@ public final class DiskStore implements Store {
   private final LongAdder storeErrors = new LongAdder();
   private final LongAdder discarded = new LongAdder();
   private final LongAdder compactions = new LongAdder();
+  private final AtomicLong streamsOpen = new AtomicLong();
+  private final LongAdder streamsCommitted = new LongAdder();
   private final AtomicBoolean degraded = new AtomicBoolean();
   private final DiskCompaction compaction;
   private final DiskReader reader;
@@ -536,6 +538,7 @@ public final class DiskStore implements Store {
       return null;
     }
     long ticket = removals.open();
+    streamsOpen.incrementAndGet();
     return new DiskWriter(this, key, meta, tags, expectedLength, options.maxObjectBytes(),
         nextGeneration.getAndIncrement(), ticket, chunkSize, window, reserved);
   }
@@ -572,6 +575,7 @@ public final class DiskStore implements Store {
     boolean committed = commit(key, w.tags(), weight, new DiskFormat.Meta(w.generation(), length, options.chunkBytes(),
         crcs, w.tags(), meta, hooks.clock().millis()), null, w.ticket(), false);
     if (committed) {
+      streamsCommitted.increment();
       storingAgain();
     }
     return committed;
@@ -610,6 +614,7 @@ public final class DiskStore implements Store {
   void streamEnded(DiskWriter w) {
     queuedWriteBytes.addAndGet(-w.reservedBytes());
     removals.close(w.ticket());
+    streamsOpen.decrementAndGet();
   }
 
   /** Reads written chunk {@code index} of a streaming write; see {@link DiskWriter#readChunk}. */
@@ -820,7 +825,7 @@ public final class DiskStore implements Store {
     return new DiskStats(s.entries(), s.bytes(), s.maxBytes(), s.evictions(), s.rejected(), checksumFailures.sum(),
         storeErrors.sum(), reader.readErrors(), orphansSwept, discarded.sum(), workers.refused() + skippedWrites.sum(), compactions.sum(),
         droppedByRemoval.sum(), storing, recovery == DiskStartup.Action.REPAIRED ? 1 : 0,
-        recovery == DiskStartup.Action.MOVED_ASIDE ? 1 : 0);
+        recovery == DiskStartup.Action.MOVED_ASIDE ? 1 : 0, streamsOpen.get(), streamsCommitted.sum());
   }
 
   public DiskOptions options() {
