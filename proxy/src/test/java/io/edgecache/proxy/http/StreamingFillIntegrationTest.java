@@ -230,6 +230,33 @@ class StreamingFillIntegrationTest extends ProxyHarness {
     assertEquals(2, origin.requests.get());
   }
 
+  @Test
+  void staleWhileRevalidate_refreshOfALargeBody_isWrittenToDiskAsItArrives() throws Exception {
+    CompletableFuture<Boolean> go = new CompletableFuture<>();
+    origin.handle(r -> {
+      int version = origin.requests.get();
+      HttpServerResponse resp = r.response().putHeader("Cache-Control", "max-age=1, stale-while-revalidate=600")
+          .putHeader("Age", "10");
+      // a refresh is answered only once the stale response was read (a disk body replaced while it
+      // is being read is cut short: the commit that replaces it deletes its chunks), and only once
+      CompletableFuture<Boolean> answer = version == 1 ? CompletableFuture.completedFuture(true)
+          : version == 2 ? go : new CompletableFuture<>();
+      answer.thenAccept(x -> origin.vertx().runOnContext(v -> resp.end(Buffer.buffer(content("/v" + version, 500_000)))));
+    });
+    start(config());
+    assertArrayEquals(content("/v1", 500_000), RawHttp.get(port(), "/swr").body());
+    await().atMost(Duration.ofSeconds(10)).until(() -> proxy.disk().diskStats().streamsCommitted() == 1);
+
+    RawHttp.Response stale = RawHttp.get(port(), "/swr");
+    assertTrue(stale.header("Cache-Status").contains("stale-while-revalidate"), stale.header("Cache-Status"));
+    assertArrayEquals(content("/v1", 500_000), stale.body());
+    go.complete(true);
+    await().atMost(Duration.ofSeconds(10)).until(() -> proxy.disk().diskStats().streamsCommitted() == 2);
+
+    assertArrayEquals(content("/v2", 500_000), RawHttp.get(port(), "/swr").body(), "the refreshed body");
+    assertEquals(0, proxy.memory().stats().entries());
+  }
+
   private CompletableFuture<RawHttp.Response> get(String path) {
     return CompletableFuture.supplyAsync(() -> {
       try {
