@@ -28,11 +28,12 @@ import org.slf4j.LoggerFactory;
  * length that grows past the memory tier's object limit while it is collected) is written to the
  * disk tier as it arrives instead ({@link HttpCache.StreamedStore}): the client is still sent each
  * buffer as it comes, without waiting for the disk; the coalesced requests follow the disk write
- * ({@link Fill#tail}). When the disk falls behind, the origin is paused until it catches up, as for a
- * slow client. The entry is committed at the origin's end once the body is complete; if the disk
+ * ({@link Fill#tail}). When the disk falls behind, the origin is paused until it catches up, as for
+ * a slow client (so the client is sent the body at the speed the disk takes it). The entry is committed at the origin's end once the body is complete; if the disk
  * write fails midway, or takes nothing for {@code upstream.bodyIdleTimeout}, the rest of the
- * response is only streamed (pass-through) and nothing is stored. The coalesced fill stays registered until the commit is done, so that a request arriving
- * in between follows the write rather than fetching again.
+ * response is only streamed (pass-through) and nothing is stored. The coalesced fill stays
+ * registered until the commit is done, so that a request arriving in between follows the write
+ * rather than fetching again.
  *
  * <h2>When the client leaves</h2>
  * The fetch continues while the cache copy or a coalesced subscriber still needs it (a client
@@ -299,7 +300,9 @@ final class CacheTee {
     if (w.state() == DiskWriter.State.FAILED) {
       log.debug("disk write of {} failed; the rest is streamed, nothing stored", key);
       disk = null;
+      diskFull = false;
       notStoring();
+      resumeOrigin();
       return;
     }
     if (!room) {
@@ -308,11 +311,11 @@ final class CacheTee {
       }
       diskFull = true;
       pauseOrigin();
+      // runs once the disk caught up or the write is over; a wake-up that turns out early only
+      // costs a pause at the next buffer
       w.whenRoom(() -> OnContext.run(context, () -> {
-        if (disk != null && disk.writer() == w) {
-          diskFull = false;
-          resumeOrigin();
-        }
+        diskFull = false;
+        resumeOrigin();
       }));
     }
   }

@@ -147,6 +147,22 @@ class StreamingFillIntegrationTest extends ProxyHarness {
   }
 
   @Test
+  void diskRefusingEveryWrite_degradesToAPassThroughWithTheWholeBody() throws Exception {
+    pieceOrigin(false, -1, null);
+    JsonObject cfg = config();
+    cfg.getJsonObject("disk").put("minFreeBytes", "1000000GiB"); // more than any volume has free
+    start(cfg);
+    byte[] expected = content("/p", 3_000_000);
+
+    assertArrayEquals(expected, RawHttp.get(port(), "/p?size=3000000").body());
+    assertArrayEquals(expected, RawHttp.get(port(), "/p?size=3000000").body());
+
+    assertEquals(2, origin.requests.get());
+    assertEquals(0, diskEntries());
+    assertTrue(proxy.disk().diskStats().storeErrors() >= 1);
+  }
+
+  @Test
   void originDyingMidBody_truncatesTheClientAndLeavesNoEntryAndNoChunk() throws Exception {
     CompletableFuture<Boolean> go = new CompletableFuture<>();
     pieceOrigin(false, 5 * PIECE, go);
