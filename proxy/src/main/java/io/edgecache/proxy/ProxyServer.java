@@ -279,6 +279,7 @@ public final class ProxyServer {
           .put("checksumFailures", d.checksumFailures()).put("storeErrors", d.storeErrors())
           .put("readErrors", d.readErrors()).put("orphansSwept", d.orphansSwept()).put("compactions", d.compactions())
           .put("overloaded", d.overloaded()).put("droppedByRemoval", d.droppedByRemoval()).put("storing", d.storing())
+          .put("streamsOpen", d.streamsOpen()).put("streamsCommitted", d.streamsCommitted())
           .put("recoveries", new io.vertx.core.json.JsonObject().put("repaired", d.repaired())
               .put("movedAside", d.movedAside())));
     }

@@ -14,7 +14,8 @@ import java.util.Objects;
  *   <tr><th>option</th><th>default</th><th>meaning</th></tr>
  *   <tr><td>dir</td><td>(required)</td><td>LevelDB directory; created if missing; one process at a time</td></tr>
  *   <tr><td>maxBytes</td><td>(required)</td><td>bound on stored bytes (keys, records, bodies)</td></tr>
- *   <tr><td>maxObjectBytes</td><td>(required)</td><td>bodies longer than this are refused</td></tr>
+ *   <tr><td>maxObjectBytes</td><td>(required)</td><td>bodies longer than this are refused; at most
+ *       {@link #MAX_CHUNKS} chunks</td></tr>
  *   <tr><td>chunkBytes</td><td>256 KiB</td><td>body chunk size, 1 KiB to 64 MiB; the unit of streaming</td></tr>
  *   <tr><td>workerThreads</td><td>2</td><td>threads that make every LevelDB call, 1 to 64</td></tr>
  *   <tr><td>retryAfter</td><td>30 s</td><td>after a failed write, how long to store nothing</td></tr>
@@ -39,6 +40,13 @@ public record DiskOptions(Path dir, long maxBytes, int chunkBytes, int workerThr
   public static final int DEFAULT_WORKER_THREADS = 2;
   public static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(30);
   public static final long DEFAULT_MIN_FREE_BYTES = 64L << 20;
+  /**
+   * Chunks one body may have: each costs 4 bytes (its CRC32C) in the metadata record that every
+   * disk hit reads, so 65,536 chunks keep that record within 256 KiB (with 256 KiB chunks, bodies
+   * up to 16 GiB). Bodies larger than a byte array ({@link DiskStore#put}) can only be written as
+   * they arrive ({@link DiskStore#openWriter}).
+   */
+  public static final int MAX_CHUNKS = 1 << 16;
   /** No bound on the index's heap but the one {@code maxBytes} implies. */
   public static final long UNBOUNDED_INDEX = Long.MAX_VALUE;
 
@@ -48,8 +56,8 @@ public record DiskOptions(Path dir, long maxBytes, int chunkBytes, int workerThr
     check(maxBytes > 0, "maxBytes", maxBytes, "> 0");
     check(chunkBytes >= 1024 && chunkBytes <= 64 * 1024 * 1024, "chunkBytes", chunkBytes, "1024..67108864");
     check(workerThreads >= 1 && workerThreads <= 64, "workerThreads", workerThreads, "1..64");
-    check(maxObjectBytes > 0 && maxObjectBytes <= Integer.MAX_VALUE - 1024, "maxObjectBytes", maxObjectBytes,
-        "1.." + (Integer.MAX_VALUE - 1024));
+    check(maxObjectBytes > 0 && maxObjectBytes <= (long) MAX_CHUNKS * chunkBytes, "maxObjectBytes", maxObjectBytes,
+        "1.." + (long) MAX_CHUNKS * chunkBytes + ", at most " + MAX_CHUNKS + " chunks of " + chunkBytes + " bytes");
     check(!retryAfter.isNegative(), "retryAfter", retryAfter, ">= 0");
     check(minFreeBytes >= 0, "minFreeBytes", minFreeBytes, ">= 0");
     check(indexMaxBytes > 0, "indexMaxBytes", indexMaxBytes, "> 0");

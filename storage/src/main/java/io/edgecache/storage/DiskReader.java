@@ -35,6 +35,9 @@ final class DiskReader {
     }
   }
 
+  /** The longest body a whole read returns (the largest byte array a JVM allocates). */
+  static final long MAX_WHOLE_BYTES = Integer.MAX_VALUE - 16;
+
   private final Db db;
   private final Path dir;
   private final Damage damage;
@@ -74,6 +77,9 @@ final class DiskReader {
     DiskFormat.Meta m = DiskFormat.decodeMeta(record);
     if (m == null) {
       return Outcome.damaged(hit.generation(), hit.chunkCount());
+    }
+    if (m.bodyLength() > MAX_WHOLE_BYTES) {
+      return Outcome.ABSENT; // only a streaming write stores a body this long; it can only be streamed
     }
     byte[] body = new byte[(int) m.bodyLength()];
     for (int i = 0; i < m.chunkCount(); i++) {
@@ -133,6 +139,25 @@ final class DiskReader {
           + (record == null ? " is missing" : " failed its checksum") + "; entry removed");
     }
     throw new EntryGoneException(body.key() + ": replaced or removed while being read");
+  }
+
+  /**
+   * Chunk {@code i} of a streaming write of {@code generation}, checked against {@code crc}; fails
+   * with {@link EntryGoneException} when it is missing or does not match (the write was abandoned,
+   * or its entry replaced or removed since), or with {@link StoreException} when LevelDB failed.
+   */
+  byte[] readStreamChunk(String key, long generation, int i, int crc, int length) {
+    byte[] record;
+    try {
+      record = db.get(DiskFormat.chunkKey(generation, i), new ReadOptions().fillCache(false));
+    } catch (DBException e) {
+      failed(key, e);
+      throw new StoreException(dir + ": " + key + ": reading chunk " + i + " failed: " + e.getMessage(), e);
+    }
+    if (!DiskFormat.chunkIntact(record, crc, length)) {
+      throw new EntryGoneException(key + ": chunk " + i + " of a streamed write is gone");
+    }
+    return DiskFormat.chunkPayload(record);
   }
 
   /** Every chunk of {@code body} in one array; fails as {@link #readChunk} does. */

@@ -14,7 +14,10 @@ package io.edgecache.storage;
  * @param storing          whether writes are accepted now (false during the back-off after a failure)
  * @param repaired         1 when start-up found the database damaged and LevelDB's repair fixed it
  * @param movedAside       1 when start-up found it damaged beyond repair, moved it aside and started empty
+ * @param streamsOpen      writes of bodies arriving piece by piece ({@link DiskWriter}) under way now
+ * @param streamsCommitted such writes committed since start
  */
 public record DiskStats(long entries, long bytes, long maxBytes, long evictions, long rejected,
     long checksumFailures, long storeErrors, long readErrors, long orphansSwept, long discardedRecords,
-    long overloaded, long compactions, long droppedByRemoval, boolean storing, long repaired, long movedAside) {}
+    long overloaded, long compactions, long droppedByRemoval, boolean storing, long repaired, long movedAside,
+    long streamsOpen, long streamsCommitted) {}

@@ -67,7 +67,12 @@ public final class DiskStore implements Store {
   public static final long MAX_QUEUED_WRITE_BYTES = 64L << 20;
   private static final int REMOVE_BATCH = 512;
   /** Writes of a multi-chunk body go out in batches of about this many bytes. */
-  private static final int CHUNK_BATCH_BYTES = 1 << 20;
+  static final int CHUNK_BATCH_BYTES = 1 << 20;
+  /**
+   * Chunk bytes a streaming write may have waiting for a worker before its producer is asked to
+   * pause ({@link DiskWriter}); at least two chunks.
+   */
+  static final int STREAM_WINDOW_BYTES = 1 << 20;
 
   /** What the index holds per key. */
   record Indexed(long generation, int chunkCount, long weight, Set<String> tags) {}
@@ -123,6 +128,8 @@ public final class DiskStore implements Store {
   private final LongAdder storeErrors = new LongAdder();
   private final LongAdder discarded = new LongAdder();
   private final LongAdder compactions = new LongAdder();
+  private final AtomicLong streamsOpen = new AtomicLong();
+  private final LongAdder streamsCommitted = new LongAdder();
   private final AtomicBoolean degraded = new AtomicBoolean();
   private final DiskCompaction compaction;
   private final DiskReader reader;
@@ -386,11 +393,9 @@ public final class DiskStore implements Store {
         }
       }
       ensureRoom();
-      commit(key, entry, weight, new DiskFormat.Meta(generation, body.length, chunkSize, crcs, entry.tags(),
-          entry.meta(), hooks.clock().millis()), single, ticket);
-      if (degraded.compareAndSet(true, false)) {
-        LOG.info("disk tier {}: storing again", options.dir());
-      }
+      commit(key, entry.tags(), weight, new DiskFormat.Meta(generation, body.length, chunkSize, crcs, entry.tags(),
+          entry.meta(), hooks.clock().millis()), single, ticket, true);
+      storingAgain();
     } catch (DBException e) {
       writeFailed(e);
       int chunksWritten = written;
@@ -414,22 +419,32 @@ public final class DiskStore implements Store {
     }
   }
 
+  private void storingAgain() {
+    if (degraded.compareAndSet(true, false)) {
+      LOG.info("disk tier {}: storing again", options.dir());
+    }
+  }
+
   /**
    * The commit point: writes the metadata record (and a single chunk) in one batch and indexes
-   * the entry, unless a removal recorded after the write was accepted selects it; then the chunks
-   * already written are deleted instead and the removal stands.
+   * the entry, unless a removal recorded after the write was accepted selects it; then the removal
+   * stands and, with {@code deleteIfDropped}, the chunks already written are deleted. Returns
+   * whether the entry was committed.
    */
-  private void commit(String key, Entry entry, long weight, DiskFormat.Meta meta, byte[] singleChunk, long ticket) {
+  private boolean commit(String key, Set<String> tags, long weight, DiskFormat.Meta meta, byte[] singleChunk,
+      long ticket, boolean deleteIfDropped) {
     byte[] metaKey = DiskFormat.metaKey(key);
     byte[] record = DiskFormat.encodeMeta(meta);
     DiskFormat.Meta previous;
     long previousWeight = 0;
     synchronized (commitLock) {
-      if (removals.removedSince(ticket, key, entry.tags())) {
+      if (removals.removedSince(ticket, key, tags)) {
         droppedByRemoval.increment();
         int written = singleChunk != null ? 0 : meta.chunkCount();
-        db.write(b -> deleteChunks(b, meta.generation(), written));
-        return;
+        if (deleteIfDropped) {
+          db.write(b -> deleteChunks(b, meta.generation(), written));
+        }
+        return false;
       }
       byte[] old = db.get(metaKey);
       previous = DiskFormat.decodeMeta(old);
@@ -442,7 +457,7 @@ public final class DiskStore implements Store {
         }
         b.put(metaKey, record);
       });
-      Indexed fresh = new Indexed(meta.generation(), meta.chunkCount(), weight, entry.tags());
+      Indexed fresh = new Indexed(meta.generation(), meta.chunkCount(), weight, tags);
       index.put(key, fresh);
       indexed(key, fresh);
       if (previous != null) {
@@ -453,6 +468,7 @@ public final class DiskStore implements Store {
     if (previous != null) {
       noteDeleted(previousWeight, previous.generation());
     }
+    return true;
   }
 
   /**
@@ -478,6 +494,132 @@ public final class DiskStore implements Store {
     for (int i = 0; i < count; i++) {
       b.delete(DiskFormat.chunkKey(generation, i));
     }
+  }
+
+  // ---------------------------------------------------------------- streaming writes
+
+  /**
+   * Opens a write of a body that arrives piece by piece (see {@link DiskWriter}): its chunks are
+   * written as they fill, and the entry becomes visible under {@code key} only at
+   * {@link DiskWriter#commit}, once every chunk is written and the body has
+   * {@code expectedLength} bytes (-1: any length up to {@code maxObjectBytes}). Returns
+   * {@code null} when the write is refused, as {@link #put} refuses one: announced longer than
+   * {@code maxObjectBytes} or heavier than {@code maxBytes} (counted as rejected), during the
+   * back-off after a failed write, or when the bodies waiting for a worker already hold
+   * {@link #MAX_QUEUED_WRITE_BYTES} (counted as overloaded); then the older entry under the key is
+   * removed, as it no longer matches the origin. Non-blocking; safe on an event loop.
+   */
+  @Override
+  public DiskWriter openWriter(String key, byte[] meta, Set<String> tags, long expectedLength) {
+    if (closed) {
+      return null;
+    }
+    int chunkSize = options.chunkBytes();
+    if (expectedLength > options.maxObjectBytes() || expectedLength >= 0
+        && DiskFormat.storedBytes(DiskFormat.metaKey(key).length,
+            DiskFormat.metaRecordLength(DiskFormat.chunkCount(expectedLength, chunkSize), tags, meta.length),
+            DiskFormat.chunkCount(expectedLength, chunkSize), expectedLength) > options.maxBytes()) {
+      rejected.increment();
+      remove(key);
+      return null;
+    }
+    if (!mayStore()) {
+      remove(key);
+      return null;
+    }
+    int window = Math.max(2, STREAM_WINDOW_BYTES / chunkSize);
+    // the window, the chunk being filled and the batch a worker is writing
+    long reserved = (long) (window + 1) * (chunkSize + DiskFormat.CHUNK_HEADER);
+    long queued = queuedWriteBytes.addAndGet(reserved);
+    if (queued > MAX_QUEUED_WRITE_BYTES && queued > reserved) {
+      queuedWriteBytes.addAndGet(-reserved);
+      skippedWrites.increment();
+      remove(key);
+      return null;
+    }
+    long ticket = removals.open();
+    streamsOpen.incrementAndGet();
+    return new DiskWriter(this, key, meta, tags, expectedLength, options.maxObjectBytes(),
+        nextGeneration.getAndIncrement(), ticket, chunkSize, window, reserved);
+  }
+
+  /** Runs a streaming write's task on a worker; never refused before the store closes. */
+  CompletableFuture<Void> submitStreamWork(Supplier<Void> work) {
+    return submit(false, () -> abandoned ? null : work.get(), null);
+  }
+
+  /** Writes chunk records {@code first..} of {@code generation} in one batch; throws on failure. */
+  void writeStreamChunks(long generation, int first, List<byte[]> records) {
+    ensureRoom();
+    db.write(b -> {
+      for (int i = 0; i < records.size(); i++) {
+        b.put(DiskFormat.chunkKey(generation, first + i), records.get(i));
+      }
+    });
+  }
+
+  /**
+   * The commit point of a streaming write, as for {@link #put}: false (nothing deleted) when it is
+   * too heavy for the bound or a removal since it was opened selects it.
+   */
+  boolean commitStream(DiskWriter w, byte[] meta, long length, int[] crcs) {
+    String key = w.key();
+    int chunks = crcs.length;
+    long weight = DiskFormat.storedBytes(DiskFormat.metaKey(key).length,
+        DiskFormat.metaRecordLength(chunks, w.tags(), meta.length), chunks, length);
+    if (weight > options.maxBytes()) {
+      rejected.increment();
+      return false;
+    }
+    ensureRoom();
+    boolean committed = commit(key, w.tags(), weight, new DiskFormat.Meta(w.generation(), length, options.chunkBytes(),
+        crcs, w.tags(), meta, hooks.clock().millis()), null, w.ticket(), false);
+    if (committed) {
+      streamsCommitted.increment();
+      storingAgain();
+    }
+    return committed;
+  }
+
+  /** Whether a removal recorded since {@code w} was opened selects its key or tags. */
+  boolean removedSince(DiskWriter w) {
+    return removals.removedSince(w.ticket(), w.key(), w.tags());
+  }
+
+  void streamWriteFailed(DBException e) {
+    writeFailed(e);
+  }
+
+  void droppedStream() {
+    droppedByRemoval.increment();
+  }
+
+  void rejectedStream() {
+    rejected.increment();
+  }
+
+  /** Deletes the chunks of an abandoned streaming write; on failure they are left for the start-up sweep. */
+  void deleteStreamChunks(long generation, int count) {
+    if (count == 0) {
+      return;
+    }
+    try {
+      db.write(b -> deleteChunks(b, generation, count));
+    } catch (DBException e) {
+      writeFailed(e);
+    }
+  }
+
+  /** A streaming write is over: its window and its place in the removal log are given back. */
+  void streamEnded(DiskWriter w) {
+    queuedWriteBytes.addAndGet(-w.reservedBytes());
+    removals.close(w.ticket());
+    streamsOpen.decrementAndGet();
+  }
+
+  /** Reads written chunk {@code index} of a streaming write; see {@link DiskWriter#readChunk}. */
+  CompletionStage<byte[]> readStreamChunk(DiskWriter w, int index, int crc, int length) {
+    return submit(false, () -> reader.readStreamChunk(w.key(), w.generation(), index, crc, length), null);
   }
 
   // ---------------------------------------------------------------- removals
@@ -683,7 +825,7 @@ public final class DiskStore implements Store {
     return new DiskStats(s.entries(), s.bytes(), s.maxBytes(), s.evictions(), s.rejected(), checksumFailures.sum(),
         storeErrors.sum(), reader.readErrors(), orphansSwept, discarded.sum(), workers.refused() + skippedWrites.sum(), compactions.sum(),
         droppedByRemoval.sum(), storing, recovery == DiskStartup.Action.REPAIRED ? 1 : 0,
-        recovery == DiskStartup.Action.MOVED_ASIDE ? 1 : 0);
+        recovery == DiskStartup.Action.MOVED_ASIDE ? 1 : 0, streamsOpen.get(), streamsCommitted.sum());
   }
 
   public DiskOptions options() {

@@ -83,6 +83,17 @@ public interface Store extends AutoCloseable {
     void release();
   }
 
+  /**
+   * Opens a write of a body that arrives piece by piece and is too large to hold whole: its chunks
+   * go to disk as they arrive, and the entry becomes visible under {@code key} only when the
+   * writer commits a complete body ({@link DiskWriter}). The same removal contract applies from the
+   * moment it is opened. {@code null} when this store keeps nothing on disk (the default) or
+   * refuses the write now, as {@link #put} may.
+   */
+  default DiskWriter openWriter(String key, byte[] meta, Set<String> tags, long expectedLength) {
+    return null;
+  }
+
   /** Stores {@code entry} under {@code key}, replacing any previous one. May decline silently. */
   CompletionStage<Void> put(String key, Entry entry);
 

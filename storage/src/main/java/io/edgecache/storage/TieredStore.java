@@ -162,6 +162,26 @@ public final class TieredStore implements Store {
     return disk.put(key, entry).thenRun(() -> memory.removeUnless(key, entry));
   }
 
+  /**
+   * A body streamed to the disk tier only (see {@link DiskStore#openWriter}); the memory copy of
+   * the key, if any, is dropped at once and again when the write commits, as for a {@link #put}
+   * too large for memory.
+   */
+  @Override
+  public DiskWriter openWriter(String key, byte[] meta, Set<String> tags, long expectedLength) {
+    memory.removeUnless(key, null);
+    seen.invalidate(key);
+    DiskWriter w = disk.openWriter(key, meta, tags, expectedLength);
+    if (w != null) {
+      w.done().thenAccept(committed -> {
+        if (committed) {
+          memory.removeUnless(key, null);
+        }
+      });
+    }
+    return w;
+  }
+
   /** Removes from both tiers; completes with the distinct keys removed from either. */
   @Override
   public CompletionStage<Map<String, Set<String>>> removeMatching(Selector selector) {

@@ -6,6 +6,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -16,8 +19,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code ready} once the store is open, then {@code committed N} every 50 commits. Keeps up to 16
  * writes in flight over 400 keys, so replacements and (with a 16 MiB bound) evictions race with new
  * writes. One write in eight is 1 to 3 MiB of 1 KiB chunks, written in several batches before its
- * commit, so a kill between a write's first batch and its commit (which leaves orphans) is likely.
- * Every body is a pure function of key and version, and the version is the entry's meta, so a
+ * commit, so a kill between a write's first batch and its commit (which leaves orphans) is likely;
+ * every other one of those is written as it would arrive from an origin, through a
+ * {@link DiskWriter}. Every body is a pure function of key and version, and the version is the entry's meta, so a
  * reader can check every byte.
  */
 public final class CrashFiller {
@@ -39,7 +43,9 @@ public final class CrashFiller {
     for (long version = 1; ; version++) {
       inFlight.acquire();
       String key = keyOf(version);
-      store.put(key, entryOf(key, version)).whenComplete((x, t) -> {
+      Entry entry = entryOf(key, version);
+      CompletionStage<?> written = version % 16 == 0 ? stream(store, key, entry) : store.put(key, entry);
+      written.whenComplete((x, t) -> {
         inFlight.release();
         long n = committed.incrementAndGet();
         if (n % 50 == 0) {
@@ -50,6 +56,26 @@ public final class CrashFiller {
         }
       });
     }
+  }
+
+  /**
+   * Writes {@code entry} as a body that arrives in 16 KiB pieces ({@link DiskStore#openWriter}),
+   * pausing while the writer asks to; a refused write completes at once.
+   */
+  private static CompletionStage<?> stream(DiskStore store, String key, Entry entry) throws InterruptedException {
+    DiskWriter w = store.openWriter(key, entry.meta(), entry.tags(), entry.body().length);
+    if (w == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    byte[] body = entry.body();
+    for (int at = 0; at < body.length; at += 16 * 1024) {
+      if (!w.write(body, at, Math.min(16 * 1024, body.length - at))) {
+        CountDownLatch room = new CountDownLatch(1);
+        w.whenRoom(room::countDown);
+        room.await();
+      }
+    }
+    return w.commit();
   }
 
   static String keyOf(long version) {

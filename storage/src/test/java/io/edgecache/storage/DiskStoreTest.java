@@ -81,6 +81,11 @@ class DiskStoreTest extends StoreContractTest {
   }
 
   @Override
+  protected boolean streamsToDisk() {
+    return true;
+  }
+
+  @Override
   protected void awaitIdle() {
     disk().awaitIdle();
   }

@@ -84,6 +84,11 @@ public abstract class StoreContractTest {
     return false;
   }
 
+  /** Whether the tier writes bodies to disk as they arrive ({@link Store#openWriter}); else it answers null. */
+  protected boolean streamsToDisk() {
+    return false;
+  }
+
   protected final void put(String key, Entry entry) {
     written.add(key);
     join(store.put(key, entry));
@@ -111,6 +116,56 @@ public abstract class StoreContractTest {
     assertArrayEquals(expected.meta(), actual.meta());
     assertArrayEquals(expected.body(), actual.body());
     assertEquals(expected.tags(), actual.tags());
+  }
+
+  // ---------------------------------------------------------------- bodies written as they arrive
+
+  @Test
+  void openWriter_commit_makesTheWholeBodyVisibleOnlyThenAndAbortLeavesNothing() {
+    byte[] body = new byte[5000];
+    for (int i = 0; i < body.length; i++) {
+      body[i] = (byte) (i * 31);
+    }
+    byte[] meta = "meta:streamed".getBytes(StandardCharsets.UTF_8);
+    DiskWriter w = store.openWriter("streamed", meta, Set.of("s"), body.length);
+    if (!streamsToDisk()) {
+      assertNull(w, "a tier without a disk answers null");
+      return;
+    }
+    assertNotNull(w);
+    w.write(body, 0, 3000);
+    awaitIdle();
+    assertNull(get("streamed"), "nothing is visible before the commit");
+    w.write(body, 3000, body.length - 3000);
+
+    assertTrue(join(w.commit()));
+
+    Entry e = get("streamed");
+    assertNotNull(e);
+    assertArrayEquals(body, e.body());
+    assertArrayEquals(meta, e.meta());
+    assertEquals(Set.of("s"), e.tags());
+    DiskWriter abandoned = store.openWriter("abandoned", meta, Set.of(), body.length);
+    abandoned.write(body, 0, 4000);
+    abandoned.abort();
+    assertFalse(join(abandoned.done()));
+    assertNull(get("abandoned"));
+    join(store.remove("streamed")); // written outside put(): the invariants do not count it
+  }
+
+  @Test
+  void openWriter_removalOfItsTagWhileWriting_winsOverTheCommit() {
+    DiskWriter w = store.openWriter("streamed", new byte[] {1}, Set.of("t"), 3000);
+    if (!streamsToDisk()) {
+      assertNull(w);
+      return;
+    }
+    w.write(new byte[2000], 0, 2000);
+    join(store.removeMatching(Selector.tagged("t")));
+    w.write(new byte[1000], 0, 1000);
+
+    assertFalse(join(w.commit()));
+    assertNull(get("streamed"));
   }
 
   // ---------------------------------------------------------------- get / put

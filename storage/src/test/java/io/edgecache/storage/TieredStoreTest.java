@@ -44,6 +44,11 @@ class TieredStoreTest extends StoreContractTest {
   }
 
   @Override
+  protected boolean streamsToDisk() {
+    return true;
+  }
+
+  @Override
   protected void awaitIdle() {
     tiered().disk().awaitIdle();
   }

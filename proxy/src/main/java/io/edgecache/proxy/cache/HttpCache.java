@@ -4,6 +4,7 @@ import io.edgecache.proxy.policy.Headers;
 import io.edgecache.proxy.policy.ResponseView;
 import io.edgecache.proxy.policy.Vary;
 import io.edgecache.storage.DiskBody;
+import io.edgecache.storage.DiskWriter;
 import io.edgecache.storage.Entry;
 import io.edgecache.storage.Selector;
 import io.edgecache.storage.Store;
@@ -225,6 +226,16 @@ public final class HttpCache {
       return put(primaryKey, new CachedResponse(view, body, names, "", tags, false));
     }
     String sk = Vary.secondaryKey(names, request);
+    return listVariant(primaryKey, names, sk)
+        .thenCompose(v -> put(primaryKey + VARIANT_SEPARATOR + sk, new CachedResponse(view, body, names, sk, tags, false)));
+  }
+
+  /**
+   * Adds variant {@code sk} to the Vary spec under {@code primaryKey} (a new spec when the names
+   * changed), dropping the oldest variants beyond {@code limits.maxVariants}; completes when the
+   * spec is written. The variant's own entry is written after it.
+   */
+  private CompletionStage<Void> listVariant(String primaryKey, List<String> names, String sk) {
     return store.metadata(primaryKey).thenCompose(meta -> {
       Object decoded = meta == null ? null : EntryCodec.decode(meta, null);
       List<String> keys = new ArrayList<>();
@@ -239,9 +250,86 @@ public final class HttpCache {
       EntryCodec.VarySpec spec = new EntryCodec.VarySpec(names, List.copyOf(keys));
       Entry specEntry = new Entry(EntryCodec.encodeVary(spec), new byte[0], Set.of(SPEC_TAG));
       specEntry.attach(spec);
-      return store.put(primaryKey, specEntry)
-          .thenCompose(v -> put(primaryKey + VARIANT_SEPARATOR + sk, new CachedResponse(view, body, names, sk, tags, false)));
+      return store.put(primaryKey, specEntry);
     });
+  }
+
+  /**
+   * Opens the store of a response whose body will be written to the disk tier as it arrives
+   * (bodies too large for the memory tier), or returns {@code null} when it cannot be: no disk
+   * tier, the disk refuses the write now, a partial (206) response (stored partials are read whole),
+   * or a purge of the URL since {@code epochAtStart}. {@code expectedLength} is the Content-Length,
+   * or -1. The caller writes the body to {@link StreamedStore#writer()}, then commits or aborts.
+   */
+  public StreamedStore openStream(String primaryKey, Headers request, ResponseView view, Set<String> tags,
+      long epochAtStart, long expectedLength) {
+    if (view.status() == 206 || purgedSince(primaryKey, epochAtStart)) {
+      return null;
+    }
+    List<String> names = Vary.names(view.headers());
+    String sk = names.isEmpty() ? "" : Vary.secondaryKey(names, request);
+    String key = names.isEmpty() ? primaryKey : primaryKey + VARIANT_SEPARATOR + sk;
+    DiskWriter w = store.openWriter(key, EntryCodec.encodeResponse(view, names, sk, false), tags, expectedLength);
+    return w == null ? null : new StreamedStore(primaryKey, names, sk, epochAtStart, w);
+  }
+
+  /**
+   * One response being stored as its body arrives (see {@link #openStream}). The purge rule of
+   * {@link #store} holds: a purge touching the URL since the fill began voids the commit.
+   */
+  public final class StreamedStore {
+    private final String primaryKey;
+    private final List<String> names;
+    private final String secondaryKey;
+    private final long epochAtStart;
+    private final DiskWriter writer;
+
+    private StreamedStore(String primaryKey, List<String> names, String secondaryKey, long epochAtStart,
+        DiskWriter writer) {
+      this.primaryKey = primaryKey;
+      this.names = names;
+      this.secondaryKey = secondaryKey;
+      this.epochAtStart = epochAtStart;
+      this.writer = writer;
+    }
+
+    /** Where the body goes, and where readers coalesced on this fill can follow it. */
+    public DiskWriter writer() {
+      return writer;
+    }
+
+    /**
+     * The body is complete: commits it (after listing the variant in the URL's Vary spec) unless
+     * a purge touching the URL began since the fill started, the body is not the announced length
+     * or the disk failed; completes with whether it was stored, on a storage thread.
+     */
+    public CompletionStage<Boolean> commit() {
+      commitLock.readLock().lock();
+      try {
+        if (purgedSince(primaryKey, epochAtStart)) {
+          writer.abort();
+          return writer.done();
+        }
+      } finally {
+        commitLock.readLock().unlock();
+      }
+      // a purge from here on is recorded by the store after this write was opened, so it wins there
+      if (names.isEmpty()) {
+        return writer.commit();
+      }
+      return listVariant(primaryKey, names, secondaryKey).handle((v, failure) -> failure).thenCompose(failure -> {
+        if (failure != null) {
+          writer.abort(); // the variant could not be listed, so it could not be found: keep nothing
+          return writer.done();
+        }
+        return writer.commit();
+      });
+    }
+
+    /** Nothing is stored; the chunks written so far are deleted. */
+    public void abort() {
+      writer.abort();
+    }
   }
 
   private CompletionStage<Void> put(String key, CachedResponse cr) {

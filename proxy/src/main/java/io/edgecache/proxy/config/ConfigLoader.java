@@ -1,5 +1,6 @@
 package io.edgecache.proxy.config;
 
+import io.edgecache.storage.DiskOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -138,6 +139,11 @@ public final class ConfigLoader {
     }
     if (diskPath != null && diskMaxObject > diskMax) {
       throw err("disk.maxObjectBytes", "must not exceed disk.maxBytes (" + diskMaxObject + " > " + diskMax + ")");
+    }
+    if (diskMaxObject > (long) DiskOptions.MAX_CHUNKS * chunk) {
+      throw err("disk.maxObjectBytes", "expected at most " + DiskOptions.MAX_CHUNKS + " chunks of disk.chunkBytes ("
+          + (long) DiskOptions.MAX_CHUNKS * chunk + " bytes with chunks of " + chunk + "; raise disk.chunkBytes), got "
+          + diskMaxObject);
     }
     if (diskPath != null && diskMax < (1L << 20)) {
       throw err("disk.maxBytes", "must be at least 1MiB, got " + diskMax);

@@ -1,14 +1,19 @@
 package io.edgecache.proxy.http;
 
 import io.edgecache.proxy.cache.CachedResponse;
+import io.edgecache.proxy.cache.HttpCache;
 import io.edgecache.proxy.cache.Tags;
 import io.edgecache.proxy.policy.CacheControl;
 import io.edgecache.proxy.policy.HeaderUpdate;
 import io.edgecache.proxy.policy.Headers;
 import io.edgecache.proxy.policy.ResponseView;
 import io.edgecache.proxy.policy.Storability;
+import io.edgecache.storage.DiskWriter;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.internal.buffer.BufferInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * RFC 5861 stale-while-revalidate: after a stale response was served, one conditional GET
  * refreshes the stored variant off the request path. A 304 freshens the stored headers (RFC 9111
  * 4.3.4); a storable 200 replaces the entry, collected under the object limit and the shared
- * {@link FillBudget} like any fill; anything else leaves the entry as it is.
+ * {@link FillBudget} like any fill (or, above the memory tier's object limit, written to disk as
+ * it arrives); anything else leaves the entry as it is.
  *
  * <p>It shares the per-variant gate ({@link Revalidations}) with foreground revalidations, so at
  * most one conditional request per variant is in flight. Runs on the exchange's event loop.
@@ -77,6 +83,11 @@ final class BackgroundRefresh implements OriginFetch.Callback {
       discard(cresp);
       return;
     }
+    long length = Messages.contentLength(view.headers());
+    if (length > ctx.config().memory().maxObjectBytes() && ctx.config().disk().enabled() && view.status() != 206) {
+      toDisk(cresp, view, length);
+      return;
+    }
     BodyCollector collector = new BodyCollector(maxObject, ctx.fillBudget(), Messages.contentLength(view.headers()));
     cresp.handler(collector::add);
     cresp.end().onComplete(ar -> {
@@ -86,6 +97,36 @@ final class BackgroundRefresh implements OriginFetch.Callback {
         ctx.cache().store(primaryKey, reqHeaders, v, body, Tags.of(v.headers()), epoch);
       }
       collector.release();
+      done(ar.cause());
+    });
+  }
+
+  /**
+   * A body too large for the memory tier is written to disk as it arrives, the origin paused while
+   * the disk is behind; committed once complete, else dropped.
+   */
+  private void toDisk(HttpClientResponse cresp, ResponseView view, long length) {
+    ResponseView v = Storability.storedForm(view);
+    HttpCache.StreamedStore store = ctx.cache().openStream(primaryKey, reqHeaders, v, Tags.of(v.headers()), epoch,
+        length);
+    if (store == null) {
+      discard(cresp);
+      return;
+    }
+    Context context = Vertx.currentContext();
+    DiskWriter w = store.writer();
+    cresp.handler(buf -> {
+      if (!w.write(((BufferInternal) buf).getByteBuf().nioBuffer()) && w.state() == DiskWriter.State.WRITING) {
+        cresp.pause();
+        w.whenRoom(() -> context.runOnContext(x -> cresp.resume()));
+      }
+    });
+    cresp.end().onComplete(ar -> {
+      if (ar.succeeded()) {
+        store.commit();
+      } else {
+        store.abort();
+      }
       done(ar.cause());
     });
   }

@@ -84,6 +84,22 @@ final class BodyCollector {
     return true;
   }
 
+  /** The object limit: {@link #add} refuses a body that would grow past it. */
+  long limit() {
+    return limit;
+  }
+
+  /**
+   * The parts collected so far, in order, handed over (a body of unknown length moving to disk):
+   * the reservation is released and later {@link #add} calls return false.
+   */
+  List<byte[]> drain() {
+    List<byte[]> out = parts == null ? List.of() : parts;
+    parts = null;
+    release();
+    return out;
+  }
+
   /** Gives the reservation back and drops the bytes; later {@link #add} calls return false. */
   void release() {
     budget.release(reserved);

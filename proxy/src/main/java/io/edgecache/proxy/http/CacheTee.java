@@ -1,14 +1,18 @@
 package io.edgecache.proxy.http;
 
+import io.edgecache.proxy.cache.HttpCache;
+import io.edgecache.storage.DiskWriter;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.internal.buffer.BufferInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Streams an origin response body to the client while collecting a copy for the cache and feeding
+ * Streams an origin response body to the client while keeping a copy for the cache and feeding
  * the requests that coalesced on this fetch.
  *
  * <h2>How it works</h2>
@@ -18,6 +22,18 @@ import org.slf4j.LoggerFactory;
  * queue is full and resuming on drain (backpressure). The complete body is handed to the owner
  * exactly once: with a Content-Length, as soon as the last byte is collected and before it is
  * written, so the client's next request finds the stored response; otherwise at the origin's end.
+ *
+ * <h2>Bodies that go to disk</h2>
+ * A body too large for the memory tier (announced so by its Content-Length, or a body of unknown
+ * length that grows past the memory tier's object limit while it is collected) is written to the
+ * disk tier as it arrives instead ({@link HttpCache.StreamedStore}): the client is still sent each
+ * buffer as it comes, without waiting for the disk; the coalesced requests follow the disk write
+ * ({@link Fill#tail}). When the disk falls behind, the origin is paused until it catches up, as for
+ * a slow client (so the client is sent the body at the speed the disk takes it). The entry is committed at the origin's end once the body is complete; if the disk
+ * write fails midway, or takes nothing for {@code upstream.bodyIdleTimeout}, the rest of the
+ * response is only streamed (pass-through) and nothing is stored. The coalesced fill stays
+ * registered until the commit is done, so that a request arriving in between follows the write
+ * rather than fetching again.
  *
  * <h2>When the client leaves</h2>
  * The fetch continues while the cache copy or a coalesced subscriber still needs it (a client
@@ -67,6 +83,14 @@ final class CacheTee {
     default void notStoring() {
     }
 
+    /**
+     * A store for this body written to disk as it arrives, {@code expectedLength} bytes or -1 when
+     * unknown, or null when it cannot be stored that way.
+     */
+    default HttpCache.StreamedStore openDisk(long expectedLength) {
+      return null;
+    }
+
     /** The origin sent nothing for {@code upstream.bodyIdleTimeout}; the transfer was abandoned. */
     default void originStalled() {
     }
@@ -79,13 +103,21 @@ final class CacheTee {
   private final String key;
   private final Vertx vertx;
   private final long bodyIdleMs;
+  private final Context context;
   private BodyCollector collector;
+  /** The body's way to disk, or null. */
+  private HttpCache.StreamedStore disk;
   private SharedFetch shared;
   private boolean completed;
   /** The body ended, failed or was abandoned: later events change nothing. */
   private boolean over;
-  /** The origin is paused for the client's backpressure: silence now is not the origin's. */
+  /** The origin is paused for the client's or the disk's backpressure: silence now is not the origin's. */
   private boolean paused;
+  /** The client's write queue is full. */
+  private boolean clientFull;
+  /** The disk write has a full window. */
+  private boolean diskFull;
+  private long diskPausedNanos;
   private long lastReadNanos;
   /** Body bytes received so far. */
   private long received;
@@ -96,7 +128,7 @@ final class CacheTee {
   private long idleTimer = -1;
 
   /**
-   * @param collector the cache copy, or null when the response is not to be stored
+   * @param collector the cache copy, or null when the response is not to be stored in memory
    * @param shared the coalesced fetch this exchange leads, or null
    * @param contentLength the declared length, or a negative number when unknown
    * @param bodyIdleMs the longest silence allowed between two reads of the origin's body
@@ -104,6 +136,7 @@ final class CacheTee {
   CacheTee(HttpClientResponse origin, HttpServerResponse client, BodyCollector collector, SharedFetch shared,
       long contentLength, Owner owner, String key, Vertx vertx, long bodyIdleMs) {
     this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
     this.bodyIdleMs = bodyIdleMs;
     this.origin = origin;
     this.client = client;
@@ -121,6 +154,18 @@ final class CacheTee {
   CacheTee clientWindow(long first, long last) {
     windowFirst = first;
     windowLast = last;
+    return this;
+  }
+
+  /**
+   * Writes the body to disk through {@code store} as it arrives (instead of collecting it); the
+   * coalesced requests follow that write. Call before {@link #start}.
+   */
+  CacheTee toDisk(HttpCache.StreamedStore store) {
+    disk = store;
+    if (shared != null) {
+      shared.tail(store.writer());
+    }
     return this;
   }
 
@@ -150,6 +195,15 @@ final class CacheTee {
     if (over) {
       return;
     }
+    if (diskFull && (System.nanoTime() - diskPausedNanos) / 1_000_000 >= bodyIdleMs) {
+      // the disk has taken nothing for as long as an origin may stay silent: serve, do not store
+      log.warn("disk write of {} made no progress for {} ms; the rest is streamed, nothing stored", key, bodyIdleMs);
+      disk.abort();
+      disk = null;
+      diskFull = false;
+      notStoring();
+      resumeOrigin();
+    }
     long silentMs = (System.nanoTime() - lastReadNanos) / 1_000_000;
     if (paused || silentMs < bodyIdleMs) {
       armIdleTimer(paused ? bodyIdleMs : bodyIdleMs - silentMs);
@@ -174,12 +228,15 @@ final class CacheTee {
       return;
     }
     lastReadNanos = System.nanoTime();
+    if (collector != null && contentLength < 0 && collector.size() + buf.length() > collector.limit()) {
+      moveToDisk();
+    }
     if (collector != null && !collector.add(buf)) {
       collector = null; // over the object limit or the fill budget: serve it, do not store it
-      owner.notStoring();
-      if (shared != null) {
-        shared.stopSharing();
-      }
+      notStoring();
+    }
+    if (disk != null) {
+      writeToDisk(buf);
     }
     if (shared != null) {
       shared.data(buf);
@@ -201,16 +258,81 @@ final class CacheTee {
           abandon();
         }
       } else if (client.writeQueueFull()) {
-        origin.pause();
-        paused = true;
+        clientFull = true;
+        pauseOrigin();
         client.drainHandler(v -> {
-          paused = false;
-          lastReadNanos = System.nanoTime();
-          origin.resume();
+          clientFull = false;
+          resumeOrigin();
         });
       }
     } else if (nobodyNeedsTheRest()) {
       abandon();
+    }
+  }
+
+  private void notStoring() {
+    owner.notStoring();
+    if (shared != null) {
+      shared.stopSharing();
+    }
+  }
+
+  /**
+   * A body of unknown length outgrew the memory tier's object limit: what was collected and the
+   * rest go to disk, if the disk takes it (else the collector gives up as for any overflow).
+   */
+  private void moveToDisk() {
+    HttpCache.StreamedStore store = owner.openDisk(-1);
+    if (store == null) {
+      return;
+    }
+    for (byte[] part : collector.drain()) {
+      store.writer().write(part, 0, part.length);
+    }
+    collector = null;
+    toDisk(store);
+  }
+
+  /** One buffer to disk; pauses the origin while the disk is behind, drops the disk copy once it failed. */
+  private void writeToDisk(Buffer buf) {
+    DiskWriter w = disk.writer();
+    boolean room = w.write(((BufferInternal) buf).getByteBuf().nioBuffer());
+    if (w.state() == DiskWriter.State.FAILED) {
+      log.debug("disk write of {} failed; the rest is streamed, nothing stored", key);
+      disk = null;
+      diskFull = false;
+      notStoring();
+      resumeOrigin();
+      return;
+    }
+    if (!room) {
+      if (!diskFull) {
+        diskPausedNanos = System.nanoTime();
+      }
+      diskFull = true;
+      pauseOrigin();
+      // runs once the disk caught up or the write is over; a wake-up that turns out early only
+      // costs a pause at the next buffer
+      w.whenRoom(() -> OnContext.run(context, () -> {
+        diskFull = false;
+        resumeOrigin();
+      }));
+    }
+  }
+
+  private void pauseOrigin() {
+    if (!paused) {
+      paused = true;
+      origin.pause();
+    }
+  }
+
+  /** Resumes the origin once neither the client nor the disk holds it back. */
+  private void resumeOrigin() {
+    if (paused && !clientFull && !diskFull && !over) {
+      paused = false;
+      lastReadNanos = System.nanoTime();
+      origin.resume();
     }
   }
 
@@ -230,9 +352,8 @@ final class CacheTee {
     if (nobodyNeedsTheRest()) {
       abandon();
     } else {
-      paused = false;
-      lastReadNanos = System.nanoTime();
-      origin.resume(); // keep filling the cache (or the coalesced requests) though this client left
+      clientFull = false;
+      resumeOrigin(); // keep filling the cache (or the coalesced requests) though this client left
     }
   }
 
@@ -250,6 +371,10 @@ final class CacheTee {
     if (collector != null) {
       collector.release();
       collector = null;
+    }
+    if (disk != null) {
+      disk.abort();
+      disk = null;
     }
     abortShared();
     if (!owner.clientGone() && !clientDone) {
@@ -274,6 +399,10 @@ final class CacheTee {
       return;
     }
     completed = true;
+    if (disk != null) {
+      commitDisk();
+      return;
+    }
     byte[] body = collector == null ? null : collector.take();
     collector = null;
     owner.complete(body);
@@ -283,8 +412,28 @@ final class CacheTee {
     }
   }
 
+  /**
+   * Commits the disk write; the coalesced fill ends only once the commit is done, so that a request
+   * arriving before it follows the write instead of fetching the body again.
+   */
+  private void commitDisk() {
+    HttpCache.StreamedStore store = disk;
+    SharedFetch lead = shared;
+    disk = null;
+    shared = null;
+    store.commit().whenComplete((stored, err) -> OnContext.run(context, () -> {
+      if (err != null || !Boolean.TRUE.equals(stored)) {
+        log.debug("disk write of {} not committed{}", key, err == null ? "" : ": " + err);
+      }
+      owner.complete(null);
+      if (lead != null) {
+        lead.end();
+      }
+    }));
+  }
+
   private boolean nobodyNeedsTheRest() {
-    return collector == null && (shared == null || shared.subscribers() == 0);
+    return collector == null && disk == null && (shared == null || shared.subscribers() == 0);
   }
 
   private void abandon() {

@@ -96,4 +96,14 @@ final class ClientResponse implements Waiter.Client {
   public void reset() {
     resp.reset();
   }
+
+  @Override
+  public boolean writeQueueFull() {
+    return resp.writeQueueFull();
+  }
+
+  @Override
+  public void drainHandler(Runnable r) {
+    resp.drainHandler(v -> r.run());
+  }
 }

@@ -82,6 +82,8 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   private SharedFetch shared;
   /** The response to store once its body is complete (set when a fetch is forwarded). */
   private ResponseView toStore;
+  /** Whether a body too large for the memory tier may be written to the disk tier as it arrives. */
+  private boolean streamsToDisk;
 
   Exchange(ProxyContext ctx, Vertx vertx, HttpClient client, HttpServerRequest req) {
     this.ctx = ctx;
@@ -477,15 +479,35 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     } else {
       client().head(status, cresp.statusMessage(), view.headers(), cs, contentLength, bodyless);
     }
-    BodyCollector collector = toStore != null && (isGet || decision.postReusable())
-        ? new BodyCollector(maxObject, ctx.fillBudget(), bodyless ? -1 : contentLength) : null;
+    streamsToDisk = toStore != null && isGet && !bodyless && status != 206 && ctx.config().disk().enabled();
+    long memoryLimit = ctx.config().memory().maxObjectBytes();
+    HttpCache.StreamedStore onDisk = null;
+    BodyCollector collector = null;
+    if (toStore != null && (isGet || decision.postReusable())) {
+      if (streamsToDisk && contentLength > memoryLimit) {
+        onDisk = openDisk(contentLength); // too large for memory: written to disk as it arrives
+        if (onDisk == null) {
+          notStoring();
+        }
+      } else {
+        // a body of unknown length that outgrows the memory tier moves to disk (CacheTee)
+        collector = new BodyCollector(streamsToDisk ? memoryLimit : maxObject, ctx.fillBudget(),
+            bodyless ? -1 : contentLength);
+      }
+    }
     if (!decision.stored() && wholeForRange(mode, req.method())) {
       ctx.coalescer().markUncacheable(primaryKey); // later ranges of this URL go to the origin as ranges
     }
     SharedFetch lead = shared;
     shared = null;
+    if (lead != null && toStore != null && collector == null && onDisk == null) {
+      lead.stopSharing();
+    }
     CacheTee tee = new CacheTee(cresp, resp, collector, lead, contentLength, this, primaryKey, vertx,
         ctx.config().upstream().bodyIdleTimeoutMs());
+    if (onDisk != null) {
+      tee.toDisk(onDisk);
+    }
     if (slice != null) {
       tee.clientWindow(slice.first(), slice == ByteRange.UNSATISFIABLE ? -1 : slice.last());
     }
@@ -577,6 +599,20 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     if (reqHeaders.contains("range")) {
       ctx.coalescer().markUncacheable(primaryKey);
     }
+  }
+
+  /** {@link CacheTee}: a store on disk for a body too large for memory, or null when it cannot be. */
+  @Override
+  public HttpCache.StreamedStore openDisk(long expectedLength) {
+    if (!streamsToDisk) {
+      return null;
+    }
+    HttpCache.StreamedStore store = ctx.cache().openStream(primaryKey, reqHeaders, toStore, Tags.of(toStore.headers()),
+        epochAtFetch, expectedLength);
+    if (store != null) {
+      ctx.metrics().diskFill();
+    }
+    return store;
   }
 
   /** {@link CacheTee}: the origin went silent mid-body; the transfer was abandoned, nothing stored. */

@@ -1,6 +1,7 @@
 package io.edgecache.proxy.http;
 
 import io.edgecache.proxy.policy.ResponseView;
+import io.edgecache.storage.DiskWriter;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
@@ -17,6 +18,12 @@ import java.util.List;
  * to the origin themselves. Subscribers are fed without backpressure, which is bounded by the
  * object limit for every body a new subscriber can join.
  *
+ * <p>A body too large for the memory tier is written to the disk tier as it arrives
+ * ({@link #tail}). From then on subscribers are not fed from memory: each is handed the disk write
+ * ({@link Subscriber#onTail}) and follows it from the disk at its own client's pace, as Varnish
+ * streams one object to every waiting client; new subscribers may join until the write is
+ * committed, and the heap holds one chunk per subscriber, whatever the body's size.
+ *
  * <p>Thread-safe: the leader and subscribers run on different event loops; all state is guarded by
  * this object's monitor, and deliveries hop to each subscriber's context in order.
  */
@@ -28,6 +35,13 @@ final class Fill {
     void onHead(Head head);
 
     void onData(Buffer data);
+
+    /**
+     * The rest of the body is to be read from {@code writer}, the disk write of this fill, from
+     * where this subscriber's data stopped; no more {@link #onData}, {@link #onEnd} or
+     * {@link #onAbort} follow.
+     */
+    void onTail(DiskWriter writer);
 
     void onEnd();
 
@@ -50,6 +64,8 @@ final class Fill {
   private State state = State.WAITING;
   private boolean retaining = true;
   private Head head;
+  /** The disk write subscribers follow, once the body goes to disk. */
+  private DiskWriter tail;
 
   Fill(String key) {
     this.key = key;
@@ -57,8 +73,20 @@ final class Fill {
 
   /** Attaches a subscriber; false when it is too late to share this fill. */
   synchronized boolean subscribe(Subscriber s) {
-    if (state == State.ABORTED || state == State.DONE || !retaining) {
+    if (state == State.ABORTED || state == State.DONE || !retaining && tail == null) {
       return false;
+    }
+    if (tail != null) {
+      if (tail.state() == DiskWriter.State.FAILED) {
+        return false; // its chunks are gone: fetch alone
+      }
+      Head h = head;
+      DiskWriter w = tail;
+      s.context().runOnContext(v -> {
+        s.onHead(h);
+        s.onTail(w);
+      });
+      return true;
     }
     subscribers.add(s);
     if (head != null) {
@@ -86,7 +114,24 @@ final class Fill {
     }
   }
 
+  /**
+   * The body is being written to disk by {@code writer}: subscribers follow it there from now on,
+   * and so do those that join later. Call after {@link #head}.
+   */
+  synchronized void tail(DiskWriter writer) {
+    tail = writer;
+    retaining = false;
+    retained.clear();
+    for (Subscriber s : subscribers) {
+      s.context().runOnContext(v -> s.onTail(writer));
+    }
+    subscribers.clear();
+  }
+
   synchronized void data(Buffer b) {
+    if (tail != null) {
+      return;
+    }
     if (retaining) {
       retained.add(b);
     }
@@ -95,9 +140,10 @@ final class Fill {
     }
   }
 
-  /** The body grew past what may be retained: no one else may join. */
+  /** The body grew past what may be retained (or its disk write failed): no one else may join. */
   synchronized void stopRetaining() {
     retaining = false;
+    tail = null;
     retained.clear();
   }
 

@@ -3,6 +3,7 @@ package io.edgecache.proxy.http;
 import io.edgecache.proxy.policy.Headers;
 import io.edgecache.proxy.policy.ResponseView;
 import io.edgecache.proxy.policy.Vary;
+import io.edgecache.storage.DiskWriter;
 import io.vertx.core.buffer.Buffer;
 import java.util.List;
 
@@ -31,6 +32,13 @@ final class SharedFetch {
   void head(ResponseView view, String statusMessage, long contentLength, Headers request) {
     List<String> names = Vary.names(view.headers());
     fill.head(new Fill.Head(view, statusMessage, contentLength, names.isEmpty() ? "" : Vary.secondaryKey(names, request)));
+  }
+
+  /** The body goes to disk through {@code writer}: subscribers follow it there (see {@link Fill#tail}). */
+  void tail(DiskWriter writer) {
+    if (!over) {
+      fill.tail(writer);
+    }
   }
 
   void data(Buffer b) {

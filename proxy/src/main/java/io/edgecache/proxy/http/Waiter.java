@@ -2,6 +2,7 @@ package io.edgecache.proxy.http;
 
 import io.edgecache.proxy.policy.Headers;
 import io.edgecache.proxy.policy.Vary;
+import io.edgecache.storage.DiskWriter;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import java.util.List;
@@ -14,7 +15,8 @@ import java.util.List;
  * different secondary key than this request's): then this request detaches and asks the origin
  * itself ({@code fwd=vary-miss}). A fetch abandoned before its head was published sends it to the
  * origin too; an origin failure is answered as the leader saw it; a failure after the head was
- * relayed can only reset the client connection.
+ * relayed can only reset the client connection. A body the fill writes to disk is followed there
+ * ({@link DiskTail}).
  *
  * <p>Every method runs on the owner's context ({@link Fill} delivers there).
  */
@@ -41,6 +43,12 @@ final class Waiter implements Fill.Subscriber {
 
     /** The shared fetch broke after the head was written: reset the client connection. */
     void reset();
+
+    /** Whether the client's write queue is full (wait for {@link #drainHandler} before writing more). */
+    boolean writeQueueFull();
+
+    /** Runs {@code r} once when the write queue has room again. */
+    void drainHandler(Runnable r);
   }
 
   private final Owner owner;
@@ -49,6 +57,8 @@ final class Waiter implements Fill.Subscriber {
   private final Headers requestHeaders;
   private final CacheStatus.Fwd fwd;
   private boolean detached;
+  /** Body bytes relayed so far: where a switch to the disk write takes up. */
+  private long relayed;
 
   /**
    * @param context the waiting exchange's context, where every callback runs
@@ -83,8 +93,17 @@ final class Waiter implements Fill.Subscriber {
 
   @Override
   public void onData(Buffer data) {
+    relayed += data.length();
     if (!detached && !owner.clientGone()) {
       client.data(data);
+    }
+  }
+
+  /** The rest of the body is read from the fill's disk write, at this client's pace ({@link DiskTail}). */
+  @Override
+  public void onTail(DiskWriter writer) {
+    if (!detached && !owner.clientGone()) {
+      new DiskTail(writer, client, context, owner::clientGone, relayed).start();
     }
   }
 

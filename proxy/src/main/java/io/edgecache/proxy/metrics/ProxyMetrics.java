@@ -37,6 +37,7 @@ public final class ProxyMetrics {
   private final ConcurrentHashMap<String, Counter> originErrors = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> purges = new ConcurrentHashMap<>();
   private final Counter coalescedWaiters;
+  private final Counter diskFills;
   /**
    * The state objects of function counters: Micrometer holds them only weakly, so a supplier
    * nothing else refers to is collected at the next GC and its counter freezes at its last value.
@@ -58,6 +59,10 @@ public final class ProxyMetrics {
     }
     coalescedWaiters = Counter.builder("edgecache.coalesced.waiters")
         .description("Requests that waited for another request's origin fetch of the same URL instead of fetching")
+        .register(registry);
+    diskFills = Counter.builder("edgecache.disk.fills")
+        .description("Responses too large for the memory tier written to the disk tier as they arrived (begun, not"
+            + " necessarily committed)")
         .register(registry);
   }
 
@@ -105,6 +110,10 @@ public final class ProxyMetrics {
 
   public void coalescedWaiter() {
     coalescedWaiters.increment();
+  }
+
+  public void diskFill() {
+    diskFills.increment();
   }
 
   /** Time from sending a request to an origin until its response head arrived. */

@@ -135,6 +135,19 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void parse_diskMaxObjectBytesOfTwoGiB_isAcceptedWithTheDefaultChunks() {
+    ProxyConfig c = parse(config("\"disk\": {\"path\": \"/tmp/x\", \"maxObjectBytes\": \"2GiB\"}"));
+    assertEquals(2L << 30, c.disk().maxObjectBytes());
+  }
+
+  @Test
+  void parse_diskMaxObjectBytesOfMoreChunksThanAllowed_isOneLineSayingToRaiseChunkBytes() {
+    assertErrorStartsWith(FILE + ": disk.maxObjectBytes: expected at most 65536 chunks of disk.chunkBytes (268435456"
+            + " bytes with chunks of 4096; raise disk.chunkBytes), got 1073741824",
+        config("\"disk\": {\"path\": \"/tmp/x\", \"maxObjectBytes\": \"1GiB\", \"chunkBytes\": \"4KiB\"}"));
+  }
+
+  @Test
   void parse_maxConnectionsZero_isRejectedNamingTheKey() {
     assertErrorStartsWith(FILE + ": limits.maxConnections: ", config("\"limits\": {\"maxConnections\": 0}"));
   }

@@ -39,6 +39,11 @@ final class CountingOrigin implements AutoCloseable {
     return h.toLowerCase(Locale.ROOT);
   }
 
+  /** The origin's Vert.x instance, for handlers that continue a response later. */
+  Vertx vertx() {
+    return vertx;
+  }
+
   /** {@code http://127.0.0.1:port}, for {@code origins[].url}. */
   String url() {
     return "http://127.0.0.1:" + server.actualPort();

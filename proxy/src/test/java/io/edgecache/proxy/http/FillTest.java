@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.edgecache.proxy.policy.Headers;
 import io.edgecache.proxy.policy.ResponseView;
+import io.edgecache.storage.DiskWriter;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -80,6 +81,11 @@ class FillTest {
     @Override
     public void onEnd() {
       record("end");
+    }
+
+    @Override
+    public void onTail(DiskWriter writer) {
+      record("tail " + writer.key());
     }
 
     @Override

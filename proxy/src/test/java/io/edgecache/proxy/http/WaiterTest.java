@@ -55,6 +55,16 @@ class WaiterTest {
     public void reset() {
       calls.add("reset");
     }
+
+    @Override
+    public boolean writeQueueFull() {
+      return false;
+    }
+
+    @Override
+    public void drainHandler(Runnable r) {
+      r.run();
+    }
   }
 
   private static Fill.Head head(String secondaryKey, String... nameValues) {

@@ -1,0 +1,96 @@
+package io.edgecache.proxy.http;
+
+import io.edgecache.storage.DiskWriter;
+import io.netty.buffer.Unpooled;
+import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends a coalesced client the body of a fill that is being written to the disk tier, read back
+ * chunk by chunk from the disk as the write progresses, from byte {@code from} on (what the client
+ * was already sent from memory before the fill went to disk).
+ *
+ * <p>Why from the disk: a body of a gigabyte cannot be held for every client that joined the fill,
+ * and feeding them from the origin's buffers would tie every client to the slowest. Each client
+ * here reads at its own pace, one chunk at a time, the next only when its write queue has room, and
+ * waits for the writer ({@link DiskWriter#whenChunk}) when it has caught up with the origin. So the
+ * heap holds at most one chunk per client, and a slow client slows down nobody else.
+ *
+ * <p>Ends the client's response once the body's final length was sent. When the write fails (the
+ * origin broke off, the disk failed, the body was purged before it was committed) its chunks are
+ * deleted and the next read fails: the client's connection is reset, a visible truncation, never a
+ * wrong byte (every chunk is checked against the CRC32C taken when it was written).
+ *
+ * <p>Every method runs on the client's context; disk completions hop back to it.
+ */
+final class DiskTail {
+  private static final Logger log = LoggerFactory.getLogger(DiskTail.class);
+
+  private final DiskWriter writer;
+  private final Waiter.Client client;
+  private final Context context;
+  private final BooleanSupplier clientGone;
+  private long position;
+
+  DiskTail(DiskWriter writer, Waiter.Client client, Context context, BooleanSupplier clientGone, long from) {
+    this.writer = writer;
+    this.client = client;
+    this.context = context;
+    this.clientGone = clientGone;
+    this.position = from;
+  }
+
+  void start() {
+    next();
+  }
+
+  private void next() {
+    if (clientGone.getAsBoolean()) {
+      return;
+    }
+    long total = writer.finalLength();
+    if (total >= 0 && position >= total) {
+      client.end();
+      return;
+    }
+    int index = (int) (position / writer.chunkBytes());
+    if (index >= writer.writtenChunks()) {
+      if (writer.state() == DiskWriter.State.FAILED) {
+        log.debug("disk write of {} failed while a coalesced client followed it; resetting", writer.key());
+        client.reset();
+        return;
+      }
+      writer.whenChunk(index, () -> OnContext.run(context, this::next));
+      return;
+    }
+    writer.readChunk(index).whenComplete((chunk, err) -> OnContext.run(context, () -> sent(index, chunk, err)));
+  }
+
+  private void sent(int index, byte[] chunk, Throwable err) {
+    if (clientGone.getAsBoolean()) {
+      return;
+    }
+    if (err != null) {
+      log.debug("chunk {} of {} unreadable while following its disk write ({}); resetting", index, writer.key(),
+          err.toString());
+      client.reset();
+      return;
+    }
+    int from = (int) (position - (long) index * writer.chunkBytes());
+    position += chunk.length - from;
+    client.data(wrap(chunk, from));
+    if (client.writeQueueFull()) {
+      client.drainHandler(this::next);
+    } else {
+      next();
+    }
+  }
+
+  private static Buffer wrap(byte[] bytes, int offset) {
+    return BufferInternal.buffer(Unpooled.wrappedBuffer(bytes, offset, bytes.length - offset));
+  }
+}
