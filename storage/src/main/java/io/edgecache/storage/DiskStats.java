@@ -14,7 +14,9 @@ package io.edgecache.storage;
  * @param storing          whether writes are accepted now (false during the back-off after a failure)
  * @param repaired         1 when start-up found the database damaged and LevelDB's repair fixed it
  * @param movedAside       1 when start-up found it damaged beyond repair, moved it aside and started empty
+ * @param bodyBytesRead    body bytes read and verified (chunk payloads), for streams and whole reads alike
  */
 public record DiskStats(long entries, long bytes, long maxBytes, long evictions, long rejected,
     long checksumFailures, long storeErrors, long readErrors, long orphansSwept, long discardedRecords,
-    long overloaded, long compactions, long droppedByRemoval, boolean storing, long repaired, long movedAside) {}
+    long overloaded, long compactions, long droppedByRemoval, boolean storing, long repaired, long movedAside,
+    long bodyBytesRead) {}

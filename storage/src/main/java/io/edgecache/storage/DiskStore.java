@@ -242,9 +242,9 @@ public final class DiskStore implements Store {
     }, null);
   }
 
-  /** Reads chunk {@code index} of {@code body}; see {@link DiskBody#readChunk}. */
-  CompletionStage<byte[]> readChunk(DiskBody body, int index) {
-    return submit(false, () -> reader.readChunk(body, index), null);
+  /** Reads {@code count} chunks of {@code body} from {@code first}; see {@link DiskBody#readChunks}. */
+  CompletionStage<ChunkRun> readChunks(DiskBody body, int first, int count) {
+    return submit(false, () -> reader.readChunks(body, first, count), null);
   }
 
   /** Reads every chunk of {@code body} into one array, in one worker task. */
@@ -683,7 +683,7 @@ public final class DiskStore implements Store {
     return new DiskStats(s.entries(), s.bytes(), s.maxBytes(), s.evictions(), s.rejected(), checksumFailures.sum(),
         storeErrors.sum(), reader.readErrors(), orphansSwept, discarded.sum(), workers.refused() + skippedWrites.sum(), compactions.sum(),
         droppedByRemoval.sum(), storing, recovery == DiskStartup.Action.REPAIRED ? 1 : 0,
-        recovery == DiskStartup.Action.MOVED_ASIDE ? 1 : 0);
+        recovery == DiskStartup.Action.MOVED_ASIDE ? 1 : 0, reader.bodyBytesRead());
   }
 
   public DiskOptions options() {
