@@ -16,17 +16,35 @@ import java.util.concurrent.CompletionStage;
  * order and more than once, one at a time ({@link #readChunk}) or several per disk task
  * ({@link #readChunks}); nothing needs closing.
  *
- * <p>Immutable and thread-safe; reads complete on a disk worker thread.
+ * <p>The disk tier hands the same handle to every lookup of an entry while the entry is
+ * unchanged (see {@link DiskStore#openBody}), so a caller may memoise a decoded form of
+ * {@link #meta()} in its {@linkplain #attachment() attachment}, as on an {@link Entry}: a cache of
+ * a pure function of {@code meta}, so a race that decodes twice is harmless.
+ *
+ * <p>Immutable but for the attachment, and thread-safe; reads complete on a disk worker thread.
  */
 public final class DiskBody {
   private final DiskStore store;
   private final String key;
   private final DiskFormat.Meta format;
+  /** The index entry this body was opened at: the handle is current while the index holds it. */
+  private final DiskStore.Indexed openedAt;
+  private volatile Object attachment;
 
-  DiskBody(DiskStore store, String key, DiskFormat.Meta format) {
+  DiskBody(DiskStore store, String key, DiskFormat.Meta format, DiskStore.Indexed openedAt) {
     this.store = store;
     this.key = key;
     this.format = format;
+    this.openedAt = openedAt;
+  }
+
+  /** The caller's decoded form of {@link #meta()}, or {@code null}. */
+  public Object attachment() {
+    return attachment;
+  }
+
+  public void attach(Object decoded) {
+    this.attachment = decoded;
   }
 
   /** The opaque metadata block the HTTP layer stored with the body. */
@@ -99,5 +117,9 @@ public final class DiskBody {
 
   DiskFormat.Meta format() {
     return format;
+  }
+
+  DiskStore.Indexed openedAt() {
+    return openedAt;
   }
 }

@@ -69,6 +69,12 @@ public final class DiskStore implements Store {
   /** Writes of a multi-chunk body go out in batches of about this many bytes. */
   private static final int CHUNK_BATCH_BYTES = 1 << 20;
 
+  /**
+   * Heap bound of the {@link #opened} bodies: about 4,000 recently read entries with 1 KiB of
+   * headers each. Part of the process's fixed overhead, not of any configured bound.
+   */
+  static final long OPENED_BYTES = 4L << 20;
+
   /** What the index holds per key. */
   record Indexed(long generation, int chunkCount, long weight, Set<String> tags) {}
 
@@ -108,6 +114,14 @@ public final class DiskStore implements Store {
   private final Db db;
   private final DiskWorkers workers;
   private final Cache<String, Indexed> index;
+  /**
+   * Bodies opened recently, by key, so that a hit on a streamed body reads no metadata record and
+   * needs no hand-off to a worker before its chunks are read. One is handed out only while the
+   * index holds the very {@link Indexed} it was opened at: every commit, soft purge (rewrite),
+   * removal and eviction replaces or drops that object, after LevelDB has the change, so a reused
+   * body always describes the record LevelDB holds. Bounded by {@link #OPENED_BYTES}.
+   */
+  private final Cache<String, DiskBody> opened;
   /** The index's keys sorted and by tag: prefix and tag purges visit only what they select. */
   private final KeyIndex keyIndex = new KeyIndex();
   private final Object commitLock = new Object();
@@ -148,6 +162,21 @@ public final class DiskStore implements Store {
             .executor(Runnable::run)
             .removalListener(this::onRemoval)
             .build();
+    this.opened =
+        Caffeine.newBuilder()
+            .maximumWeight(OPENED_BYTES)
+            .weigher((String key, DiskBody b) -> openedWeight(key, b))
+            .executor(Runnable::run)
+            .build();
+  }
+
+  /**
+   * Heap of an opened body: its key, the metadata block and tags, the chunk checksums, and the
+   * caller's decoded form of the block (counted as twice the block), plus the objects around them.
+   */
+  private static int openedWeight(String key, DiskBody b) {
+    long bytes = 256 + Entry.keyBytes(key) + 3L * b.meta().length + 4L * b.chunkCount() + Entry.tagBytes(b.tags());
+    return (int) Math.min(Integer.MAX_VALUE, bytes);
   }
 
   /**
@@ -227,18 +256,30 @@ public final class DiskStore implements Store {
   /**
    * Opens the entry under {@code key} for reading chunk by chunk; {@code null} when there is none.
    *
-   * <p>Only the metadata record is read here; a body of any size is then read one chunk at a time
-   * with {@link DiskBody#readChunk}, so it never has to be in memory whole. Completes on a disk
-   * worker, or at once on an index miss.
+   * <p>Only the metadata record is read here; a body of any size is then read a few chunks at a
+   * time with {@link DiskBody#readChunks}, so it never has to be in memory whole. A body opened
+   * recently is handed out again without reading anything while the entry is unchanged (see
+   * {@link #opened}). Completes on a disk worker, or at once on an index miss or such a reuse.
    */
   public CompletionStage<DiskBody> openBody(String key) {
     Indexed hit = index.getIfPresent(key);
     if (hit == null) {
       return CompletableFuture.completedFuture(null);
     }
+    DiskBody known = opened.getIfPresent(key);
+    if (known != null && known.openedAt() == hit && !closed) {
+      return CompletableFuture.completedFuture(known);
+    }
     return submit(true, () -> {
       DiskFormat.Meta m = reader.readMeta(key, hit);
-      return m == null ? null : new DiskBody(this, key, m);
+      if (m == null) {
+        return null;
+      }
+      DiskBody body = new DiskBody(this, key, m, hit);
+      if (m.generation() == hit.generation()) {
+        opened.put(key, body);
+      }
+      return body;
     }, null);
   }
 

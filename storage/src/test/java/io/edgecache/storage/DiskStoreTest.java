@@ -10,7 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -391,6 +393,46 @@ class DiskStoreTest extends StoreContractTest {
     assertInstanceOf(IndexOutOfBoundsException.class, failureOf(body.readChunks(2, 1).toCompletableFuture()));
     assertInstanceOf(IndexOutOfBoundsException.class, failureOf(body.readChunks(-1, 1).toCompletableFuture()));
     assertInstanceOf(IndexOutOfBoundsException.class, failureOf(body.readChunks(0, 0).toCompletableFuture()));
+  }
+
+  @Test
+  void openBody_ofAnUnchangedEntry_reusesTheOpenedBodyWithoutTouchingLevelDb() {
+    put("k", randomEntry(3 * CHUNK, 16));
+    DiskBody first = join(disk().openBody("k"));
+    long calls = probe.calls.get();
+
+    CompletableFuture<DiskBody> again = disk().openBody("k").toCompletableFuture();
+    assertTrue(again.isDone(), "a reused body is there at once, without a hand-off to a disk thread");
+    assertSame(first, again.join());
+    assertEquals(calls, probe.calls.get(), "no LevelDB call");
+  }
+
+  @Test
+  void openBody_afterSoftPurgeRewroteTheMetadata_handsOutTheNewMetadataOverTheSameChunks() {
+    Entry e = randomEntry(3 * CHUNK, 17);
+    put("k", e);
+    DiskBody before = join(disk().openBody("k"));
+    join(store.rewriteMatching(Selector.keys(Set.of("k")), meta -> new byte[] {42}));
+
+    DiskBody after = join(disk().openBody("k"));
+    assertArrayEquals(new byte[] {42}, after.meta());
+    assertArrayEquals(java.util.Arrays.copyOf(e.body(), CHUNK), bytesOf(join(after.readChunk(0))));
+    assertArrayEquals(e.meta(), before.meta(), "a body opened before keeps what it was opened with");
+  }
+
+  @Test
+  void openBody_afterTheEntryWasReplacedOrRemoved_neverHandsOutTheOldBody() {
+    put("k", randomEntry(3 * CHUNK, 18));
+    DiskBody old = join(disk().openBody("k"));
+    Entry newer = randomEntry(2 * CHUNK, 19);
+    put("k", newer);
+
+    DiskBody current = join(disk().openBody("k"));
+    assertNotSame(old, current);
+    assertArrayEquals(newer.meta(), current.meta());
+    assertEquals(newer.body().length, current.length());
+    join(store.removeMatching(Selector.keys(Set.of("k"))));
+    assertNull(join(disk().openBody("k")));
   }
 
   @Test

@@ -20,16 +20,19 @@ import org.slf4j.LoggerFactory;
  * <h2>How</h2>
  * A run is up to {@link #RUN_BYTES} of consecutive chunks read in one disk task, so a body costs
  * one hand-off to a worker and back per run rather than per chunk. A chunk is written only while
- * the client's write queue has room; when it fills, writing resumes on drain. The next run is read
- * as soon as the last chunk of the current one is handed to the transport, so the disk read
- * overlaps the socket draining that chunk instead of following it.
+ * the client's write queue has room; when it fills, writing resumes on drain. When the last chunk
+ * of a run is handed to the transport and the queue still has room, the next run is read at once
+ * (read-ahead: the disk read overlaps the socket draining that chunk); otherwise it is read when
+ * the queue drains.
  *
  * <h2>Bounds</h2>
- * A stream holds at most one run on the heap: the current one until its last chunk is written,
- * then the next one. Whatever the connection's queue holds comes on top (the transport copies each
- * written chunk into direct memory and accepts more only below its high-water mark, so at most
- * about one chunk). A client that stops reading therefore holds at most {@code RUN_BYTES} of heap
- * and one chunk of direct memory here, however long it stalls.
+ * The next run is asked for only once every chunk of the current one is with the transport, so
+ * a stream holds at most one run on the heap: the rest of the current one, or the next one. The
+ * connection's queue comes on top (the transport copies each written chunk into direct memory and
+ * is given more only below its high-water mark: at most about one chunk). A client that stops
+ * reading therefore holds at most {@link #RUN_BYTES} of heap and about one chunk of direct memory
+ * here, however long it stalls, and usually no heap at all: it is read ahead of only while it
+ * keeps up.
  *
  * <h2>Failures</h2>
  * A chunk that cannot be served (damaged: the store removed the entry; replaced or removed
@@ -61,6 +64,8 @@ final class DiskStream {
   /** The next run, once it arrived; or why it could not be read. */
   private ChunkRun ahead;
   private Throwable aheadFailure;
+  /** A read of the next run is under way. */
+  private boolean reading;
   /** Everything held was written: writing resumes when the read under way completes. */
   private boolean waitingForDisk;
 
@@ -97,7 +102,8 @@ final class DiskStream {
           if (aheadFailure != null) {
             fail(aheadFailure);
           } else {
-            waitingForDisk = true; // the read asked for when the last chunk was written completes later
+            waitingForDisk = true;
+            readNext(); // unless it was read ahead already and is still on its way
           }
           return;
         }
@@ -116,30 +122,38 @@ final class DiskStream {
         return;
       }
       resp.write(slice);
+      boolean full = resp.writeQueueFull();
       if (nextToWrite == current.next()) {
-        // every chunk of this run is with the transport: let go of it and read the next one now
+        // every chunk of this run is with the transport: let go of it
         ChunkRun written = current;
         current = null;
         if (written.stoppedBy() != null) {
           failOnceWritten(written.stoppedBy());
           return;
         }
-        readNext();
+        if (!full) {
+          readNext(); // read ahead while the socket drains what it was given
+        }
       }
-      if (resp.writeQueueFull()) {
+      if (full) {
         resp.drainHandler(v -> pump());
         return;
       }
     }
   }
 
-  /** Asks for the run after the current one, whose chunks were all handed to the transport. */
+  /** Asks for the run after the one last written, unless it is already asked for. */
   private void readNext() {
+    if (reading || ahead != null || aheadFailure != null) {
+      return;
+    }
+    reading = true;
     body.readChunks(nextToWrite, runLength(body, nextToWrite, last))
         .whenComplete((run, err) -> OnContext.run(context, () -> arrived(run, err)));
   }
 
   private void arrived(ChunkRun run, Throwable err) {
+    reading = false;
     ahead = run;
     aheadFailure = err;
     if (waitingForDisk) {

@@ -81,6 +81,36 @@ class DiskTierIntegrationTest extends ProxyHarness {
   }
 
   @Test
+  void softPurge_ofADiskStreamedBodyServedBefore_nextRequestRevalidatesThenHitsAgain() throws Exception {
+    byte[] big = content("/soft-big", 300_000); // above memory.maxObjectBytes: streamed from disk
+    origin.handle(r -> {
+      if (r.getHeader("If-None-Match") != null) {
+        r.response().setStatusCode(304).putHeader("ETag", "\"big\"").putHeader("Cache-Control", "max-age=600").end();
+      } else {
+        r.response().putHeader("Cache-Control", "max-age=600").putHeader("ETag", "\"big\"").end(Buffer.buffer(big));
+      }
+    });
+    start(diskConfig("64MiB"));
+    RawHttp.get(port(), "/soft-big");
+    await().atMost(Duration.ofSeconds(5)).until(() -> proxy.disk().stats().entries() > 0);
+    for (int i = 0; i < 2; i++) { // the second hit reuses the body the first one opened
+      RawHttp.Response hit = RawHttp.get(port(), "/soft-big");
+      assertTrue(hit.header("Cache-Status").startsWith("edgecache; hit"), hit.header("Cache-Status"));
+      assertArrayEquals(big, hit.body());
+    }
+
+    assertEquals("{\"purged\": 1}", RawHttp.exchange(port(), "PURGE", "/soft-big", "Edgecache-Soft-Purge", "1")
+        .text().trim());
+    RawHttp.Response revalidated = RawHttp.get(port(), "/soft-big");
+    assertTrue(revalidated.header("Cache-Status").contains("fwd-status=304"), revalidated.header("Cache-Status"));
+    assertArrayEquals(big, revalidated.body());
+    assertEquals(2, origin.requests.get());
+    RawHttp.Response after = RawHttp.get(port(), "/soft-big");
+    assertTrue(after.header("Cache-Status").startsWith("edgecache; hit"), after.header("Cache-Status"));
+    assertArrayEquals(big, after.body());
+  }
+
+  @Test
   void restart_everythingCommittedIsServedAsAHitWithIdenticalBytes() throws Exception {
     sizedOrigin();
     JsonObject cfg = diskConfig("64MiB");
