@@ -37,12 +37,12 @@ import org.slf4j.LoggerFactory;
  * leaves ({@link #release}), so that a body the memory tier evicts meanwhile still counts against
  * its bound. A body written without waiting is not held after the write (the transport copies it).
  * A disk body
- * ({@link DiskBody}) is streamed by {@link DiskStream}: runs of chunks read on disk workers, the
- * next run read ahead while one is written, each chunk written only when the client's write queue
- * has room. The first run is read before anything is answered: if its first chunk fails its
- * checksum the owner is told and fetches from the origin instead, so nothing wrong is ever sent. A
- * chunk that fails mid-stream resets the connection: the client sees a truncated transfer, never
- * wrong bytes.
+ * ({@link DiskBody}) is streamed by {@link DiskStream}: runs of chunks read on disk workers and
+ * written without a copy, each chunk only when the client's write queue has room, the next run
+ * read ahead while the client keeps up. The first run is read before anything is answered: if
+ * its first chunk fails its checksum the owner is told and fetches from the origin instead, so
+ * nothing wrong is ever sent. A chunk that fails mid-stream resets the connection: the client sees
+ * a truncated transfer, never wrong bytes.
  *
  * <h2>Threads</h2>
  * Called on the exchange's event loop; disk reads complete on storage threads and hop back to it.
