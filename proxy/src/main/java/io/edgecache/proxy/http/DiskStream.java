@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
 final class DiskStream {
   private static final Logger log = LoggerFactory.getLogger(DiskStream.class);
   /** Chunk bytes read per disk task (at least one chunk). */
-  static final int RUN_BYTES = 1024 * 1024;
+  static final int RUN_BYTES = 512 * 1024;
 
   private final HttpServerResponse resp;
   private final Context context;
