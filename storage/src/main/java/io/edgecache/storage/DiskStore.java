@@ -34,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * key → generation, size and tags; it decides eviction, answers misses and purges without touching
  * LevelDB, and is rebuilt from the metadata records at open. While an entry is in the index, its
  * metadata record of that generation is in LevelDB: commits and removals change both under one
- * lock, and evictions delete from LevelDB only after the index let go.
+ * lock, and evictions delete from LevelDB only after the index let go. Bodies are read in runs of
+ * chunks, one worker task per run, and handed out without a copy; a hit on an entry opened
+ * recently and unchanged since reuses that open body and reads no metadata record.
  *
  * <p>Limits. A body longer than {@code maxObjectBytes}, or heavier than {@code maxBytes}, is refused
  * (and any older entry under its key removed). At most {@value #MAX_QUEUED_OPTIONAL} reads and
@@ -52,7 +54,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threads. Every LevelDB call runs on this store's pool of {@code workerThreads} threads named
  * {@code edgecache-disk-N}, or on its single {@code edgecache-disk-compact} thread. Returned stages
  * complete on those threads, except when the answer needs no LevelDB call (an index miss, a
- * refused write, a closed store), where they are complete before the method returns. Every method
+ * reused open body, a refused write, a closed store), where they are complete before the method
+ * returns. Every method
  * is non-blocking and safe on an event loop, except {@link #open} and {@link #close}.
  */
 public final class DiskStore implements Store {
