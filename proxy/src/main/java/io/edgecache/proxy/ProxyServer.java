@@ -145,6 +145,8 @@ public final class ProxyServer {
           () -> d.diskStats().readErrors());
       metrics.tierCounter("edgecache.disk.overloaded", "Disk operations refused because the worker queue was full", "disk",
           () -> d.diskStats().overloaded());
+      metrics.tierCounter("edgecache.disk.read.bytes", "Body bytes read from the disk tier and verified (chunk payloads)",
+          "disk", () -> d.diskStats().bodyBytesRead());
       metrics.diskRecovery("repaired", () -> d.diskStats().repaired());
       metrics.diskRecovery("moved_aside", () -> d.diskStats().movedAside());
       tiered = new TieredStore(memory, d);
@@ -280,6 +282,7 @@ public final class ProxyServer {
           .put("readErrors", d.readErrors()).put("orphansSwept", d.orphansSwept()).put("compactions", d.compactions())
           .put("overloaded", d.overloaded()).put("droppedByRemoval", d.droppedByRemoval()).put("storing", d.storing())
           .put("streamsOpen", d.streamsOpen()).put("streamsCommitted", d.streamsCommitted())
+          .put("bodyBytesRead", d.bodyBytesRead())
           .put("recoveries", new io.vertx.core.json.JsonObject().put("repaired", d.repaired())
               .put("movedAside", d.movedAside())));
     }

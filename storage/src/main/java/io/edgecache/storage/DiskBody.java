@@ -1,5 +1,6 @@
 package io.edgecache.storage;
 
+import java.nio.ByteBuffer;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -9,22 +10,41 @@ import java.util.concurrent.CompletionStage;
  * streamed without being held in memory whole.
  *
  * <p>The handle is pinned to the write it was opened at (its generation). If that write is replaced,
- * purged or evicted while being read, the next {@link #readChunk} fails with
+ * purged or evicted while being read, the next read of a chunk fails with
  * {@link EntryGoneException}; if a chunk fails its checksum, with {@link CorruptEntryException}
  * after the entry was removed. Either way no wrong byte is ever returned. Chunks may be read in any
- * order and more than once; nothing needs closing.
+ * order and more than once, one at a time ({@link #readChunk}) or several per disk task
+ * ({@link #readChunks}); nothing needs closing.
  *
- * <p>Immutable and thread-safe; {@link #readChunk} completes on a disk worker thread.
+ * <p>The disk tier hands the same handle to every lookup of an entry while the entry is
+ * unchanged (see {@link DiskStore#openBody}), so a caller may memoise a decoded form of
+ * {@link #meta()} in its {@linkplain #attachment() attachment}, as on an {@link Entry}: a cache of
+ * a pure function of {@code meta}, so a race that decodes twice is harmless.
+ *
+ * <p>Immutable but for the attachment, and thread-safe; reads complete on a disk worker thread.
  */
 public final class DiskBody {
   private final DiskStore store;
   private final String key;
   private final DiskFormat.Meta format;
+  /** The index entry this body was opened at: the handle is current while the index holds it. */
+  private final DiskStore.Indexed openedAt;
+  private volatile Object attachment;
 
-  DiskBody(DiskStore store, String key, DiskFormat.Meta format) {
+  DiskBody(DiskStore store, String key, DiskFormat.Meta format, DiskStore.Indexed openedAt) {
     this.store = store;
     this.key = key;
     this.format = format;
+    this.openedAt = openedAt;
+  }
+
+  /** The caller's decoded form of {@link #meta()}, or {@code null}. */
+  public Object attachment() {
+    return attachment;
+  }
+
+  public void attach(Object decoded) {
+    this.attachment = decoded;
   }
 
   /** The opaque metadata block the HTTP layer stored with the body. */
@@ -57,18 +77,29 @@ public final class DiskBody {
   }
 
   /**
-   * The payload of chunk {@code index} (0-based), verified against its CRC32C.
+   * The payload of chunk {@code index} (0-based), verified against its CRC32C: a buffer over the
+   * bytes LevelDB returned (see {@link ChunkRun} for what a reader may do with it).
    *
    * <p>Fails with {@link CorruptEntryException} (entry removed and counted), {@link EntryGoneException}
    * (replaced or removed meanwhile), {@link StoreException} (store closed, or LevelDB failed to
    * read) or {@link IndexOutOfBoundsException}. Completes on a disk worker thread.
    */
-  public CompletionStage<byte[]> readChunk(int index) {
-    if (index < 0 || index >= format.chunkCount()) {
-      return CompletableFuture.failedFuture(
-          new IndexOutOfBoundsException("chunk: " + index + " (expected: 0.." + (format.chunkCount() - 1) + ")"));
+  public CompletionStage<ByteBuffer> readChunk(int index) {
+    return readChunks(index, 1).thenApply(run -> run.payload(index)); // a run of one fails rather than stops
+  }
+
+  /**
+   * Up to {@code count} consecutive chunks from {@code first}, read and verified in one disk task:
+   * one hand-off to a worker for several chunks. Holds fewer when the body ends first, or when a
+   * later chunk cannot be served ({@link ChunkRun#stoppedBy()}). Fails as {@link #readChunk} does
+   * when chunk {@code first} itself cannot be served. Completes on a disk worker thread.
+   */
+  public CompletionStage<ChunkRun> readChunks(int first, int count) {
+    if (first < 0 || first >= format.chunkCount() || count < 1) {
+      return CompletableFuture.failedFuture(new IndexOutOfBoundsException("chunks: " + first + " + " + count
+          + " (expected: first in 0.." + (format.chunkCount() - 1) + ", count >= 1)"));
     }
-    return store.readChunk(this, index);
+    return store.readChunks(this, first, Math.min(count, format.chunkCount() - first));
   }
 
   /** The whole body, read in one worker task; for bodies small enough to hold. */
@@ -86,5 +117,9 @@ public final class DiskBody {
 
   DiskFormat.Meta format() {
     return format;
+  }
+
+  DiskStore.Indexed openedAt() {
+    return openedAt;
   }
 }

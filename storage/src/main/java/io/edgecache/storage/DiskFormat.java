@@ -3,7 +3,6 @@ package io.edgecache.storage;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.zip.CRC32C;
@@ -248,9 +247,12 @@ final class DiskFormat {
         && crc(record, CHUNK_HEADER, expectedLength) == expectedCrc;
   }
 
-  /** The payload of an intact chunk record, copied. */
-  static byte[] chunkPayload(byte[] record) {
-    return Arrays.copyOfRange(record, CHUNK_HEADER, record.length);
+  /**
+   * The payload of an intact chunk record, not copied: a buffer over {@code record} from its first
+   * payload byte, with position 0 and limit the payload length.
+   */
+  static ByteBuffer chunkPayload(byte[] record) {
+    return ByteBuffer.wrap(record, CHUNK_HEADER, record.length - CHUNK_HEADER).slice();
   }
 
   static int crc(byte[] bytes, int offset, int length) {

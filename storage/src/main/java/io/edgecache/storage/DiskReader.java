@@ -1,6 +1,9 @@
 package io.edgecache.storage;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import org.iq80.leveldb.DBException;
 import org.iq80.leveldb.ReadOptions;
@@ -42,6 +45,7 @@ final class DiskReader {
   private final Path dir;
   private final Damage damage;
   private final LongAdder readErrors = new LongAdder();
+  private final LongAdder bodyBytesRead = new LongAdder();
 
   DiskReader(Db db, Path dir, Damage damage) {
     this.db = db;
@@ -51,6 +55,10 @@ final class DiskReader {
 
   long readErrors() {
     return readErrors.sum();
+  }
+
+  long bodyBytesRead() {
+    return bodyBytesRead.sum();
   }
 
   /** The whole entry under {@code key} from one LevelDB snapshot, or null; {@code hit} is its index entry. */
@@ -90,6 +98,7 @@ final class DiskReader {
       }
       System.arraycopy(chunk, DiskFormat.CHUNK_HEADER, body, i * m.chunkSize(), length);
     }
+    bodyBytesRead.add(body.length);
     return new Outcome(new DiskStore.Versioned(new Entry(m.meta(), body, m.tags()), m.generation()), 0, 0);
   }
 
@@ -113,17 +122,19 @@ final class DiskReader {
   }
 
   /**
-   * The payload of chunk {@code i} of {@code body}; fails with {@link CorruptEntryException} (the
-   * entry is reported and removed), {@link EntryGoneException} (replaced or removed since it was
-   * opened) or {@link StoreException} (LevelDB failed).
+   * The payload of chunk {@code i} of {@code body}, not copied (see {@link DiskFormat#chunkPayload});
+   * fails with {@link CorruptEntryException} (the entry is reported and removed),
+   * {@link EntryGoneException} (replaced or removed since it was opened) or {@link StoreException}
+   * (LevelDB failed).
    */
-  byte[] readChunk(DiskBody body, int i) {
+  ByteBuffer readChunk(DiskBody body, int i) {
     DiskFormat.Meta m = body.format();
     byte[] record;
     DiskFormat.Meta current;
     try {
       record = db.get(DiskFormat.chunkKey(m.generation(), i), new ReadOptions().fillCache(false));
       if (DiskFormat.chunkIntact(record, m.chunkCrcs()[i], m.chunkLength(i))) {
+        bodyBytesRead.add(m.chunkLength(i));
         return DiskFormat.chunkPayload(record);
       }
       // Missing or damaged. If the entry still refers to this generation it is damaged; otherwise
@@ -157,15 +168,38 @@ final class DiskReader {
     if (!DiskFormat.chunkIntact(record, crc, length)) {
       throw new EntryGoneException(key + ": chunk " + i + " of a streamed write is gone");
     }
-    return DiskFormat.chunkPayload(record);
+    ByteBuffer payload = DiskFormat.chunkPayload(record);
+    byte[] out = new byte[payload.remaining()];
+    payload.get(out);
+    return out;
+  }
+
+  /**
+   * Chunks {@code first .. first + count - 1} of {@code body} (the caller has checked the bounds),
+   * stopping at the first one that cannot be served; fails as {@link #readChunk} does when that
+   * is chunk {@code first}.
+   */
+  ChunkRun readChunks(DiskBody body, int first, int count) {
+    List<ByteBuffer> payloads = new ArrayList<>(count);
+    for (int i = first; i < first + count; i++) {
+      try {
+        payloads.add(readChunk(body, i));
+      } catch (StoreException e) {
+        if (payloads.isEmpty()) {
+          throw e;
+        }
+        return new ChunkRun(first, payloads, e);
+      }
+    }
+    return new ChunkRun(first, payloads, null);
   }
 
   /** Every chunk of {@code body} in one array; fails as {@link #readChunk} does. */
   byte[] readAll(DiskBody body) {
     byte[] all = new byte[(int) body.length()];
     for (int i = 0; i < body.chunkCount(); i++) {
-      byte[] chunk = readChunk(body, i);
-      System.arraycopy(chunk, 0, all, i * body.format().chunkSize(), chunk.length);
+      ByteBuffer chunk = readChunk(body, i);
+      chunk.get(all, i * body.format().chunkSize(), chunk.remaining());
     }
     return all;
   }

@@ -16,8 +16,9 @@ package io.edgecache.storage;
  * @param movedAside       1 when start-up found it damaged beyond repair, moved it aside and started empty
  * @param streamsOpen      writes of bodies arriving piece by piece ({@link DiskWriter}) under way now
  * @param streamsCommitted such writes committed since start
+ * @param bodyBytesRead    body bytes read and verified (chunk payloads), for streams and whole reads alike
  */
 public record DiskStats(long entries, long bytes, long maxBytes, long evictions, long rejected,
     long checksumFailures, long storeErrors, long readErrors, long orphansSwept, long discardedRecords,
     long overloaded, long compactions, long droppedByRemoval, boolean storing, long repaired, long movedAside,
-    long streamsOpen, long streamsCommitted) {}
+    long streamsOpen, long streamsCommitted, long bodyBytesRead) {}

@@ -34,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * key → generation, size and tags; it decides eviction, answers misses and purges without touching
  * LevelDB, and is rebuilt from the metadata records at open. While an entry is in the index, its
  * metadata record of that generation is in LevelDB: commits and removals change both under one
- * lock, and evictions delete from LevelDB only after the index let go.
+ * lock, and evictions delete from LevelDB only after the index let go. Bodies are read in runs of
+ * chunks, one worker task per run, and handed out without a copy; a hit on an entry opened
+ * recently and unchanged since reuses that open body and reads no metadata record.
  *
  * <p>Limits. A body longer than {@code maxObjectBytes}, or heavier than {@code maxBytes}, is refused
  * (and any older entry under its key removed). At most {@value #MAX_QUEUED_OPTIONAL} reads and
@@ -52,7 +54,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threads. Every LevelDB call runs on this store's pool of {@code workerThreads} threads named
  * {@code edgecache-disk-N}, or on its single {@code edgecache-disk-compact} thread. Returned stages
  * complete on those threads, except when the answer needs no LevelDB call (an index miss, a
- * refused write, a closed store), where they are complete before the method returns. Every method
+ * reused open body, a refused write, a closed store), where they are complete before the method
+ * returns. Every method
  * is non-blocking and safe on an event loop, except {@link #open} and {@link #close}.
  */
 public final class DiskStore implements Store {
@@ -73,6 +76,12 @@ public final class DiskStore implements Store {
    * pause ({@link DiskWriter}); at least two chunks.
    */
   static final int STREAM_WINDOW_BYTES = 1 << 20;
+
+  /**
+   * Heap bound of the {@link #opened} bodies: about 4,000 recently read entries with 1 KiB of
+   * headers each. Part of the process's fixed overhead, not of any configured bound.
+   */
+  static final long OPENED_BYTES = 4L << 20;
 
   /** What the index holds per key. */
   record Indexed(long generation, int chunkCount, long weight, Set<String> tags) {}
@@ -113,6 +122,14 @@ public final class DiskStore implements Store {
   private final Db db;
   private final DiskWorkers workers;
   private final Cache<String, Indexed> index;
+  /**
+   * Bodies opened recently, by key, so that a hit on a streamed body reads no metadata record and
+   * needs no hand-off to a worker before its chunks are read. One is handed out only while the
+   * index holds the very {@link Indexed} it was opened at: every commit, soft purge (rewrite),
+   * removal and eviction replaces or drops that object, after LevelDB has the change, so a reused
+   * body always describes the record LevelDB holds. Bounded by {@link #OPENED_BYTES}.
+   */
+  private final Cache<String, DiskBody> opened;
   /** The index's keys sorted and by tag: prefix and tag purges visit only what they select. */
   private final KeyIndex keyIndex = new KeyIndex();
   private final Object commitLock = new Object();
@@ -155,6 +172,21 @@ public final class DiskStore implements Store {
             .executor(Runnable::run)
             .removalListener(this::onRemoval)
             .build();
+    this.opened =
+        Caffeine.newBuilder()
+            .maximumWeight(OPENED_BYTES)
+            .weigher((String key, DiskBody b) -> openedWeight(key, b))
+            .executor(Runnable::run)
+            .build();
+  }
+
+  /**
+   * Heap of an opened body: its key, the metadata block and tags, the chunk checksums, and the
+   * caller's decoded form of the block (counted as twice the block), plus the objects around them.
+   */
+  private static int openedWeight(String key, DiskBody b) {
+    long bytes = 256 + Entry.keyBytes(key) + 3L * b.meta().length + 4L * b.chunkCount() + Entry.tagBytes(b.tags());
+    return (int) Math.min(Integer.MAX_VALUE, bytes);
   }
 
   /**
@@ -234,24 +266,36 @@ public final class DiskStore implements Store {
   /**
    * Opens the entry under {@code key} for reading chunk by chunk; {@code null} when there is none.
    *
-   * <p>Only the metadata record is read here; a body of any size is then read one chunk at a time
-   * with {@link DiskBody#readChunk}, so it never has to be in memory whole. Completes on a disk
-   * worker, or at once on an index miss.
+   * <p>Only the metadata record is read here; a body of any size is then read a few chunks at a
+   * time with {@link DiskBody#readChunks}, so it never has to be in memory whole. A body opened
+   * recently is handed out again without reading anything while the entry is unchanged (see
+   * {@link #opened}). Completes on a disk worker, or at once on an index miss or such a reuse.
    */
   public CompletionStage<DiskBody> openBody(String key) {
     Indexed hit = index.getIfPresent(key);
     if (hit == null) {
       return CompletableFuture.completedFuture(null);
     }
+    DiskBody known = opened.getIfPresent(key);
+    if (known != null && known.openedAt() == hit && !closed) {
+      return CompletableFuture.completedFuture(known);
+    }
     return submit(true, () -> {
       DiskFormat.Meta m = reader.readMeta(key, hit);
-      return m == null ? null : new DiskBody(this, key, m);
+      if (m == null) {
+        return null;
+      }
+      DiskBody body = new DiskBody(this, key, m, hit);
+      if (m.generation() == hit.generation()) {
+        opened.put(key, body);
+      }
+      return body;
     }, null);
   }
 
-  /** Reads chunk {@code index} of {@code body}; see {@link DiskBody#readChunk}. */
-  CompletionStage<byte[]> readChunk(DiskBody body, int index) {
-    return submit(false, () -> reader.readChunk(body, index), null);
+  /** Reads {@code count} chunks of {@code body} from {@code first}; see {@link DiskBody#readChunks}. */
+  CompletionStage<ChunkRun> readChunks(DiskBody body, int first, int count) {
+    return submit(false, () -> reader.readChunks(body, first, count), null);
   }
 
   /** Reads every chunk of {@code body} into one array, in one worker task. */
@@ -825,7 +869,7 @@ public final class DiskStore implements Store {
     return new DiskStats(s.entries(), s.bytes(), s.maxBytes(), s.evictions(), s.rejected(), checksumFailures.sum(),
         storeErrors.sum(), reader.readErrors(), orphansSwept, discarded.sum(), workers.refused() + skippedWrites.sum(), compactions.sum(),
         droppedByRemoval.sum(), storing, recovery == DiskStartup.Action.REPAIRED ? 1 : 0,
-        recovery == DiskStartup.Action.MOVED_ASIDE ? 1 : 0, streamsOpen.get(), streamsCommitted.sum());
+        recovery == DiskStartup.Action.MOVED_ASIDE ? 1 : 0, streamsOpen.get(), streamsCommitted.sum(), reader.bodyBytesRead());
   }
 
   public DiskOptions options() {

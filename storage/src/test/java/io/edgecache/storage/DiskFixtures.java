@@ -70,6 +70,13 @@ final class DiskFixtures {
     return DiskFormat.decodeMeta(db.get(DiskFormat.metaKey(key)));
   }
 
+  /** The bytes from {@code b}'s position to its limit, which stay as they were. */
+  static byte[] bytesOf(java.nio.ByteBuffer b) {
+    byte[] out = new byte[b.remaining()];
+    b.duplicate().get(out);
+    return out;
+  }
+
   static byte[] randomBytes(int n, long seed) {
     byte[] b = new byte[n];
     new SplittableRandom(seed).nextBytes(b);

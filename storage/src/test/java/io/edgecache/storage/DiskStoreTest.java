@@ -1,5 +1,6 @@
 package io.edgecache.storage;
 
+import static io.edgecache.storage.DiskFixtures.bytesOf;
 import static io.edgecache.storage.DiskFixtures.randomBytes;
 import static io.edgecache.storage.DiskFixtures.randomEntry;
 import static io.edgecache.storage.DiskFixtures.rawMeta;
@@ -9,7 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -230,7 +233,7 @@ class DiskStoreTest extends StoreContractTest {
     store = newStore();
     DiskBody body = join(disk().openBody("k"));
 
-    assertArrayEquals(java.util.Arrays.copyOf(e.body(), CHUNK), join(body.readChunk(0)));
+    assertArrayEquals(java.util.Arrays.copyOf(e.body(), CHUNK), bytesOf(join(body.readChunk(0))));
     assertInstanceOf(CorruptEntryException.class, failureOf(body.readChunk(1).toCompletableFuture()));
     assertNull(get("k"));
     assertEquals(1, disk().diskStats().checksumFailures());
@@ -330,10 +333,111 @@ class DiskStoreTest extends StoreContractTest {
       assertEquals(CLOCK.millis(), opened.storedAtMillis());
       ByteArrayOutputStream streamed = new ByteArrayOutputStream();
       for (int i = 0; i < opened.chunkCount(); i++) {
-        streamed.writeBytes(join(opened.readChunk(i)));
+        streamed.writeBytes(bytesOf(join(opened.readChunk(i))));
       }
       assertArrayEquals(body, streamed.toByteArray());
     }
+  }
+
+  @Test
+  void readChunks_runEndingOnAPartialLastChunk_holdsExactlyTheBodyBytesFromItsFirstChunk() {
+    Entry e = randomEntry(3 * CHUNK + CHUNK / 2, 11);
+    put("k", e);
+    DiskBody body = join(disk().openBody("k"));
+
+    ChunkRun run = join(body.readChunks(1, 10)); // asks past the end: clamped to the last chunk
+    assertEquals(1, run.first());
+    assertEquals(4, run.next());
+    assertNull(run.stoppedBy());
+    assertEquals(CHUNK / 2, run.payload(3).remaining(), "the last chunk holds only what remains of the body");
+    ByteArrayOutputStream joined = new ByteArrayOutputStream();
+    run.payloads().forEach(p -> joined.writeBytes(bytesOf(p)));
+    assertArrayEquals(java.util.Arrays.copyOfRange(e.body(), CHUNK, e.body().length), joined.toByteArray());
+  }
+
+  @Test
+  void readChunks_damagedChunkInsideTheRun_holdsTheIntactChunksBeforeItSaysWhyAndRemovesTheEntry() {
+    Entry e = randomEntry(5 * CHUNK, 12);
+    put("k", e);
+    store.close();
+    withRawDb(dir(), db -> {
+      byte[] chunkKey = DiskFormat.chunkKey(rawMeta(db, "k").generation(), 3);
+      byte[] record = db.get(chunkKey);
+      record[DiskFormat.CHUNK_HEADER] ^= 0x10;
+      db.put(chunkKey, record);
+    });
+    store = newStore();
+    DiskBody body = join(disk().openBody("k"));
+
+    ChunkRun run = join(body.readChunks(1, 4));
+    assertEquals(3, run.next(), "chunks 1 and 2, not the damaged 3 nor the intact 4 after it");
+    assertArrayEquals(java.util.Arrays.copyOfRange(e.body(), CHUNK, 2 * CHUNK), bytesOf(run.payload(1)));
+    assertArrayEquals(java.util.Arrays.copyOfRange(e.body(), 2 * CHUNK, 3 * CHUNK), bytesOf(run.payload(2)));
+    assertInstanceOf(CorruptEntryException.class, run.stoppedBy());
+    assertEquals(1, disk().diskStats().checksumFailures());
+    assertNull(get("k"));
+  }
+
+  @Test
+  void readChunks_firstChunkDamaged_failsWithCorruptEntryAndReturnsNoBytes() {
+    put("k", randomEntry(3 * CHUNK, 13));
+    store.close();
+    withRawDb(dir(), db -> db.delete(DiskFormat.chunkKey(rawMeta(db, "k").generation(), 0)));
+    store = newStore();
+    DiskBody body = join(disk().openBody("k"));
+
+    assertInstanceOf(CorruptEntryException.class, failureOf(body.readChunks(0, 3).toCompletableFuture()));
+    assertEquals(1, disk().diskStats().checksumFailures());
+  }
+
+  @Test
+  void readChunks_outsideTheBody_failsWithIndexOutOfBounds() {
+    put("k", randomEntry(2 * CHUNK, 14));
+    DiskBody body = join(disk().openBody("k"));
+
+    assertInstanceOf(IndexOutOfBoundsException.class, failureOf(body.readChunks(2, 1).toCompletableFuture()));
+    assertInstanceOf(IndexOutOfBoundsException.class, failureOf(body.readChunks(-1, 1).toCompletableFuture()));
+    assertInstanceOf(IndexOutOfBoundsException.class, failureOf(body.readChunks(0, 0).toCompletableFuture()));
+  }
+
+  @Test
+  void openBody_ofAnUnchangedEntry_reusesTheOpenedBodyWithoutTouchingLevelDb() {
+    put("k", randomEntry(3 * CHUNK, 16));
+    DiskBody first = join(disk().openBody("k"));
+    long calls = probe.calls.get();
+
+    CompletableFuture<DiskBody> again = disk().openBody("k").toCompletableFuture();
+    assertTrue(again.isDone(), "a reused body is there at once, without a hand-off to a disk thread");
+    assertSame(first, again.join());
+    assertEquals(calls, probe.calls.get(), "no LevelDB call");
+  }
+
+  @Test
+  void openBody_afterSoftPurgeRewroteTheMetadata_handsOutTheNewMetadataOverTheSameChunks() {
+    Entry e = randomEntry(3 * CHUNK, 17);
+    put("k", e);
+    DiskBody before = join(disk().openBody("k"));
+    join(store.rewriteMatching(Selector.keys(Set.of("k")), meta -> new byte[] {42}));
+
+    DiskBody after = join(disk().openBody("k"));
+    assertArrayEquals(new byte[] {42}, after.meta());
+    assertArrayEquals(java.util.Arrays.copyOf(e.body(), CHUNK), bytesOf(join(after.readChunk(0))));
+    assertArrayEquals(e.meta(), before.meta(), "a body opened before keeps what it was opened with");
+  }
+
+  @Test
+  void openBody_afterTheEntryWasReplacedOrRemoved_neverHandsOutTheOldBody() {
+    put("k", randomEntry(3 * CHUNK, 18));
+    DiskBody old = join(disk().openBody("k"));
+    Entry newer = randomEntry(2 * CHUNK, 19);
+    put("k", newer);
+
+    DiskBody current = join(disk().openBody("k"));
+    assertNotSame(old, current);
+    assertArrayEquals(newer.meta(), current.meta());
+    assertEquals(newer.body().length, current.length());
+    join(store.removeMatching(Selector.keys(Set.of("k"))));
+    assertNull(join(disk().openBody("k")));
   }
 
   @Test

@@ -92,7 +92,7 @@ class TieredStoreTest extends StoreContractTest {
     assertNull(hit.entry());
     ByteArrayOutputStream streamed = new ByteArrayOutputStream();
     for (int i = 0; i < hit.body().chunkCount(); i++) {
-      streamed.writeBytes(join(hit.body().readChunk(i)));
+      streamed.writeBytes(DiskFixtures.bytesOf(join(hit.body().readChunk(i))));
     }
     assertArrayEquals(large.body(), streamed.toByteArray());
     assertArrayEquals(large.body(), get("large").body());

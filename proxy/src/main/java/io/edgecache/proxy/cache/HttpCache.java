@@ -120,12 +120,7 @@ public final class HttpCache {
       if (found.entry() != null) {
         return new Read(decode(found.entry()), fromDisk);
       }
-      DiskBody b = found.body();
-      Object d = EntryCodec.decode(b.meta(), null, b.tags());
-      if (d instanceof CachedResponse cr) {
-        d = new CachedResponse(cr.view(), null, cr.varyNames(), cr.secondaryKey(), cr.tags(), cr.invalidated(), b);
-      }
-      return new Read(d, fromDisk);
+      return new Read(decode(found.body()), fromDisk);
     });
   }
 
@@ -183,6 +178,21 @@ public final class HttpCache {
       }
       return CompletableFuture.completedFuture(Lookup.MISS);
     });
+  }
+
+  /** The decoded metadata of a streamed disk body, memoised on it as on an entry (the disk tier reuses open bodies). */
+  private static Object decode(DiskBody b) {
+    Object a = b.attachment();
+    if (a == null) {
+      a = EntryCodec.decode(b.meta(), null, b.tags());
+      if (a instanceof CachedResponse cr) {
+        a = new CachedResponse(cr.view(), null, cr.varyNames(), cr.secondaryKey(), cr.tags(), cr.invalidated(), b);
+      }
+      if (a != null) {
+        b.attach(a);
+      }
+    }
+    return a;
   }
 
   private static Object decode(Entry e) {

@@ -15,7 +15,8 @@ import java.util.Optional;
  * {@code disk.indexMaxBytes} (its in-memory index) and the bodies waiting for a disk write
  * ({@code DiskStore.MAX_QUEUED_WRITE_BYTES}, 64 MiB). The rest of the process needs
  * {@link #FIXED_OVERHEAD_BYTES} (Vert.x, Netty's heap-side objects, per-connection state for up to
- * {@code limits.maxConnections}, the purge marks, metrics, class data on the heap) and the
+ * {@code limits.maxConnections}, the purge marks, metrics, the disk tier's 4 MiB of opened bodies,
+ * class data on the heap) and the
  * collector needs room to work: G1 copies live objects into free regions, and a heap kept nearly
  * full collects back to back and then fails, so {@link #GC_HEADROOM} of the heap is left free.
  *

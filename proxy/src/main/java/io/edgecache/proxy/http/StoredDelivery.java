@@ -7,6 +7,7 @@ import io.edgecache.proxy.policy.CacheControl;
 import io.edgecache.proxy.policy.Conditionals;
 import io.edgecache.proxy.policy.Headers;
 import io.edgecache.proxy.policy.ResponseView;
+import io.edgecache.storage.ChunkRun;
 import io.edgecache.storage.DiskBody;
 import io.edgecache.storage.Store;
 import io.netty.buffer.Unpooled;
@@ -36,11 +37,12 @@ import org.slf4j.LoggerFactory;
  * leaves ({@link #release}), so that a body the memory tier evicts meanwhile still counts against
  * its bound. A body written without waiting is not held after the write (the transport copies it).
  * A disk body
- * ({@link DiskBody}) is streamed chunk by chunk, reading the next chunk only when the client's
- * write queue has room. The first chunk is read before anything is answered: if it fails its
- * checksum the owner is told and fetches from the origin instead, so nothing wrong is ever sent. A
- * chunk that fails mid-stream resets the connection: the client sees a truncated transfer, never
- * wrong bytes.
+ * ({@link DiskBody}) is streamed by {@link DiskStream}: runs of chunks read on disk workers and
+ * written without a copy, each chunk only when the client's write queue has room, the next run
+ * read ahead while the client keeps up. The first run is read before anything is answered: if
+ * its first chunk fails its checksum the owner is told and fetches from the origin instead, so
+ * nothing wrong is ever sent. A chunk that fails mid-stream resets the connection: the client sees
+ * a truncated transfer, never wrong bytes.
  *
  * <h2>Threads</h2>
  * Called on the exchange's event loop; disk reads complete on storage threads and hop back to it.
@@ -101,17 +103,19 @@ final class StoredDelivery {
     DiskBody stream = stored.stream();
     if (sendsBody && stream != null) {
       int index = (int) ((range != null ? range.first() : 0) / stream.chunkBytes());
-      stream.readChunk(index).whenComplete((bytes, err) -> OnContext.run(context, () -> {
-        if (err != null) {
-          log.warn("disk body of {} unreadable ({}); fetching from the origin", key, rootCause(err));
-          owner.storedBodyUnreadable();
-          return;
-        }
-        respond(answer, bytes, index);
-      }));
+      long last = range != null ? range.last() : length - 1;
+      stream.readChunks(index, DiskStream.runLength(stream, index, last))
+          .whenComplete((run, err) -> OnContext.run(context, () -> {
+            if (err != null) {
+              log.warn("disk body of {} unreadable ({}); fetching from the origin", key, rootCause(err));
+              owner.storedBodyUnreadable();
+              return;
+            }
+            respond(answer, run);
+          }));
       return;
     }
-    respond(answer, null, 0);
+    respond(answer, null);
   }
 
   /**
@@ -145,7 +149,7 @@ final class StoredDelivery {
   private record Answer(CachedResponse stored, CacheStatus cs, long ageSeconds, boolean notModified, ByteRange range,
       boolean sendsBody) {}
 
-  private void respond(Answer a, byte[] firstChunk, int firstIndex) {
+  private void respond(Answer a, ChunkRun firstRun) {
     req.resume(); // a request body, if any, is not needed: let Vert.x discard it
     if (owner.clientGone()) {
       return;
@@ -180,8 +184,8 @@ final class StoredDelivery {
     long last = range != null ? range.last() : length - 1;
     if (!a.sendsBody()) {
       resp.end();
-    } else if (firstChunk != null) {
-      streamChunks(a.stored().stream(), firstIndex, firstChunk, first, last);
+    } else if (firstRun != null) {
+      new DiskStream(resp, context, owner::clientGone, key, a.stored().stream(), first, last).start(firstRun);
     } else {
       streamMemory(a.stored(), first, last);
     }
@@ -216,37 +220,6 @@ final class StoredDelivery {
     }
   }
 
-  /** Streams bytes {@code first..last} of a disk body, one chunk per free write queue. */
-  private void streamChunks(DiskBody body, int index, byte[] chunk, long first, long last) {
-    if (owner.clientGone()) {
-      return;
-    }
-    long chunkStart = (long) index * body.chunkBytes();
-    int from = (int) Math.max(0, first - chunkStart);
-    int to = (int) Math.min(chunk.length, last - chunkStart + 1);
-    Buffer slice = wrap(chunk, from, to - from);
-    if (chunkStart + chunk.length > last) {
-      resp.end(slice);
-      return;
-    }
-    resp.write(slice);
-    Runnable next = () -> body.readChunk(index + 1).whenComplete((bytes, err) -> OnContext.run(context, () -> {
-      if (err != null) {
-        log.warn("disk body of {} failed mid-stream ({}); resetting the client connection", key, rootCause(err));
-        if (!owner.clientGone()) {
-          resp.reset();
-        }
-        return;
-      }
-      streamChunks(body, index + 1, bytes, first, last);
-    }));
-    if (resp.writeQueueFull()) {
-      resp.drainHandler(v -> next.run());
-    } else {
-      next.run();
-    }
-  }
-
   /** The range to serve, or null for the whole body (no Range, or If-Range does not match). */
   private ByteRange rangeFor(ResponseView v, long length) {
     String range = reqHeaders.get("range");
@@ -268,7 +241,7 @@ final class StoredDelivery {
     return BufferInternal.buffer(Unpooled.wrappedBuffer(bytes, (int) offset, (int) length));
   }
 
-  private static String rootCause(Throwable t) {
+  static String rootCause(Throwable t) {
     Throwable c = t;
     while (c.getCause() != null && c != c.getCause()) {
       c = c.getCause();

@@ -81,6 +81,36 @@ class DiskTierIntegrationTest extends ProxyHarness {
   }
 
   @Test
+  void softPurge_ofADiskStreamedBodyServedBefore_nextRequestRevalidatesThenHitsAgain() throws Exception {
+    byte[] big = content("/soft-big", 300_000); // above memory.maxObjectBytes: streamed from disk
+    origin.handle(r -> {
+      if (r.getHeader("If-None-Match") != null) {
+        r.response().setStatusCode(304).putHeader("ETag", "\"big\"").putHeader("Cache-Control", "max-age=600").end();
+      } else {
+        r.response().putHeader("Cache-Control", "max-age=600").putHeader("ETag", "\"big\"").end(Buffer.buffer(big));
+      }
+    });
+    start(diskConfig("64MiB"));
+    RawHttp.get(port(), "/soft-big");
+    await().atMost(Duration.ofSeconds(5)).until(() -> proxy.disk().stats().entries() > 0);
+    for (int i = 0; i < 2; i++) { // the second hit reuses the body the first one opened
+      RawHttp.Response hit = RawHttp.get(port(), "/soft-big");
+      assertTrue(hit.header("Cache-Status").startsWith("edgecache; hit"), hit.header("Cache-Status"));
+      assertArrayEquals(big, hit.body());
+    }
+
+    assertEquals("{\"purged\": 1}", RawHttp.exchange(port(), "PURGE", "/soft-big", "Edgecache-Soft-Purge", "1")
+        .text().trim());
+    RawHttp.Response revalidated = RawHttp.get(port(), "/soft-big");
+    assertTrue(revalidated.header("Cache-Status").contains("fwd-status=304"), revalidated.header("Cache-Status"));
+    assertArrayEquals(big, revalidated.body());
+    assertEquals(2, origin.requests.get());
+    RawHttp.Response after = RawHttp.get(port(), "/soft-big");
+    assertTrue(after.header("Cache-Status").startsWith("edgecache; hit"), after.header("Cache-Status"));
+    assertArrayEquals(big, after.body());
+  }
+
+  @Test
   void restart_everythingCommittedIsServedAsAHitWithIdenticalBytes() throws Exception {
     sizedOrigin();
     JsonObject cfg = diskConfig("64MiB");
@@ -120,6 +150,70 @@ class DiskTierIntegrationTest extends ProxyHarness {
   }
 
   @Test
+  void ranges_anywhereInAMultiRunDiskBody_areServedByteExactFromTheDisk() throws Exception {
+    sizedOrigin();
+    start(diskConfig("64MiB")); // 64 KiB chunks: several disk reads per body
+    int size = 5_000_000; // the last chunk is partial
+    byte[] expected = content("/ranged.bin", size);
+    RawHttp.get(port(), "/ranged.bin?size=" + size);
+    await().atMost(Duration.ofSeconds(10)).until(() -> proxy.disk().stats().entries() > 0);
+    String[][] ranges = {
+        {"bytes=1100000-3300000", "1100000", "3300000"}, // starts and ends inside chunks, spans reads
+        {"bytes=65535-65536", "65535", "65536"}, // the last byte of one chunk and the first of the next
+        {"bytes=131072-131072", "131072", "131072"}, // one byte, first of its chunk
+        {"bytes=4980000-", "4980000", "4999999"}, // open-ended into the partial last chunk
+        {"bytes=-1000", "4999000", "4999999"}, // suffix, inside the last chunk
+    };
+    for (String[] r : ranges) {
+      RawHttp.Response part = RawHttp.get(port(), "/ranged.bin?size=" + size, "Range", r[0]);
+      int first = Integer.parseInt(r[1]);
+      int last = Integer.parseInt(r[2]);
+      assertEquals(206, part.status(), r[0]);
+      assertEquals("bytes " + first + "-" + last + "/" + size, part.header("Content-Range"), r[0]);
+      assertArrayEquals(Arrays.copyOfRange(expected, first, last + 1), part.body(), r[0]);
+      assertTrue(part.header("Cache-Status").startsWith("edgecache; hit"), part.header("Cache-Status"));
+    }
+    assertArrayEquals(expected, RawHttp.get(port(), "/ranged.bin?size=" + size).body());
+    assertEquals(1, origin.requests.get());
+  }
+
+  @Test
+  void stalledReaderOfALargeDiskBody_readsStopUntilItReadsThenEveryChunkIsReadOnce() throws Exception {
+    sizedOrigin();
+    JsonObject cfg = diskConfig("64MiB");
+    cfg.getJsonObject("disk").put("maxObjectBytes", "32MiB");
+    start(cfg);
+    int size = 24 << 20; // well above what socket buffers and the stream's own read-ahead can hold
+    byte[] expected = content("/stall.bin", size);
+    RawHttp.get(port(), "/stall.bin?size=" + size);
+    await().atMost(Duration.ofSeconds(20)).until(() -> proxy.disk().stats().entries() > 0);
+    long before = proxy.disk().diskStats().bodyBytesRead();
+
+    try (java.net.Socket s = new java.net.Socket()) {
+      s.setReceiveBufferSize(4096);
+      s.connect(new java.net.InetSocketAddress("127.0.0.1", port()), 5000);
+      s.setSoTimeout(20_000);
+      s.getOutputStream().write(("GET /stall.bin?size=" + size + " HTTP/1.1\r\nHost: edge.test\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      // the client reads nothing: once the socket buffers are full, the disk reads stop
+      java.util.concurrent.atomic.AtomicLong seen = new java.util.concurrent.atomic.AtomicLong(-1);
+      await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(300)).until(() -> {
+        long now = proxy.disk().diskStats().bodyBytesRead() - before;
+        return now > 0 && seen.getAndSet(now) == now;
+      });
+      assertTrue(seen.get() < size / 2, "a stalled reader must not make the proxy read the body ahead of it: "
+          + seen.get() + " of " + size + " bytes read");
+
+      java.io.InputStream in = s.getInputStream();
+      String head = readHead(in);
+      assertTrue(head.contains("hit"), head);
+      byte[] body = in.readNBytes(size);
+      assertArrayEquals(expected, body);
+    }
+    assertEquals(size, proxy.disk().diskStats().bodyBytesRead() - before, "every chunk read exactly once");
+  }
+
+  @Test
   void corruptChunk_isNeverServedAndTheRequestGoesToTheOrigin() throws Exception {
     sizedOrigin();
     JsonObject cfg = diskConfig("64MiB");
@@ -148,11 +242,55 @@ class DiskTierIntegrationTest extends ProxyHarness {
     flipChunkByte(dir.resolve("cache").toFile(), 2);
     start(cfg);
 
+    Truncated t = getTruncated("/middle?size=300000");
+    byte[] received = t.received();
+    int contentLength = t.contentLength();
+    assertEquals(300_000, contentLength);
+    assertTrue(received.length < contentLength, "the transfer must end early, got all " + received.length + " bytes");
+    assertTrue(received.length >= 2 * 65536, "the intact chunks before the damaged one are sent: " + received.length);
+    assertArrayEquals(Arrays.copyOf(expected, received.length), received, "bytes sent before the truncation");
+    await().atMost(Duration.ofSeconds(5)).until(() -> proxy.disk().diskStats().checksumFailures() == 1);
+
+    RawHttp.Response next = RawHttp.get(port(), "/middle?size=300000");
+    assertEquals(200, next.status());
+    assertArrayEquals(expected, next.body());
+    assertFalse(next.header("Cache-Status").contains("hit"), next.header("Cache-Status"));
+    assertEquals(2, origin.requests.get(), "the damaged entry is gone: the next request goes to the origin");
+  }
+
+  @Test
+  void corruptChunkInALaterDiskRead_clientGetsOnlyIntactBytesBeforeItAndTheEntryIsGone() throws Exception {
+    sizedOrigin();
+    JsonObject cfg = diskConfig("64MiB");
+    start(cfg);
+    int size = 3_000_000; // 46 chunks of 64 KiB: chunk 40 is read well after the response started
+    byte[] expected = content("/later", size);
+    RawHttp.get(port(), "/later?size=" + size);
+    await().atMost(Duration.ofSeconds(10)).until(() -> proxy.disk().stats().entries() > 0);
+    proxy.stop().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    flipChunkByte(dir.resolve("cache").toFile(), 40);
+    start(cfg);
+
+    Truncated t = getTruncated("/later?size=" + size);
+    assertEquals(size, t.contentLength());
+    assertTrue(t.received().length <= 40 * 65536, "nothing of the damaged chunk is sent: " + t.received().length);
+    assertArrayEquals(Arrays.copyOf(expected, t.received().length), t.received(), "bytes sent before the truncation");
+    await().atMost(Duration.ofSeconds(5)).until(() -> proxy.disk().diskStats().checksumFailures() == 1);
+    RawHttp.Response next = RawHttp.get(port(), "/later?size=" + size);
+    assertArrayEquals(expected, next.body());
+    assertFalse(next.header("Cache-Status").contains("hit"), next.header("Cache-Status"));
+  }
+
+  /** What a client received of a response whose transfer ended early. */
+  record Truncated(int contentLength, byte[] received) {}
+
+  /** GETs {@code target} over a raw socket, expecting a disk hit, and reads until the connection ends. */
+  Truncated getTruncated(String target) throws Exception {
     byte[] received;
     int contentLength;
     try (java.net.Socket s = new java.net.Socket("127.0.0.1", port())) {
       s.setSoTimeout(10_000);
-      s.getOutputStream().write("GET /middle?size=300000 HTTP/1.1\r\nHost: edge.test\r\n\r\n"
+      s.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: edge.test\r\n\r\n")
           .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
       java.io.InputStream in = s.getInputStream();
       String head = readHead(in);
@@ -172,17 +310,7 @@ class DiskTierIntegrationTest extends ProxyHarness {
       }
       received = body.toByteArray();
     }
-    assertEquals(300_000, contentLength);
-    assertTrue(received.length < contentLength, "the transfer must end early, got all " + received.length + " bytes");
-    assertTrue(received.length >= 2 * 65536, "the intact chunks before the damaged one are sent: " + received.length);
-    assertArrayEquals(Arrays.copyOf(expected, received.length), received, "bytes sent before the truncation");
-    await().atMost(Duration.ofSeconds(5)).until(() -> proxy.disk().diskStats().checksumFailures() == 1);
-
-    RawHttp.Response next = RawHttp.get(port(), "/middle?size=300000");
-    assertEquals(200, next.status());
-    assertArrayEquals(expected, next.body());
-    assertFalse(next.header("Cache-Status").contains("hit"), next.header("Cache-Status"));
-    assertEquals(2, origin.requests.get(), "the damaged entry is gone: the next request goes to the origin");
+    return new Truncated(contentLength, received);
   }
 
   private static String readHead(java.io.InputStream in) throws java.io.IOException {
