@@ -376,9 +376,12 @@ public final class DiskWriter {
           bytes += r.length;
           batch.add(r);
         }
-        finish = batch.isEmpty() && finishing;
-        if (batch.isEmpty() && !finishing) {
-          draining = false;
+        // finishing is set before the producer hands over the last, partial chunk (commit() computes
+        // its CRC outside the lock): commit only once every chunk of the final length was queued,
+        // else an entry could become visible without its last chunk
+        finish = batch.isEmpty() && finishing && cut >= DiskFormat.chunkCount(finalLength, chunkBytes);
+        if (batch.isEmpty() && !finish) {
+          draining = false; // handOver's kick starts the worker again
           return null;
         }
       }

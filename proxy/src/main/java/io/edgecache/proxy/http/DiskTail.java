@@ -59,13 +59,23 @@ final class DiskTail {
     }
     int index = (int) (position / writer.chunkBytes());
     if (index >= writer.writtenChunks()) {
-      if (writer.state() == DiskWriter.State.FAILED) {
-        log.debug("disk write of {} failed while a coalesced client followed it; resetting", writer.key());
+      DiskWriter.State state = writer.state();
+      if (state == DiskWriter.State.WRITING) {
+        // runs at once if the write ended meanwhile: the next turn then sees a final state
+        writer.whenChunk(index, () -> OnContext.run(context, this::next));
+        return;
+      }
+      long length = writer.finalLength();
+      if (state == DiskWriter.State.COMMITTED && length >= 0 && position >= length) {
+        client.end();
+        return;
+      }
+      if (state != DiskWriter.State.COMMITTED || index >= writer.writtenChunks()) {
+        log.debug("disk write of {} ended ({}) without chunk {} a coalesced client needs; resetting", writer.key(),
+            state, index);
         client.reset();
         return;
       }
-      writer.whenChunk(index, () -> OnContext.run(context, this::next));
-      return;
     }
     writer.readChunk(index).whenComplete((chunk, err) -> OnContext.run(context, () -> sent(index, chunk, err)));
   }
