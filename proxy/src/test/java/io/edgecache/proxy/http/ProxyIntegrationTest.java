@@ -343,25 +343,33 @@ class ProxyIntegrationTest extends ProxyHarness {
     assertEquals(0, origin.requests.get());
   }
 
+  /**
+   * Sends {@code head} (unfinished), then one header line every 100 ms, which keeps an idle timeout
+   * happy; the proxy must close the connection within 3.5 s.
+   */
+  private static void assertClosedWithin3500msWhileDripping(RawHttp c, String head) throws Exception {
+    long t0 = System.nanoTime();
+    c.send(head);
+    boolean closed = false;
+    for (int i = 0; i < 40 && !closed; i++) {
+      Thread.sleep(100);
+      try {
+        c.send("X-Drip-" + i + ": 1\r\n");
+      } catch (java.io.IOException e) {
+        closed = true;
+      }
+    }
+    closed = closed || c.closedByPeer();
+    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    assertTrue(closed, "connection still open");
+    assertTrue(ms < 3500, "closed only after " + ms + " ms");
+  }
+
   @Test
   void limits_headersSentTooSlowly_connectionIsClosedAfterHeaderTimeout() throws Exception {
     start(baseConfig().put("limits", new JsonObject().put("headerTimeout", "500ms").put("idleTimeout", "60s")));
     try (RawHttp c = new RawHttp(port())) {
-      long t0 = System.nanoTime();
-      c.send("GET / HTTP/1.1\r\nHost: edge.test\r\n");
-      boolean closed = false;
-      for (int i = 0; i < 40 && !closed; i++) {
-        Thread.sleep(100);
-        try {
-          c.send("X-Drip-" + i + ": 1\r\n"); // one header line every 100 ms keeps an idle timeout happy
-        } catch (java.io.IOException e) {
-          closed = true;
-        }
-      }
-      closed = closed || c.closedByPeer();
-      long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-      assertTrue(closed, "connection still open");
-      assertTrue(ms < 3500, "closed only after " + ms + " ms");
+      assertClosedWithin3500msWhileDripping(c, "GET / HTTP/1.1\r\nHost: edge.test\r\n");
     }
     assertEquals(0, origin.requests.get());
   }
@@ -372,21 +380,7 @@ class ProxyIntegrationTest extends ProxyHarness {
     try (RawHttp c = new RawHttp(port())) {
       c.send("GET /first HTTP/1.1\r\nHost: edge.test\r\n\r\n");
       assertEquals(200, c.read(false).status());
-      long t0 = System.nanoTime();
-      c.send("GET /second HTTP/1.1\r\nHost: edge.test\r\n");
-      boolean closed = false;
-      for (int i = 0; i < 40 && !closed; i++) {
-        Thread.sleep(100);
-        try {
-          c.send("X-Drip-" + i + ": 1\r\n");
-        } catch (java.io.IOException e) {
-          closed = true;
-        }
-      }
-      closed = closed || c.closedByPeer();
-      long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-      assertTrue(closed, "connection still open");
-      assertTrue(ms < 3500, "closed only after " + ms + " ms");
+      assertClosedWithin3500msWhileDripping(c, "GET /second HTTP/1.1\r\nHost: edge.test\r\n");
     }
     assertEquals(1, origin.requests.get());
   }
