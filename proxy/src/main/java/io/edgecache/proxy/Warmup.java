@@ -203,7 +203,7 @@ final class Warmup {
   private static void origin(HttpServerRequest req) {
     String path = req.path();
     MultiMap h = req.response().headers();
-    h.set("Last-Modified", "Mon, 02 Nov 2026 10:00:00 GMT");
+    h.set("Last-Modified", "Mon, 02 Nov 2020 10:00:00 GMT");
     Buffer body;
     if (path.startsWith("/pass/")) {
       h.set("Cache-Control", "no-store");

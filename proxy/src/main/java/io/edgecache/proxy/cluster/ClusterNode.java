@@ -294,6 +294,12 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
       }
       applyBatch(batch, 0, CompletableFuture.completedFuture(null)).whenComplete((v, e) -> {
         long next = batch.getNextSequenceToReadFrom();
+        if (closed || epoch != readerEpoch) {
+          // a merge replaced the log while this batch was applied: its sequence numbers belong to
+          // the old log, and saving one under the new log's generation could skip purges on restart
+          caughtUp.tryComplete();
+          return;
+        }
         savePosition(next - 1);
         if (next > until) {
           caughtUp.tryComplete();

@@ -140,7 +140,7 @@ public final class ConfigLoader {
     if (diskPath != null && diskMaxObject > diskMax) {
       throw err("disk.maxObjectBytes", "must not exceed disk.maxBytes (" + diskMaxObject + " > " + diskMax + ")");
     }
-    if (diskMaxObject > (long) DiskOptions.MAX_CHUNKS * chunk) {
+    if (diskPath != null && diskMaxObject > (long) DiskOptions.MAX_CHUNKS * chunk) {
       throw err("disk.maxObjectBytes", "expected at most " + DiskOptions.MAX_CHUNKS + " chunks of disk.chunkBytes ("
           + (long) DiskOptions.MAX_CHUNKS * chunk + " bytes with chunks of " + chunk + "; raise disk.chunkBytes), got "
           + diskMaxObject);

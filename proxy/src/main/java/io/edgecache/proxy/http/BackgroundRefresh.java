@@ -115,10 +115,20 @@ final class BackgroundRefresh implements OriginFetch.Callback {
     }
     Context context = Vertx.currentContext();
     DiskWriter w = store.writer();
+    long stallMs = ctx.config().upstream().bodyIdleTimeoutMs();
     cresp.handler(buf -> {
       if (!w.write(((BufferInternal) buf).getByteBuf().nioBuffer()) && w.state() == DiskWriter.State.WRITING) {
         cresp.pause();
-        w.whenRoom(() -> context.runOnContext(x -> cresp.resume()));
+        // a disk that makes no room for upstream.bodyIdleTimeout ends the refresh (as CacheTee does
+        // for a fill): the origin is not held paused, and the URL can be refreshed again later
+        long stall = context.owner().setTimer(stallMs, id -> {
+          store.abort();
+          cresp.request().reset();
+        });
+        w.whenRoom(() -> context.runOnContext(x -> {
+          context.owner().cancelTimer(stall);
+          cresp.resume();
+        }));
       }
     });
     cresp.end().onComplete(ar -> {

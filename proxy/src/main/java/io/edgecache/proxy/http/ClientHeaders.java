@@ -39,10 +39,6 @@ final class ClientHeaders {
   }
 
   /**
-   * As {@link #of}, written straight into {@code resp} (no intermediate copy: this runs on every
-   * response). Call on the response's event loop.
-   */
-  /**
    * {@link #write} for a stored response ({@code fromStore}): the filtering is done once per stored
    * response and kept with it as ASCII strings, so a hit copies bytes instead of lower-casing,
    * matching and re-encoding every field name and value each time.
@@ -55,7 +51,7 @@ final class ClientHeaders {
   static void writeStored(ResponseView v, CacheStatus cs, boolean exposeTags, boolean http10, MultiMap target) {
     StoredFields f = v.encoded() instanceof StoredFields sf ? sf : null;
     if (f == null) {
-      f = StoredFields.of(v.headers());
+      f = new StoredFields(v.headers());
       v.encoded(f);
     }
     for (int i = 0; i < f.names.length; i++) {
@@ -76,25 +72,24 @@ final class ClientHeaders {
     final AsciiString via10;
     final AsciiString via11;
 
-    private StoredFields(List<String[]> fields, String upstreamStatus, String upstreamVia) {
-      names = new AsciiString[fields.size()];
-      values = new AsciiString[fields.size()];
-      tag = new boolean[fields.size()];
-      for (int i = 0; i < fields.size(); i++) {
-        names[i] = new AsciiString(fields.get(i)[0]);
-        values[i] = new AsciiString(fields.get(i)[1]);
-        tag[i] = fields.get(i)[2] != null;
+    private StoredFields(Headers h) {
+      List<AsciiString> n = new ArrayList<>();
+      List<AsciiString> v = new ArrayList<>();
+      List<Boolean> t = new ArrayList<>();
+      Upstream up = emitFields(h, true, (name, value, isTag) -> {
+        n.add(new AsciiString(name));
+        v.add(new AsciiString(value));
+        t.add(isTag);
+      });
+      names = n.toArray(new AsciiString[0]);
+      values = v.toArray(new AsciiString[0]);
+      tag = new boolean[t.size()];
+      for (int i = 0; i < tag.length; i++) {
+        tag[i] = t.get(i);
       }
-      this.upstreamStatus = upstreamStatus;
-      via10 = new AsciiString(via(upstreamVia, true));
-      via11 = new AsciiString(via(upstreamVia, false));
-    }
-
-    static StoredFields of(Headers h) {
-      List<String[]> kept = new ArrayList<>();
-      String[] upstream = new String[2];
-      emitFields(h, true, (name, value, isTag) -> kept.add(new String[] {name, value, isTag ? "tag" : null}), upstream);
-      return new StoredFields(kept, upstream[0], upstream[1]);
+      upstreamStatus = up.cacheStatus();
+      via10 = new AsciiString(via(up.via(), true));
+      via11 = new AsciiString(via(up.via(), false));
     }
   }
 
@@ -103,11 +98,11 @@ final class ClientHeaders {
     void accept(String name, String value, boolean tag);
   }
 
-  /**
-   * The fields of {@code h} that go to the client, in order, with tags marked; the upstream
-   * Cache-Status and Via values (combined) are returned in {@code upstream[0]} and {@code [1]}.
-   */
-  private static void emitFields(Headers h, boolean fromStore, FieldSink out, String[] upstream) {
+  /** The upstream's Cache-Status and Via values (each combined over its lines), or null. */
+  private record Upstream(String cacheStatus, String via) {}
+
+  /** Gives {@code out} the fields of {@code h} that go to the client, in order, with tags marked. */
+  private static Upstream emitFields(Headers h, boolean fromStore, FieldSink out) {
     String upstreamStatus = null;
     String via = null;
     for (int i = 0; i < h.size(); i++) {
@@ -125,10 +120,13 @@ final class ClientHeaders {
         default -> out.accept(name, h.value(i), false);
       }
     }
-    upstream[0] = upstreamStatus;
-    upstream[1] = via;
+    return new Upstream(upstreamStatus, via);
   }
 
+  /**
+   * As {@link #of}, written straight into {@code resp} (no intermediate copy: this runs on every
+   * response). Call on the response's event loop.
+   */
   static void write(Headers h, CacheStatus cs, boolean fromStore, boolean exposeTags, boolean http10,
       HttpServerResponse resp) {
     write(h, cs, fromStore, exposeTags, http10, resp.headers());
@@ -142,14 +140,13 @@ final class ClientHeaders {
 
   private static void emit(Headers h, CacheStatus cs, boolean fromStore, boolean exposeTags, boolean http10,
       BiConsumer<String, String> out) {
-    String[] upstream = new String[2];
-    emitFields(h, fromStore, (name, value, tag) -> {
+    Upstream up = emitFields(h, fromStore, (name, value, tag) -> {
       if (exposeTags || !tag) {
         out.accept(name, value);
       }
-    }, upstream);
-    out.accept(Messages.VIA.toString(), via(upstream[1], http10));
-    out.accept(Messages.CACHE_STATUS.toString(), cs.after(upstream[0]));
+    });
+    out.accept(Messages.VIA.toString(), via(up.via(), http10));
+    out.accept(Messages.CACHE_STATUS.toString(), cs.after(up.cacheStatus()));
   }
 
   static Headers notModified(Headers stored, CacheStatus cs, boolean http10) {

@@ -52,6 +52,8 @@ final class DiskTail {
     if (clientGone.getAsBoolean()) {
       return;
     }
+    // the state first: the final length is set before the write commits and never changes after
+    DiskWriter.State state = writer.state();
     long total = writer.finalLength();
     if (total >= 0 && position >= total) {
       client.end();
@@ -59,23 +61,15 @@ final class DiskTail {
     }
     int index = (int) (position / writer.chunkBytes());
     if (index >= writer.writtenChunks()) {
-      DiskWriter.State state = writer.state();
       if (state == DiskWriter.State.WRITING) {
-        // runs at once if the write ended meanwhile: the next turn then sees a final state
+        // runs at once if the write ended meanwhile: the next turn then sees the final state
         writer.whenChunk(index, () -> OnContext.run(context, this::next));
-        return;
-      }
-      long length = writer.finalLength();
-      if (state == DiskWriter.State.COMMITTED && length >= 0 && position >= length) {
-        client.end();
-        return;
-      }
-      if (state != DiskWriter.State.COMMITTED || index >= writer.writtenChunks()) {
+      } else {
         log.debug("disk write of {} ended ({}) without chunk {} a coalesced client needs; resetting", writer.key(),
             state, index);
         client.reset();
-        return;
       }
+      return;
     }
     writer.readChunk(index).whenComplete((chunk, err) -> OnContext.run(context, () -> sent(index, chunk, err)));
   }
