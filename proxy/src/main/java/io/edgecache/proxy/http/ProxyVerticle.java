@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.net.impl.VertxConnection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -35,6 +36,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * socket for a second.
  */
 public final class ProxyVerticle extends VerticleBase {
+  /**
+   * Bytes a client connection may have queued in the transport before a writer waits for it to
+   * drain (Netty's high water mark; writing resumes below half of it). Vert.x's default, 64 KiB,
+   * made a hit on any body above that wait for a drain event per 64 KiB, an event-loop turn each
+   * while the socket had room: with this bound and 256 KiB memory slices
+   * ({@link StoredDelivery#MEMORY_SLICE_BYTES}), 100 KiB hits went from 31k to 34k-46k req/s and
+   * 1 MiB hits from 3.4k-4.0k to 4.2k-5.1k ({@code loadtests/run.sh}, edgecache alone, 2 runs of 2
+   * rounds each). A reader that stops holds at most this plus one slice of direct memory.
+   */
+  static final int CLIENT_WRITE_QUEUE_BYTES = 256 * 1024;
   private final java.util.function.Supplier<ProxyContext> contexts;
   private final Map<HttpConnection, HeadDeadline> deadlines = new HashMap<>();
   /** Client connections open on every event loop together (shared by the instances). */
@@ -100,6 +111,9 @@ public final class ProxyVerticle extends VerticleBase {
 
   private void onConnection(HttpConnection conn) {
     StrictRequestDecoder.install(conn, serverOptions);
+    if (conn instanceof VertxConnection vc) {
+      vc.doSetWriteQueueMaxSize(CLIENT_WRITE_QUEUE_BYTES);
+    }
     ProxyConfig.Limits limits = contexts.get().config().limits();
     boolean refused = openConnections.incrementAndGet() > limits.maxConnections();
     if (refused) {

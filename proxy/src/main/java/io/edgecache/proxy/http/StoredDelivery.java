@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * A memory body is sent in slices of {@value #MEMORY_SLICE_BYTES} bytes that wrap the stored bytes
  * (no copy), the next one only when the client's write queue has room: the transport copies what
  * it writes into direct memory, so one buffer of a whole 8 MiB body per slow reader would hold
- * 8 MiB of direct memory each until that reader caught up. While a memory body waits for a
+ * 8 MiB of direct memory each until that reader caught up. A body of up to one slice goes out in
+ * one write; the connection's write queue holds up to
+ * {@link ProxyVerticle#CLIENT_WRITE_QUEUE_BYTES} before the next slice waits for it to drain. While a memory body waits for a
  * slow client's queue to drain, this delivery holds it: it is pinned in the cache
  * ({@link HttpCache#pin}) from the first wait until its last slice is written or the client
  * leaves ({@link #release}), so that a body the memory tier evicts meanwhile still counts against
@@ -50,7 +52,7 @@ import org.slf4j.LoggerFactory;
 final class StoredDelivery {
   private static final Logger log = LoggerFactory.getLogger(StoredDelivery.class);
   /** A memory body is written in slices of this size, one per free write queue. */
-  static final int MEMORY_SLICE_BYTES = 64 * 1024;
+  static final int MEMORY_SLICE_BYTES = 256 * 1024;
 
   /** The exchange's side; called on its event loop. */
   interface Owner {
