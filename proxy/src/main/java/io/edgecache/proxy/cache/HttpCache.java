@@ -231,7 +231,7 @@ public final class HttpCache {
       // RFC 9111 3.3: one partial response per URL, reused for ranges it covers
       return put(primaryKey + PARTIAL_SUFFIX, new CachedResponse(view, body, List.of(), "", tags, false));
     }
-    List<String> names = Vary.names(view.headers());
+    List<String> names = Vary.names(view.headers(), request);
     if (names.isEmpty()) {
       return put(primaryKey, new CachedResponse(view, body, names, "", tags, false));
     }
@@ -276,7 +276,7 @@ public final class HttpCache {
     if (view.status() == 206 || purgedSince(primaryKey, epochAtStart)) {
       return null;
     }
-    List<String> names = Vary.names(view.headers());
+    List<String> names = Vary.names(view.headers(), request);
     String sk = names.isEmpty() ? "" : Vary.secondaryKey(names, request);
     String key = names.isEmpty() ? primaryKey : primaryKey + VARIANT_SEPARATOR + sk;
     DiskWriter w = store.openWriter(key, EntryCodec.encodeResponse(view, names, sk, false), tags, expectedLength);

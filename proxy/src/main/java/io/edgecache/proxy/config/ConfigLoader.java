@@ -179,7 +179,8 @@ public final class ConfigLoader {
         integer(lim, "limits.", "maxVariants", 64, 1, 1024));
 
     JsonObject cache = object(root, "cache");
-    known(cache, "cache.", Set.of("heuristicFraction", "heuristicMaxAge", "storeSetCookie", "staleOnOriginFailure"));
+    known(cache, "cache.", Set.of("heuristicFraction", "heuristicMaxAge", "storeSetCookie", "staleOnOriginFailure",
+        "clientDirectives"));
     double frac = number(cache, "cache.", "heuristicFraction", 0.1);
     if (frac < 0 || frac > 1) {
       throw err("cache.heuristicFraction", "expected a number from 0 to 1, got " + frac);
@@ -187,7 +188,8 @@ public final class ConfigLoader {
     ProxyConfig.Cache c = new ProxyConfig.Cache(frac,
         duration(cache, "cache.", "heuristicMaxAge", 86_400_000) / 1000,
         bool(cache, "cache.", "storeSetCookie", false),
-        durationOrZero(cache, "cache.", "staleOnOriginFailure", 600_000) / 1000);
+        durationOrZero(cache, "cache.", "staleOnOriginFailure", 600_000) / 1000,
+        oneOf(cache, "cache.", "clientDirectives", "ignore", "ignore", "honor").equals("honor"));
 
     JsonObject al = object(root, "accessLog");
     known(al, "accessLog.", Set.of("enabled", "format"));
@@ -348,7 +350,7 @@ public final class ConfigLoader {
       if (!(arr.getValue(i) instanceof JsonObject o)) {
         throw err("origins[" + i + "]", "expected an object, got " + describe(arr.getValue(i)));
       }
-      known(o, p, Set.of("name", "url", "hosts", "preserveHost"));
+      known(o, p, Set.of("name", "url", "hosts", "preserveHost", "routes"));
       String name = requiredString(o, p, "name");
       if (names.putIfAbsent(name, i) != null) {
         throw err(p + "name", "duplicate origin name \"" + name + "\"");
@@ -388,7 +390,7 @@ public final class ConfigLoader {
         hosts.add(norm);
       }
       out.add(new ProxyConfig.Origin(name, scheme, uri.getHost(), port, List.copyOf(hosts),
-          bool(o, p, "preserveHost", true)));
+          bool(o, p, "preserveHost", true), new RouteLoader(this).routes(o, p)));
     }
     return List.copyOf(out);
   }
@@ -404,7 +406,7 @@ public final class ConfigLoader {
     return colon >= 0 ? s.substring(0, colon) : s;
   }
 
-  private void known(JsonObject o, String prefix, Set<String> keys) {
+  void known(JsonObject o, String prefix, Set<String> keys) {
     for (String k : o.fieldNames()) {
       if (!keys.contains(k)) {
         throw err(prefix + k, "unknown key (expected one of " + String.join(", ", keys.stream().sorted().toList()) + ")");
@@ -423,7 +425,7 @@ public final class ConfigLoader {
     return o;
   }
 
-  private String string(JsonObject o, String prefix, String key, String def) {
+  String string(JsonObject o, String prefix, String key, String def) {
     Object v = o.getValue(key);
     if (v == null) {
       return def;
@@ -462,7 +464,18 @@ public final class ConfigLoader {
     return s;
   }
 
-  private String requiredString(JsonObject o, String prefix, String key) {
+  /** A string that must be one of {@code allowed}; {@code def} when absent. */
+  String oneOf(JsonObject o, String prefix, String key, String def, String... allowed) {
+    String v = string(o, prefix, key, def);
+    for (String a : allowed) {
+      if (a.equals(v)) {
+        return v;
+      }
+    }
+    throw err(prefix + key, "expected one of \"" + String.join("\", \"", allowed) + "\", got \"" + v + "\"");
+  }
+
+  String requiredString(JsonObject o, String prefix, String key) {
     if (o.getValue(key) == null) {
       throw err(prefix + key, "missing");
     }
@@ -473,7 +486,7 @@ public final class ConfigLoader {
     return integer(o, prefix, key, def, 0, 65535);
   }
 
-  private int integer(JsonObject o, String prefix, String key, int def, int min, int max) {
+  int integer(JsonObject o, String prefix, String key, int def, int min, int max) {
     Object v = o.getValue(key);
     if (v == null) {
       return def;
@@ -496,7 +509,7 @@ public final class ConfigLoader {
     return n.doubleValue();
   }
 
-  private boolean bool(JsonObject o, String prefix, String key, boolean def) {
+  boolean bool(JsonObject o, String prefix, String key, boolean def) {
     Object v = o.getValue(key);
     if (v == null) {
       return def;
@@ -552,7 +565,7 @@ public final class ConfigLoader {
     }
   }
 
-  private long durationOrZero(JsonObject o, String prefix, String key, long defMs) {
+  long durationOrZero(JsonObject o, String prefix, String key, long defMs) {
     Object v = o.getValue(key);
     if (v instanceof String s && s.trim().matches("0+\\s*(ms|s|m|h|d)?")) {
       return 0;
@@ -560,7 +573,7 @@ public final class ConfigLoader {
     return duration(o, prefix, key, defMs);
   }
 
-  private long duration(JsonObject o, String prefix, String key, long defMs) {
+  long duration(JsonObject o, String prefix, String key, long defMs) {
     Object v = o.getValue(key);
     if (v == null) {
       return defMs;
@@ -579,7 +592,7 @@ public final class ConfigLoader {
     }
   }
 
-  private static String describe(Object v) {
+  static String describe(Object v) {
     if (v == null) {
       return "nothing";
     }
@@ -595,7 +608,7 @@ public final class ConfigLoader {
     return String.valueOf(v);
   }
 
-  private ConfigException err(String key, String what) {
+  ConfigException err(String key, String what) {
     return new ConfigException(file + ": " + key + ": " + what);
   }
 }

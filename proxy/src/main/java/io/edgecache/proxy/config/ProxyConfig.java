@@ -102,9 +102,57 @@ public record ProxyConfig(
    *
    * @param preserveHost send the client's Host to the origin (true) or the origin URL's authority
    */
-  public record Origin(String name, String scheme, String host, int port, List<String> hosts, boolean preserveHost) {
+  public record Origin(String name, String scheme, String host, int port, List<String> hosts, boolean preserveHost,
+      List<Route> routes) {
+    public Origin {
+      routes = List.copyOf(routes);
+    }
+
+    /** An origin without routes. */
+    public Origin(String name, String scheme, String host, int port, List<String> hosts, boolean preserveHost) {
+      this(name, scheme, host, port, hosts, preserveHost, List.of());
+    }
+
     public boolean tls() {
       return scheme.equals("https");
+    }
+
+    /**
+     * The route for a request to {@code path} (normalised, without the query) with
+     * {@code method}: the longest matching prefix whose methods allow it, or null.
+     */
+    public Route route(String path, String method) {
+      for (Route r : routes) { // longest path first (RouteLoader)
+        if (path.startsWith(r.path()) && r.allows(method)) {
+          return r;
+        }
+      }
+      return null;
+    }
+  }
+
+  /**
+   * Rules for the requests whose path starts with {@code path} (the longest matching prefix wins)
+   * and, when {@code methods} is not empty, whose method is listed.
+   *
+   * @param bypass never cached: every request goes to the origin, nothing is stored
+   * @param query which query parameters the cache key and the origin request keep
+   * @param keyHeaders lower-case request header names whose values select a variant, as if the
+   *     origin had listed them in Vary
+   * @param keyCookies cookie names whose values select a variant
+   * @param ttl freshness rules on top of the origin's
+   */
+  public record Route(String path, Set<String> methods, boolean bypass, io.edgecache.proxy.cache.QueryRule query,
+      List<String> keyHeaders, List<String> keyCookies, io.edgecache.proxy.policy.TtlRules ttl) {
+    public Route {
+      methods = Set.copyOf(methods);
+      keyHeaders = List.copyOf(keyHeaders);
+      keyCookies = List.copyOf(keyCookies);
+    }
+
+    /** Whether a request with {@code method} (upper case) falls under this route. */
+    public boolean allows(String method) {
+      return methods.isEmpty() || methods.contains(method);
     }
   }
 
@@ -169,7 +217,9 @@ public record ProxyConfig(
    *
    * @param staleOnOriginFailureSeconds how long past its expiry a stored response may still be
    *     served when the origin cannot be reached (RFC 9111 4.2.4 "disconnected"); 0 turns it off
+   * @param honorClientDirectives whether request Cache-Control and Pragma steer reuse and storing
+   *     ({@code cache.clientDirectives: "honor"}); when not, only {@code only-if-cached} is read
    */
   public record Cache(double heuristicFraction, long heuristicMaxAgeSeconds, boolean storeSetCookie,
-      long staleOnOriginFailureSeconds) {}
+      long staleOnOriginFailureSeconds, boolean honorClientDirectives) {}
 }

@@ -8,6 +8,7 @@ import io.edgecache.proxy.policy.HeaderUpdate;
 import io.edgecache.proxy.policy.Headers;
 import io.edgecache.proxy.policy.ResponseView;
 import io.edgecache.proxy.policy.Storability;
+import io.edgecache.proxy.policy.TtlRules;
 import io.edgecache.storage.DiskWriter;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -35,17 +36,19 @@ final class BackgroundRefresh implements OriginFetch.Callback {
   private final String primaryKey;
   private final Headers reqHeaders;
   private final CacheControl reqControl;
+  private final TtlRules rules;
   private final CachedResponse stored;
   private final String gateKey;
   private long epoch;
 
   BackgroundRefresh(ProxyContext ctx, OriginFetch fetch, String primaryKey, Headers reqHeaders, CacheControl reqControl,
-      CachedResponse stored) {
+      TtlRules rules, CachedResponse stored) {
     this.ctx = ctx;
     this.fetch = fetch;
     this.primaryKey = primaryKey;
     this.reqHeaders = reqHeaders;
     this.reqControl = reqControl;
+    this.rules = rules;
     this.stored = stored;
     this.gateKey = RevalidationTurn.variantKey(primaryKey, stored);
   }
@@ -77,7 +80,7 @@ final class BackgroundRefresh implements OriginFetch.Callback {
       return;
     }
     boolean storable = Storability.refusal("GET", reqControl, reqHeaders.contains("authorization"), view,
-        ctx.config().cache().storeSetCookie()) == null
+        ctx.config().cache().storeSetCookie(), rules) == null
         && Messages.contentLength(view.headers()) <= maxObject;
     if (!storable) {
       discard(cresp);

@@ -10,6 +10,7 @@ import io.edgecache.proxy.policy.Authorization;
 import io.edgecache.proxy.policy.ByteRange;
 import io.edgecache.proxy.policy.CacheControl;
 import io.edgecache.proxy.policy.Conditionals;
+import io.edgecache.proxy.policy.FreshnessPolicy;
 import io.edgecache.proxy.policy.HeaderUpdate;
 import io.edgecache.proxy.policy.Headers;
 import io.edgecache.proxy.policy.Invalidation;
@@ -67,6 +68,10 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   private String primaryKey;
   private Headers reqHeaders;
   private CacheControl reqControl;
+  /** The origin's route for this request ({@code origins[].routes}), or null. */
+  private ProxyConfig.Route route;
+  /** Freshness rules: the configured ones with the route's on top. */
+  private FreshnessPolicy freshness;
   private OriginFetch origin;
   /** Whether this request is a peer fill from another member (then never sent on to a third one). */
   private boolean fromPeer;
@@ -131,18 +136,28 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
       synth(421, "no origin is configured for host " + authority.host(), CacheStatus.Fwd.BYPASS, false);
       return;
     }
-    primaryKey = CacheKey.of("http", authority.host(), authority.port(), request.target());
+    route = routed.routes().isEmpty() ? null : routed.route(RouteRequest.matchPath(request.target()), method);
+    // the query the cache keys on is the query the origin is asked for: no hidden variants
+    String target = route == null ? request.target() : route.query().apply(request.target());
+    primaryKey = CacheKey.of("http", authority.host(), authority.port(), target);
     fromPeer = ctx.peers().isPeerFill(req.getHeader(Peers.HEADER));
     reqHeaders = Messages.toHeaders(req.headers());
-    reqControl = RequestDirectives.of(reqHeaders);
+    if (route != null) {
+      reqHeaders = RouteRequest.withKeyFields(reqHeaders, route);
+    }
+    freshness = route == null ? ctx.freshness() : ctx.freshness().withTtl(route.ttl());
+    reqControl = RequestDirectives.honored(reqHeaders, ctx.config().cache().honorClientDirectives());
     origin = new OriginFetch(vertx, client, ctx.config().upstream(), ctx.clock(), routed, req, authority,
-        request.target(), reqHeaders);
+        target, reqHeaders);
     // a member filling for another gets the purge tags too, so that tag purges reach the copy it keeps
     delivery = new StoredDelivery(req, reqHeaders, context, ctx.config().purge().exposeTags() || fromPeer, primaryKey, this,
         ctx.cache());
     turn = new RevalidationTurn(ctx.revalidations(), vertx, context, ctx.config().upstream().responseTimeoutMs());
     if (method.equals("PURGE")) {
       purge();
+    } else if (route != null && route.bypass()) {
+      enter(Step.PASS);
+      fetch(Mode.PASS, CacheStatus.Fwd.BYPASS, null);
     } else if (req.method() == HttpMethod.GET || req.method() == HttpMethod.HEAD) {
       lookup();
     } else {
@@ -201,12 +216,12 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
       fetch(Mode.MISS, CacheStatus.Fwd.REQUEST, null);
       return;
     }
-    Reuse.Decision d = Reuse.decide(ctx.freshness(), reqControl, stored.view(), ctx.nowMs(), stored.invalidated());
+    Reuse.Decision d = Reuse.decide(freshness, reqControl, stored.view(), ctx.nowMs(), stored.invalidated());
     switch (d.kind()) {
       case FRESH, STALE_OK -> hit(stored, d, CacheStatus.hit().param("ttl", d.ttl()));
       case STALE_WHILE_REVALIDATE -> {
         hit(stored, d, CacheStatus.hit().param("ttl", d.ttl()).detail("stale-while-revalidate"));
-        new BackgroundRefresh(ctx, origin, primaryKey, reqHeaders, reqControl, stored).start();
+        new BackgroundRefresh(ctx, origin, primaryKey, reqHeaders, reqControl, freshness.ttl(), stored).start();
       }
       case REVALIDATE -> revalidate(stored, d);
     }
@@ -270,7 +285,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     if (want == null) {
       return false;
     }
-    Reuse.Decision d = Reuse.decide(ctx.freshness(), reqControl, partial.view(), ctx.nowMs(), partial.invalidated());
+    Reuse.Decision d = Reuse.decide(freshness, reqControl, partial.view(), ctx.nowMs(), partial.invalidated());
     if (d.kind() != Reuse.Kind.FRESH && d.kind() != Reuse.Kind.STALE_OK) {
       return false;
     }
@@ -321,18 +336,18 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     ResponseView fresh = new ResponseView(stored.view().status(), merged, update.requestTimeMs(), update.responseTimeMs());
     CachedResponse updated = new CachedResponse(fresh, stored.body(), stored.varyNames(), stored.secondaryKey(),
         stored.tags(), false, stored.stream());
-    boolean keep = Storability.refusal("GET", reqControl, false, fresh, true) == null;
+    boolean keep = Storability.refusal("GET", reqControl, false, fresh, true, freshness.ttl()) == null;
     if (keep) {
       ctx.cache().freshen(primaryKey, stored, fresh, epochAtFetch);
     }
     releaseRevalidation();
-    long age = ctx.freshness().currentAgeSeconds(fresh, ctx.nowMs());
+    long age = freshness.currentAgeSeconds(fresh, ctx.nowMs());
     record.fromCache(ProxyMetrics.Outcome.REVALIDATED);
     CacheStatus cs = CacheStatus.fwd(fwd).param("fwd-status", 304);
     if (keep) {
       cs.param("stored");
     }
-    deliver(updated, cs.param("ttl", ctx.freshness().lifetimeSeconds(fresh) - age), age);
+    deliver(updated, cs.param("ttl", freshness.lifetimeSeconds(fresh) - age), age);
   }
 
   // ---------------------------------------------------------------- FETCH (miss, revalidate, pass)
@@ -391,7 +406,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
       OriginFetch.discard(cresp);
       notModified(stored, view, fwd);
     } else if (stored != null && Reuse.staleIfErrorStatus(status)
-        && Reuse.staleIfErrorAllowed(ctx.freshness(), reqControl, stored.view(), responseTime)) {
+        && Reuse.staleIfErrorAllowed(freshness, reqControl, stored.view(), responseTime)) {
       OriginFetch.discard(cresp);
       serveStaleOnError(stored, "origin-" + status, status); // RFC 5861 4
     } else {
@@ -403,7 +418,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     releaseRevalidation();
     ctx.metrics().originError(origin.originName(), f.metricLabel());
     releaseShared(f, false);
-    if (stored != null && Reuse.staleWhenDisconnectedAllowed(ctx.freshness(), reqControl, stored.view(), ctx.nowMs(),
+    if (stored != null && Reuse.staleWhenDisconnectedAllowed(freshness, reqControl, stored.view(), ctx.nowMs(),
         ctx.config().cache().staleOnOriginFailureSeconds())) {
       serveStaleOnError(stored, f.detail(), 0);
       return;
@@ -414,8 +429,8 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
 
   private void serveStaleOnError(CachedResponse stored, String detail, int fwdStatus) {
     record.fromCache(ProxyMetrics.Outcome.STALE);
-    long age = ctx.freshness().currentAgeSeconds(stored.view(), ctx.nowMs());
-    long ttl = ctx.freshness().lifetimeSeconds(stored.view()) - age;
+    long age = freshness.currentAgeSeconds(stored.view(), ctx.nowMs());
+    long ttl = freshness.lifetimeSeconds(stored.view()) - age;
     CacheStatus cs = CacheStatus.hit().param("ttl", ttl).param("fwd", CacheStatus.Fwd.STALE.token());
     if (fwdStatus > 0) {
       cs.param("fwd-status", fwdStatus);
@@ -438,17 +453,20 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     boolean isGet = req.method() == HttpMethod.GET;
     long maxObject = ctx.config().maxCachedObjectBytes();
     long contentLength = Messages.contentLength(view.headers());
-    StoreDecision decision = StoreDecision.of(ctx.freshness(), method, mode == Mode.PASS, reqControl,
+    StoreDecision decision = StoreDecision.of(freshness, method, mode == Mode.PASS, reqControl,
         reqHeaders.contains("authorization"), view, primaryKey, maxObject, ctx.config().cache().storeSetCookie());
     CacheStatus cs = CacheStatus.fwd(fwd).param("fwd-status", status);
     String peerDetail = viaPeer != null ? "peer " + viaPeer : null;
+    String routeDetail = route == null ? null : "route " + route.path() + (route.bypass() ? " bypass" : "");
     if (decision.stored()) {
       cs.param("stored").param("ttl", decision.ttl());
-      if (peerDetail != null) {
-        cs.detail(peerDetail);
+      if (peerDetail != null || routeDetail != null) {
+        cs.detail(peerDetail == null ? routeDetail : routeDetail == null ? peerDetail : peerDetail + "; " + routeDetail);
       }
     } else if (mode != Mode.PASS) {
       cs.detail(peerDetail != null ? peerDetail + "; " + decision.refusal().detail() : decision.refusal().detail());
+    } else if (routeDetail != null) {
+      cs.detail(routeDetail);
     }
     toStore = decision.stored() ? Storability.storedForm(view) : null;
     if (shared != null) {

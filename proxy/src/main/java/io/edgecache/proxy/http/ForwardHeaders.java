@@ -53,6 +53,9 @@ final class ForwardHeaders {
     for (int i = 0; i < h.size(); i++) {
       String name = h.name(i);
       String lower = name.toLowerCase(Locale.ROOT);
+      if (lower.startsWith(":")) {
+        continue; // the cache's own request fields (Vary.ROUTE_KEY_FIELD), never sent
+      }
       if (HopByHop.isHopByHop(lower) || (hop != null && hop.contains(lower)) || DROPPED.contains(lower)
           || stripped.contains(lower) || (lookup && lower.equals("content-length"))) {
         continue;

@@ -30,7 +30,7 @@ final class SharedFetch {
    * with their own before they take the response.
    */
   void head(ResponseView view, String statusMessage, long contentLength, Headers request) {
-    List<String> names = Vary.names(view.headers());
+    List<String> names = Vary.names(view.headers(), request);
     fill.head(new Fill.Head(view, statusMessage, contentLength, names.isEmpty() ? "" : Vary.secondaryKey(names, request)));
   }
 

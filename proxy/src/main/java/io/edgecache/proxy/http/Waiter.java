@@ -80,7 +80,7 @@ final class Waiter implements Fill.Subscriber {
 
   @Override
   public void onHead(Fill.Head head) {
-    List<String> names = Vary.names(head.view().headers());
+    List<String> names = Vary.names(head.view().headers(), requestHeaders);
     if (!names.isEmpty() && !Vary.secondaryKey(names, requestHeaders).equals(head.secondaryKey())) {
       detached = true; // another variant: ask the origin ourselves
       owner.refetch(CacheStatus.Fwd.VARY_MISS);

@@ -14,8 +14,9 @@ import java.util.Set;
  * @param heuristicFraction fraction of (Date - Last-Modified) used as heuristic lifetime; 0 turns
  *     heuristic freshness off
  * @param heuristicMaxSeconds upper bound of a heuristic lifetime
+ * @param ttl the route's rules on top ({@link TtlRules#NONE} without a route)
  */
-public record FreshnessPolicy(double heuristicFraction, long heuristicMaxSeconds) {
+public record FreshnessPolicy(double heuristicFraction, long heuristicMaxSeconds, TtlRules ttl) {
 
   /** RFC 9110 section 15.1: status codes that are heuristically cacheable by default. */
   public static final Set<Integer> HEURISTIC_STATUSES =
@@ -23,11 +24,41 @@ public record FreshnessPolicy(double heuristicFraction, long heuristicMaxSeconds
 
   public static final FreshnessPolicy DEFAULT = new FreshnessPolicy(0.1, 86400);
 
+  public FreshnessPolicy(double heuristicFraction, long heuristicMaxSeconds) {
+    this(heuristicFraction, heuristicMaxSeconds, TtlRules.NONE);
+  }
+
+  /** The same policy with a route's rules. */
+  public FreshnessPolicy withTtl(TtlRules rules) {
+    return rules == ttl ? this : new FreshnessPolicy(heuristicFraction, heuristicMaxSeconds, rules);
+  }
+
   /**
-   * The freshness lifetime: s-maxage, then max-age, then Expires minus Date, then a heuristic.
-   * A targeted field (CDN-Cache-Control, Surrogate-Control) replaces Cache-Control and Expires.
+   * The freshness lifetime: s-maxage, then max-age, then Expires minus Date, then the route's
+   * default or negative lifetime ({@link TtlRules}), then a heuristic; clamped by the route. A
+   * targeted field (CDN-Cache-Control, Surrogate-Control) replaces Cache-Control and Expires. A
+   * route that forces its lifetime ignores the origin's.
    */
   public long lifetimeSeconds(ResponseView r) {
+    if (ttl == TtlRules.NONE) {
+      return originSeconds(r);
+    }
+    int status = r.status();
+    long rule = ttl.ruleSeconds(status);
+    if (ttl.forced(status)) {
+      return rule;
+    }
+    if (hasExplicitFreshness(r)) {
+      return ttl.clamp(status, originSeconds(r));
+    }
+    if (ttl.negative().containsKey(status)) {
+      return rule;
+    }
+    return ttl.clamp(status, rule >= 0 ? rule : heuristicSeconds(r));
+  }
+
+  /** The lifetime as the response and RFC 9111 alone give it. */
+  private long originSeconds(ResponseView r) {
     CacheControl cc = r.effective();
     OptionalLong v = cc.seconds("s-maxage");
     if (v.isPresent()) {

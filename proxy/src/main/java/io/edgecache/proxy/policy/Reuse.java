@@ -72,7 +72,9 @@ public final class Reuse {
       age = Math.max(age, lifetime);
     }
     CacheControl cc = stored.effective();
-    if (cc.unqualified("no-cache") || (stored.targeted() == null && stored.cacheControl().unqualified("no-cache"))) {
+    boolean forced = fp.ttl().forced(stored.status()); // the route overrides the origin's no-cache
+    if (!forced && (cc.unqualified("no-cache")
+        || (stored.targeted() == null && stored.cacheControl().unqualified("no-cache")))) {
       return new Decision(Kind.REVALIDATE, lifetime, age, Reason.RESPONSE_NO_CACHE);
     }
     if (req.has("no-cache")) {

@@ -37,6 +37,17 @@ public final class Storability {
    */
   public static Refusal refusal(String method, CacheControl requestControl, boolean requestHasAuthorization,
       ResponseView r, boolean storeSetCookie) {
+    return refusal(method, requestControl, requestHasAuthorization, r, storeSetCookie, TtlRules.NONE);
+  }
+
+  /**
+   * As {@link #refusal(String, CacheControl, boolean, ResponseView, boolean)}, under a route's
+   * rules: a route that forces its lifetime for the status ({@link TtlRules#forced}) overrides the
+   * response's {@code no-store}, {@code private} and lack of freshness, never its
+   * {@code Set-Cookie} or the request's {@code Authorization}.
+   */
+  public static Refusal refusal(String method, CacheControl requestControl, boolean requestHasAuthorization,
+      ResponseView r, boolean storeSetCookie, TtlRules rules) {
     if (!method.equals("GET")) {
       return Refusal.METHOD;
     }
@@ -51,14 +62,15 @@ public final class Storability {
     if (requestControl.has("no-store")) {
       return Refusal.REQUEST_NO_STORE;
     }
+    boolean forced = rules.forced(status);
     boolean mustUnderstand = cc.has("must-understand");
     if (mustUnderstand && !UNDERSTOOD.contains(status)) {
       return Refusal.MUST_UNDERSTAND;
     }
-    if (cc.has("no-store") && !mustUnderstand) {
+    if (cc.has("no-store") && !mustUnderstand && !forced) {
       return Refusal.NO_STORE;
     }
-    if (r.cacheControl().unqualified("private") && r.targeted() == null) {
+    if (r.cacheControl().unqualified("private") && r.targeted() == null && !forced) {
       return Refusal.PRIVATE;
     }
     if (requestHasAuthorization && !Authorization.sharedDespiteAuthorization(r)) {
@@ -70,8 +82,8 @@ public final class Storability {
     if (r.headers().listMembers("vary").contains("*")) {
       return Refusal.VARY_STAR;
     }
-    boolean allowed = FreshnessPolicy.hasExplicitFreshness(r) || cc.has("public")
-        || FreshnessPolicy.HEURISTIC_STATUSES.contains(status);
+    boolean allowed = forced || FreshnessPolicy.hasExplicitFreshness(r) || cc.has("public")
+        || FreshnessPolicy.HEURISTIC_STATUSES.contains(status) || rules.ruleSeconds(status) >= 0;
     if (!allowed) {
       return Refusal.NO_FRESHNESS;
     }

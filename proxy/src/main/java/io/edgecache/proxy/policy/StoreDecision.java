@@ -29,7 +29,8 @@ public record StoreDecision(Refusal refusal, long ttl, boolean postReusable) {
       boolean storeSetCookie) {
     boolean post = passed && Storability.postResponseReusable(method, response, primaryKey);
     Refusal refusal = passed && !post ? Refusal.METHOD
-        : Storability.refusal(post ? "GET" : method, requestControl, requestHasAuthorization, response, storeSetCookie);
+        : Storability.refusal(post ? "GET" : method, requestControl, requestHasAuthorization, response, storeSetCookie,
+            fp.ttl());
     if (refusal != null) {
       return new StoreDecision(refusal, 0, post); // pass-through: no freshness to work out
     }

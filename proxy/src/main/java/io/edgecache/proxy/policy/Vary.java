@@ -18,9 +18,24 @@ public final class Vary {
 
   private Vary() {}
 
+  /**
+   * A request field listing the names a route adds to every response's Vary
+   * ({@code cacheKey.headers} and {@code cacheKey.cookies}). It starts with a colon, which no
+   * field name received from a client can, and is never forwarded.
+   */
+  public static final String ROUTE_KEY_FIELD = ":route-key";
+
   /** The lower-case, sorted, de-duplicated field names in Vary; {@code ["*"]} for Vary: *. */
   public static List<String> names(Headers response) {
-    TreeSet<String> names = new TreeSet<>();
+    return names(response, Headers.EMPTY);
+  }
+
+  /**
+   * As {@link #names(Headers)}, with the names the request's route adds ({@link #ROUTE_KEY_FIELD}):
+   * the variants a response is stored and found under.
+   */
+  public static List<String> names(Headers response, Headers request) {
+    TreeSet<String> names = new TreeSet<>(request.listMembers(ROUTE_KEY_FIELD));
     for (String n : response.listMembers("vary")) {
       String lower = n.toLowerCase(Locale.ROOT);
       if (lower.equals("*")) {

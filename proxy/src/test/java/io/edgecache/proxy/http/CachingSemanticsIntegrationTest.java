@@ -174,7 +174,7 @@ class CachingSemanticsIntegrationTest extends ProxyHarness {
   }
 
   @Test
-  void requestNoCache_revalidatesEvenAFreshResponse() throws Exception {
+  void requestNoCache_withClientDirectivesHonored_revalidatesEvenAFreshResponse() throws Exception {
     origin.handle(r -> {
       if (r.headers().contains("If-None-Match")) {
         r.response().setStatusCode(304).putHeader("ETag", "\"n\"").end();
@@ -182,7 +182,7 @@ class CachingSemanticsIntegrationTest extends ProxyHarness {
         r.response().putHeader("Cache-Control", "max-age=600").putHeader("ETag", "\"n\"").end("nc");
       }
     });
-    start();
+    start(baseConfig().put("cache", new JsonObject().put("clientDirectives", "honor")));
     RawHttp.get(port(), "/nc");
     RawHttp.Response r = RawHttp.get(port(), "/nc", "Cache-Control", "no-cache");
     assertEquals("nc", r.text());
