@@ -100,9 +100,18 @@ public record ProxyConfig(
   /**
    * One origin and the Host names routed to it ({@code "*"} matches any host).
    *
+   * @param host the first server's host (the only one unless {@code servers} lists several)
+   * @param port the first server's port
    * @param preserveHost send the client's Host to the origin (true) or the origin URL's authority
+   * @param pool the servers behind the origin and how they are balanced and checked
    */
-  public record Origin(String name, String scheme, String host, int port, List<String> hosts, boolean preserveHost) {
+  public record Origin(String name, String scheme, String host, int port, List<String> hosts, boolean preserveHost,
+      PoolConfig pool) {
+    /** An origin of one server, {@code host:port}, with the pool defaults. */
+    public Origin(String name, String scheme, String host, int port, List<String> hosts, boolean preserveHost) {
+      this(name, scheme, host, port, hosts, preserveHost, PoolConfig.single(host, port));
+    }
+
     public boolean tls() {
       return scheme.equals("https");
     }
