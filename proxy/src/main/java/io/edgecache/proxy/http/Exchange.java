@@ -136,7 +136,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     reqHeaders = Messages.toHeaders(req.headers());
     reqControl = RequestDirectives.of(reqHeaders);
     origin = new OriginFetch(vertx, client, ctx.config().upstream(), ctx.clock(), routed, req, authority,
-        request.target(), reqHeaders);
+        request.target(), reqHeaders).pooled(ctx.pools(), primaryKey);
     // a member filling for another gets the purge tags too, so that tag purges reach the copy it keeps
     delivery = new StoredDelivery(req, reqHeaders, context, ctx.config().purge().exposeTags() || fromPeer, primaryKey, this,
         ctx.cache());
