@@ -168,6 +168,20 @@ class OriginPoolIntegrationTest extends ProxyHarness {
   }
 
   @Test
+  void inFlight_clientLeavesMidBody_fallsBackToZero() throws Exception {
+    origin.handle(r -> r.response().setChunked(true).putHeader("Cache-Control", "no-store").write("first part"));
+    second.handle(r -> r.response().setChunked(true).putHeader("Cache-Control", "no-store").write("first part"));
+    start(pool(new JsonObject().put("balance", "least-connections")));
+    try (RawHttp c = new RawHttp(port())) {
+      c.send("GET /slow HTTP/1.1\r\nHost: edge.test\r\n\r\n");
+      await().atMost(Duration.ofSeconds(5)).until(() -> server(id(origin)).getInteger("inFlight")
+          + server(id(second)).getInteger("inFlight") == 1);
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> server(id(origin)).getInteger("inFlight")
+        + server(id(second)).getInteger("inFlight") == 0);
+  }
+
+  @Test
   void hash_sameUrl_alwaysGoesToTheSameServer() throws Exception {
     bothAnswerWithTheirName();
     start(pool(new JsonObject().put("balance", "hash")));
