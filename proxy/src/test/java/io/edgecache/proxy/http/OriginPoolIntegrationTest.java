@@ -4,13 +4,19 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.edgecache.proxy.ProxyServer;
+import io.edgecache.proxy.config.ConfigLoader;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Origin pools through real sockets: two scripted servers behind one origin, one of them stopped,
@@ -18,6 +24,8 @@ import org.junit.jupiter.api.Test;
  */
 class OriginPoolIntegrationTest extends ProxyHarness {
   private TestOrigin second;
+  @TempDir
+  Path dir;
 
   @BeforeEach
   void startSecond() throws Exception {
@@ -179,6 +187,38 @@ class OriginPoolIntegrationTest extends ProxyHarness {
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> server(id(origin)).getInteger("inFlight")
         + server(id(second)).getInteger("inFlight") == 0);
+  }
+
+  @Test
+  void reload_keepsADownServerDownAndTheNewChecksBringItBack() throws Exception {
+    AtomicBoolean sick = new AtomicBoolean(true);
+    origin.handle(r -> {
+      if (r.path().equals("/healthz")) {
+        r.response().setStatusCode(sick.get() ? 503 : 200).end();
+      } else {
+        r.response().putHeader("Cache-Control", "no-store").end("first");
+      }
+    });
+    second.handle(r -> r.response().putHeader("Cache-Control", "no-store").end("second"));
+    JsonObject checks = new JsonObject().put("path", "/healthz").put("interval", "100ms").put("unhealthy", 1)
+        .put("healthy", 1);
+    JsonObject cfg = pool(new JsonObject().put("healthCheck", checks));
+    Path file = dir.resolve("proxy.json");
+    Files.writeString(file, cfg.encodePrettily());
+    proxy = new ProxyServer(ConfigLoader.load(file));
+    proxy.start().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> server(id(origin)).getString("state").equals("down"));
+
+    cfg.getJsonArray("origins").getJsonObject(0).put("healthCheck", checks.copy().put("interval", "1s"));
+    Files.writeString(file, cfg.encodePrettily());
+    assertEquals(java.util.List.of(), proxy.reload().restartNeeded());
+    assertEquals("down", server(id(origin)).getString("state"), "the state carried over the reload");
+    for (int i = 0; i < 4; i++) {
+      assertEquals("second", RawHttp.get(port(), "/p").text());
+    }
+
+    sick.set(false);
+    await().atMost(Duration.ofSeconds(10)).until(() -> server(id(origin)).getString("state").equals("up"));
   }
 
   @Test
