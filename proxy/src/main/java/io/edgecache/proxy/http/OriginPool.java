@@ -85,6 +85,8 @@ final class OriginPool {
   /** Smooth round-robin scores; guarded by {@code this}. */
   private final int[] current;
   private final AtomicInteger cursor = new AtomicInteger();
+  /** The lock of ejection decisions (see {@link #failed}). */
+  private final Object ejections = new Object();
 
   /**
    * @param carried members of the previous configuration by server id, reused when still listed
@@ -260,13 +262,37 @@ final class OriginPool {
     }
   }
 
-  /** A request to {@code m} got no response head ({@code why}: connect error, timeout, reset). */
+  /**
+   * A request to {@code m} failed ({@code why}: connect error, timeout, reset, 5xx). It may eject
+   * the server, but never more than {@link #maxEjected()} of the pool's servers at once.
+   */
   void failed(Member m, String why) {
     m.errors.increment();
-    long ejectedFor = m.health.failed(clock.millis(), ejectAfter, config.ejectForMs(), config.maxEjectMs());
+    if (ejectAfter == 0) {
+      return;
+    }
+    long ejectedFor;
+    synchronized (ejections) { // count and eject as one step, whichever event loop fails first
+      long now = clock.millis();
+      int out = 0;
+      for (Member other : members) {
+        out += other.health.state(now) == ServerHealth.State.EJECTED ? 1 : 0;
+      }
+      ejectedFor = m.health.failed(now, ejectAfter, config.ejectForMs(), config.maxEjectMs(), out < maxEjected());
+    }
     if (ejectedFor > 0) {
       log.warn("origin {} server {} ejected for {} ms after failed requests (last: {})", name, m.id, ejectedFor, why);
     }
+  }
+
+  /**
+   * How many servers ejection may take out at once: half the pool, at least one. A fault that
+   * makes every server fail alike (one URL that always answers 500, an overloaded backend) then
+   * costs half the servers, not the whole origin; the rest keep serving (as Envoy's
+   * {@code max_ejection_percent} bounds outlier ejection).
+   */
+  int maxEjected() {
+    return Math.max(1, members.length / 2);
   }
 
   /** The request to {@code m} is over (its response body ended, or it failed): no longer in flight. */

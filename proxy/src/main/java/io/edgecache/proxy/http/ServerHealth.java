@@ -16,6 +16,8 @@ package io.edgecache.proxy.http;
  * arrive while the server is ejected (requests that began before) change nothing. As nginx does
  * ({@code max_fails}), a pool of one server never ejects it: there is nowhere else to send the
  * request, and ejecting would only stretch a short outage (the caller passes {@code ejectAfter} 0).
+ * The pool may also refuse an ejection ({@code mayEject} false: too many of its servers are out
+ * already); the failure still counts, and the next one asks again.
  *
  * <p>Time is passed in ({@code nowMs}); nothing here reads a clock or does I/O. Thread-safe:
  * changes are synchronized, and the two fields every pick reads are volatile.
@@ -79,14 +81,15 @@ final class ServerHealth {
    * A live request failed (no response head, or a 5xx).
    *
    * @param ejectAfter consecutive failures that eject; 0 never ejects
+   * @param mayEject whether the pool allows one more of its servers out now
    * @return how long the server is now ejected for, in milliseconds, or 0 when it was not ejected
    */
-  synchronized long failed(long nowMs, int ejectAfter, long ejectForMs, long maxEjectMs) {
+  synchronized long failed(long nowMs, int ejectAfter, long ejectForMs, long maxEjectMs, boolean mayEject) {
     if (ejectAfter <= 0 || nowMs < ejectedUntilMs) {
       return 0;
     }
     consecutiveFailures++;
-    if (ejections == 0 && consecutiveFailures < ejectAfter) {
+    if (ejections == 0 && consecutiveFailures < ejectAfter || !mayEject) {
       return 0;
     }
     long period = Math.min(maxEjectMs, ejectForMs << Math.min(ejections, 20));

@@ -17,8 +17,8 @@ import java.util.function.ToDoubleFunction;
  *
  * <p>Names follow Prometheus conventions once rendered ({@code edgecache_} prefix, {@code _total}
  * for counters, base units {@code _bytes} and {@code _seconds}); label values come from small fixed
- * sets (outcome, method class, status class, tier, source, origin name, error kind), never from a
- * URL, so cardinality stays bounded. Thread-safe.
+ * sets (outcome, method class, status class, tier, source, origin name, origin server as configured,
+ * error kind), never from a URL, so cardinality stays bounded. Thread-safe.
  */
 public final class ProxyMetrics {
   /** What happened to a request, as counted in {@code edgecache_requests_total{outcome}}. */

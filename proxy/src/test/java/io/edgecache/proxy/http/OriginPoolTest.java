@@ -124,6 +124,28 @@ class OriginPoolTest {
   }
 
   @Test
+  void failed_atMostHalfThePoolIsEjectedAtOnce() {
+    OriginPool two = pool(PoolConfig.Balance.ROUND_ROBIN, 1, 1);
+    eject(two, two.members().get(0));
+    OriginPool.Member last = two.members().get(1);
+    for (int i = 0; i < 20; i++) {
+      two.failed(last, "test");
+    }
+    assertSame(last, two.pick("k", null), "the last server up stays in rotation");
+
+    OriginPool four = pool(PoolConfig.Balance.ROUND_ROBIN, 1, 1, 1, 1);
+    for (OriginPool.Member m : four.members()) {
+      eject(four, m);
+    }
+    int out = 0;
+    for (OriginPool.Member m : four.members()) {
+      out += m.health.state(clock.now) == ServerHealth.State.EJECTED ? 1 : 0;
+    }
+    assertEquals(2, out);
+    assertEquals(2, four.maxEjected());
+  }
+
+  @Test
   void poolOfOne_isNeverEjectedByLiveFailures() {
     OriginPool p = pool(PoolConfig.Balance.ROUND_ROBIN, 1);
     OriginPool.Member only = p.members().get(0);

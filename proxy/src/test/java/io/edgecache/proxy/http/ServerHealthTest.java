@@ -16,7 +16,7 @@ class ServerHealthTest {
   private final ServerHealth h = new ServerHealth();
 
   private long fail(long now) {
-    return h.failed(now, 5, EJECT_FOR, MAX);
+    return h.failed(now, 5, EJECT_FOR, MAX, true);
   }
 
   @Test
@@ -129,9 +129,20 @@ class ServerHealthTest {
   }
 
   @Test
+  void failed_ejectionRefusedByThePool_countsAndEjectsAtTheNextFailureOnceAllowed() {
+    for (int i = 0; i < 4; i++) {
+      fail(0);
+    }
+    assertEquals(0, h.failed(0, 5, EJECT_FOR, MAX, false));
+    assertEquals(0, h.failed(0, 5, EJECT_FOR, MAX, false));
+    assertTrue(h.available(0));
+    assertEquals(EJECT_FOR, fail(0));
+  }
+
+  @Test
   void failed_ejectAfterZero_neverEjects() {
     for (int i = 0; i < 100; i++) {
-      assertEquals(0, h.failed(0, 0, EJECT_FOR, MAX));
+      assertEquals(0, h.failed(0, 0, EJECT_FOR, MAX, true));
     }
     assertTrue(h.available(0));
   }
