@@ -151,7 +151,12 @@ final class PoolLoader {
     if (host != null && !host.matches("[A-Za-z0-9.:\\[\\]-]+")) {
       throw err(p + "host", "expected a host name (and port), got \"" + host + "\"");
     }
-    return new PoolConfig.HealthCheck(path, host, duration(h, p, "interval", 5_000), duration(h, p, "timeout", 2_000),
+    long interval = duration(h, p, "interval", 5_000);
+    if (interval < 100) {
+      throw err(p + "interval", "at least 100ms (each server is probed this often), got \"" + h.getValue("interval")
+          + "\"");
+    }
+    return new PoolConfig.HealthCheck(path, host, interval, duration(h, p, "timeout", 2_000),
         integer(h, p, "healthy", 2, 1, 100), integer(h, p, "unhealthy", 3, 1, 100));
   }
 

@@ -131,6 +131,12 @@ class PoolLoaderTest {
   }
 
   @Test
+  void healthCheck_intervalUnder100ms_isAnError() {
+    assertEquals(FILE + ": origins[0].healthCheck.interval: at least 100ms (each server is probed this often), got"
+        + " \"10ms\"", error("\"url\": \"http://a\", \"healthCheck\": {\"interval\": \"10ms\"}"));
+  }
+
+  @Test
   void healthCheck_unknownKey_isAnError() {
     assertTrue(error("\"url\": \"http://a\", \"healthCheck\": {\"every\": \"5s\"}")
         .startsWith(FILE + ": origins[0].healthCheck.every: unknown key"));
