@@ -49,7 +49,7 @@ class HttpsOriginIntegrationTest extends ProxyHarness {
     }
   }
 
-  /** An HTTPS origin on loopback recording "sni|host|client certificate subject|path" per request. */
+  /** An HTTPS origin on loopback recording "sni|every Host field|client certificate subject|path" per request. */
   private void startHttpsOrigin(boolean requireClientCertificate) throws Exception {
     HttpServerOptions o = new HttpServerOptions().setSsl(true).setSni(true)
         .setKeyCertOptions(new PemKeyCertOptions().setCertPath(certs.serverCert().toString())
@@ -67,7 +67,8 @@ class HttpsOriginIntegrationTest extends ProxyHarness {
       } catch (Exception e) {
         subject = e.toString();
       }
-      seen.add(r.connection().indicatedServerName() + "|" + r.getHeader("Host") + "|" + subject + "|" + r.path());
+      seen.add(r.connection().indicatedServerName() + "|" + String.join(",", r.headers().getAll("Host")) + "|" + subject
+          + "|" + r.path());
       r.response().putHeader("Cache-Control", "no-store").end("secure");
     });
     https.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
