@@ -35,6 +35,8 @@ final class HealthChecks extends VerticleBase {
   private final Set<OriginPool.Member> probing = new HashSet<>();
   private final List<Long> timers = new ArrayList<>();
   private HttpClient client;
+  /** Set when stopping: probes cut short by closing the client say nothing about the servers. */
+  private boolean stopped;
 
   HealthChecks(List<OriginPool> pools) {
     this.pools = List.copyOf(pools);
@@ -55,6 +57,7 @@ final class HealthChecks extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    stopped = true;
     for (long id : timers) {
       vertx.cancelTimer(id);
     }
@@ -130,6 +133,9 @@ final class HealthChecks extends VerticleBase {
       probing.remove(member);
       if (!ok && request != null) {
         request.reset();
+      }
+      if (stopped) {
+        return;
       }
       if (member.health.probed(ok, hc.healthy(), hc.unhealthy())) {
         if (ok) {
