@@ -222,6 +222,17 @@ class OriginPoolIntegrationTest extends ProxyHarness {
   }
 
   @Test
+  void origins_withAnAdminToken_answersOnlyWithTheToken() throws Exception {
+    String token = "a-token-of-sufficient-length";
+    start(pool(new JsonObject()).put("admin", new JsonObject().put("host", "127.0.0.1").put("port", 0)
+        .put("token", token)));
+    assertEquals(401, RawHttp.get(proxy.adminPort(), "/origins").status());
+    RawHttp.Response r = RawHttp.get(proxy.adminPort(), "/origins", "Authorization", "Bearer " + token);
+    assertEquals(200, r.status());
+    assertEquals("pool", new JsonObject(r.text()).getJsonArray("origins").getJsonObject(0).getString("name"));
+  }
+
+  @Test
   void hash_sameUrl_alwaysGoesToTheSameServer() throws Exception {
     bothAnswerWithTheirName();
     start(pool(new JsonObject().put("balance", "hash")));
