@@ -91,7 +91,8 @@ public final class Main {
     log.info("edgecache {} listening on http://{}:{} (admin http://{}:{}), {} event loops, origins: {}",
         version(), cfg.listen().host(), server.port(), cfg.admin().host(), server.adminPort(),
         cfg.listen().eventLoops(),
-        cfg.origins().stream().map(o -> o.name() + "=" + o.scheme() + "://" + o.host() + ":" + o.port() + " " + o.hosts())
+        cfg.origins().stream().map(o -> o.name() + "=" + o.pool().servers().stream()
+                .map(s -> o.scheme() + "://" + s.id()).collect(Collectors.joining("|")) + " " + o.hosts())
             .collect(Collectors.joining(", ")));
     installReloadSignal(server, log);
     AtomicBoolean stopping = new AtomicBoolean();

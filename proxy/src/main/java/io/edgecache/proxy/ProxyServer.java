@@ -181,7 +181,7 @@ public final class ProxyServer {
             return null;
           });
     }
-    return joined.compose(j -> vertx.deployVerticle(() -> {
+    return joined.compose(j -> context.get().pools().startHealthChecks(vertx)).compose(j -> vertx.deployVerticle(() -> {
           ProxyVerticle v = new ProxyVerticle(context::get, connections);
           verticles.add(v);
           return v;
@@ -196,7 +196,7 @@ public final class ProxyServer {
             }
           }
           AdminVerticle admin = new AdminVerticle(config, ready::get, this::stats, context.get().purges(), registry,
-              this::reload, this::clusterView);
+              this::reload, this::clusterView, () -> context.get().pools().describe());
           return vertx.deployVerticle(admin)
               .recover(t -> Future.failedFuture(bindError(t, "admin", config.admin().host(), config.admin().port())))
               .map(x -> admin.actualPort());
@@ -255,7 +255,10 @@ public final class ProxyServer {
     // keep the running listen/admin/memory/limits/upstream; take everything else from the new file
     ProxyConfig applied = new ProxyConfig(now.source(), now.listen(), now.admin(), next.origins(), now.memory(),
         now.disk(), now.upstream(), now.limits(), next.cache(), next.purge(), next.accessLog(), now.shutdown(), now.cluster(), now.startup());
-    context.set(current.reconfigured(applied));
+    ProxyContext reconfigured = current.reconfigured(applied);
+    context.set(reconfigured);
+    // the new pools carry over each kept server's state; their checks replace the old ones
+    current.pools().stopHealthChecks().onComplete(x -> reconfigured.pools().startHealthChecks(vertx));
     log.info("configuration reloaded from {}: {} origins{}", now.source(), applied.origins().size(),
         restart.isEmpty() ? "" : "; restart needed for: " + String.join(", ", restart));
     return new ReloadResult(List.copyOf(restart));

@@ -19,7 +19,8 @@ import java.util.function.Supplier;
 /**
  * The admin listener (default 127.0.0.1:9090): {@code /healthz} (the process answers),
  * {@code /readyz} (listening and not draining), {@code /stats} (tier sizes), {@code /metrics}
- * (Prometheus), {@code POST /purge} and {@code POST /reload}. Never reachable on the traffic port. With {@code admin.token} set, every
+ * (Prometheus), {@code /origins} (origin servers and their state), {@code POST /purge} and
+ * {@code POST /reload}. Never reachable on the traffic port. With {@code admin.token} set, every
  * endpoint except the two probes needs {@code Authorization: Bearer <token>}.
  */
 public final class AdminVerticle extends VerticleBase {
@@ -30,11 +31,21 @@ public final class AdminVerticle extends VerticleBase {
   private final PurgeService purges;
   private final PrometheusMeterRegistry registry;
   private final Supplier<ProxyServer.ReloadResult> reload;
+  private final Supplier<JsonObject> origins;
   private HttpServer server;
 
   /** {@code purges} is the same service that answers {@code PURGE} on the traffic port. */
   public AdminVerticle(ProxyConfig config, BooleanSupplier ready, Supplier<JsonObject> stats, PurgeService purges,
       PrometheusMeterRegistry registry, Supplier<ProxyServer.ReloadResult> reload, Supplier<JsonObject> cluster) {
+    this(config, ready, stats, purges, registry, reload, cluster, () -> new JsonObject().put("origins",
+        new io.vertx.core.json.JsonArray()));
+  }
+
+  /** {@code origins} answers {@code GET /origins}. */
+  public AdminVerticle(ProxyConfig config, BooleanSupplier ready, Supplier<JsonObject> stats, PurgeService purges,
+      PrometheusMeterRegistry registry, Supplier<ProxyServer.ReloadResult> reload, Supplier<JsonObject> cluster,
+      Supplier<JsonObject> origins) {
+    this.origins = origins;
     this.cluster = cluster;
     this.config = config;
     this.ready = ready;
@@ -74,6 +85,8 @@ public final class AdminVerticle extends VerticleBase {
     }));
     router.get("/cluster").handler(rc -> rc.response().putHeader("Content-Type", "application/json")
         .end(cluster.get().encodePrettily()));
+    router.get("/origins").handler(rc -> rc.response().putHeader("Content-Type", "application/json")
+        .end(origins.get().encodePrettily()));
     router.post("/purge").handler(BodyHandler.create().setBodyLimit(1 << 20)).handler(this::purge);
     router.get("/metrics").handler(rc -> vertx.executeBlocking(registry::scrape).onComplete(ar -> {
       if (ar.failed()) {

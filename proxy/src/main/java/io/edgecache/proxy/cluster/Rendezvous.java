@@ -28,6 +28,14 @@ public final class Rendezvous {
     return best;
   }
 
+  /**
+   * The weight {@link #owner} gives {@code id} for {@code key}: uniform over all 64-bit values, so
+   * it can also be turned into a weighted choice (origin servers with weights).
+   */
+  public static long score(String key, String id) {
+    return mix(hash(key) ^ hash(id));
+  }
+
   /** 64-bit FNV-1a over the UTF-8 bytes, finished with {@link #mix}. */
   static long hash(String s) {
     long h = 0xcbf29ce484222325L;

@@ -5,8 +5,6 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -350,29 +348,12 @@ public final class ConfigLoader {
       if (!(arr.getValue(i) instanceof JsonObject o)) {
         throw err("origins[" + i + "]", "expected an object, got " + describe(arr.getValue(i)));
       }
-      known(o, p, Set.of("name", "url", "hosts", "preserveHost", "routes"));
+      known(o, p, union(Set.of("name", "hosts", "preserveHost", "routes"), PoolLoader.KEYS));
       String name = requiredString(o, p, "name");
       if (names.putIfAbsent(name, i) != null) {
         throw err(p + "name", "duplicate origin name \"" + name + "\"");
       }
-      String url = requiredString(o, p, "url");
-      URI uri;
-      try {
-        uri = new URI(url);
-      } catch (URISyntaxException e) {
-        throw err(p + "url", "not a URL: \"" + url + "\"");
-      }
-      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-      if (!scheme.equals("http") && !scheme.equals("https")) {
-        throw err(p + "url", "expected an http:// or https:// URL, got \"" + url + "\"");
-      }
-      if (uri.getHost() == null || uri.getHost().isEmpty()) {
-        throw err(p + "url", "URL has no host: \"" + url + "\"");
-      }
-      if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
-        throw err(p + "url", "a path in the origin URL is not supported: \"" + url + "\"");
-      }
-      int port = uri.getPort() > 0 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
+      PoolLoader.Parsed pool = new PoolLoader(file).parse(o, p);
       Object hostsRaw = o.getValue("hosts");
       if (!(hostsRaw instanceof JsonArray hostsArr) || hostsArr.isEmpty()) {
         throw err(p + "hosts", "expected a non-empty list of host names or \"*\", got " + describe(hostsRaw));
@@ -389,10 +370,16 @@ public final class ConfigLoader {
         }
         hosts.add(norm);
       }
-      out.add(new ProxyConfig.Origin(name, scheme, uri.getHost(), port, List.copyOf(hosts),
-          bool(o, p, "preserveHost", true), new RouteLoader(this).routes(o, p)));
+      out.add(new ProxyConfig.Origin(name, pool.scheme(), pool.first().host(), pool.first().port(), List.copyOf(hosts),
+          bool(o, p, "preserveHost", true), pool.pool(), new RouteLoader(this).routes(o, p)));
     }
     return List.copyOf(out);
+  }
+
+  private static Set<String> union(Set<String> a, Set<String> b) {
+    Set<String> all = new java.util.HashSet<>(a);
+    all.addAll(b);
+    return all;
   }
 
   /** Lower case, without a port; IPv6 literals keep their brackets. */

@@ -100,17 +100,27 @@ public record ProxyConfig(
   /**
    * One origin and the Host names routed to it ({@code "*"} matches any host).
    *
+   * @param host the first server's host (the only one unless {@code servers} lists several)
+   * @param port the first server's port
    * @param preserveHost send the client's Host to the origin (true) or the origin URL's authority
+   * @param pool the servers behind the origin and how they are balanced and checked
+   * @param routes per-path rules ({@code origins[].routes}), longest path first
    */
   public record Origin(String name, String scheme, String host, int port, List<String> hosts, boolean preserveHost,
-      List<Route> routes) {
+      PoolConfig pool, List<Route> routes) {
     public Origin {
       routes = List.copyOf(routes);
     }
 
-    /** An origin without routes. */
+    /** An origin of one server, {@code host:port}, with the pool defaults and no routes. */
     public Origin(String name, String scheme, String host, int port, List<String> hosts, boolean preserveHost) {
-      this(name, scheme, host, port, hosts, preserveHost, List.of());
+      this(name, scheme, host, port, hosts, preserveHost, PoolConfig.single(host, port), List.of());
+    }
+
+    /** An origin without routes. */
+    public Origin(String name, String scheme, String host, int port, List<String> hosts, boolean preserveHost,
+        PoolConfig pool) {
+      this(name, scheme, host, port, hosts, preserveHost, pool, List.of());
     }
 
     public boolean tls() {

@@ -148,7 +148,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     freshness = route == null ? ctx.freshness() : ctx.freshness().withTtl(route.ttl());
     reqControl = RequestDirectives.honored(reqHeaders, ctx.config().cache().honorClientDirectives());
     origin = new OriginFetch(vertx, client, ctx.config().upstream(), ctx.clock(), routed, req, authority,
-        target, reqHeaders);
+        target, reqHeaders).pooled(ctx.pools(), primaryKey);
     // a member filling for another gets the purge tags too, so that tag purges reach the copy it keeps
     delivery = new StoredDelivery(req, reqHeaders, context, ctx.config().purge().exposeTags() || fromPeer, primaryKey, this,
         ctx.cache());

@@ -7,7 +7,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The one place where an origin failure becomes a status: a timeout (connecting or waiting for
- * the response) is 504 Gateway Timeout, anything else (refused, reset, DNS, protocol) is 502.
+ * the response) is 504 Gateway Timeout, no server of the origin's pool up is 503 Service
+ * Unavailable, anything else (refused, reset, DNS, protocol) is 502.
  */
 final class OriginErrors {
   private OriginErrors() {}
@@ -21,7 +22,9 @@ final class OriginErrors {
     /** The origin's name did not resolve. */
     DNS(502, "origin-dns", "dns"),
     /** Reset, closed early, or a protocol error (may be a stale pooled connection). */
-    ERROR(502, "origin-error", "reset");
+    ERROR(502, "origin-error", "reset"),
+    /** Every server of the origin's pool is down (health checks) or ejected: nothing was dialled. */
+    NO_SERVER(503, "no-healthy-server", "no-server");
 
     private final int status;
     private final String detail;
@@ -42,14 +45,14 @@ final class OriginErrors {
       return detail;
     }
 
-    /** The metric label: timeout, connect, dns or reset. */
+    /** The metric label: timeout, connect, dns, reset or no-server. */
     String metricLabel() {
       return metricLabel;
     }
 
     /** The text of a response made here for this failure. */
     String message() {
-      return status == 504 ? "origin timed out" : "origin unreachable";
+      return status == 504 ? "origin timed out" : status == 503 ? "no origin server is up" : "origin unreachable";
     }
   }
 

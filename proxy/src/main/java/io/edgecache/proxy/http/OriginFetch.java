@@ -34,11 +34,27 @@ import org.slf4j.LoggerFactory;
  * {@code upstream.responseTimeout}, and reports either the response or one classified
  * {@link OriginErrors.Failure}.
  *
- * <h2>Retry</h2>
- * A bodiless GET or HEAD that fails on the connection (not a timeout, not a refused connect) is
- * tried once more: a pooled keep-alive connection may have been closed by the origin, or poisoned
- * by an earlier response that sent more bytes than it declared. Nothing else is retried: a request
- * body cannot be replayed, and other methods may not be idempotent (RFC 9110 9.2.2).
+ * <h2>Servers</h2>
+ * Each attempt goes to one server of the origin's {@link OriginPool}, chosen by its balance
+ * ({@code round-robin}, {@code least-connections}, or {@code hash} of the cache key) among the
+ * servers that are up and not ejected; the attempt's outcome (response head, 5xx, failure) and
+ * latency go back to the pool. With no server available the fetch fails at once as
+ * {@link OriginErrors.Failure#NO_SERVER} (503, or stale content where that is allowed).
+ *
+ * <h2>Retry and failover</h2>
+ * A bodiless GET or HEAD gets at most one more attempt, and nothing else does: a request body
+ * cannot be replayed, and other methods may not be idempotent (RFC 9110 9.2.2).
+ * <ul>
+ *   <li>It could not connect (refused, connect timeout, TLS handshake, DNS): the request never
+ *   left, so it is sent to another available server of the pool. With no other server it fails
+ *   (a refused connect does not heal in a millisecond).</li>
+ *   <li>The connection failed after it was sent, before a response head (not a timeout): a pooled
+ *   keep-alive connection may have been closed by the server, or poisoned by an earlier response
+ *   that sent more bytes than it declared. It is sent again, to another server when the pool has
+ *   one, else to the same one on a fresh connection.</li>
+ *   <li>A response timeout is not retried: the server may still be working on it, and a second
+ *   wait would double the client's.</li>
+ * </ul>
  *
  * <h2>Threads</h2>
  * {@link #send} must be called on the exchange's event loop, and the callback runs there too (the
@@ -46,6 +62,13 @@ import org.slf4j.LoggerFactory;
  */
 final class OriginFetch {
   private static final Logger log = LoggerFactory.getLogger(OriginFetch.class);
+  /**
+   * How much longer than {@code upstream.connectTimeout} a request may wait for a connection: a
+   * wait that ends in a {@link TimeoutException} was for a free pooled connection (the event loop
+   * already has {@code upstream.maxConnectionsPerOrigin} to that server), which says the server is
+   * busy, not broken, and never counts towards its ejection.
+   */
+  static final long POOL_WAIT_SLACK_MS = 1000;
 
   /** The outcome of one {@link #send}; both methods run on the exchange's event loop. */
   interface Callback {
@@ -103,6 +126,11 @@ final class OriginFetch {
   private Peers.Peer peer;
   private String peerMark;
   private long peerTimeoutMs;
+  /** Where the origin's pool is found ({@link #pooled}); null: a pool of its own. */
+  private OriginPools pools;
+  /** What {@code hash} balancing hashes: the cache key. */
+  private String balanceKey;
+  private OriginPool pool;
 
   /**
    * @param authority the authority the client addressed (Host, or an absolute-form target's)
@@ -136,6 +164,23 @@ final class OriginFetch {
     return f;
   }
 
+  /**
+   * Sends this fetch to the servers of the origin's pool in {@code pools}; {@code key} (the cache
+   * key) is what {@code hash} balancing hashes. Without this call the origin is a pool of its own.
+   */
+  OriginFetch pooled(OriginPools pools, String key) {
+    this.pools = pools;
+    this.balanceKey = key;
+    return this;
+  }
+
+  private OriginPool pool() {
+    if (pool == null) {
+      pool = pools != null ? pools.of(origin) : OriginPool.standalone(origin, clock);
+    }
+    return pool;
+  }
+
   /** The origin's configured name, for metrics and logs. */
   String originName() {
     return origin.name();
@@ -146,15 +191,21 @@ final class OriginFetch {
    *
    * @param validators when revalidating, the stored response's fields; null otherwise
    * @param wholeObject leave the client's Range and If-Range out (see {@link #send})
+   * @param server the pool's server to send it to; null for a peer fill
    */
-  RequestOptions request(HttpMethod m, Headers validators, boolean wholeObject) {
+  RequestOptions request(HttpMethod m, Headers validators, boolean wholeObject, OriginPool.Member server) {
     boolean cacheable = m == HttpMethod.GET || m == HttpMethod.HEAD;
+    String host = server != null ? server.host : origin.host();
+    int port = server != null ? server.port : origin.port();
     RequestOptions o = new RequestOptions()
         .setMethod(m)
-        .setServer(SocketAddress.inetSocketAddress(origin.port(), origin.host()))
+        .setServer(SocketAddress.inetSocketAddress(port, host))
         .setURI(target)
         .setSsl(origin.tls())
-        .setConnectTimeout(upstream.connectTimeoutMs())
+        // the TCP connect is bounded by upstream.connectTimeout (the client's option); this bound
+        // is for the whole wait for a connection, a free pooled one included, and is a little
+        // longer so that a server that does not answer a connect fails as a connect timeout
+        .setConnectTimeout(upstream.connectTimeoutMs() + POOL_WAIT_SLACK_MS)
         .setHeaders(ForwardHeaders.build(requestHeaders, clientAddress(clientRequest), hostHeader(),
             clientRequest.version() == HttpVersion.HTTP_1_0 ? "1.0" : "1.1", cacheable, validators,
             upstream.stripRequestHeaders()));
@@ -168,10 +219,18 @@ final class OriginFetch {
           .setConnectTimeout(Math.min(upstream.connectTimeoutMs(), peerTimeoutMs))
           .setHost(authority.host()).setPort(authority.port() > 0 ? authority.port() : 80);
       o.putHeader(Peers.HEADER, peerMark);
+    } else if (origin.tls()) {
+      // SNI and the certificate check take the name from host/port: the server's, as configured;
+      // the Host field, when it is the client's, is set on its own
+      o.setSslOptions(pool().sslOptions()).setHost(host).setPort(port);
+      if (origin.preserveHost()) {
+        o.putHeader("Host", authority.port() > 0 && authority.port() != 443
+            ? authority.host() + ":" + authority.port() : authority.host());
+      }
     } else if (origin.preserveHost()) {
-      o.setHost(authority.host()).setPort(authority.port() > 0 ? authority.port() : origin.tls() ? 443 : 80);
+      o.setHost(authority.host()).setPort(authority.port() > 0 ? authority.port() : 80);
     } else {
-      o.setHost(origin.host()).setPort(origin.port());
+      o.setHost(host).setPort(port);
     }
     return o;
   }
@@ -193,7 +252,18 @@ final class OriginFetch {
    */
   void send(HttpMethod m, Headers validators, boolean withBody, boolean wholeObject, BooleanSupplier clientGone,
       Callback cb) {
-    attempt(m, validators, withBody, wholeObject, !withBody && retryable(m) && peer == null, clientGone, cb);
+    boolean mayRetry = !withBody && retryable(m) && peer == null;
+    if (peer != null) {
+      attempt(m, validators, withBody, wholeObject, false, clientGone, cb, null);
+      return;
+    }
+    OriginPool.Member server = pool().pick(balanceKey, null);
+    if (server == null) {
+      cb.onFailure(OriginErrors.Failure.NO_SERVER,
+          new java.util.NoSuchElementException("no server of origin " + origin.name() + " is up"));
+      return;
+    }
+    attempt(m, validators, withBody, wholeObject, mayRetry, clientGone, cb, server);
   }
 
   /**
@@ -222,15 +292,38 @@ final class OriginFetch {
     return m == HttpMethod.GET || m == HttpMethod.HEAD;
   }
 
+  /**
+   * One attempt on {@code server} (null: the peer). A failure to connect fails over to another
+   * server when {@code mayRetry} (see the class comment).
+   */
   private void attempt(HttpMethod m, Headers validators, boolean withBody, boolean wholeObject, boolean mayRetry,
-      BooleanSupplier clientGone, Callback cb) {
+      BooleanSupplier clientGone, Callback cb, OriginPool.Member server) {
     long requestTime = clock.millis();
-    client.request(request(m, validators, wholeObject)).onComplete(ar -> {
+    long startNanos = System.nanoTime();
+    if (server != null) {
+      pool.started(server);
+    }
+    client.request(request(m, validators, wholeObject, server)).onComplete(ar -> {
       if (ar.failed()) {
+        if (server != null) {
+          // a TimeoutException here is the wait for a free pooled connection (POOL_WAIT_SLACK_MS)
+          if (!(ar.cause() instanceof TimeoutException)) {
+            pool.failed(server, ar.cause().toString());
+          }
+          pool.finished(server);
+        }
+        OriginPool.Member other = mayRetry && !clientGone.getAsBoolean() ? pool.pick(balanceKey, server) : null;
+        if (other != null) {
+          log.debug("{} {}: cannot connect to {} ({}); failing over to {}", m, target, server, ar.cause().toString(),
+              other);
+          attempt(m, validators, false, wholeObject, false, clientGone, cb, other);
+          return;
+        }
         cb.onFailure(OriginErrors.classify(ar.cause()), ar.cause());
         return;
       }
-      new Attempt(ar.result(), m, validators, withBody, wholeObject, mayRetry, clientGone, cb, requestTime).start();
+      new Attempt(ar.result(), m, validators, withBody, wholeObject, mayRetry, clientGone, cb, requestTime, server,
+          startNanos).start();
     });
   }
 
@@ -245,11 +338,16 @@ final class OriginFetch {
     private final BooleanSupplier clientGone;
     private final Callback cb;
     private final long requestTime;
+    private final OriginPool.Member server;
+    private final long startNanos;
     private boolean timedOut;
     private long timer;
 
     Attempt(HttpClientRequest request, HttpMethod method, Headers validators, boolean withBody, boolean wholeObject,
-        boolean mayRetry, BooleanSupplier clientGone, Callback cb, long requestTime) {
+        boolean mayRetry, BooleanSupplier clientGone, Callback cb, long requestTime, OriginPool.Member server,
+        long startNanos) {
+      this.server = server;
+      this.startNanos = startNanos;
       this.wholeObject = wholeObject;
       this.request = request;
       this.method = method;
@@ -267,6 +365,10 @@ final class OriginFetch {
       (withBody ? request.send(clientRequest) : request.send()).onComplete(rr -> {
         vertx.cancelTimer(timer);
         if (rr.succeeded()) {
+          if (server != null) {
+            pool.answered(server, rr.result().statusCode(), System.nanoTime() - startNanos);
+            rr.result().end().onComplete(x -> pool.finished(server)); // in flight until the body is over
+          }
           cb.onResponse(rr.result(), requestTime);
         } else {
           onFailed(rr.cause());
@@ -285,15 +387,23 @@ final class OriginFetch {
     }
 
     private void onFailed(Throwable cause) {
+      if (server != null) {
+        pool.failed(server, timedOut ? "timeout" : cause.toString());
+        pool.finished(server);
+      }
       if (timedOut) {
         cb.onFailure(OriginErrors.Failure.TIMEOUT, cause);
         return;
       }
       OriginErrors.Failure f = OriginErrors.classify(cause);
       if (mayRetry && f == OriginErrors.Failure.ERROR && !clientGone.getAsBoolean()) {
-        log.debug("retrying {} {} after {}", method, target, cause.toString());
-        attempt(method, validators, false, wholeObject, false, clientGone, cb);
-        return;
+        OriginPool.Member next = pool.pick(balanceKey, server);
+        next = next != null ? next : pool.pick(balanceKey, null); // a pool of one: the same server, anew
+        if (next != null) {
+          log.debug("retrying {} {} on {} after {}", method, target, next, cause.toString());
+          attempt(method, validators, false, wholeObject, false, clientGone, cb, next);
+          return;
+        }
       }
       cb.onFailure(f, cause);
     }

@@ -11,10 +11,12 @@ import java.time.Clock;
 /**
  * What every event loop shares: the configuration, the origin router, the cache and the clock.
  * All members are immutable or thread-safe.
+ *
+ * @param pools the servers of every origin, their health and balancing
  */
 public record ProxyContext(ProxyConfig config, OriginRouter router, HttpCache cache, FreshnessPolicy freshness,
     Clock clock, Coalescer coalescer, PurgeAuthorizer purgeAuthorizer, ProxyMetrics metrics,
-    FillBudget fillBudget, Revalidations revalidations, PurgeService purges, Peers peers) {
+    FillBudget fillBudget, Revalidations revalidations, PurgeService purges, Peers peers, OriginPools pools) {
 
   public static ProxyContext of(ProxyConfig config, HttpCache cache, Clock clock, ProxyMetrics metrics) {
     return of(config, cache, clock, metrics, Peers.NONE);
@@ -26,18 +28,19 @@ public record ProxyContext(ProxyConfig config, OriginRouter router, HttpCache ca
         new FreshnessPolicy(config.cache().heuristicFraction(), config.cache().heuristicMaxAgeSeconds()), clock,
         new Coalescer(), new PurgeAuthorizer(config.purge().allow(), config.purge().token()), metrics,
         new FillBudget(config.memory().fillBufferBytes()), new Revalidations(),
-        new PurgeService(PurgeService.Target.of(cache), metrics), peers);
+        new PurgeService(PurgeService.Target.of(cache), metrics), peers, OriginPools.of(config.origins(), metrics, clock));
   }
 
   /**
-   * The same shared state under a reloaded configuration: routing, freshness knobs and purge
-   * ACLs change; the cache, coalescer, fill budget, clock, metrics and purge service carry over.
+   * The same shared state under a reloaded configuration: routing, origin pools, freshness knobs
+   * and purge ACLs change; the cache, coalescer, fill budget, clock, metrics and purge service carry
+   * over, and so does the state of every origin server still configured ({@link OriginPools#reconfigured}).
    */
   public ProxyContext reconfigured(ProxyConfig next) {
     return new ProxyContext(next, new OriginRouter(next.origins()), cache,
         new FreshnessPolicy(next.cache().heuristicFraction(), next.cache().heuristicMaxAgeSeconds()), clock,
         coalescer, new PurgeAuthorizer(next.purge().allow(), next.purge().token()), metrics, fillBudget, revalidations,
-        purges, peers);
+        purges, peers, pools.reconfigured(next.origins()));
   }
 
   long nowMs() {

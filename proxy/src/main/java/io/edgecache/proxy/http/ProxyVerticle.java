@@ -90,7 +90,10 @@ public final class ProxyVerticle extends VerticleBase {
         .setConnectTimeout((int) up.connectTimeoutMs())
         .setMaxHeaderSize(64 * 1024)
         .setDecompressionSupported(false)
-        .setTcpNoDelay(true);
+        .setTcpNoDelay(true)
+        // https:// origin servers get their configured host name as SNI even when it has no dot
+        // (localhost, a Kubernetes service's short name), which the JDK alone would leave out
+        .setForceSni(true);
     // A protocol error on a pooled origin connection (e.g. an origin that sent more body bytes
     // than its Content-Length said) closes that connection at once, so the next request does not
     // inherit the garbage.

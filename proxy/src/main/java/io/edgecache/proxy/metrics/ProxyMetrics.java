@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The one catalogue of edgecache's own meters. Every meter is declared here with its
@@ -16,8 +17,8 @@ import java.util.function.Supplier;
  *
  * <p>Names follow Prometheus conventions once rendered ({@code edgecache_} prefix, {@code _total}
  * for counters, base units {@code _bytes} and {@code _seconds}); label values come from small fixed
- * sets (outcome, method class, status class, tier, source, origin name, error kind), never from a
- * URL, so cardinality stays bounded. Thread-safe.
+ * sets (outcome, method class, status class, tier, source, origin name, origin server as configured,
+ * error kind), never from a URL, so cardinality stays bounded. Thread-safe.
  */
 public final class ProxyMetrics {
   /** What happened to a request, as counted in {@code edgecache_requests_total{outcome}}. */
@@ -130,6 +131,47 @@ public final class ProxyMetrics {
     originErrors.computeIfAbsent(origin + '\u0000' + kind, k -> Counter.builder("edgecache.origin.errors")
         .description("Origin failures by origin and kind (connect, timeout, dns, reset, 5xx, body-timeout)")
         .tag("origin", origin).tag("kind", kind).register(registry)).increment();
+  }
+
+  /**
+   * The meters of one server of an origin pool, tagged {@code origin} and {@code server}
+   * ({@code host:port} from the configuration, so their number is bounded by it).
+   */
+  public record ServerMeters(FunctionCounter requests, FunctionCounter errors, Timer latency, Gauge up) {}
+
+  /**
+   * Registers the meters of server {@code server} of origin {@code origin}, read from {@code state}
+   * (which the caller keeps referenced: Micrometer holds it weakly).
+   *
+   * @param requests requests sent to the server so far (every attempt, failovers included)
+   * @param errors failed requests: no response head (connect, timeout, reset) or a 5xx
+   * @param up 1 while the server takes traffic, 0 while health checks hold it down or it is ejected
+   */
+  public <T> ServerMeters originServer(String origin, String server, T state, ToDoubleFunction<T> requests,
+      ToDoubleFunction<T> errors, ToDoubleFunction<T> up) {
+    return new ServerMeters(
+        FunctionCounter.builder("edgecache.origin.server.requests", state, requests)
+            .description("Requests sent to one server of an origin pool (each attempt, failovers included)")
+            .tag("origin", origin).tag("server", server).register(registry),
+        FunctionCounter.builder("edgecache.origin.server.errors", state, errors)
+            .description("Requests to one server of an origin pool that got no response head (connect, timeout,"
+                + " reset) or a 5xx")
+            .tag("origin", origin).tag("server", server).register(registry),
+        Timer.builder("edgecache.origin.server.request")
+            .description("Latency until the response head, per server of an origin pool")
+            .tag("origin", origin).tag("server", server).register(registry),
+        Gauge.builder("edgecache.origin.server.up", state, up)
+            .description("1 while a server of an origin pool takes traffic, 0 while it is down (health checks)"
+                + " or ejected (failures of live requests)")
+            .tag("origin", origin).tag("server", server).register(registry));
+  }
+
+  /** Unregisters the meters of a server no longer configured (after a reload). */
+  public void remove(ServerMeters meters) {
+    registry.remove(meters.requests());
+    registry.remove(meters.errors());
+    registry.remove(meters.latency());
+    registry.remove(meters.up());
   }
 
   /** Purges by kind (url, prefix, tag, all) and whether soft. */

@@ -26,6 +26,8 @@ class ConfigLoaderPropertyTest {
       "listen", "listen.host", "listen.port", "listen.eventLoops",
       "admin", "admin.host", "admin.port", "admin.token",
       "origins", "origins[0]", "origins[0].name", "origins[0].url", "origins[0].hosts", "origins[0].preserveHost",
+      "origins[0].servers", "origins[0].balance", "origins[0].healthCheck", "origins[0].ejectAfter",
+      "origins[0].ejectFor", "origins[0].tls",
       "memory", "memory.maxBytes", "memory.maxObjectBytes", "memory.fillBufferBytes",
       "disk", "disk.path", "disk.maxBytes", "disk.maxObjectBytes", "disk.chunkBytes",
       "upstream", "upstream.connectTimeout", "upstream.responseTimeout", "upstream.idleTimeout",
