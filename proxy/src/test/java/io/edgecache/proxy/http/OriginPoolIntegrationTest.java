@@ -108,7 +108,8 @@ class OriginPoolIntegrationTest extends ProxyHarness {
       RawHttp.Response r = RawHttp.exchange(port(), "POST", "/form", "Content-Length", "0");
       if (r.status() == 502) {
         failed++;
-        assertTrue(r.header("Cache-Status").contains("origin-unreachable"), r.header("Cache-Status"));
+        // refused, or reset when the freed port was taken by another process meanwhile
+        assertTrue(r.header("Cache-Status").matches(".*detail=\"origin-(unreachable|error)\".*"), r.header("Cache-Status"));
       } else {
         assertEquals("second", r.text());
       }
