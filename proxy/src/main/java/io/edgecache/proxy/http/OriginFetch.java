@@ -156,8 +156,8 @@ final class OriginFetch {
         .setSsl(origin.tls())
         .setConnectTimeout(upstream.connectTimeoutMs())
         .setHeaders(ForwardHeaders.build(requestHeaders, clientAddress(clientRequest), hostHeader(),
-            clientRequest.version() == HttpVersion.HTTP_1_0 ? "1.0" : "1.1", cacheable, validators,
-            upstream.stripRequestHeaders()));
+            viaVersion(clientRequest.version()), cacheable, validators,
+            upstream.stripRequestHeaders(), clientRequest.isSSL() ? "https" : "http"));
     if (wholeObject) {
       o.getHeaders().remove("Range").remove("If-Range");
     }
@@ -273,7 +273,7 @@ final class OriginFetch {
         }
       });
       if (!withBody) {
-        clientRequest.resume(); // nothing to pipe: let Vert.x discard whatever the client sends
+        Messages.resume(clientRequest); // nothing to pipe: let Vert.x discard whatever the client sends
       }
     }
 
@@ -309,6 +309,11 @@ final class OriginFetch {
   /** The Host as the client addressed it (absolute-form authority included). */
   private String hostHeader() {
     return authority.port() > 0 ? authority.host() + ":" + authority.port() : authority.host();
+  }
+
+  /** The received-protocol version of our Via member (RFC 9110 7.6.3). */
+  private static String viaVersion(HttpVersion v) {
+    return v == HttpVersion.HTTP_1_0 ? "1.0" : v == HttpVersion.HTTP_2 ? "2" : "1.1";
   }
 
   static String clientAddress(HttpServerRequest req) {
