@@ -11,6 +11,7 @@ import io.edgecache.proxy.ProxyServer;
 import io.edgecache.proxy.config.ConfigException;
 import io.edgecache.proxy.config.ConfigLoader;
 import io.edgecache.proxy.tls.TestCerts;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpConnection;
@@ -28,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
@@ -208,6 +210,47 @@ class TlsIntegrationTest extends ProxyHarness {
     HttpResponse<String> next = send(h2, "GET", "/after");
     assertEquals(200, next.statusCode());
     assertEquals(HttpClient.Version.HTTP_2, next.version());
+  }
+
+  @Test
+  void h2_largeBodies_rangesHeadAndConditionals_behaveAsOnHttp1() throws Exception {
+    start(tlsConfig(new JsonObject()));
+    byte[] big = new byte[900 * 1024]; // stored in memory, delivered in slices through the stream's flow control
+    byte[] huge = new byte[3 * 1024 * 1024]; // above memory.maxObjectBytes: streamed through, not stored
+    for (int i = 0; i < huge.length; i++) {
+      huge[i] = (byte) (i * 31);
+      if (i < big.length) {
+        big[i] = (byte) (i * 7);
+      }
+    }
+    origin.handle(r -> r.response().putHeader("Cache-Control", "max-age=600").putHeader("ETag", "\"v1\"")
+        .end(Buffer.buffer(r.path().equals("/big") ? big : huge)));
+    HttpClient h2 = client(HttpClient.Version.HTTP_2);
+    URI bigUri = URI.create("https://127.0.0.1:" + proxy.tlsPort() + "/big");
+    List<CompletableFuture<HttpResponse<byte[]>>> many = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      many.add(h2.sendAsync(HttpRequest.newBuilder(bigUri).build(), HttpResponse.BodyHandlers.ofByteArray()));
+      many.add(h2.sendAsync(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + proxy.tlsPort() + "/huge")).build(),
+          HttpResponse.BodyHandlers.ofByteArray()));
+    }
+    for (int i = 0; i < many.size(); i++) {
+      assertTrue(Arrays.equals(i % 2 == 0 ? big : huge, many.get(i).get(30, TimeUnit.SECONDS).body()),
+          "body " + i);
+    }
+    HttpResponse<byte[]> hit = h2.send(HttpRequest.newBuilder(bigUri).build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertTrue(hit.headers().firstValue("cache-status").orElseThrow().startsWith("edgecache; hit"));
+    assertTrue(Arrays.equals(big, hit.body()));
+    HttpResponse<byte[]> range = h2.send(HttpRequest.newBuilder(bigUri).header("Range", "bytes=10-19").build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(206, range.statusCode());
+    assertTrue(Arrays.equals(Arrays.copyOfRange(big, 10, 20), range.body()));
+    HttpResponse<String> notModified = h2.send(HttpRequest.newBuilder(bigUri).header("If-None-Match", "\"v1\"").build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(304, notModified.statusCode());
+    HttpResponse<String> head = send(h2, "HEAD", "/big");
+    assertEquals(200, head.statusCode());
+    assertEquals("", head.body());
+    assertEquals(String.valueOf(big.length), head.headers().firstValue("content-length").orElseThrow());
   }
 
   @Test
