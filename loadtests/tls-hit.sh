@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
-# A 1 KiB cache hit over HTTPS (HTTP/1.1 keep-alive, TLS 1.3 as wrk's OpenSSL negotiates it):
-# edgecache's HTTPS listener against nginx proxy_cache with TLS, in one run on this machine.
+# A cache hit over HTTPS (HTTP/1.1 keep-alive, TLS 1.3 as wrk's OpenSSL negotiates it): edgecache's
+# HTTPS listener against nginx proxy_cache with TLS, in one run on this machine.
 #
-#   loadtests/tls-hit.sh   # JAR=proxy/target/edgecache.jar ROUNDS=3 DURATION=8s WARMUP=3s PRIME=15s
+#   loadtests/tls-hit.sh   # JAR=proxy/target/edgecache.jar SIZE=1024 ROUNDS=3 DURATION=8s WARMUP=3s PRIME=15s
+#   ENGINES="jdk openssl" loadtests/tls-hit.sh   # both listen.tls.engine values in the same run
 #
-# Starts an nginx origin (1 KiB, Cache-Control: max-age=3600), edgecache (memory tier, access log
-# off, the image's heap flags) and nginx (proxy_cache, ssl, one worker per CPU) with one generated
-# EC P-256 certificate, primes both caches (and edgecache's JIT: PRIME of load each), then runs `wrk -t1 -c50` against each in turn, the
-# order reversed every other round, and prints req/s and p99 per round and the medians. Ports are
-# picked at random in 20000-60000 and checked free; every process started is stopped by PID.
+# Starts an nginx origin (SIZE bytes, Cache-Control: max-age=3600), one edgecache per engine
+# (memory tier, access log off, the image's heap flags) and nginx (proxy_cache, ssl, one worker
+# per CPU) with one generated EC P-256 certificate; primes every cache (and edgecache's JIT: PRIME
+# of load each), then runs `wrk -t1 -c50` against each in turn, the order reversed every other
+# round, and prints req/s and p99 per round and the medians. Ports are picked at random in
+# 20000-60000 and checked free; every process started is stopped by PID.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 JAR="${JAR:-$ROOT/proxy/target/edgecache.jar}"
+SIZE="${SIZE:-1024}"
 ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-8s}"
 WARMUP="${WARMUP:-3s}"
 JAVA_OPTS="${JAVA_OPTS:--Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m -XX:G1HeapRegionSize=8m}"
-EXTRA_TLS="${EXTRA_TLS:-}" # extra JSON members for listen.tls, e.g. '"http2": false'
+ENGINES="${ENGINES:-jdk}" # listen.tls.engine values, one edgecache each: "jdk openssl" compares them
 [[ -f "$JAR" ]] || { echo "no jar at $JAR (mvn -q -DskipTests package)" >&2; exit 1; }
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 
@@ -37,12 +40,12 @@ free_port() {
     [[ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ]] && { echo "$p"; return; }
   done
 }
-ORIGIN_PORT=$(free_port); EDGE_PORT=$(free_port); EDGE_TLS=$(free_port); ADMIN_PORT=$(free_port); NGINX_TLS=$(free_port)
+ORIGIN_PORT=$(free_port); NGINX_TLS=$(free_port)
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$WORK/key.pem" \
   -out "$WORK/cert.pem" -days 2 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 2>/dev/null
 mkdir -p "$WORK/www" "$WORK/o-tmp" "$WORK/n-tmp" "$WORK/cache"
-head -c 1024 /dev/zero | tr '\0' 'h' >"$WORK/www/1k"
+head -c "$SIZE" /dev/zero | tr '\0' 'h' >"$WORK/www/obj"
 USER_LINE=""
 if [[ "$(id -u)" == 0 ]]; then USER_LINE="user nobody nogroup;"; chown -R nobody:nogroup "$WORK"; chmod 755 "$WORK"; fi
 NCPU="$(nproc)"
@@ -93,45 +96,52 @@ EOF
 
 "$NGINX" -p "$WORK" -c "$WORK/origin.conf" >"$WORK/origin.log" 2>&1 & PIDS+=($!)
 "$NGINX" -p "$WORK" -c "$WORK/nginx.conf" >"$WORK/nginx.log" 2>&1 & PIDS+=($!)
-cat >"$WORK/edgecache.json" <<EOF
+declare -A TLS_PORT=([nginx]=$NGINX_TLS)
+SERVERS=()
+for engine in $ENGINES; do
+  name="edgecache-$engine"
+  TLS_PORT[$name]=$(free_port)
+  cat >"$WORK/$name.json" <<EOF
 {
-  "listen": { "host": "127.0.0.1", "port": $EDGE_PORT,
-    "tls": { "port": $EDGE_TLS, "certFile": "$WORK/cert.pem", "keyFile": "$WORK/key.pem"${EXTRA_TLS:+, $EXTRA_TLS} } },
-  "admin": { "host": "127.0.0.1", "port": $ADMIN_PORT },
+  "listen": { "host": "127.0.0.1", "port": $(free_port),
+    "tls": { "port": ${TLS_PORT[$name]}, "certFile": "$WORK/cert.pem", "keyFile": "$WORK/key.pem", "engine": "$engine" } },
+  "admin": { "host": "127.0.0.1", "port": $(free_port) },
   "origins": [ { "name": "origin", "url": "http://127.0.0.1:$ORIGIN_PORT", "hosts": ["*"] } ],
   "accessLog": { "enabled": false }
 }
 EOF
-# shellcheck disable=SC2086
-java $JAVA_OPTS -jar "$JAR" --config "$WORK/edgecache.json" >"$WORK/edgecache.log" 2>&1 & PIDS+=($!)
-
-ready() { curl -ksf -o /dev/null --max-time 2 "$1"; }
-for _ in $(seq 1 300); do
-  ready "https://127.0.0.1:$EDGE_TLS/1k" && ready "https://127.0.0.1:$NGINX_TLS/1k" && break
-  sleep 0.1
+  # shellcheck disable=SC2086
+  java $JAVA_OPTS -jar "$JAR" --config "$WORK/$name.json" >"$WORK/$name.log" 2>&1 & PIDS+=($!)
+  SERVERS+=("$name")
 done
-ready "https://127.0.0.1:$EDGE_TLS/1k" || { echo "edgecache did not answer:"; tail -20 "$WORK/edgecache.log"; exit 1; }
-ready "https://127.0.0.1:$NGINX_TLS/1k" || { echo "nginx did not answer:"; cat "$WORK/nginx.log"; exit 1; }
-echo "edgecache: $(curl -ksI "https://127.0.0.1:$EDGE_TLS/1k" | tr -d '\r' | grep -i '^cache-status')"
-echo "nginx tls: $(openssl s_client -connect 127.0.0.1:$NGINX_TLS </dev/null 2>/dev/null | grep -m1 -E 'Protocol|New,')"
-echo "edge  tls: $(openssl s_client -connect 127.0.0.1:$EDGE_TLS </dev/null 2>/dev/null | grep -m1 -E 'Protocol|New,')"
+SERVERS+=(nginx)
+
+ready() { curl -ksf -o /dev/null --max-time 2 "https://127.0.0.1:${TLS_PORT[$1]}/obj"; }
+for srv in "${SERVERS[@]}"; do
+  for _ in $(seq 1 300); do ready "$srv" && break; sleep 0.1; done
+  ready "$srv" || { echo "$srv did not answer:"; tail -20 "$WORK/$srv.log"; exit 1; }
+  echo "$srv: $(openssl s_client -connect "127.0.0.1:${TLS_PORT[$srv]}" </dev/null 2>/dev/null | grep -m1 'New,')"
+  # the JIT compiles edgecache's TLS path under load (its start-up warm-up runs plain HTTP only)
+  wrk -t1 -c50 -d"${PRIME:-15s}" "https://127.0.0.1:${TLS_PORT[$srv]}/obj" >/dev/null 2>&1 || true
+done
 
 run() { # run NAME PORT ROUND
-  wrk -t1 -c50 -d"$WARMUP" "https://127.0.0.1:$2/1k" >/dev/null 2>&1 || true
-  local out; out="$(wrk -t1 -c50 -d"$DURATION" --latency "https://127.0.0.1:$2/1k" 2>&1)"
+  wrk -t1 -c50 -d"$WARMUP" "https://127.0.0.1:$2/obj" >/dev/null 2>&1 || true
+  local out; out="$(wrk -t1 -c50 -d"$DURATION" --latency "https://127.0.0.1:$2/obj" 2>&1)"
   local rps p99
   rps="$(awk '/^Requests\/sec/ {print $2}' <<<"$out")"
   p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
   printf '%s\tround %s\t%s req/s\tp99 %s\n' "$1" "$3" "$rps" "$p99"
   echo "$rps" >>"$WORK/$1.rps"
 }
-# the JIT compiles the TLS path under load (the start-up warm-up runs plain HTTP only)
-wrk -t1 -c50 -d"${PRIME:-15s}" "https://127.0.0.1:$EDGE_TLS/1k" >/dev/null 2>&1 || true
-wrk -t1 -c50 -d"${PRIME:-15s}" "https://127.0.0.1:$NGINX_TLS/1k" >/dev/null 2>&1 || true
 for r in $(seq 1 "$ROUNDS"); do
-  if ((r % 2)); then run edgecache "$EDGE_TLS" "$r"; run nginx "$NGINX_TLS" "$r"
-  else run nginx "$NGINX_TLS" "$r"; run edgecache "$EDGE_TLS" "$r"; fi
+  order=("${SERVERS[@]}")
+  if ((r % 2 == 0)); then order=(); for ((i = ${#SERVERS[@]} - 1; i >= 0; i--)); do order+=("${SERVERS[$i]}"); done; fi
+  for srv in "${order[@]}"; do run "$srv" "${TLS_PORT[$srv]}" "$r"; done
 done
 median() { sort -g "$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-E="$(median "$WORK/edgecache.rps")"; N="$(median "$WORK/nginx.rps")"
-printf 'median req/s: edgecache %s, nginx %s, ratio %s\n' "$E" "$N" "$(awk -v e="$E" -v n="$N" 'BEGIN {printf "%.2f", e / n}')"
+N="$(median "$WORK/nginx.rps")"
+for srv in "${SERVERS[@]}"; do
+  M="$(median "$WORK/$srv.rps")"
+  printf 'median %s: %s req/s, %s of nginx\n' "$srv" "$M" "$(awk -v e="$M" -v n="$N" 'BEGIN {printf "%.2f", e / n}')"
+done

@@ -4,6 +4,7 @@ import io.edgecache.proxy.config.ConfigException;
 import io.edgecache.proxy.config.ConfigLoader;
 import io.edgecache.proxy.config.HeapBudget;
 import io.edgecache.proxy.config.ProxyConfig;
+import io.edgecache.proxy.tls.TlsListener;
 import io.edgecache.proxy.tls.TlsMaterial;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -74,6 +75,7 @@ public final class Main {
     HeapBudget.of(cfg, Runtime.getRuntime().maxMemory()).refusal(config).ifPresent(line -> fail(line, 1));
     if (cfg.listen().tls() != null && !train) {
       try {
+        TlsListener.checkEngine(cfg.listen().tls(), cfg.source());
         TlsMaterial.load(cfg.listen().tls(), cfg.source()); // before the warm-up: a bad pair fails at once
       } catch (ConfigException e) {
         fail(e.getMessage(), 1);
@@ -98,8 +100,9 @@ public final class Main {
     }
     ProxyConfig.Tls tls = cfg.listen().tls();
     if (tls != null) {
-      log.info("HTTPS on https://{}:{} ({}; {}): {}", cfg.listen().host(), server.tlsPort(),
+      log.info("HTTPS on https://{}:{} ({}; {}; {}): {}", cfg.listen().host(), server.tlsPort(),
           tls.http2() ? "h2, http/1.1" : "http/1.1", String.join(", ", tls.protocols()),
+          TlsListener.openSsl(tls) ? "OpenSSL" : "JDK TLS",
           server.certificates().current().describe());
     }
     String listeners = cfg.listen().plain() ? "http://" + cfg.listen().host() + ":" + server.port()

@@ -88,6 +88,7 @@ public final class ProxyServer {
   public Future<ProxyServer> start() {
     if (config.listen().tls() != null) {
       try {
+        io.edgecache.proxy.tls.TlsListener.checkEngine(config.listen().tls(), config.source());
         TlsMaterial first = TlsMaterial.load(config.listen().tls(), config.source());
         certificates = new CertificateReloader(config.listen().tls(), config.source(), first, this::serveCertificate);
       } catch (ConfigException e) {

@@ -39,7 +39,8 @@ final class ListenTls {
     if (!(raw instanceof JsonObject o)) {
       throw err("listen.tls", "expected an object such as {\"port\": 8443, \"certFile\": \"cert.pem\", \"keyFile\": \"key.pem\"}");
     }
-    Set<String> keys = Set.of("port", "certFile", "keyFile", "protocols", "http2", "maxConcurrentStreams", "watchInterval");
+    Set<String> keys = Set.of("port", "certFile", "keyFile", "protocols", "http2", "maxConcurrentStreams", "watchInterval",
+        "engine");
     for (String k : o.fieldNames()) {
       if (!keys.contains(k)) {
         throw err(P + k, "unknown key (expected one of " + String.join(", ", keys.stream().sorted().toList()) + ")");
@@ -73,7 +74,14 @@ final class ListenTls {
     }
     int streams = integer(o, "maxConcurrentStreams", DEFAULT_MAX_CONCURRENT_STREAMS, 1, 65535);
     long watch = watchInterval(o.getValue("watchInterval"));
-    return new ProxyConfig.Tls(port, cert, key, protocols, h2 == null || (Boolean) h2, streams, watch);
+    Object engine = o.getValue("engine");
+    ProxyConfig.Tls.Engine e = engine == null || "auto".equals(engine) ? ProxyConfig.Tls.Engine.AUTO
+        : "jdk".equals(engine) ? ProxyConfig.Tls.Engine.JDK : "openssl".equals(engine) ? ProxyConfig.Tls.Engine.OPENSSL : null;
+    if (e == null) {
+      throw err(P + "engine", "expected \"auto\", \"openssl\" or \"jdk\", got "
+          + (engine instanceof String s ? "\"" + s + "\"" : String.valueOf(engine)));
+    }
+    return new ProxyConfig.Tls(port, cert, key, protocols, h2 == null || (Boolean) h2, streams, watch, e);
   }
 
   private String file(JsonObject o, String key) {

@@ -54,15 +54,22 @@ public record ProxyConfig(
    * @param http2 offer {@code h2} by ALPN besides {@code http/1.1}
    * @param maxConcurrentStreams HTTP/2 streams a client may have open at once on one connection
    * @param watchIntervalMs how often the files are checked for a new certificate; 0 = only on reload
+   * @param engine the TLS implementation
    */
   public record Tls(int port, String certFile, String keyFile, List<String> protocols, boolean http2,
-      int maxConcurrentStreams, long watchIntervalMs) {
+      int maxConcurrentStreams, long watchIntervalMs, Engine engine) {
+    /**
+     * {@code listen.tls.engine}: OpenSSL (BoringSSL through netty-tcnative) where its native
+     * library loads, else the JDK's TLS ({@code AUTO}); either one by name.
+     */
+    public enum Engine { AUTO, JDK, OPENSSL }
+
     public Tls {
       protocols = List.copyOf(protocols);
     }
 
     Tls withPort(int next) {
-      return new Tls(next, certFile, keyFile, protocols, http2, maxConcurrentStreams, watchIntervalMs);
+      return new Tls(next, certFile, keyFile, protocols, http2, maxConcurrentStreams, watchIntervalMs, engine);
     }
   }
 

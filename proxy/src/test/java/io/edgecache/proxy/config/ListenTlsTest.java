@@ -35,15 +35,17 @@ class ListenTlsTest {
   @Test
   void parse_tlsWithFilesOnly_takesTheDefaults() {
     ProxyConfig.Tls t = parse(TLS, "").listen().tls();
-    assertEquals(new ProxyConfig.Tls(8443, "c.pem", "k.pem", List.of("TLSv1.2", "TLSv1.3"), true, 128, 5_000), t);
+    assertEquals(new ProxyConfig.Tls(8443, "c.pem", "k.pem", List.of("TLSv1.2", "TLSv1.3"), true, 128, 5_000,
+        ProxyConfig.Tls.Engine.AUTO), t);
   }
 
   @Test
   void parse_everyTlsKey_isRead() {
     ProxyConfig.Listen l = parse("\"port\": 80, \"plain\": true, \"tls\": {\"port\": 443, \"certFile\": \"c.pem\","
         + " \"keyFile\": \"k.pem\", \"protocols\": [\"TLSv1.3\"], \"http2\": false, \"maxConcurrentStreams\": 16,"
-        + " \"watchInterval\": \"0s\"}", ", \"redirectHttps\": true").listen();
-    assertEquals(new ProxyConfig.Tls(443, "c.pem", "k.pem", List.of("TLSv1.3"), false, 16, 0), l.tls());
+        + " \"watchInterval\": \"0s\", \"engine\": \"openssl\"}", ", \"redirectHttps\": true").listen();
+    assertEquals(new ProxyConfig.Tls(443, "c.pem", "k.pem", List.of("TLSv1.3"), false, 16, 0,
+        ProxyConfig.Tls.Engine.OPENSSL), l.tls());
   }
 
   @Test
@@ -62,9 +64,11 @@ class ListenTlsTest {
   void parse_mistakes_areOneLineNamingTheKey() {
     assertEquals(FILE + ": listen.tls.protocols[0]: expected \"TLSv1.2\" or \"TLSv1.3\" (older versions are not offered),"
         + " got \"TLSv1.1\"", error("\"tls\": {\"certFile\": \"c\", \"keyFile\": \"k\", \"protocols\": [\"TLSv1.1\"]}", ""));
+    assertEquals(FILE + ": listen.tls.engine: expected \"auto\", \"openssl\" or \"jdk\", got \"boring\"",
+        error("\"tls\": {\"certFile\": \"c\", \"keyFile\": \"k\", \"engine\": \"boring\"}", ""));
     assertEquals(FILE + ": listen.tls.keyFile: missing: the path of a PEM file", error("\"tls\": {\"certFile\": \"c\"}", ""));
     assertTrue(error("\"tls\": {\"certFile\": \"c\", \"keyFile\": \"k\", \"cert\": 1}", "")
-        .startsWith(FILE + ": listen.tls.cert: unknown key (expected one of certFile, http2, keyFile,"), "unknown key");
+        .startsWith(FILE + ": listen.tls.cert: unknown key (expected one of certFile, engine, http2,"), "unknown key");
     assertEquals(FILE + ": listen.tls.maxConcurrentStreams: expected an integer from 1 to 65535, got 0",
         error("\"tls\": {\"certFile\": \"c\", \"keyFile\": \"k\", \"maxConcurrentStreams\": 0}", ""));
     assertEquals(FILE + ": listen.tls.port: must differ from listen.port (8443)",

@@ -39,12 +39,16 @@ import javax.net.ssl.SSLSession;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The HTTPS listener through real sockets with the JDK's HTTP/2 client: caching, coalescing,
  * PURGE and Cache-Status as on HTTP/1.1, ALPN falling back to HTTP/1.1, the stream limit,
  * connection-specific fields kept from HTTP/2 clients, certificate reloads that leave open
- * connections alone, TLS 1.1 refused, and the plain-HTTP redirect.
+ * connections alone, TLS 1.1 refused, and the plain-HTTP redirect. Without {@code engine} the
+ * listener takes the default ({@code "auto"}: OpenSSL where it loads, as on the build machines);
+ * the engine-specific tests run with both.
  */
 class TlsIntegrationTest extends ProxyHarness {
   @TempDir
@@ -294,6 +298,23 @@ class TlsIntegrationTest extends ProxyHarness {
     assertEquals("CN=b.edge.test", subject(send(client(HttpClient.Version.HTTP_2), "GET", "/r")));
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"jdk", "openssl"})
+  void eachEngine_servesH2HitsAndTakesAReloadedCertificate(String engine) throws Exception {
+    startFromFile(tlsConfig(new JsonObject().put("engine", engine)));
+    cacheable();
+    HttpClient before = client(HttpClient.Version.HTTP_2);
+    send(before, "GET", "/o");
+    HttpResponse<String> hit = send(before, "GET", "/o");
+    assertEquals(HttpClient.Version.HTTP_2, hit.version());
+    assertTrue(hit.headers().firstValue("cache-status").orElseThrow().startsWith("edgecache; hit"));
+    assertEquals("CN=a.edge.test", subject(hit));
+    TestCerts.replace(served, b);
+    assertTrue(new JsonObject(adminPost("/reload").body()).getString("tls").startsWith("certificate reloaded"));
+    assertEquals("CN=a.edge.test", subject(send(before, "GET", "/o")));
+    assertEquals("CN=b.edge.test", subject(send(client(HttpClient.Version.HTTP_2), "GET", "/o")));
+  }
+
   @Test
   void reload_brokenNewKey_keepsServingTheOldPairAndSaysSo() throws Exception {
     startFromFile(tlsConfig(new JsonObject()));
@@ -324,9 +345,10 @@ class TlsIntegrationTest extends ProxyHarness {
     proxy = null;
   }
 
-  @Test
-  void tls11_isRefusedWhileTls12IsServed() throws Exception {
-    start(tlsConfig(new JsonObject()));
+  @ParameterizedTest
+  @ValueSource(strings = {"jdk", "openssl"})
+  void tls11_isRefusedWhileTls12IsServed(String engine) throws Exception {
+    start(tlsConfig(new JsonObject().put("engine", engine)));
     String connect = "127.0.0.1:" + proxy.tlsPort();
     Process ok = new ProcessBuilder("openssl", "s_client", "-connect", connect, "-tls1_2").redirectErrorStream(true).start();
     ok.getOutputStream().close();

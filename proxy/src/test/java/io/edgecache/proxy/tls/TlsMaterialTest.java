@@ -26,7 +26,8 @@ class TlsMaterialTest {
   }
 
   private static ProxyConfig.Tls tls(Path cert, Path key) {
-    return new ProxyConfig.Tls(0, cert.toString(), key.toString(), List.of("TLSv1.2", "TLSv1.3"), true, 128, 0);
+    return new ProxyConfig.Tls(0, cert.toString(), key.toString(), List.of("TLSv1.2", "TLSv1.3"), true, 128, 0,
+        ProxyConfig.Tls.Engine.JDK);
   }
 
   @Test
