@@ -228,6 +228,11 @@ final class JarProxy implements AutoCloseable {
     signal("STOP");
   }
 
+  /** SIGHUP: re-read the configuration (and the TLS certificate files). */
+  void hangUp() throws IOException, InterruptedException {
+    signal("HUP");
+  }
+
   /** SIGCONT after {@link #suspend}. */
   void resume() throws IOException, InterruptedException {
     signal("CONT");

@@ -1,5 +1,6 @@
 package io.edgecache.proxy.e2e;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * HTTPS and HTTP/2 through the real jar: one process serves plain HTTP and HTTPS from one cache,
  * an HTTP/2 hit costs the origin nothing more, {@code POST /reload} puts a renewed certificate on
- * new connections while an open one keeps working, and a broken pair stops start-up with one line.
+ * new connections while an open one keeps working (SIGHUP too), and a broken pair stops start-up
+ * with one line.
  */
 class TlsJarIT {
   @TempDir
@@ -100,6 +102,16 @@ class TlsJarIT {
     assertEquals("CN=first.edge.test", subject(still));
     assertEquals("CN=second.edge.test", subject(get(h2(), "https", proxy.tlsPort(), "/a")));
     assertTrue(proxy.log().contains("TLS certificate reloaded: CN=second.edge.test"), proxy.logTail());
+  }
+
+  @Test
+  void sighup_renewedCertificate_isServed() throws Exception {
+    proxy = JarProxy.start(dir, "hup", config());
+    TestCerts.replace(served, TestCerts.create(dir, "third", "third.edge.test"));
+    proxy.hangUp();
+    await("the renewed certificate").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200))
+        .until(() -> subject(get(h2(), "https", proxy.tlsPort(), "/h")).equals("CN=third.edge.test"));
+    assertTrue(proxy.log().contains("TLS certificate reloaded: CN=third.edge.test"), proxy.logTail());
   }
 
   @Test
