@@ -109,7 +109,7 @@ public final class ProxyVerticle extends VerticleBase {
         .setCompressionSupported(false)
         .setDecompressionSupported(false);
     if (certificate != null) {
-      TlsListener.apply(so, cfg.listen().tls(), certificate.get());
+      TlsListener.apply(so, cfg.listen().tls(), certificate.get(), limits.maxHeaderBytes());
     }
     ProxyConfig.Upstream up = cfg.upstream();
     HttpClientOptions co = new HttpClientOptions()

@@ -16,7 +16,8 @@ import java.util.List;
  * be configured) and {@link TlsCiphers#defaults()}; ALPN offering {@code h2} then
  * {@code http/1.1} ({@code http/1.1} only with {@code listen.tls.http2: false}); and the HTTP/2
  * settings announced to every client: at most {@code listen.tls.maxConcurrentStreams} open
- * streams per connection. TLS itself is BoringSSL through netty-tcnative where its native library
+ * streams per connection, and a header list of at most {@code limits.maxHeaderBytes} (HTTP/2
+ * counts 32 bytes more per field than the HTTP/1 header section it bounds there). TLS itself is BoringSSL through netty-tcnative where its native library
  * loads (linux-x86_64; {@code listen.tls.engine} {@code "auto"} or {@code "openssl"}), else the
  * JDK's ({@code "jdk"}, or {@code "auto"} elsewhere): on a 100 KiB hit over TLS 1.3 OpenSSL
  * served about a third more requests per second with a far lower p99 ({@code loadtests/tls-hit.sh}).
@@ -26,12 +27,17 @@ import java.util.List;
 public final class TlsListener {
   private TlsListener() {}
 
-  /** Turns {@code so} (the plain listener's options) into the HTTPS listener's, serving {@code material}. */
-  public static HttpServerOptions apply(HttpServerOptions so, ProxyConfig.Tls tls, TlsMaterial material) {
+  /**
+   * Turns {@code so} (the plain listener's options) into the HTTPS listener's, serving
+   * {@code material}; {@code maxHeaderBytes} is {@code limits.maxHeaderBytes}.
+   */
+  public static HttpServerOptions apply(HttpServerOptions so, ProxyConfig.Tls tls, TlsMaterial material,
+      int maxHeaderBytes) {
     so.setSsl(true)
         .setUseAlpn(true)
         .setAlpnVersions(tls.http2() ? List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1) : List.of(HttpVersion.HTTP_1_1))
-        .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(tls.maxConcurrentStreams()))
+        .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(tls.maxConcurrentStreams())
+            .setMaxHeaderListSize(maxHeaderBytes))
         .setKeyCertOptions(material.keyCertOptions())
         .setEnabledSecureTransportProtocols(new LinkedHashSet<>(tls.protocols()));
     if (openSsl(tls)) {

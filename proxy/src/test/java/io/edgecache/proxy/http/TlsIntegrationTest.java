@@ -269,6 +269,27 @@ class TlsIntegrationTest extends ProxyHarness {
   }
 
   @Test
+  void h2_headerSection_isBoundedByLimitsMaxHeaderBytesAsOnHttp1() throws Exception {
+    JsonObject config = tlsConfig(new JsonObject());
+    config.put("limits", new JsonObject().put("maxHeaderBytes", 4096)); // HTTP/2's own default would be 8192
+    start(config);
+    cacheable();
+    HttpClient h2 = client(HttpClient.Version.HTTP_2);
+    HttpResponse<String> small = h2.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + proxy.tlsPort() + "/hb"))
+        .header("X-Big", "x".repeat(3 * 1024)).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, small.statusCode());
+    int tooBig;
+    try {
+      tooBig = h2.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + proxy.tlsPort() + "/hb2"))
+          .header("X-Big", "x".repeat(6 * 1024)).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+    } catch (java.io.IOException e) {
+      tooBig = -1; // the stream reset
+    }
+    assertTrue(tooBig == 431 || tooBig == -1, "status " + tooBig);
+    assertEquals(1, origin.requests.get());
+  }
+
+  @Test
   void h2_settings_announceTheStreamLimit() throws Exception {
     start(tlsConfig(new JsonObject().put("maxConcurrentStreams", 7)));
     io.vertx.core.http.HttpClient vc = originVertx.createHttpClient(new HttpClientOptions().setSsl(true)
@@ -278,6 +299,7 @@ class TlsIntegrationTest extends ProxyHarness {
         .map(resp -> resp.request().connection())
         .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertEquals(7, conn.remoteSettings().getMaxConcurrentStreams());
+    assertEquals(16384, conn.remoteSettings().getMaxHeaderListSize()); // limits.maxHeaderBytes
     vc.close();
   }
 
