@@ -89,6 +89,16 @@ class TlsJarIT {
   }
 
   @Test
+  void plainOff_servesHttpsAlone() throws Exception {
+    JsonObject config = config();
+    config.getJsonObject("listen").put("plain", false);
+    proxy = JarProxy.start(dir, "https-only", config);
+    assertEquals(proxy.port(), proxy.tlsPort(), proxy.logTail()); // the start-up line names the HTTPS port
+    assertEquals("body of /only", get(h2(), "https", proxy.tlsPort(), "/only").body());
+    assertTrue(proxy.log().contains("listening on https://127.0.0.1:" + proxy.tlsPort() + " (admin"), proxy.logTail());
+  }
+
+  @Test
   void reload_renewedCertificate_reachesNewConnectionsOnly() throws Exception {
     proxy = JarProxy.start(dir, "reload", config());
     HttpClient open = h2();
