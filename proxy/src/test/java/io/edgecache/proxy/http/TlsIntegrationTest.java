@@ -290,6 +290,34 @@ class TlsIntegrationTest extends ProxyHarness {
   }
 
   @Test
+  void h2_streamStillSending_keepsTheConnectionPastIdleTimeoutAfterAnotherStreamEnded() throws Exception {
+    JsonObject config = tlsConfig(new JsonObject());
+    config.put("limits", new JsonObject().put("idleTimeout", "1s").put("headerTimeout", "1s"));
+    start(config);
+    origin.handle(r -> {
+      if (r.path().equals("/quick")) {
+        r.response().end("quick");
+        return;
+      }
+      r.response().setChunked(true).putHeader("Cache-Control", "no-store");
+      int[] left = {12}; // a chunk every 200 ms: 2.4 s of a body that keeps moving
+      origin.vertx().setPeriodic(200, id -> {
+        r.response().write("chunk;");
+        if (--left[0] == 0) {
+          origin.vertx().cancelTimer(id);
+          r.response().end();
+        }
+      });
+    });
+    HttpClient h2 = client(HttpClient.Version.HTTP_2);
+    CompletableFuture<HttpResponse<String>> slow = h2.sendAsync(HttpRequest.newBuilder(
+        URI.create("https://127.0.0.1:" + proxy.tlsPort() + "/drip")).build(), HttpResponse.BodyHandlers.ofString());
+    await().atMost(Duration.ofSeconds(5)).until(() -> origin.requests.get() == 1);
+    assertEquals("quick", send(h2, "GET", "/quick").body()); // ends while /drip is still open on the connection
+    assertEquals("chunk;".repeat(12), slow.get(20, TimeUnit.SECONDS).body());
+  }
+
+  @Test
   void h2_settings_announceTheStreamLimit() throws Exception {
     start(tlsConfig(new JsonObject().put("maxConcurrentStreams", 7)));
     io.vertx.core.http.HttpClient vc = originVertx.createHttpClient(new HttpClientOptions().setSsl(true)
