@@ -226,8 +226,12 @@ public final class ConfigLoader {
     if (pressure < 0.2 || pressure > 0.98) {
       throw err("memory.pressureThreshold", "expected a fraction of the heap from 0.2 to 0.98, got " + pressure);
     }
+    ProxyConfig.Cluster cl = cluster(root);
+    if (!plain && cl.mode() == ProxyConfig.Cluster.Mode.SHARDED && cl.enabled()) {
+      throw err("listen.plain", "false cannot be used with cluster.mode \"sharded\": members fetch from each other over plain HTTP");
+    }
     return new ProxyConfig(file, l, a, origins, new ProxyConfig.Memory(maxBytes, maxObject, fillBuffer, pressure), d, u,
-        li, c, pg, accessLog, shutdown, cluster(root), new ProxyConfig.Startup(warmup));
+        li, c, pg, accessLog, shutdown, cl, new ProxyConfig.Startup(warmup));
   }
 
   private ProxyConfig.Cluster cluster(JsonObject root) {

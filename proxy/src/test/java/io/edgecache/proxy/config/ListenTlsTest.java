@@ -75,6 +75,11 @@ class ListenTlsTest {
         error("\"port\": 8443, " + TLS, ""));
     assertTrue(error("\"tls\": {\"certFile\": \"c\", \"keyFile\": \"k\", \"watchInterval\": \"100ms\"}", "")
         .startsWith(FILE + ": listen.tls.watchInterval: expected from 1s to 1h"), "watchInterval");
+    assertEquals(FILE + ": listen.plain: false cannot be used with cluster.mode \"sharded\": members fetch from each other"
+        + " over plain HTTP", assertThrows(ConfigException.class, () -> ConfigLoader.parse(FILE, "{\"listen\": {\"plain\": false, "
+        + TLS + "}, \"origins\": [{\"name\": \"web\", \"url\": \"http://127.0.0.1:8000\", \"hosts\": [\"*\"]}],"
+        + " \"cluster\": {\"enabled\": true, \"mode\": \"sharded\", \"members\": [\"127.0.0.1:5801\"],"
+        + " \"token\": \"0123456789abcdef-cluster\"}}")).getMessage());
     assertEquals(FILE + ": origins[0].redirectHttps: needs listen.tls and plain HTTP (listen.plain) to redirect from",
         error("", ", \"redirectHttps\": true"));
   }
