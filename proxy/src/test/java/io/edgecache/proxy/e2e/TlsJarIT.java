@@ -89,6 +89,17 @@ class TlsJarIT {
   }
 
   @Test
+  void warmup_drivesTheHttpsListenerToo_withoutAFailure() throws Exception {
+    proxy = JarProxy.start(dir, "warm", config().put("startup", new JsonObject().put("warmup", "3s")));
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("start-up warm-up: (\\d+) requests .*\\((\\d+) failed")
+        .matcher(proxy.log());
+    assertTrue(m.find(), proxy.logTail());
+    assertTrue(Long.parseLong(m.group(1)) > 0, m.group());
+    assertEquals("0", m.group(2), m.group());
+    assertEquals(HttpClient.Version.HTTP_2, get(h2(), "https", proxy.tlsPort(), "/after-warmup").version());
+  }
+
+  @Test
   void plainOff_servesHttpsAlone() throws Exception {
     JsonObject config = config();
     config.getJsonObject("listen").put("plain", false);
