@@ -185,6 +185,10 @@ public final class ProxyServer {
         + " (counted against its bound)", "memory", m::detachedBytes);
     java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
     metrics.clientConnections(connections);
+    if (certificates != null) {
+      metrics.tlsCertificate(certificates, c -> c.current().notAfterEpochSeconds(), CertificateReloader::reloads,
+          CertificateReloader::refusals);
+    }
     Future<Void> joined = Future.succeededFuture();
     if (clusterManager != null) {
       // joined and caught up with the purge log before the traffic port is bound

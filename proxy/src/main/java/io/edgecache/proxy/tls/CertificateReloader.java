@@ -49,6 +49,8 @@ public final class CertificateReloader {
   private String failedMessage;
   private long timerId = -1;
   private Vertx vertx;
+  private final java.util.concurrent.atomic.AtomicLong reloaded = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong kept = new java.util.concurrent.atomic.AtomicLong();
 
   /**
    * @param first the pair the listeners were started with
@@ -59,6 +61,16 @@ public final class CertificateReloader {
     this.source = source;
     this.current = first;
     this.serve = serve;
+  }
+
+  /** Reloads that served a new pair. */
+  public long reloads() {
+    return reloaded.get();
+  }
+
+  /** Reloads that kept the previous pair because the new files were unusable. */
+  public long refusals() {
+    return kept.get();
   }
 
   /** The pair being served. */
@@ -111,6 +123,7 @@ public final class CertificateReloader {
       return refused(cert, key, "the listener refused the new certificate: " + c, explicit);
     }
     current = next;
+    reloaded.incrementAndGet();
     failedCert = null;
     failedKey = null;
     failedMessage = null;
@@ -121,6 +134,9 @@ public final class CertificateReloader {
   private Outcome refused(byte[] cert, byte[] key, String why, boolean explicit) {
     String message = "kept the previous certificate: " + why;
     boolean repeated = message.equals(failedMessage);
+    if (!repeated || explicit) {
+      kept.incrementAndGet(); // a new refusal (the watcher finding the same broken files again is not one)
+    }
     failedCert = cert;
     failedKey = key;
     failedMessage = message;

@@ -84,6 +84,11 @@ public final class TlsMaterial {
     return Arrays.equals(cert, otherCert) && Arrays.equals(key, otherKey);
   }
 
+  /** When the leaf certificate expires, as Unix seconds. */
+  public long notAfterEpochSeconds() {
+    return leaf.getNotAfter().toInstant().getEpochSecond();
+  }
+
   /** One line for logs: the leaf's subject and expiry. */
   public String describe() {
     return leaf.getSubjectX500Principal().getName() + ", valid until " + leaf.getNotAfter().toInstant();

@@ -337,6 +337,8 @@ class TlsIntegrationTest extends ProxyHarness {
     cacheable();
     HttpClient before = client(HttpClient.Version.HTTP_2);
     assertEquals("CN=a.edge.test", subject(send(before, "GET", "/r")));
+    double aExpiry = proxy.registry().get("edgecache.tls.certificate.not.after").gauge().value();
+    assertTrue(aExpiry > System.currentTimeMillis() / 1000.0, "notAfter " + aExpiry);
     TestCerts.replace(served, b);
     HttpResponse<String> answer = adminPost("/reload");
     assertEquals(200, answer.statusCode());
@@ -346,6 +348,9 @@ class TlsIntegrationTest extends ProxyHarness {
     assertEquals(200, old.statusCode());
     assertEquals("CN=a.edge.test", subject(old)); // the same connection, still open
     assertEquals("CN=b.edge.test", subject(send(client(HttpClient.Version.HTTP_2), "GET", "/r")));
+    assertEquals(1, proxy.registry().get("edgecache.tls.certificate.reloads").tag("result", "reloaded").functionCounter()
+        .count());
+    assertTrue(proxy.registry().scrape().contains("edgecache_tls_certificate_not_after_seconds "), "scrape");
   }
 
   @ParameterizedTest
@@ -374,6 +379,8 @@ class TlsIntegrationTest extends ProxyHarness {
     assertTrue(tls.startsWith("kept the previous certificate: " + dir.resolve("proxy.json") + ": listen.tls.keyFile: "
         + served.key() + ": this key does not belong"), tls);
     assertEquals("CN=a.edge.test", subject(send(client(HttpClient.Version.HTTP_2), "GET", "/k")));
+    assertEquals(1, proxy.registry().get("edgecache.tls.certificate.reloads").tag("result", "kept").functionCounter()
+        .count());
   }
 
   @Test
