@@ -4,6 +4,8 @@ import io.edgecache.proxy.config.ConfigException;
 import io.edgecache.proxy.config.ConfigLoader;
 import io.edgecache.proxy.config.HeapBudget;
 import io.edgecache.proxy.config.ProxyConfig;
+import io.edgecache.proxy.tls.TlsListener;
+import io.edgecache.proxy.tls.TlsMaterial;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -71,6 +73,14 @@ public final class Main {
       return;
     }
     HeapBudget.of(cfg, Runtime.getRuntime().maxMemory()).refusal(config).ifPresent(line -> fail(line, 1));
+    if (cfg.listen().tls() != null && !train) {
+      try {
+        TlsListener.checkEngine(cfg.listen().tls(), cfg.source());
+        TlsMaterial.load(cfg.listen().tls(), cfg.source()); // before the warm-up: a bad pair fails at once
+      } catch (ConfigException e) {
+        fail(e.getMessage(), 1);
+      }
+    }
     Logger log = LoggerFactory.getLogger("edgecache");
     if (train) {
       ProxyConfig.Startup s = new ProxyConfig.Startup(Math.max(cfg.startup().warmupMs(), 3_000));
@@ -88,8 +98,17 @@ public final class Main {
     } catch (Exception e) {
       fail(config + ": start-up failed: " + e, 1);
     }
-    log.info("edgecache {} listening on http://{}:{} (admin http://{}:{}), {} event loops, origins: {}",
-        version(), cfg.listen().host(), server.port(), cfg.admin().host(), server.adminPort(),
+    ProxyConfig.Tls tls = cfg.listen().tls();
+    if (tls != null) {
+      log.info("HTTPS on https://{}:{} ({}; {}; {}): {}", cfg.listen().host(), server.tlsPort(),
+          tls.http2() ? "h2, http/1.1" : "http/1.1", String.join(", ", tls.protocols()),
+          TlsListener.openSsl(tls) ? "OpenSSL" : "JDK TLS",
+          server.certificates().current().describe());
+    }
+    String listeners = cfg.listen().plain() ? "http://" + cfg.listen().host() + ":" + server.port()
+        : "https://" + cfg.listen().host() + ":" + server.tlsPort();
+    log.info("edgecache {} listening on {} (admin http://{}:{}), {} event loops, origins: {}",
+        version(), listeners, cfg.admin().host(), server.adminPort(),
         cfg.listen().eventLoops(),
         cfg.origins().stream().map(o -> o.name() + "=" + o.pool().servers().stream()
                 .map(s -> o.scheme() + "://" + s.id()).collect(Collectors.joining("|")) + " " + o.hosts())

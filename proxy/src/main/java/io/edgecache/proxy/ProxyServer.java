@@ -13,6 +13,8 @@ import io.edgecache.proxy.http.Peers;
 import io.edgecache.proxy.http.ProxyContext;
 import io.edgecache.proxy.http.ProxyVerticle;
 import io.edgecache.proxy.metrics.ProxyMetrics;
+import io.edgecache.proxy.tls.CertificateReloader;
+import io.edgecache.proxy.tls.TlsMaterial;
 import io.edgecache.storage.DiskOptions;
 import io.edgecache.storage.DiskStats;
 import io.edgecache.storage.DiskStore;
@@ -55,6 +57,7 @@ public final class ProxyServer {
   private final AtomicBoolean ready = new AtomicBoolean();
   private final AtomicReference<ProxyContext> context = new AtomicReference<>();
   private final List<String> proxyDeployments = new CopyOnWriteArrayList<>();
+  private final List<ProxyVerticle> tlsVerticles = new CopyOnWriteArrayList<>();
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private Vertx vertx;
   private MemoryStore memory;
@@ -68,7 +71,10 @@ public final class ProxyServer {
   private int pinnedListenPort;
   private ProxyMetrics metrics;
   private int port;
+  private int tlsPort;
   private int adminPort;
+  /** The HTTPS listener's certificate, or null without {@code listen.tls}. */
+  private CertificateReloader certificates;
 
   public ProxyServer(ProxyConfig config) {
     this(config, Clock.systemUTC());
@@ -80,6 +86,15 @@ public final class ProxyServer {
   }
 
   public Future<ProxyServer> start() {
+    if (config.listen().tls() != null) {
+      try {
+        io.edgecache.proxy.tls.TlsListener.checkEngine(config.listen().tls(), config.source());
+        TlsMaterial first = TlsMaterial.load(config.listen().tls(), config.source());
+        certificates = new CertificateReloader(config.listen().tls(), config.source(), first, this::serveCertificate);
+      } catch (ConfigException e) {
+        return Future.failedFuture(e);
+      }
+    }
     int loops = config.listen().eventLoops();
     VertxOptions options = new VertxOptions()
         .setPreferNativeTransport(true)
@@ -157,7 +172,10 @@ public final class ProxyServer {
     // instance asking for port 0 would get its own random port: pick one port for all of them.
     int listenPort = pinnedListenPort > 0 ? pinnedListenPort
         : config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
-    context.set(ProxyContext.of(config.withListenPort(listenPort), cache, clock, metrics, peers));
+    ProxyConfig.Tls tls = config.listen().tls();
+    int tlsListenPort = tls == null ? 0 : tls.port() == 0 ? freePort(config.listen().host()) : tls.port();
+    context.set(ProxyContext.of(config.withListen(config.listen().withPort(listenPort).withTlsPort(tlsListenPort)), cache,
+        clock, metrics, peers));
     guard = HeapGuard.watch(context.get(), memory, config.memory().pressureThreshold());
     HeapGuard g = guard;
     metrics.tierCounter("edgecache.heap.sheds", "Collections after which the heap was above memory.pressureThreshold"
@@ -165,9 +183,12 @@ public final class ProxyServer {
     MemoryStore m = memory;
     metrics.tierGauge("edgecache.cache.detached", "Bodies slow readers still hold that the tier no longer stores"
         + " (counted against its bound)", "memory", m::detachedBytes);
-    List<ProxyVerticle> verticles = new CopyOnWriteArrayList<>();
     java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
     metrics.clientConnections(connections);
+    if (certificates != null) {
+      metrics.tlsCertificate(certificates, c -> c.current().notAfterEpochSeconds(), CertificateReloader::reloads,
+          CertificateReloader::refusals);
+    }
     Future<Void> joined = Future.succeededFuture();
     if (clusterManager != null) {
       // joined and caught up with the purge log before the traffic port is bound
@@ -181,20 +202,23 @@ public final class ProxyServer {
             return null;
           });
     }
-    return joined.compose(j -> context.get().pools().startHealthChecks(vertx)).compose(j -> vertx.deployVerticle(() -> {
-          ProxyVerticle v = new ProxyVerticle(context::get, connections);
-          verticles.add(v);
-          return v;
-        }, new DeploymentOptions().setInstances(loops))
-        .recover(t -> Future.failedFuture(bindError(t, "listen", config.listen().host(), config.listen().port()))))
+    Future<Void> listening = joined.compose(j -> context.get().pools().startHealthChecks(vertx));
+    if (config.listen().plain()) {
+      listening = listening.compose(j -> listen(loops, connections, null, "listen", config.listen().port()))
+          .map(p -> {
+            port = p;
+            return null;
+          });
+    }
+    if (tls != null) {
+      listening = listening.compose(j -> listen(loops, connections, certificates::current, "listen.tls", tls.port()))
+          .map(p -> {
+            tlsPort = p;
+            return null;
+          });
+    }
+    return listening
         .compose(id -> {
-          proxyDeployments.add(id);
-          port = verticles.get(0).actualPort();
-          for (ProxyVerticle v : verticles) {
-            if (v.actualPort() != port) {
-              return Future.failedFuture(new IllegalStateException("event loops bound different ports"));
-            }
-          }
           AdminVerticle admin = new AdminVerticle(config, ready::get, this::stats, context.get().purges(), registry,
               this::reload, this::clusterView, () -> context.get().pools().describe());
           return vertx.deployVerticle(admin)
@@ -203,6 +227,9 @@ public final class ProxyServer {
         })
         .map(ap -> {
           adminPort = ap;
+          if (certificates != null) {
+            certificates.watch(vertx);
+          }
           ready.set(true);
           return this;
         })
@@ -218,6 +245,43 @@ public final class ProxyServer {
   }
 
   /**
+   * Deploys {@code loops} proxy verticles on one port: plain HTTP, or HTTPS when
+   * {@code certificate} is given. Completes with the port bound.
+   */
+  private Future<Integer> listen(int loops, java.util.concurrent.atomic.AtomicInteger connections,
+      java.util.function.Supplier<TlsMaterial> certificate, String section, int configuredPort) {
+    List<ProxyVerticle> verticles = new CopyOnWriteArrayList<>();
+    return vertx.deployVerticle(() -> {
+          ProxyVerticle v = new ProxyVerticle(context::get, connections, certificate);
+          verticles.add(v);
+          return v;
+        }, new DeploymentOptions().setInstances(loops))
+        .recover(t -> Future.failedFuture(bindError(t, section, config.listen().host(), configuredPort)))
+        .compose(id -> {
+          proxyDeployments.add(id);
+          if (certificate != null) {
+            tlsVerticles.addAll(verticles);
+          }
+          int bound = verticles.get(0).actualPort();
+          for (ProxyVerticle v : verticles) {
+            if (v.actualPort() != bound) {
+              return Future.failedFuture(new IllegalStateException("event loops bound different ports"));
+            }
+          }
+          return Future.succeededFuture(bound);
+        });
+  }
+
+  /** Gives every HTTPS listener instance {@code next}; new handshakes use it, open connections keep theirs. */
+  private Future<?> serveCertificate(TlsMaterial next) {
+    List<Future<Boolean>> all = new ArrayList<>();
+    for (ProxyVerticle v : tlsVerticles) {
+      all.add(v.serve(next));
+    }
+    return Future.all(all);
+  }
+
+  /**
    * Re-reads the configuration file and applies what can change while running: origins and host
    * routing, cache policy knobs, purge ACLs and tokens. Settings that need a restart are named in
    * the result; an invalid file is refused (ConfigException) and the running config stays.
@@ -228,7 +292,8 @@ public final class ProxyServer {
     List<String> restart = new ArrayList<>();
     ProxyConfig now = current.config();
     if (!next.listen().host().equals(now.listen().host()) || (next.listen().port() != config.listen().port())
-        || next.listen().eventLoops() != now.listen().eventLoops()) {
+        || next.listen().eventLoops() != now.listen().eventLoops() || next.listen().plain() != config.listen().plain()
+        || !java.util.Objects.equals(next.listen().tls(), config.listen().tls())) {
       restart.add("listen");
     }
     if (!next.admin().equals(now.admin())) {
@@ -261,7 +326,9 @@ public final class ProxyServer {
     current.pools().stopHealthChecks().onComplete(x -> reconfigured.pools().startHealthChecks(vertx));
     log.info("configuration reloaded from {}: {} origins{}", now.source(), applied.origins().size(),
         restart.isEmpty() ? "" : "; restart needed for: " + String.join(", ", restart));
-    return new ReloadResult(List.copyOf(restart));
+    // the running listener's files, read again: a renewed certificate needs no restart
+    String tls = certificates == null ? null : certificates.check(true).message();
+    return new ReloadResult(List.copyOf(restart), tls);
   }
 
   /** {@code GET /cluster}: the members as this node sees them, or {@code {"enabled": false}}. */
@@ -292,8 +359,16 @@ public final class ProxyServer {
     return out;
   }
 
-  /** What a reload could not apply without a restart (top-level config sections). */
-  public record ReloadResult(List<String> restartNeeded) {}
+  /**
+   * What a reload could not apply without a restart (top-level config sections), and what became
+   * of the HTTPS certificate (reloaded, unchanged, or kept because the new files are unusable;
+   * null without {@code listen.tls}).
+   */
+  public record ReloadResult(List<String> restartNeeded, String tls) {
+    public ReloadResult(List<String> restartNeeded) {
+      this(restartNeeded, null);
+    }
+  }
 
   private static int freePort(String host) {
     try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
@@ -315,8 +390,19 @@ public final class ProxyServer {
     return t;
   }
 
+  /** The plain-HTTP port bound (0 with {@code listen.plain: false}). */
   public int port() {
     return port;
+  }
+
+  /** The HTTPS port bound (0 without {@code listen.tls}). */
+  public int tlsPort() {
+    return tlsPort;
+  }
+
+  /** The HTTPS listener's certificate keeper, or null without {@code listen.tls}. */
+  public CertificateReloader certificates() {
+    return certificates;
   }
 
   public int adminPort() {
@@ -358,6 +444,9 @@ public final class ProxyServer {
    */
   public Future<Void> stop() {
     ready.set(false);
+    if (certificates != null) {
+      certificates.close();
+    }
     Vertx v = vertx;
     if (v == null) {
       return Future.succeededFuture();

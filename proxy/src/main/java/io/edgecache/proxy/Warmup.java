@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import java.lang.management.CompilationMXBean;
@@ -31,6 +32,10 @@ import org.slf4j.LoggerFactory;
  * policy, header encoding, origin fetch, pass-through) before the first client arrives. A JVM that
  * starts cold serves a fraction of its steady rate for its first seconds, and less still on a
  * machine whose other cores are busy, since compiler threads then compete with the event loops.
+ *
+ * <p>With {@code listen.tls} half of the connections go to a throwaway HTTPS listener with the
+ * configured certificate, protocols, engine and HTTP/2 setting (HTTP/2 when it is on), so the TLS
+ * and HTTP/2 codecs are compiled too.
  *
  * <p>Nothing of it is visible afterwards: the throwaway server has its own Vert.x, memory tier and
  * metrics registry, no disk tier, no cluster and no access log, and is stopped before the real
@@ -75,12 +80,20 @@ final class Warmup {
               .setDefaultPort(proxy.port()))
           .with(new PoolOptions().setHttp1MaxSize(CONNECTIONS))
           .build();
+      ProxyConfig.Tls tls = config.listen().tls();
+      HttpClient tlsClient = tls == null ? null : side.httpClientBuilder()
+          .with(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true).setDefaultHost("127.0.0.1")
+              .setDefaultPort(proxy.tlsPort()).setSsl(true).setUseAlpn(true).setTrustAll(true).setVerifyHost(false)
+              .setProtocolVersion(tls.http2() ? HttpVersion.HTTP_2 : HttpVersion.HTTP_1_1))
+          .with(new PoolOptions().setHttp1MaxSize(CONNECTIONS / 2).setHttp2MaxSize(2))
+          .build();
       long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budget);
       Promise<Void> sent = Promise.promise();
       AtomicLong running = new AtomicLong(CONNECTIONS);
       side.runOnContext(v -> {
         for (int i = 0; i < CONNECTIONS; i++) {
-          loop(client, deadline, ok, failed, running, sent);
+          boolean https = tlsClient != null && i % 2 == 1;
+          loop(https ? tlsClient : client, https && tls.http2(), deadline, ok, failed, running, sent);
         }
       });
       sent.future().compose(v -> quietCompiler(side, deadline))
@@ -107,12 +120,17 @@ final class Warmup {
     return r;
   }
 
-  /** The running configuration's policy, limits and event loops; everything else local and throwaway. */
+  /**
+   * The running configuration's policy, limits, event loops and HTTPS listener settings (on port
+   * 0, not watched); everything else local and throwaway.
+   */
   static ProxyConfig throwaway(ProxyConfig c, int originPort) {
     ProxyConfig.Memory m = c.memory();
     long max = Math.min(m.maxBytes(), 64L << 20);
+    ProxyConfig.Tls tls = c.listen().tls();
     return new ProxyConfig(c.source(),
-        new ProxyConfig.Listen("127.0.0.1", 0, c.listen().eventLoops()),
+        new ProxyConfig.Listen("127.0.0.1", 0, c.listen().eventLoops(), tls == null ? null : new ProxyConfig.Tls(0,
+            tls.certFile(), tls.keyFile(), tls.protocols(), tls.http2(), tls.maxConcurrentStreams(), 0, tls.engine()), true),
         new ProxyConfig.Admin("127.0.0.1", 0, null),
         List.of(new ProxyConfig.Origin("warmup", "http", "127.0.0.1", originPort, List.of("*"), false)),
         new ProxyConfig.Memory(max, Math.min(m.maxObjectBytes(), max), Math.max(1L << 20, Math.min(m.fillBufferBytes(), max)),
@@ -147,9 +165,13 @@ final class Warmup {
     return quiet.future();
   }
 
-  /** One client connection's worth of work: request after request until the deadline. */
-  private static void loop(HttpClient client, long deadline, AtomicLong ok, AtomicLong failed, AtomicLong running,
-      Promise<Void> done) {
+  /**
+   * One client connection's worth of work: request after request until the deadline. Over HTTP/2
+   * ({@code h2}) the request names its authority in {@code :authority} alone: a Host field that
+   * differs from it makes the request malformed (RFC 9113 8.3.1) and the stream is reset.
+   */
+  private static void loop(HttpClient client, boolean h2, long deadline, AtomicLong ok, AtomicLong failed,
+      AtomicLong running, Promise<Void> done) {
     if (System.nanoTime() >= deadline || ok.get() + failed.get() >= REQUESTS) {
       if (running.decrementAndGet() == 0) {
         done.tryComplete();
@@ -157,6 +179,9 @@ final class Warmup {
       return;
     }
     RequestOptions req = next(ThreadLocalRandom.current());
+    if (h2) {
+      req.removeHeader("Host");
+    }
     client.request(req)
         .compose(r -> r.send().compose(resp -> resp.body().map(b -> resp.statusCode())))
         .onComplete(ar -> {
@@ -165,7 +190,7 @@ final class Warmup {
           } else {
             failed.incrementAndGet();
           }
-          loop(client, deadline, ok, failed, running, done);
+          loop(client, h2, deadline, ok, failed, running, done);
         });
   }
 

@@ -101,9 +101,12 @@ public final class AdminVerticle extends VerticleBase {
         rc.response().setStatusCode(400).putHeader("Content-Type", "application/json")
             .end(new JsonObject().put("reloaded", false).put("error", why).encode() + "\n");
       } else {
-        rc.response().putHeader("Content-Type", "application/json")
-            .end(new JsonObject().put("reloaded", true)
-                .put("restartNeeded", new io.vertx.core.json.JsonArray(ar.result().restartNeeded())).encode() + "\n");
+        JsonObject answer = new JsonObject().put("reloaded", true)
+            .put("restartNeeded", new io.vertx.core.json.JsonArray(ar.result().restartNeeded()));
+        if (ar.result().tls() != null) {
+          answer.put("tls", ar.result().tls());
+        }
+        rc.response().putHeader("Content-Type", "application/json").end(answer.encode() + "\n");
       }
     }));
     server = vertx.createHttpServer();

@@ -76,12 +76,20 @@ public final class ConfigLoader {
         "shutdown", "cluster", "startup"));
 
     JsonObject listen = object(root, "listen");
-    known(listen, "listen.", Set.of("host", "port", "eventLoops"));
+    known(listen, "listen.", Set.of("host", "port", "eventLoops", "tls", "plain"));
     int cores = Runtime.getRuntime().availableProcessors();
+    ProxyConfig.Tls tls = ListenTls.parse(file, listen.getValue("tls"));
+    boolean plain = bool(listen, "listen.", "plain", true);
+    if (!plain && tls == null) {
+      throw err("listen.plain", "false needs listen.tls: without plain HTTP and HTTPS nothing would listen");
+    }
     ProxyConfig.Listen l = new ProxyConfig.Listen(
         string(listen, "listen.", "host", "0.0.0.0"),
         port(listen, "listen.", "port", 8080),
-        integer(listen, "listen.", "eventLoops", cores, 1, 256));
+        integer(listen, "listen.", "eventLoops", cores, 1, 256), tls, plain);
+    if (tls != null && plain && tls.port() == l.port() && tls.port() != 0) {
+      throw err("listen.tls.port", "must differ from listen.port (" + l.port() + ")");
+    }
 
     JsonObject admin = object(root, "admin");
     known(admin, "admin.", Set.of("host", "port", "token"));
@@ -114,6 +122,11 @@ public final class ConfigLoader {
         bool(purge, "purge.", "exposeTags", false));
 
     List<ProxyConfig.Origin> origins = origins(root);
+    for (int i = 0; i < origins.size(); i++) {
+      if (origins.get(i).redirectHttps() && (tls == null || !plain)) {
+        throw err("origins[" + i + "].redirectHttps", "needs listen.tls and plain HTTP (listen.plain) to redirect from");
+      }
+    }
 
     JsonObject memory = object(root, "memory");
     known(memory, "memory.", Set.of("maxBytes", "maxObjectBytes", "fillBufferBytes", "pressureThreshold"));
@@ -213,8 +226,12 @@ public final class ConfigLoader {
     if (pressure < 0.2 || pressure > 0.98) {
       throw err("memory.pressureThreshold", "expected a fraction of the heap from 0.2 to 0.98, got " + pressure);
     }
+    ProxyConfig.Cluster cl = cluster(root);
+    if (!plain && cl.mode() == ProxyConfig.Cluster.Mode.SHARDED && cl.enabled()) {
+      throw err("listen.plain", "false cannot be used with cluster.mode \"sharded\": members fetch from each other over plain HTTP");
+    }
     return new ProxyConfig(file, l, a, origins, new ProxyConfig.Memory(maxBytes, maxObject, fillBuffer, pressure), d, u,
-        li, c, pg, accessLog, shutdown, cluster(root), new ProxyConfig.Startup(warmup));
+        li, c, pg, accessLog, shutdown, cl, new ProxyConfig.Startup(warmup));
   }
 
   private ProxyConfig.Cluster cluster(JsonObject root) {
@@ -348,7 +365,7 @@ public final class ConfigLoader {
       if (!(arr.getValue(i) instanceof JsonObject o)) {
         throw err("origins[" + i + "]", "expected an object, got " + describe(arr.getValue(i)));
       }
-      known(o, p, union(Set.of("name", "hosts", "preserveHost", "routes"), PoolLoader.KEYS));
+      known(o, p, union(Set.of("name", "hosts", "preserveHost", "routes", "redirectHttps"), PoolLoader.KEYS));
       String name = requiredString(o, p, "name");
       if (names.putIfAbsent(name, i) != null) {
         throw err(p + "name", "duplicate origin name \"" + name + "\"");
@@ -371,7 +388,7 @@ public final class ConfigLoader {
         hosts.add(norm);
       }
       out.add(new ProxyConfig.Origin(name, pool.scheme(), pool.first().host(), pool.first().port(), List.copyOf(hosts),
-          bool(o, p, "preserveHost", true), pool.pool(), new RouteLoader(this).routes(o, p)));
+          bool(o, p, "preserveHost", true), pool.pool(), new RouteLoader(this).routes(o, p), bool(o, p, "redirectHttps", false)));
     }
     return List.copyOf(out);
   }

@@ -23,8 +23,55 @@ public record ProxyConfig(
     Cluster cluster,
     Startup startup) {
 
-  /** The traffic listener. {@code eventLoops} verticle instances share the port. */
-  public record Listen(String host, int port, int eventLoops) {}
+  /**
+   * The traffic listeners. {@code eventLoops} verticle instances share each port.
+   *
+   * @param tls the HTTPS listener on the same host, or null
+   * @param plain whether plain HTTP is served on {@code port} ({@code listen.plain}; false only with TLS)
+   */
+  public record Listen(String host, int port, int eventLoops, Tls tls, boolean plain) {
+    /** Plain HTTP only. */
+    public Listen(String host, int port, int eventLoops) {
+      this(host, port, eventLoops, null, true);
+    }
+
+    /** The same listeners with plain HTTP on {@code next}. */
+    public Listen withPort(int next) {
+      return new Listen(host, next, eventLoops, tls, plain);
+    }
+
+    /** The same listeners with HTTPS on {@code next}. */
+    public Listen withTlsPort(int next) {
+      return new Listen(host, port, eventLoops, tls == null ? null : tls.withPort(next), plain);
+    }
+  }
+
+  /**
+   * The HTTPS listener ({@code listen.tls}): certificate chain and key from PEM files, re-read on
+   * reload and when the files change.
+   *
+   * @param protocols TLS versions offered ({@code TLSv1.2}, {@code TLSv1.3})
+   * @param http2 offer {@code h2} by ALPN besides {@code http/1.1}
+   * @param maxConcurrentStreams HTTP/2 streams a client may have open at once on one connection
+   * @param watchIntervalMs how often the files are checked for a new certificate; 0 = only on reload
+   * @param engine the TLS implementation
+   */
+  public record Tls(int port, String certFile, String keyFile, List<String> protocols, boolean http2,
+      int maxConcurrentStreams, long watchIntervalMs, Engine engine) {
+    /**
+     * {@code listen.tls.engine}: OpenSSL (BoringSSL through netty-tcnative) where its native
+     * library loads, else the JDK's TLS ({@code AUTO}); either one by name.
+     */
+    public enum Engine { AUTO, JDK, OPENSSL }
+
+    public Tls {
+      protocols = List.copyOf(protocols);
+    }
+
+    Tls withPort(int next) {
+      return new Tls(next, certFile, keyFile, protocols, http2, maxConcurrentStreams, watchIntervalMs, engine);
+    }
+  }
 
   /**
    * The admin listener (health, readiness, stats, purge API).
@@ -87,7 +134,12 @@ public record ProxyConfig(
 
   /** The same configuration listening on another port (used to pin port 0 to one real port). */
   public ProxyConfig withListenPort(int port) {
-    return new ProxyConfig(source, new Listen(listen.host(), port, listen.eventLoops()), admin, origins, memory,
+    return withListen(listen.withPort(port));
+  }
+
+  /** The same configuration with other listeners (used to pin port 0 to one real port). */
+  public ProxyConfig withListen(Listen next) {
+    return new ProxyConfig(source, next, admin, origins, memory,
         disk, upstream, limits, cache, purge, accessLog, shutdown, cluster, startup);
   }
 
@@ -105,22 +157,23 @@ public record ProxyConfig(
    * @param preserveHost send the client's Host to the origin (true) or the origin URL's authority
    * @param pool the servers behind the origin and how they are balanced and checked
    * @param routes per-path rules ({@code origins[].routes}), longest path first
+   * @param redirectHttps answer plain-HTTP requests with a redirect to the HTTPS listener
    */
   public record Origin(String name, String scheme, String host, int port, List<String> hosts, boolean preserveHost,
-      PoolConfig pool, List<Route> routes) {
+      PoolConfig pool, List<Route> routes, boolean redirectHttps) {
     public Origin {
       routes = List.copyOf(routes);
     }
 
-    /** An origin of one server, {@code host:port}, with the pool defaults and no routes. */
+    /** An origin of one server, {@code host:port}, with the pool defaults, no routes and no redirect. */
     public Origin(String name, String scheme, String host, int port, List<String> hosts, boolean preserveHost) {
-      this(name, scheme, host, port, hosts, preserveHost, PoolConfig.single(host, port), List.of());
+      this(name, scheme, host, port, hosts, preserveHost, PoolConfig.single(host, port), List.of(), false);
     }
 
-    /** An origin without routes. */
+    /** An origin without routes or redirect. */
     public Origin(String name, String scheme, String host, int port, List<String> hosts, boolean preserveHost,
         PoolConfig pool) {
-      this(name, scheme, host, port, hosts, preserveHost, pool, List.of());
+      this(name, scheme, host, port, hosts, preserveHost, pool, List.of(), false);
     }
 
     public boolean tls() {

@@ -89,6 +89,8 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   private ResponseView toStore;
   /** Whether a body too large for the memory tier may be written to the disk tier as it arrives. */
   private boolean streamsToDisk;
+  /** Told when the client goes away before its response is done, or null. */
+  private Runnable leftListener;
 
   Exchange(ProxyContext ctx, Vertx vertx, HttpClient client, HttpServerRequest req) {
     this.ctx = ctx;
@@ -104,6 +106,11 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
       log.trace("{} {} {} -> {}", method, primaryKey, step, next);
     }
     step = next;
+  }
+
+  /** {@code r} runs when the client goes away (connection closed, HTTP/2 stream reset) before the response is done. */
+  void whenClientLeft(Runnable r) {
+    leftListener = r;
   }
 
   /** Called once when the response has been fully written: metrics and the access log. */
@@ -136,10 +143,15 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
       synth(421, "no origin is configured for host " + authority.host(), CacheStatus.Fwd.BYPASS, false);
       return;
     }
+    boolean https = req.isSSL();
+    if (routed.redirectHttps() && !https && !method.equals("PURGE")) {
+      redirectHttps(authority, request.target());
+      return;
+    }
     route = routed.routes().isEmpty() ? null : routed.route(RouteRequest.matchPath(request.target()), method);
     // the query the cache keys on is the query the origin is asked for: no hidden variants
     String target = route == null ? request.target() : route.query().apply(request.target());
-    primaryKey = CacheKey.of("http", authority.host(), authority.port(), target);
+    primaryKey = CacheKey.of(https ? "https" : "http", authority.host(), authority.port(), target);
     fromPeer = ctx.peers().isPeerFill(req.getHeader(Peers.HEADER));
     reqHeaders = Messages.toHeaders(req.headers());
     if (route != null) {
@@ -166,12 +178,31 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     }
   }
 
+  /**
+   * {@code origins[].redirectHttps}: a plain-HTTP request gets the same target on the HTTPS
+   * listener, {@code 301} for GET and HEAD and {@code 308} otherwise (RFC 9110 15.4.9: a 308 keeps
+   * the method and body, a 301 may turn a POST into a GET). Nothing is looked up or dialled.
+   */
+  private void redirectHttps(HostAndPort authority, String target) {
+    enter(Step.SYNTH);
+    Messages.resume(req);
+    record.generated(ProxyMetrics.Outcome.BYPASS);
+    String host = authority.host();
+    if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
+      host = "[" + host + "]"; // an IPv6 literal
+    }
+    int port = ctx.config().listen().tls().port();
+    String location = "https://" + host + (port == 443 ? "" : ":" + port) + (target.equals("*") ? "/" : target);
+    boolean safe = req.method() == HttpMethod.GET || req.method() == HttpMethod.HEAD;
+    Synthetic.redirect(req, safe ? 301 : 308, location, ctx.nowMs());
+  }
+
   // ---------------------------------------------------------------- PURGE
 
   /** {@code PURGE /path}: never forwarded; {@link PurgeService} authorizes, purges, logs and answers. */
   private void purge() {
     enter(Step.PURGE);
-    req.resume();
+    Messages.resume(req);
     ctx.purges().purgeMethod(ctx.purgeAuthorizer(), primaryKey, OriginFetch.clientAddress(req),
             req.getHeader("authorization"), req.getHeader("Edgecache-Soft-Purge"))
         .whenComplete((answer, err) -> OnContext.run(context,
@@ -578,7 +609,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
 
   private void synth(int status, String message, CacheStatus.Fwd fwd, boolean close, String detail) {
     enter(Step.SYNTH);
-    req.resume();
+    Messages.resume(req);
     record.generated(ProxyMetrics.Outcome.ERROR);
     if (!clientGone && !resp.ended()) {
       CacheStatus cs = CacheStatus.fwd(fwd);
@@ -596,6 +627,9 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   @Override
   public void clientLeft() {
     clientGone = true;
+    if (leftListener != null) {
+      leftListener.run();
+    }
     releaseRevalidation();
     if (delivery != null) {
       delivery.release();

@@ -47,6 +47,17 @@ final class ForwardHeaders {
    */
   static MultiMap build(Headers h, String clientAddress, String host, String httpVersion,
       boolean lookup, Headers validators, Set<String> stripped) {
+    return build(h, clientAddress, host, httpVersion, lookup, validators, stripped, "http");
+  }
+
+  /**
+   * As above for a request received over {@code proto} ({@code "http"} or {@code "https"}, sent as
+   * X-Forwarded-Proto). From an HTTP/2 client ({@code httpVersion} "2"), Cookie field lines (which
+   * HTTP/2 may split, one per cookie) are joined into one with "; ", as RFC 9113 8.2.3 requires
+   * before a request goes on over HTTP/1.1; pseudo-header fields never leave.
+   */
+  static MultiMap build(Headers h, String clientAddress, String host, String httpVersion,
+      boolean lookup, Headers validators, Set<String> stripped, String proto) {
     Set<String> hop = h.contains("connection") ? HopByHop.namesIn(h) : null;
     MultiMap out = MultiMap.caseInsensitiveMultiMap();
     String via = null;
@@ -61,6 +72,15 @@ final class ForwardHeaders {
         continue;
       }
       if (validators != null && CONDITIONALS.contains(lower)) {
+        continue;
+      }
+      if (!lower.isEmpty() && lower.charAt(0) == ':') {
+        continue;
+      }
+      if (lower.equals("cookie") && httpVersion.equals("2")) {
+        if (!out.contains("Cookie")) {
+          out.add(name, String.join("; ", h.all("cookie")));
+        }
         continue;
       }
       if (lower.equals("via")) {
@@ -92,7 +112,7 @@ final class ForwardHeaders {
     String ours = httpVersion + " " + CacheStatus.NAME;
     out.set("Via", via == null ? ours : via + ", " + ours);
     out.set("X-Forwarded-For", clientAddress);
-    out.set("X-Forwarded-Proto", "http");
+    out.set("X-Forwarded-Proto", proto);
     if (host != null) {
       out.set("X-Forwarded-Host", host);
     }

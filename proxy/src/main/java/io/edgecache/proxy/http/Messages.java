@@ -3,9 +3,13 @@ package io.edgecache.proxy.http;
 import io.edgecache.proxy.policy.Headers;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
 import java.util.Map;
 
-/** Conversions between Vert.x header maps and the policy's immutable {@link Headers}. */
+/**
+ * Conversions between Vert.x header maps and the policy's immutable {@link Headers}, and small
+ * helpers on Vert.x messages.
+ */
 final class Messages {
   static final CharSequence VIA = HttpHeaders.createOptimized("Via");
   static final CharSequence CACHE_STATUS = HttpHeaders.createOptimized("Cache-Status");
@@ -37,6 +41,17 @@ final class Messages {
       return Long.parseLong(v.trim());
     } catch (NumberFormatException e) {
       return -1;
+    }
+  }
+
+  /**
+   * Lets the request's body flow again (to the origin, or to be discarded), unless it was read to
+   * its end already: an HTTP/2 request refuses {@code resume()} then ("Request has already been
+   * read"), where HTTP/1 ignores it. Call on the request's event loop.
+   */
+  static void resume(HttpServerRequest req) {
+    if (!req.isEnded()) {
+      req.resume();
     }
   }
 }

@@ -207,8 +207,8 @@ final class OriginFetch {
         // longer so that a server that does not answer a connect fails as a connect timeout
         .setConnectTimeout(upstream.connectTimeoutMs() + POOL_WAIT_SLACK_MS)
         .setHeaders(ForwardHeaders.build(requestHeaders, clientAddress(clientRequest), hostHeader(),
-            clientRequest.version() == HttpVersion.HTTP_1_0 ? "1.0" : "1.1", cacheable, validators,
-            upstream.stripRequestHeaders()));
+            viaVersion(clientRequest.version()), cacheable, validators,
+            upstream.stripRequestHeaders(), clientRequest.isSSL() ? "https" : "http"));
     if (wholeObject) {
       o.getHeaders().remove("Range").remove("If-Range");
     }
@@ -375,7 +375,7 @@ final class OriginFetch {
         }
       });
       if (!withBody) {
-        clientRequest.resume(); // nothing to pipe: let Vert.x discard whatever the client sends
+        Messages.resume(clientRequest); // nothing to pipe: let Vert.x discard whatever the client sends
       }
     }
 
@@ -419,6 +419,11 @@ final class OriginFetch {
   /** The Host as the client addressed it (absolute-form authority included). */
   private String hostHeader() {
     return authority.port() > 0 ? authority.host() + ":" + authority.port() : authority.host();
+  }
+
+  /** The received-protocol version of our Via member (RFC 9110 7.6.3). */
+  private static String viaVersion(HttpVersion v) {
+    return v == HttpVersion.HTTP_1_0 ? "1.0" : v == HttpVersion.HTTP_2 ? "2" : "1.1";
   }
 
   static String clientAddress(HttpServerRequest req) {

@@ -1,6 +1,8 @@
 package io.edgecache.proxy.http;
 
 import io.edgecache.proxy.config.ProxyConfig;
+import io.edgecache.proxy.tls.TlsListener;
+import io.edgecache.proxy.tls.TlsMaterial;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClient;
@@ -9,7 +11,9 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.impl.Http1xServerConnection;
 import io.vertx.core.net.impl.VertxConnection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -34,6 +38,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * client or load balancer then knows the proxy is full (and may retry elsewhere) instead of
  * seeing a reset it would take for a network fault, while a refused connection costs only its
  * socket for a second.
+ *
+ * <p>HTTPS: an instance made with a certificate supplier serves {@code listen.tls.port} with TLS
+ * and ALPN ({@link TlsListener}); the request path is the same. An HTTP/2 connection carries
+ * many requests at once as streams, so what is per connection in HTTP/1 is per stream there:
+ * the head deadline waits until no stream is open, the write queue and its drain are the
+ * stream's (HTTP/2 flow control, not the socket's water mark), a refusal or an error ends its
+ * stream without {@code Connection: close} (a connection-specific field HTTP/2 forbids, RFC 9113
+ * 8.2.2), and the HTTP/1 request decoder is not replaced (the HTTP/2 codec frames requests and
+ * refuses connection-specific fields and ambiguous lengths itself).
  */
 public final class ProxyVerticle extends VerticleBase {
   /**
@@ -55,6 +68,8 @@ public final class ProxyVerticle extends VerticleBase {
   private HttpServer server;
   private HttpServerOptions serverOptions;
   private HttpClient client;
+  /** The certificate to start with (the HTTPS listener), or null for plain HTTP. */
+  private final java.util.function.Supplier<TlsMaterial> certificate;
 
   /** {@code contexts} yields the current shared state; a reload swaps it between requests. */
   public ProxyVerticle(java.util.function.Supplier<ProxyContext> contexts) {
@@ -63,8 +78,18 @@ public final class ProxyVerticle extends VerticleBase {
 
   /** {@code openConnections} is shared by every instance on the port: the cap is for them all. */
   public ProxyVerticle(java.util.function.Supplier<ProxyContext> contexts, AtomicInteger openConnections) {
+    this(contexts, openConnections, null);
+  }
+
+  /**
+   * An instance of the HTTPS listener ({@code listen.tls}) when {@code certificate} is not null:
+   * it yields the pair to serve at start; {@link #serve} replaces it later.
+   */
+  public ProxyVerticle(java.util.function.Supplier<ProxyContext> contexts, AtomicInteger openConnections,
+      java.util.function.Supplier<TlsMaterial> certificate) {
     this.contexts = contexts;
     this.openConnections = openConnections;
+    this.certificate = certificate;
   }
 
   @Override
@@ -73,7 +98,7 @@ public final class ProxyVerticle extends VerticleBase {
     ProxyConfig.Limits limits = cfg.limits();
     HttpServerOptions so = new HttpServerOptions()
         .setHost(cfg.listen().host())
-        .setPort(cfg.listen().port())
+        .setPort(certificate != null ? cfg.listen().tls().port() : cfg.listen().port())
         .setMaxInitialLineLength(limits.maxRequestLineBytes())
         .setMaxHeaderSize(limits.maxHeaderBytes())
         .setIdleTimeout((int) limits.idleTimeoutMs())
@@ -83,6 +108,9 @@ public final class ProxyVerticle extends VerticleBase {
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
         .setDecompressionSupported(false);
+    if (certificate != null) {
+      TlsListener.apply(so, cfg.listen().tls(), certificate.get(), limits.maxHeaderBytes());
+    }
     ProxyConfig.Upstream up = cfg.upstream();
     HttpClientOptions co = new HttpClientOptions()
         .setKeepAlive(true)
@@ -112,10 +140,20 @@ public final class ProxyVerticle extends VerticleBase {
     return server.listen();
   }
 
+  /**
+   * Serves {@code next} on new TLS handshakes of this listener; open connections keep theirs.
+   * Completes when the listener has it (false: Vert.x saw no change).
+   */
+  public Future<Boolean> serve(TlsMaterial next) {
+    return server.updateSSLOptions(TlsListener.withMaterial(serverOptions, next), true);
+  }
+
   private void onConnection(HttpConnection conn) {
-    StrictRequestDecoder.install(conn, serverOptions);
-    if (conn instanceof VertxConnection vc) {
-      vc.doSetWriteQueueMaxSize(CLIENT_WRITE_QUEUE_BYTES);
+    if (conn instanceof Http1xServerConnection) { // HTTP/2 frames its own requests and flow-controls each stream
+      StrictRequestDecoder.install(conn, serverOptions);
+      if (conn instanceof VertxConnection vc) {
+        vc.doSetWriteQueueMaxSize(CLIENT_WRITE_QUEUE_BYTES);
+      }
     }
     ProxyConfig.Limits limits = contexts.get().config().limits();
     boolean refused = openConnections.incrementAndGet() > limits.maxConnections();
@@ -146,6 +184,10 @@ public final class ProxyVerticle extends VerticleBase {
     private static final long NONE = Long.MAX_VALUE;
     private final HttpConnection conn;
     private long deadlineNanos = NONE;
+    /** Requests (HTTP/2: streams) of this connection whose response is not done. */
+    private int inFlight;
+    /** The connection closed: no deadline ever again. */
+    private boolean cancelled;
     private long timerId = -1;
     private long timerFiresNanos = NONE;
 
@@ -155,6 +197,9 @@ public final class ProxyVerticle extends VerticleBase {
 
     /** The next request head must arrive within {@code ms} from now. */
     void expectHeadWithin(long ms) {
+      if (cancelled) {
+        return;
+      }
       long now = System.nanoTime();
       deadlineNanos = now + TimeUnit.MILLISECONDS.toNanos(ms);
       if (timerId >= 0 && timerFiresNanos > deadlineNanos) {
@@ -166,9 +211,29 @@ public final class ProxyVerticle extends VerticleBase {
       }
     }
 
-    /** A request head arrived: no deadline until its response has been written. */
-    void requestArrived() {
+    /** A request head arrived: no deadline until its response (and every other in flight) is done. */
+    Turn requestArrived() {
+      inFlight++;
       deadlineNanos = NONE;
+      return new Turn();
+    }
+
+    /**
+     * One request's part in the deadline: {@link #done} once its response was written or its
+     * stream closed; the last one done sets the deadline for the next head.
+     */
+    final class Turn {
+      private boolean over;
+
+      void done(boolean connectionOpen) {
+        if (over) {
+          return;
+        }
+        over = true;
+        if (--inFlight == 0 && connectionOpen) {
+          expectHeadWithin(contexts.get().config().limits().idleTimeoutMs());
+        }
+      }
     }
 
     private void arm(long ms) {
@@ -193,6 +258,7 @@ public final class ProxyVerticle extends VerticleBase {
     }
 
     void cancel() {
+      cancelled = true;
       deadlineNanos = NONE;
       if (timerId >= 0) {
         vertx.cancelTimer(timerId);
@@ -205,9 +271,7 @@ public final class ProxyVerticle extends VerticleBase {
     ProxyContext ctx = contexts.get();
     HttpConnection conn = req.connection();
     HeadDeadline deadline = deadlines.get(conn);
-    if (deadline != null) {
-      deadline.requestArrived();
-    }
+    HeadDeadline.Turn turn = deadline != null ? deadline.requestArrived() : null;
     if (overCap.contains(conn)) {
       refuse(req);
       return;
@@ -215,17 +279,23 @@ public final class ProxyVerticle extends VerticleBase {
     Exchange exchange = new Exchange(ctx, vertx, client, req);
     req.response().endHandler(v -> {
       exchange.finished();
-      if (deadline != null && !req.response().closed()) {
-        deadline.expectHeadWithin(ctx.config().limits().idleTimeoutMs());
+      if (turn != null) {
+        turn.done(!req.response().closed());
       }
     });
+    if (turn != null) {
+      // an HTTP/2 stream reset ends no response; an HTTP/1 close ends the connection (and its deadline)
+      exchange.whenClientLeft(() -> turn.done(req.version() == HttpVersion.HTTP_2));
+    }
     exchange.recv();
   }
 
   /** Answers a request on a connection beyond {@code limits.maxConnections}: 503, then close. */
   private static void refuse(HttpServerRequest req) {
+    if (req.version() != HttpVersion.HTTP_2) {
+      req.response().putHeader("Connection", "close"); // HTTP/2: the GOAWAY of close() says it
+    }
     req.response().setStatusCode(503)
-        .putHeader("Connection", "close")
         .putHeader("Retry-After", "1")
         .putHeader("Content-Type", "text/plain; charset=utf-8")
         .putHeader("Cache-Status", "edgecache; fwd=bypass; detail=\"too-many-connections\"")

@@ -152,7 +152,7 @@ final class StoredDelivery {
       boolean sendsBody) {}
 
   private void respond(Answer a, ChunkRun firstRun) {
-    req.resume(); // a request body, if any, is not needed: let Vert.x discard it
+    Messages.resume(req); // a request body, if any, is not needed: let Vert.x discard it
     if (owner.clientGone()) {
       return;
     }

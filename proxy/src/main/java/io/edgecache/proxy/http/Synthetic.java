@@ -5,6 +5,7 @@ import io.edgecache.proxy.purge.PurgeService;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -25,14 +26,30 @@ final class Synthetic {
     resp.putHeader("Cache-Control", "no-store");
     resp.putHeader("Date", HttpDates.format(nowMs));
     resp.putHeader(Messages.CACHE_STATUS, cs.toString());
-    if (close) {
+    // HTTP/2: Connection is a connection-specific field (RFC 9113 8.2.2), and the connection
+    // carries other streams; ending this stream is all a refusal does there
+    boolean closeConnection = close && req.version() != HttpVersion.HTTP_2;
+    if (closeConnection) {
       resp.putHeader("Connection", "close");
     }
     resp.end(Buffer.buffer(body)).onComplete(v -> {
-      if (close) {
+      if (closeConnection) {
         req.connection().close();
       }
     });
+  }
+
+  /** A redirect to {@code location} ({@code origins[].redirectHttps}), with a one-line body. */
+  static void redirect(HttpServerRequest req, int status, String location, long nowMs) {
+    byte[] body = (status + " moved to " + location + "\n").getBytes(StandardCharsets.UTF_8);
+    HttpServerResponse resp = req.response();
+    resp.setStatusCode(status)
+        .putHeader("Location", location)
+        .putHeader("Content-Type", "text/plain; charset=utf-8")
+        .putHeader("Content-Length", Integer.toString(body.length))
+        .putHeader("Date", HttpDates.format(nowMs))
+        .putHeader(Messages.CACHE_STATUS, CacheStatus.fwd(CacheStatus.Fwd.BYPASS).detail("redirect-https").toString());
+    resp.end(req.method() == io.vertx.core.http.HttpMethod.HEAD ? Buffer.buffer() : Buffer.buffer(body));
   }
 
   /** The answer to {@code PURGE /path}. */

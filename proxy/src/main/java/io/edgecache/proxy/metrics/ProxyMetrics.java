@@ -103,6 +103,26 @@ public final class ProxyMetrics {
         .description("Open client connections on the traffic listener").register(registry);
   }
 
+  /**
+   * The HTTPS listener's certificate: when the one being served expires, as Unix seconds (alert
+   * on {@code edgecache_tls_certificate_not_after_seconds - time() < 14 * 86400}), and the
+   * reloads that served a new pair or kept the old one because the new files were unusable.
+   * {@code state} is held here (Micrometer holds it only weakly).
+   */
+  public <T> void tlsCertificate(T state, java.util.function.ToDoubleFunction<T> notAfterSeconds,
+      java.util.function.ToDoubleFunction<T> reloaded, java.util.function.ToDoubleFunction<T> kept) {
+    functionCounterState.add(state);
+    Gauge.builder("edgecache.tls.certificate.not.after", state, notAfterSeconds)
+        .description("Expiry (notAfter) of the HTTPS certificate being served, as Unix time").baseUnit("seconds")
+        .register(registry);
+    FunctionCounter.builder("edgecache.tls.certificate.reloads", state, reloaded)
+        .description("Certificate reloads by outcome: a new pair served, or the previous one kept (new files unusable)")
+        .tag("result", "reloaded").register(registry);
+    FunctionCounter.builder("edgecache.tls.certificate.reloads", state, kept)
+        .description("Certificate reloads by outcome: a new pair served, or the previous one kept (new files unusable)")
+        .tag("result", "kept").register(registry);
+  }
+
   public void servedBytes(Source source, long bytes) {
     if (bytes > 0) {
       servedBytes[source.ordinal()].increment(bytes);

@@ -30,7 +30,8 @@ import java.util.regex.Pattern;
  */
 final class JarProxy implements AutoCloseable {
   private static final Pattern LISTENING =
-      Pattern.compile("listening on http://\\S+?:(\\d+) \\(admin http://\\S+?:(\\d+)\\)");
+      Pattern.compile("listening on https?://\\S+?:(\\d+) \\(admin http://\\S+?:(\\d+)\\)");
+  private static final Pattern HTTPS = Pattern.compile("HTTPS on https://\\S+?:(\\d+) ");
   private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
   private final String name;
@@ -39,6 +40,7 @@ final class JarProxy implements AutoCloseable {
   private final Path err;
   private final HttpClient admin = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private int port;
+  private int tlsPort;
   private int adminPort;
 
   private JarProxy(String name, Process process, Path out, Path err) {
@@ -136,12 +138,15 @@ final class JarProxy implements AutoCloseable {
     await(name + " logs its ports").atMost(startTimeout).pollInterval(Duration.ofMillis(50))
         .failFast(this::assertAlive)
         .until(() -> {
-          Matcher m = LISTENING.matcher(Files.readString(out, StandardCharsets.UTF_8));
+          String log = Files.readString(out, StandardCharsets.UTF_8);
+          Matcher m = LISTENING.matcher(log);
           if (!m.find()) {
             return false;
           }
           port = Integer.parseInt(m.group(1));
           adminPort = Integer.parseInt(m.group(2));
+          Matcher tls = HTTPS.matcher(log);
+          tlsPort = tls.find() ? Integer.parseInt(tls.group(1)) : 0;
           return true;
         });
     await(name + " /healthz").atMost(startTimeout).pollInterval(Duration.ofMillis(50))
@@ -160,6 +165,11 @@ final class JarProxy implements AutoCloseable {
   /** The traffic port. */
   int port() {
     return port;
+  }
+
+  /** The HTTPS port (0 without {@code listen.tls}). */
+  int tlsPort() {
+    return tlsPort;
   }
 
   /** The admin port. */
@@ -216,6 +226,11 @@ final class JarProxy implements AutoCloseable {
    */
   void suspend() throws IOException, InterruptedException {
     signal("STOP");
+  }
+
+  /** SIGHUP: re-read the configuration (and the TLS certificate files). */
+  void hangUp() throws IOException, InterruptedException {
+    signal("HUP");
   }
 
   /** SIGCONT after {@link #suspend}. */

@@ -53,4 +53,20 @@ class ForwardHeadersTest {
   private static Set<String> lowerNames(MultiMap m) {
     return m.names().stream().map(n -> n.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
   }
+
+  @Test
+  void build_fromHttp2Client_joinsCookieLinesDropsPseudoFieldsAndSaysHttps() {
+    MultiMap out = ForwardHeaders.build(Headers.of(":path", "/x", "cookie", "a=1", "Accept", "*/*", "cookie", "b=2"),
+        "10.0.0.1", "edge.test", "2", true, null, Set.of(), "https");
+
+    assertEquals(java.util.List.of("a=1; b=2"), out.getAll("Cookie"));
+    assertNull(out.get(":path"));
+    assertEquals("https", out.get("X-Forwarded-Proto"));
+    assertEquals("2 edgecache", out.get("Via"));
+  }
+
+  @Test
+  void build_fromHttp1Client_keepsCookieLinesAsSent() {
+    assertEquals(2, build(true, Set.of(), "Cookie", "a=1", "Cookie", "b=2").getAll("Cookie").size());
+  }
 }

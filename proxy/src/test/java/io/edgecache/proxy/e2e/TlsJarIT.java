@@ -1,0 +1,152 @@
+package io.edgecache.proxy.e2e;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.edgecache.proxy.tls.TestCerts;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * HTTPS and HTTP/2 through the real jar: one process serves plain HTTP and HTTPS from one cache,
+ * an HTTP/2 hit costs the origin nothing more, {@code POST /reload} puts a renewed certificate on
+ * new connections while an open one keeps working (SIGHUP too), and a broken pair stops start-up
+ * with one line.
+ */
+class TlsJarIT {
+  @TempDir
+  Path dir;
+  private CountingOrigin origin;
+  private JarProxy proxy;
+  private TestCerts.Pair served;
+
+  @BeforeEach
+  void originAndCertificate() throws Exception {
+    origin = new CountingOrigin(r -> r.response().putHeader("Cache-Control", "public, max-age=600")
+        .end("body of " + r.path()));
+    served = new TestCerts.Pair(dir.resolve("edge.crt"), dir.resolve("edge.key"));
+    TestCerts.replace(served, TestCerts.create(dir, "first", "first.edge.test"));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    JarProxy.closeAll(proxy, origin);
+  }
+
+  private JsonObject config() {
+    return new JsonObject()
+        .put("listen", new JsonObject().put("host", "127.0.0.1").put("port", 0).put("eventLoops", 2)
+            .put("tls", new JsonObject().put("port", 0).put("certFile", served.cert().toString())
+                .put("keyFile", served.key().toString())))
+        .put("admin", new JsonObject().put("host", "127.0.0.1").put("port", 0))
+        .put("origins", new JsonArray().add(new JsonObject().put("name", "web").put("url", origin.url())
+            .put("hosts", new JsonArray().add("*"))));
+  }
+
+  private static HttpClient h2() {
+    return HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).sslContext(TestCerts.trustAll())
+        .connectTimeout(Duration.ofSeconds(5)).build();
+  }
+
+  private HttpResponse<String> get(HttpClient c, String scheme, int port, String path) throws Exception {
+    return c.send(HttpRequest.newBuilder(URI.create(scheme + "://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String subject(HttpResponse<?> r) throws Exception {
+    return TestCerts.subject(r.sslSession().orElseThrow().getPeerCertificates());
+  }
+
+  @Test
+  void h2Hit_andPlainHttp_fromOneProcess() throws Exception {
+    proxy = JarProxy.start(dir, "tls", config());
+    assertTrue(proxy.tlsPort() > 0, proxy.logTail());
+    HttpClient c = h2();
+    HttpResponse<String> miss = get(c, "https", proxy.tlsPort(), "/page");
+    HttpResponse<String> hit = get(c, "https", proxy.tlsPort(), "/page");
+    assertEquals(HttpClient.Version.HTTP_2, hit.version());
+    assertEquals("body of /page", hit.body());
+    assertTrue(miss.headers().firstValue("cache-status").orElseThrow().contains("fwd=uri-miss"));
+    assertTrue(hit.headers().firstValue("cache-status").orElseThrow().startsWith("edgecache; hit"));
+    assertEquals(1, origin.count("GET", "/page"));
+    HttpResponse<String> plain = get(HttpClient.newHttpClient(), "http", proxy.port(), "/plain");
+    assertEquals("body of /plain", plain.body());
+  }
+
+  @Test
+  void warmup_drivesTheHttpsListenerToo_withoutAFailure() throws Exception {
+    proxy = JarProxy.start(dir, "warm", config().put("startup", new JsonObject().put("warmup", "3s")));
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("start-up warm-up: (\\d+) requests .*\\((\\d+) failed")
+        .matcher(proxy.log());
+    assertTrue(m.find(), proxy.logTail());
+    assertTrue(Long.parseLong(m.group(1)) > 0, m.group());
+    assertEquals("0", m.group(2), m.group());
+    assertEquals(HttpClient.Version.HTTP_2, get(h2(), "https", proxy.tlsPort(), "/after-warmup").version());
+  }
+
+  @Test
+  void plainOff_servesHttpsAlone() throws Exception {
+    JsonObject config = config();
+    config.getJsonObject("listen").put("plain", false);
+    proxy = JarProxy.start(dir, "https-only", config);
+    assertEquals(proxy.port(), proxy.tlsPort(), proxy.logTail()); // the start-up line names the HTTPS port
+    assertEquals("body of /only", get(h2(), "https", proxy.tlsPort(), "/only").body());
+    assertTrue(proxy.log().contains("listening on https://127.0.0.1:" + proxy.tlsPort() + " (admin"), proxy.logTail());
+  }
+
+  @Test
+  void reload_renewedCertificate_reachesNewConnectionsOnly() throws Exception {
+    proxy = JarProxy.start(dir, "reload", config());
+    HttpClient open = h2();
+    assertEquals("CN=first.edge.test", subject(get(open, "https", proxy.tlsPort(), "/a")));
+    TestCerts.replace(served, TestCerts.create(dir, "second", "second.edge.test"));
+    HttpResponse<String> answer = proxy.admin("POST", "/reload", null);
+    assertTrue(new JsonObject(answer.body()).getString("tls").startsWith("certificate reloaded (CN=second.edge.test"),
+        answer.body());
+    HttpResponse<String> still = get(open, "https", proxy.tlsPort(), "/a");
+    assertEquals(200, still.statusCode());
+    assertEquals("CN=first.edge.test", subject(still));
+    assertEquals("CN=second.edge.test", subject(get(h2(), "https", proxy.tlsPort(), "/a")));
+    assertTrue(proxy.log().contains("TLS certificate reloaded: CN=second.edge.test"), proxy.logTail());
+  }
+
+  @Test
+  void sighup_renewedCertificate_isServed() throws Exception {
+    proxy = JarProxy.start(dir, "hup", config());
+    TestCerts.replace(served, TestCerts.create(dir, "third", "third.edge.test"));
+    proxy.hangUp();
+    await("the renewed certificate").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200))
+        .until(() -> subject(get(h2(), "https", proxy.tlsPort(), "/h")).equals("CN=third.edge.test"));
+    assertTrue(proxy.log().contains("TLS certificate reloaded: CN=third.edge.test"), proxy.logTail());
+  }
+
+  @Test
+  void start_keyOfAnotherCertificate_exitsWithOneLine() throws Exception {
+    TestCerts.Pair other = TestCerts.create(dir, "other", "other.edge.test");
+    Files.write(served.key(), Files.readAllBytes(other.key()));
+    Path cfg = dir.resolve("broken.json");
+    Files.writeString(cfg, config().encodePrettily());
+    Process p = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+        JarProxy.jar().toString(), "--config", cfg.toString())).redirectErrorStream(false).start();
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "still running");
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(1, p.exitValue(), err);
+    assertEquals("edgecache: " + cfg + ": listen.tls.keyFile: " + served.key()
+        + ": this key does not belong to the first certificate of " + served.cert() + "\n", err);
+  }
+}
