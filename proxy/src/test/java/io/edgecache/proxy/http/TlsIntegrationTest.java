@@ -418,7 +418,11 @@ class TlsIntegrationTest extends ProxyHarness {
     String oldOut = new String(old.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(old.waitFor(20, TimeUnit.SECONDS));
     assertNotEquals(0, old.exitValue(), oldOut);
-    assertTrue(oldOut.contains("alert protocol version") || oldOut.contains("unsupported protocol"), oldOut);
+    // how the refusal reads depends on the engine and on which side gives up first: a protocol_version
+    // alert, no common protocol, or (the JDK engine at times) an alert in a TLS 1.2 record
+    assertTrue(oldOut.contains("alert protocol version") || oldOut.contains("unsupported protocol")
+        || oldOut.contains("wrong version number"), oldOut);
+    assertTrue(oldOut.contains("Cipher is (NONE)"), "no session was set up: " + oldOut);
   }
 
   @Test
