@@ -220,7 +220,8 @@ public final class ProxyServer {
     return listening
         .compose(id -> {
           AdminVerticle admin = new AdminVerticle(config, ready::get, this::stats, context.get().purges(), registry,
-              this::reload, this::clusterView, () -> context.get().pools().describe());
+              this::reload, this::clusterView, () -> context.get().pools().describe(),
+              key -> context.get().router().routedKey(key));
           return vertx.deployVerticle(admin)
               .recover(t -> Future.failedFuture(bindError(t, "admin", config.admin().host(), config.admin().port())))
               .map(x -> admin.actualPort());

@@ -15,6 +15,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * The admin listener (default 127.0.0.1:9090): {@code /healthz} (the process answers),
@@ -32,19 +33,24 @@ public final class AdminVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private final Supplier<ProxyServer.ReloadResult> reload;
   private final Supplier<JsonObject> origins;
+  private final UnaryOperator<String> routedKey;
   private HttpServer server;
 
   /** {@code purges} is the same service that answers {@code PURGE} on the traffic port. */
   public AdminVerticle(ProxyConfig config, BooleanSupplier ready, Supplier<JsonObject> stats, PurgeService purges,
       PrometheusMeterRegistry registry, Supplier<ProxyServer.ReloadResult> reload, Supplier<JsonObject> cluster) {
     this(config, ready, stats, purges, registry, reload, cluster, () -> new JsonObject().put("origins",
-        new io.vertx.core.json.JsonArray()));
+        new io.vertx.core.json.JsonArray()), UnaryOperator.identity());
   }
 
-  /** {@code origins} answers {@code GET /origins}. */
+  /**
+   * {@code origins} answers {@code GET /origins}; {@code routedKey} turns the key of a URL given to
+   * {@code POST /purge} into the key a request for it is stored under (a route's query rule).
+   */
   public AdminVerticle(ProxyConfig config, BooleanSupplier ready, Supplier<JsonObject> stats, PurgeService purges,
       PrometheusMeterRegistry registry, Supplier<ProxyServer.ReloadResult> reload, Supplier<JsonObject> cluster,
-      Supplier<JsonObject> origins) {
+      Supplier<JsonObject> origins, UnaryOperator<String> routedKey) {
+    this.routedKey = routedKey;
     this.origins = origins;
     this.cluster = cluster;
     this.config = config;
@@ -117,7 +123,7 @@ public final class AdminVerticle extends VerticleBase {
   private void purge(RoutingContext rc) {
     PurgeRequest pr;
     try {
-      pr = PurgeRequest.parse(rc.body().asString());
+      pr = PurgeRequest.parse(rc.body().asString(), routedKey);
     } catch (IllegalArgumentException e) {
       rc.response().setStatusCode(400).putHeader("Content-Type", "application/json")
           .end(new JsonObject().put("error", e.getMessage()).encode() + "\n");

@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * The body of {@code POST /purge}: {@code {"urls": [...], "prefixes": [...], "tags": [...],
@@ -20,6 +21,11 @@ record PurgeRequest(List<String> urlKeys, List<String> prefixKeys, List<String> 
   private static final Set<String> FIELDS = Set.of("urls", "prefixes", "tags", "all", "soft");
 
   static PurgeRequest parse(String body) {
+    return parse(body, UnaryOperator.identity());
+  }
+
+  /** As {@link #parse(String)}, each URL's key passed through {@code routedKey} (a route's query rule). */
+  static PurgeRequest parse(String body, UnaryOperator<String> routedKey) {
     JsonObject o;
     try {
       o = new JsonObject(body);
@@ -33,7 +39,7 @@ record PurgeRequest(List<String> urlKeys, List<String> prefixKeys, List<String> 
     }
     List<String> urls = new ArrayList<>();
     for (String u : strings(o, "urls")) {
-      urls.add(CacheKey.ofUrl(u, "urls"));
+      urls.add(routedKey.apply(CacheKey.ofUrl(u, "urls")));
     }
     List<String> prefixes = new ArrayList<>();
     for (String p : strings(o, "prefixes")) {

@@ -28,7 +28,8 @@ import java.util.Optional;
  * <p>Pure functions, thread-safe.
  */
 public final class CacheKey {
-  private static final String PREFIX = "http://";
+  /** What every key starts with. */
+  public static final String PREFIX = "http://";
 
   private CacheKey() {}
 

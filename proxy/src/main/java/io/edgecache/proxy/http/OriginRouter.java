@@ -1,5 +1,6 @@
 package io.edgecache.proxy.http;
 
+import io.edgecache.proxy.cache.CacheKey;
 import io.edgecache.proxy.config.ConfigLoader;
 import io.edgecache.proxy.config.ProxyConfig;
 import java.util.HashMap;
@@ -27,6 +28,22 @@ public final class OriginRouter {
       }
     }
     this.wildcard = any;
+  }
+
+  /**
+   * The key a request for the URL of {@code key} is stored under: the key itself, or with the
+   * query its origin's route keeps ({@code cacheKey.query}, {@code keepParams}, {@code dropParams},
+   * {@code sortParams}), as the request path applies it.
+   */
+  public String routedKey(String key) {
+    String authority = CacheKey.authorityOf(key);
+    String target = key.substring(CacheKey.PREFIX.length() + authority.length());
+    ProxyConfig.Origin o = route(authority);
+    if (o == null || o.routes().isEmpty() || target.isEmpty()) {
+      return key;
+    }
+    ProxyConfig.Route r = o.route(RouteRequest.matchPath(target), "GET");
+    return r == null ? key : CacheKey.PREFIX + authority + r.query().apply(target);
   }
 
   public ProxyConfig.Origin route(String host) {

@@ -114,6 +114,22 @@ class RoutesIntegrationTest extends ProxyHarness {
   }
 
   @Test
+  void adminPurgeByUrl_appliesTheRoutesQueryRule() throws Exception {
+    echoUri("max-age=60");
+    start(withRoutes(new JsonArray().add(route("/").put("cacheKey", new JsonObject()
+        .put("dropParams", new JsonArray().add("utm_*")).put("sortParams", true)))));
+    RawHttp.get(port(), "/p?b=2&a=1");
+    java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + proxy.adminPort() + "/purge"))
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                "{\"urls\": [\"http://edge.test/p?utm_source=mail&a=1&b=2\"]}")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+    assertTrue(r.body().contains("\"purged\": 1"), r.body());
+    assertTrue(RawHttp.get(port(), "/p?a=1&b=2").header("cache-status").contains("fwd=uri-miss"));
+  }
+
+  @Test
   void keyHeadersAndCookies_selectVariants_andAreNotForwardedAsFields() throws Exception {
     origin.handle(r -> r.response().putHeader("Cache-Control", "max-age=60")
         .end(r.getHeader("accept-language") + "|" + r.getHeader("cookie")));
