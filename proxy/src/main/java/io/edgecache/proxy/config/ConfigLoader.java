@@ -78,7 +78,7 @@ public final class ConfigLoader {
     JsonObject listen = object(root, "listen");
     known(listen, "listen.", Set.of("host", "port", "eventLoops", "tls", "plain"));
     int cores = Runtime.getRuntime().availableProcessors();
-    ProxyConfig.Tls tls = ListenTls.parse(file, listen.getValue("tls"));
+    ProxyConfig.Tls tls = ListenTls.parse(this, listen.getValue("tls"));
     boolean plain = bool(listen, "listen.", "plain", true);
     if (!plain && tls == null) {
       throw err("listen.plain", "false needs listen.tls: without plain HTTP and HTTPS nothing would listen");
@@ -370,7 +370,7 @@ public final class ConfigLoader {
       if (names.putIfAbsent(name, i) != null) {
         throw err(p + "name", "duplicate origin name \"" + name + "\"");
       }
-      PoolLoader.Parsed pool = new PoolLoader(file).parse(o, p);
+      PoolLoader.Parsed pool = new PoolLoader(this).parse(o, p);
       Object hostsRaw = o.getValue("hosts");
       if (!(hostsRaw instanceof JsonArray hostsArr) || hostsArr.isEmpty()) {
         throw err(p + "hosts", "expected a non-empty list of host names or \"*\", got " + describe(hostsRaw));

@@ -21,32 +21,27 @@ final class ListenTls {
   static final List<String> DEFAULT_PROTOCOLS = List.of("TLSv1.2", "TLSv1.3");
   private static final String P = "listen.tls.";
 
-  private final String file;
+  private final ConfigLoader loader;
 
-  private ListenTls(String file) {
-    this.file = file;
+  private ListenTls(ConfigLoader loader) {
+    this.loader = loader;
   }
 
   /** {@code raw} is the value of {@code listen.tls}; null when absent. */
-  static ProxyConfig.Tls parse(String file, Object raw) {
+  static ProxyConfig.Tls parse(ConfigLoader loader, Object raw) {
     if (raw == null) {
       return null;
     }
-    return new ListenTls(file).parse(raw);
+    return new ListenTls(loader).parse(raw);
   }
 
   private ProxyConfig.Tls parse(Object raw) {
     if (!(raw instanceof JsonObject o)) {
       throw err("listen.tls", "expected an object such as {\"port\": 8443, \"certFile\": \"cert.pem\", \"keyFile\": \"key.pem\"}");
     }
-    Set<String> keys = Set.of("port", "certFile", "keyFile", "protocols", "http2", "maxConcurrentStreams", "watchInterval",
-        "engine");
-    for (String k : o.fieldNames()) {
-      if (!keys.contains(k)) {
-        throw err(P + k, "unknown key (expected one of " + String.join(", ", keys.stream().sorted().toList()) + ")");
-      }
-    }
-    int port = integer(o, "port", DEFAULT_PORT, 0, 65535);
+    loader.known(o, P, Set.of("port", "certFile", "keyFile", "protocols", "http2", "maxConcurrentStreams",
+        "watchInterval", "engine"));
+    int port = loader.integer(o, P, "port", DEFAULT_PORT, 0, 65535);
     String cert = file(o, "certFile");
     String key = file(o, "keyFile");
     List<String> protocols = DEFAULT_PROTOCOLS;
@@ -68,20 +63,15 @@ final class ListenTls {
       }
       protocols = out;
     }
-    Object h2 = o.getValue("http2");
-    if (h2 != null && !(h2 instanceof Boolean)) {
-      throw err(P + "http2", "expected true or false, got " + h2);
-    }
-    int streams = integer(o, "maxConcurrentStreams", DEFAULT_MAX_CONCURRENT_STREAMS, 1, 65535);
-    long watch = watchInterval(o.getValue("watchInterval"));
-    Object engine = o.getValue("engine");
-    ProxyConfig.Tls.Engine e = engine == null || "auto".equals(engine) ? ProxyConfig.Tls.Engine.AUTO
-        : "jdk".equals(engine) ? ProxyConfig.Tls.Engine.JDK : "openssl".equals(engine) ? ProxyConfig.Tls.Engine.OPENSSL : null;
-    if (e == null) {
-      throw err(P + "engine", "expected \"auto\", \"openssl\" or \"jdk\", got "
-          + (engine instanceof String s ? "\"" + s + "\"" : String.valueOf(engine)));
-    }
-    return new ProxyConfig.Tls(port, cert, key, protocols, h2 == null || (Boolean) h2, streams, watch, e);
+    boolean h2 = loader.bool(o, P, "http2", true);
+    int streams = loader.integer(o, P, "maxConcurrentStreams", DEFAULT_MAX_CONCURRENT_STREAMS, 1, 65535);
+    long watch = watchInterval(o);
+    ProxyConfig.Tls.Engine e = switch (loader.oneOf(o, P, "engine", "auto", "auto", "openssl", "jdk")) {
+      case "jdk" -> ProxyConfig.Tls.Engine.JDK;
+      case "openssl" -> ProxyConfig.Tls.Engine.OPENSSL;
+      default -> ProxyConfig.Tls.Engine.AUTO;
+    };
+    return new ProxyConfig.Tls(port, cert, key, protocols, h2, streams, watch, e);
   }
 
   private String file(JsonObject o, String key) {
@@ -95,43 +85,17 @@ final class ListenTls {
     return s;
   }
 
-  private int integer(JsonObject o, String key, int def, int min, int max) {
-    Object v = o.getValue(key);
-    if (v == null) {
-      return def;
-    }
-    if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue()) || n.longValue() < min
-        || n.longValue() > max) {
-      throw err(P + key, "expected an integer from " + min + " to " + max + ", got "
-          + (v instanceof String s ? "\"" + s + "\"" : String.valueOf(v)));
-    }
-    return n.intValue();
-  }
-
   /** A duration from 1s to 1h, or {@code "0s"} (no watching: files are read again on reload only). */
-  private long watchInterval(Object v) {
-    if (v == null) {
-      return DEFAULT_WATCH_INTERVAL_MS;
-    }
-    if (!(v instanceof String s)) {
-      throw err(P + "watchInterval", "expected a duration such as \"5s\", got " + v);
-    }
-    if (s.trim().matches("0+\\s*(ms|s|m|h|d)?")) {
-      return 0;
-    }
-    long ms;
-    try {
-      ms = Units.parseDurationMillis(s);
-    } catch (IllegalArgumentException e) {
-      throw err(P + "watchInterval", e.getMessage());
-    }
-    if (ms < 1000 || ms > 3_600_000) {
-      throw err(P + "watchInterval", "expected from 1s to 1h, or \"0s\" to check only on reload, got \"" + s + "\"");
+  private long watchInterval(JsonObject o) {
+    long ms = loader.durationOrZero(o, P, "watchInterval", DEFAULT_WATCH_INTERVAL_MS);
+    if (ms != 0 && (ms < 1000 || ms > 3_600_000)) {
+      throw err(P + "watchInterval", "expected from 1s to 1h, or \"0s\" to check only on reload, got \""
+          + o.getValue("watchInterval") + "\"");
     }
     return ms;
   }
 
   private ConfigException err(String key, String what) {
-    return new ConfigException(file + ": " + key + ": " + what);
+    return loader.err(key, what);
   }
 }

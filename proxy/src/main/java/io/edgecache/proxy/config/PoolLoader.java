@@ -32,10 +32,10 @@ final class PoolLoader {
     }
   }
 
-  private final String file;
+  private final ConfigLoader loader;
 
-  PoolLoader(String file) {
-    this.file = file;
+  PoolLoader(ConfigLoader loader) {
+    this.loader = loader;
   }
 
   /** Reads the pool of origin object {@code o}, whose keys are named with {@code prefix} ({@code origins[i].}). */
@@ -202,70 +202,27 @@ final class PoolLoader {
   }
 
   private void known(JsonObject o, String prefix, Set<String> keys) {
-    for (String k : o.fieldNames()) {
-      if (!keys.contains(k)) {
-        throw err(prefix + k, "unknown key (expected one of " + String.join(", ", keys.stream().sorted().toList()) + ")");
-      }
-    }
+    loader.known(o, prefix, keys);
   }
 
+  /** A non-empty string; only called when the key is present. */
   private String string(JsonObject o, String prefix, String key) {
-    Object v = o.getValue(key);
-    if (!(v instanceof String s) || s.isBlank()) {
-      throw err(prefix + key, "expected a non-empty string, got " + describe(v));
-    }
-    return s;
+    return loader.string(o, prefix, key, null);
   }
 
   private int integer(JsonObject o, String prefix, String key, int def, int min, int max) {
-    Object v = o.getValue(key);
-    if (v == null) {
-      return def;
-    }
-    if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())
-        || n.longValue() < min || n.longValue() > max) {
-      throw err(prefix + key, "expected an integer from " + min + " to " + max + ", got " + describe(v));
-    }
-    return n.intValue();
+    return loader.integer(o, prefix, key, def, min, max);
   }
 
   private long duration(JsonObject o, String prefix, String key, long defMs) {
-    Object v = o.getValue(key);
-    if (v == null) {
-      return defMs;
-    }
-    if (!(v instanceof String s)) {
-      throw err(prefix + key, "expected a duration such as \"5s\", got " + describe(v));
-    }
-    long ms;
-    try {
-      ms = Units.parseDurationMillis(s);
-    } catch (IllegalArgumentException e) {
-      throw err(prefix + key, e.getMessage());
-    }
-    if (ms <= 0) {
-      throw err(prefix + key, "must be positive, got \"" + s + "\"");
-    }
-    return ms;
+    return loader.duration(o, prefix, key, defMs);
   }
 
   private static String describe(Object v) {
-    if (v == null) {
-      return "nothing";
-    }
-    if (v instanceof String s) {
-      return "\"" + s + "\"";
-    }
-    if (v instanceof JsonObject) {
-      return "an object";
-    }
-    if (v instanceof JsonArray) {
-      return "a list";
-    }
-    return String.valueOf(v);
+    return ConfigLoader.describe(v);
   }
 
   private ConfigException err(String key, String what) {
-    return new ConfigException(file + ": " + key + ": " + what);
+    return loader.err(key, what);
   }
 }

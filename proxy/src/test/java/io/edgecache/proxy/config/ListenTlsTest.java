@@ -64,7 +64,7 @@ class ListenTlsTest {
   void parse_mistakes_areOneLineNamingTheKey() {
     assertEquals(FILE + ": listen.tls.protocols[0]: expected \"TLSv1.2\" or \"TLSv1.3\" (older versions are not offered),"
         + " got \"TLSv1.1\"", error("\"tls\": {\"certFile\": \"c\", \"keyFile\": \"k\", \"protocols\": [\"TLSv1.1\"]}", ""));
-    assertEquals(FILE + ": listen.tls.engine: expected \"auto\", \"openssl\" or \"jdk\", got \"boring\"",
+    assertEquals(FILE + ": listen.tls.engine: expected one of \"auto\", \"openssl\", \"jdk\", got \"boring\"",
         error("\"tls\": {\"certFile\": \"c\", \"keyFile\": \"k\", \"engine\": \"boring\"}", ""));
     assertEquals(FILE + ": listen.tls.keyFile: missing: the path of a PEM file", error("\"tls\": {\"certFile\": \"c\"}", ""));
     assertTrue(error("\"tls\": {\"certFile\": \"c\", \"keyFile\": \"k\", \"cert\": 1}", "")
