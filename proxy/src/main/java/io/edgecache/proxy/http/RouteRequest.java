@@ -35,16 +35,14 @@ final class RouteRequest {
     StringBuilder sb = new StringBuilder(path.length());
     for (int i = 0; i < path.length(); i++) {
       char c = path.charAt(i);
-      if (c == '%' && i + 2 < path.length()) {
-        int v = Character.digit(path.charAt(i + 1), 16) * 16 + Character.digit(path.charAt(i + 2), 16);
-        if (v >= 0 && Character.digit(path.charAt(i + 1), 16) >= 0 && Character.digit(path.charAt(i + 2), 16) >= 0
-            && unreserved((char) v)) {
-          sb.append((char) v);
-          i += 2;
-          continue;
-        }
+      int hi = c == '%' && i + 2 < path.length() ? Character.digit(path.charAt(i + 1), 16) : -1;
+      int lo = hi >= 0 ? Character.digit(path.charAt(i + 2), 16) : -1;
+      if (lo >= 0 && unreserved((char) (hi * 16 + lo))) {
+        sb.append((char) (hi * 16 + lo));
+        i += 2;
+      } else {
+        sb.append(c);
       }
-      sb.append(c);
     }
     return sb.toString();
   }
