@@ -241,6 +241,15 @@ public final class DiskWriter {
     return state;
   }
 
+  /**
+   * Whether the write has failed or is certain to: once a write was refused (longer than announced
+   * or than {@code maxObjectBytes}, the store closed, a disk error) the worker deletes its chunks
+   * and the state becomes {@link State#FAILED}, but the producer may ask before that happens.
+   */
+  public synchronized boolean failing() {
+    return state == State.FAILED || abandoning;
+  }
+
   /** Chunks written and readable now ({@link #readChunk}); all of them once committed. */
   public synchronized int writtenChunks() {
     return state == State.FAILED ? 0 : written;

@@ -181,8 +181,12 @@ class DiskWriterTest {
     DiskWriter w = writer("k", -1);
     byte[] piece = randomBytes(64 * 1024, 7);
     for (long written = 0; written <= MAX_OBJECT; written += piece.length) {
+      assertFalse(w.failing(), "not before the limit is passed");
       w.write(piece, 0, piece.length);
     }
+    // the producer learns it at once, before the worker has deleted the chunks: a request that
+    // arrives meanwhile must not be made to follow a write that cannot commit
+    assertTrue(w.failing());
 
     assertFalse(join(w.done()));
     assertFalse(join(w.commit()));

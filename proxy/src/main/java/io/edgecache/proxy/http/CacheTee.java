@@ -297,7 +297,9 @@ final class CacheTee {
   private void writeToDisk(Buffer buf) {
     DiskWriter w = disk.writer();
     boolean room = w.write(((BufferInternal) buf).getByteBuf().nioBuffer());
-    if (w.state() == DiskWriter.State.FAILED) {
+    if (w.failing()) {
+      // at once, not when the worker has deleted the chunks: from here no new request may follow
+      // this write (it would be reset before any byte), and the URL is fetched again next time
       log.debug("disk write of {} failed; the rest is streamed, nothing stored", key);
       disk = null;
       diskFull = false;
