@@ -57,6 +57,8 @@ public final class ProxyServer {
   private final AtomicBoolean ready = new AtomicBoolean();
   private final AtomicReference<ProxyContext> context = new AtomicReference<>();
   private final List<String> proxyDeployments = new CopyOnWriteArrayList<>();
+  /** The event loop threads of each listener ("listen", "listen.tls"), one per instance. */
+  private final java.util.Map<String, List<Thread>> loopThreads = new java.util.concurrent.ConcurrentHashMap<>();
   private final List<ProxyVerticle> tlsVerticles = new CopyOnWriteArrayList<>();
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private Vertx vertx;
@@ -252,8 +254,14 @@ public final class ProxyServer {
   private Future<Integer> listen(int loops, java.util.concurrent.atomic.AtomicInteger connections,
       java.util.function.Supplier<TlsMaterial> certificate, String section, int configuredPort) {
     List<ProxyVerticle> verticles = new CopyOnWriteArrayList<>();
+    // the origin clients first, here: one made while the instances are given their event loops
+    // would take a loop's turn (ProxyVerticle's constructor says how)
+    java.util.Deque<io.vertx.core.http.HttpClient> clients = new java.util.concurrent.ConcurrentLinkedDeque<>();
+    for (int i = 0; i < loops; i++) {
+      clients.add(ProxyVerticle.originClient(vertx, context.get().config()));
+    }
     return vertx.deployVerticle(() -> {
-          ProxyVerticle v = new ProxyVerticle(context::get, connections, certificate);
+          ProxyVerticle v = new ProxyVerticle(context::get, connections, certificate, clients.poll());
           verticles.add(v);
           return v;
         }, new DeploymentOptions().setInstances(loops))
@@ -263,6 +271,12 @@ public final class ProxyServer {
           if (certificate != null) {
             tlsVerticles.addAll(verticles);
           }
+          long distinct = verticles.stream().map(ProxyVerticle::eventLoopThread).distinct().count();
+          if (distinct < verticles.size()) {
+            log.warn("{}: {} instances share {} event loops; some loops serve no connection", section,
+                verticles.size(), distinct);
+          }
+          loopThreads.put(section, verticles.stream().map(ProxyVerticle::eventLoopThread).toList());
           int bound = verticles.get(0).actualPort();
           for (ProxyVerticle v : verticles) {
             if (v.actualPort() != bound) {
@@ -271,6 +285,11 @@ public final class ProxyServer {
           }
           return Future.succeededFuture(bound);
         });
+  }
+
+  /** The event loop threads serving {@code section} ("listen" or "listen.tls"), one per instance. */
+  public List<Thread> eventLoopThreads(String section) {
+    return loopThreads.getOrDefault(section, List.of());
   }
 
   /** Gives every HTTPS listener instance {@code next}; new handshakes use it, open connections keep theirs. */

@@ -5,6 +5,7 @@ import io.edgecache.proxy.tls.TlsListener;
 import io.edgecache.proxy.tls.TlsMaterial;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpConnection;
@@ -68,6 +69,7 @@ public final class ProxyVerticle extends VerticleBase {
   private HttpServer server;
   private HttpServerOptions serverOptions;
   private HttpClient client;
+  private volatile Thread loopThread;
   /** The certificate to start with (the HTTPS listener), or null for plain HTTP. */
   private final java.util.function.Supplier<TlsMaterial> certificate;
 
@@ -87,9 +89,54 @@ public final class ProxyVerticle extends VerticleBase {
    */
   public ProxyVerticle(java.util.function.Supplier<ProxyContext> contexts, AtomicInteger openConnections,
       java.util.function.Supplier<TlsMaterial> certificate) {
+    this(contexts, openConnections, certificate, null);
+  }
+
+  /**
+   * As above, with the origin client made beforehand by {@link #originClient} (null: made at
+   * start). Deploying several instances at once, make their clients first: making an HTTP client
+   * takes an event loop for its pool's idle-connection timer, and an instance that did so in
+   * {@link #start} while the next instance was being given its event loop took that loop's turn,
+   * so two instances could land on one event loop and the other serve no connection at all (seen
+   * in about 2 of 5 starts with 2 event loops).
+   */
+  public ProxyVerticle(java.util.function.Supplier<ProxyContext> contexts, AtomicInteger openConnections,
+      java.util.function.Supplier<TlsMaterial> certificate, HttpClient client) {
     this.contexts = contexts;
     this.openConnections = openConnections;
     this.certificate = certificate;
+    this.client = client;
+  }
+
+  /** The pooled client to the origins, as every instance uses it. */
+  public static HttpClient originClient(Vertx vertx, ProxyConfig cfg) {
+    ProxyConfig.Upstream up = cfg.upstream();
+    HttpClientOptions co = new HttpClientOptions()
+        .setKeepAlive(true)
+        .setKeepAliveTimeout((int) Math.max(1, up.idleTimeoutMs() / 1000))
+        .setConnectTimeout((int) up.connectTimeoutMs())
+        .setMaxHeaderSize(64 * 1024)
+        .setDecompressionSupported(false)
+        .setTcpNoDelay(true)
+        // https:// origin servers get their configured host name as SNI even when it has no dot
+        // (localhost, a Kubernetes service's short name), which the JDK alone would leave out
+        .setForceSni(true);
+    // A protocol error on a pooled origin connection (e.g. an origin that sent more body bytes
+    // than its Content-Length said) closes that connection at once, so the next request does not
+    // inherit the garbage.
+    return vertx.httpClientBuilder()
+        .with(co)
+        .with(new PoolOptions().setHttp1MaxSize(up.maxConnectionsPerOrigin()))
+        .withConnectHandler(conn -> {
+          conn.exceptionHandler(t -> conn.close());
+          OriginFramingGuard.install(conn);
+        })
+        .build();
+  }
+
+  /** The event loop this instance runs on (its connections' and its origin client's). */
+  public Thread eventLoopThread() {
+    return loopThread;
   }
 
   @Override
@@ -111,28 +158,10 @@ public final class ProxyVerticle extends VerticleBase {
     if (certificate != null) {
       TlsListener.apply(so, cfg.listen().tls(), certificate.get(), limits.maxHeaderBytes());
     }
-    ProxyConfig.Upstream up = cfg.upstream();
-    HttpClientOptions co = new HttpClientOptions()
-        .setKeepAlive(true)
-        .setKeepAliveTimeout((int) Math.max(1, up.idleTimeoutMs() / 1000))
-        .setConnectTimeout((int) up.connectTimeoutMs())
-        .setMaxHeaderSize(64 * 1024)
-        .setDecompressionSupported(false)
-        .setTcpNoDelay(true)
-        // https:// origin servers get their configured host name as SNI even when it has no dot
-        // (localhost, a Kubernetes service's short name), which the JDK alone would leave out
-        .setForceSni(true);
-    // A protocol error on a pooled origin connection (e.g. an origin that sent more body bytes
-    // than its Content-Length said) closes that connection at once, so the next request does not
-    // inherit the garbage.
-    client = vertx.httpClientBuilder()
-        .with(co)
-        .with(new PoolOptions().setHttp1MaxSize(up.maxConnectionsPerOrigin()))
-        .withConnectHandler(conn -> {
-          conn.exceptionHandler(t -> conn.close());
-          OriginFramingGuard.install(conn);
-        })
-        .build();
+    if (client == null) {
+      client = originClient(vertx, cfg);
+    }
+    loopThread = Thread.currentThread();
     serverOptions = so;
     server = vertx.createHttpServer(so)
         .connectionHandler(this::onConnection)
