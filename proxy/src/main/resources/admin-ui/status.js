@@ -122,7 +122,7 @@ function render(s) {
       ['p99', ms(l.p99Ms)], ['errors', errs]]);
     origins.appendChild(d);
     const t = el('table'); const head = t.createTHead().insertRow();
-    for (const h of ['server', 'state', 'requests', 'errors', 'in flight']) head.appendChild(el('th', h));
+    ['server', 'state', 'requests', 'errors', 'in flight'].forEach((h, i) => head.appendChild(el('th', h, i >= 2 ? 'num' : '')));
     const body = t.createTBody();
     for (const sv of o.servers) row(body, [sv.server, sv.state, sv.requests, sv.errors, sv.inFlight], 2);
     origins.appendChild(t);
@@ -174,14 +174,15 @@ function chart(win) {
   let max = 1;
   for (const o of shown) for (const v of win.perSecond[o]) max = Math.max(max, v);
   max = niceCeil(max);
-  const t1 = t.length ? t[t.length - 1] : Date.now(); const t0 = t1 - 180000;
+  // the x axis spans the samples held (up to three minutes): a page opened just after start is not one thin line
+  const t1 = t.length ? t[t.length - 1] : Date.now(); const t0 = Math.min(t1 - 10000, t.length ? t[0] : t1);
   const x = (ms) => L + (W - L - R) * Math.max(0, ms - t0) / (t1 - t0);
   const y = (v) => T + (H - T - B) * (1 - v / max);
   for (const v of [0, max / 2, max]) {
     line(svg, L, y(v), W - R, y(v));
     text(svg, L - 4, y(v) + 4, fmt(v), 'end-anchor');
   }
-  text(svg, L, H - 6, '−3 min'); text(svg, W - R - 20, H - 6, 'now');
+  text(svg, L, H - 6, '−' + Math.round((t1 - t0) / 1000) + ' s'); text(svg, W - R - 20, H - 6, 'now');
   const labels = [];
   for (const o of shown) {
     const vs = win.perSecond[o];

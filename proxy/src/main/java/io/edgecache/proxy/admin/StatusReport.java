@@ -69,13 +69,13 @@ public final class StatusReport {
     }
     Instant now = clock.instant();
     JsonObject build = new JsonObject().put("version", sources.version())
-        .put("startedAt", sources.startedAt().toString())
+        .put("startedAt", sources.startedAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString())
         .put("uptimeSeconds", Duration.between(sources.startedAt(), now).toSeconds())
         .put("java", Runtime.version().toString())
         .put("configFile", sources.configFile())
         .put("eventLoops", sources.eventLoops());
     return new JsonObject()
-        .put("now", now.toString())
+        .put("now", now.truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString())
         .put("build", build)
         .put("requests", new JsonObject().put("total", byOutcome).put("hitRatio", hitRatio(byOutcome))
             .put("sampleSeconds", 1).put("window", rates.toJson()))
