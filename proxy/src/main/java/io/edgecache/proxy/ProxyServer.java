@@ -1,6 +1,7 @@
 package io.edgecache.proxy;
 
 import io.edgecache.proxy.admin.AdminVerticle;
+import io.edgecache.proxy.admin.StatusReport;
 import io.edgecache.proxy.cache.HeapLayout;
 import io.edgecache.proxy.cache.HttpCache;
 import io.edgecache.proxy.cluster.ClusterNode;
@@ -8,6 +9,7 @@ import io.edgecache.proxy.cluster.HazelcastSetup;
 import io.edgecache.proxy.config.ConfigException;
 import io.edgecache.proxy.config.ConfigLoader;
 import io.edgecache.proxy.config.ProxyConfig;
+import io.edgecache.proxy.config.ReloadPlan;
 import io.edgecache.proxy.http.HeapGuard;
 import io.edgecache.proxy.http.Peers;
 import io.edgecache.proxy.http.ProxyContext;
@@ -72,6 +74,7 @@ public final class ProxyServer {
   private final Peers.Switch peers = new Peers.Switch();
   private int pinnedListenPort;
   private ProxyMetrics metrics;
+  private java.time.Instant startedAt;
   private int port;
   private int tlsPort;
   private int adminPort;
@@ -88,6 +91,7 @@ public final class ProxyServer {
   }
 
   public Future<ProxyServer> start() {
+    startedAt = clock.instant();
     if (config.listen().tls() != null) {
       try {
         io.edgecache.proxy.tls.TlsListener.checkEngine(config.listen().tls(), config.source());
@@ -221,9 +225,12 @@ public final class ProxyServer {
     }
     return listening
         .compose(id -> {
+          StatusReport report = new StatusReport(registry, clock, new StatusReport.Sources(Main.version(), startedAt,
+              config.source(), loops, () -> context.get().pools().describe(), this::clusterView,
+              context.get().purges()));
           AdminVerticle admin = new AdminVerticle(config, ready::get, this::stats, context.get().purges(), registry,
               this::reload, this::clusterView, () -> context.get().pools().describe(),
-              key -> context.get().router().routedKey(key));
+              key -> context.get().router().routedKey(key), new AdminVerticle.StatusPage(report, this::reloadPreview));
           return vertx.deployVerticle(admin)
               .recover(t -> Future.failedFuture(bindError(t, "admin", config.admin().host(), config.admin().port())))
               .map(x -> admin.actualPort());
@@ -309,34 +316,8 @@ public final class ProxyServer {
   public synchronized ReloadResult reload() {
     ProxyContext current = context.get();
     ProxyConfig next = ConfigLoader.load(Path.of(current.config().source()));
-    List<String> restart = new ArrayList<>();
     ProxyConfig now = current.config();
-    if (!next.listen().host().equals(now.listen().host()) || (next.listen().port() != config.listen().port())
-        || next.listen().eventLoops() != now.listen().eventLoops() || next.listen().plain() != config.listen().plain()
-        || !java.util.Objects.equals(next.listen().tls(), config.listen().tls())) {
-      restart.add("listen");
-    }
-    if (!next.admin().equals(now.admin())) {
-      restart.add("admin");
-    }
-    if (!next.memory().equals(now.memory())) {
-      restart.add("memory");
-    }
-    if (!next.disk().equals(now.disk())) {
-      restart.add("disk");
-    }
-    if (!next.limits().equals(now.limits())) {
-      restart.add("limits");
-    }
-    if (!next.upstream().equals(now.upstream())) {
-      restart.add("upstream");
-    }
-    if (!next.shutdown().equals(now.shutdown())) {
-      restart.add("shutdown");
-    }
-    if (!next.cluster().equals(now.cluster())) {
-      restart.add("cluster");
-    }
+    List<String> restart = ReloadPlan.between(config, now, next).restartNeeded();
     // keep the running listen/admin/memory/limits/upstream; take everything else from the new file
     ProxyConfig applied = new ProxyConfig(now.source(), now.listen(), now.admin(), next.origins(), now.memory(),
         now.disk(), now.upstream(), now.limits(), next.cache(), next.purge(), next.accessLog(), now.shutdown(), now.cluster(), now.startup());
@@ -349,6 +330,15 @@ public final class ProxyServer {
     // the running listener's files, read again: a renewed certificate needs no restart
     String tls = certificates == null ? null : certificates.check(true).message();
     return new ReloadResult(List.copyOf(restart), tls);
+  }
+
+  /**
+   * What {@link #reload} would change, without changing anything: the file is read and validated
+   * as a reload reads it. Throws {@link ConfigException} when the file would be refused.
+   */
+  public ReloadPlan reloadPreview() {
+    ProxyConfig now = context.get().config();
+    return ReloadPlan.between(config, now, ConfigLoader.load(Path.of(now.source())));
   }
 
   /** {@code GET /cluster}: the members as this node sees them, or {@code {"enabled": false}}. */

@@ -2,6 +2,7 @@ package io.edgecache.proxy.admin;
 
 import io.edgecache.proxy.ProxyServer;
 import io.edgecache.proxy.config.ProxyConfig;
+import io.edgecache.proxy.config.ReloadPlan;
 import io.edgecache.proxy.purge.PurgeAuthorizer;
 import io.edgecache.proxy.purge.PurgeService;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -21,8 +22,10 @@ import java.util.function.UnaryOperator;
  * The admin listener (default 127.0.0.1:9090): {@code /healthz} (the process answers),
  * {@code /readyz} (listening and not draining), {@code /stats} (tier sizes), {@code /metrics}
  * (Prometheus), {@code /origins} (origin servers and their state), {@code POST /purge} and
- * {@code POST /reload}. Never reachable on the traffic port. With {@code admin.token} set, every
- * endpoint except the two probes needs {@code Authorization: Bearer <token>}.
+ * {@code POST /reload}, and the status page: {@code /} with its script and style (see {@link AdminUi})
+ * and its data, {@code /api/status} and {@code /api/reload-preview}. Never reachable on the traffic
+ * port. With {@code admin.token} set, every endpoint except the two probes and the status page's
+ * static files (which hold no data) needs {@code Authorization: Bearer <token>}.
  */
 public final class AdminVerticle extends VerticleBase {
   private final ProxyConfig config;
@@ -34,22 +37,32 @@ public final class AdminVerticle extends VerticleBase {
   private final Supplier<ProxyServer.ReloadResult> reload;
   private final Supplier<JsonObject> origins;
   private final UnaryOperator<String> routedKey;
+  private final StatusPage statusPage;
   private HttpServer server;
+
+  /**
+   * The status page's data: the report behind {@code GET /api/status} and the preview behind
+   * {@code GET /api/reload-preview} (which throws {@code ConfigException} for a file a reload
+   * would refuse).
+   */
+  public record StatusPage(StatusReport report, Supplier<ReloadPlan> reloadPreview) {}
 
   /** {@code purges} is the same service that answers {@code PURGE} on the traffic port. */
   public AdminVerticle(ProxyConfig config, BooleanSupplier ready, Supplier<JsonObject> stats, PurgeService purges,
       PrometheusMeterRegistry registry, Supplier<ProxyServer.ReloadResult> reload, Supplier<JsonObject> cluster) {
     this(config, ready, stats, purges, registry, reload, cluster, () -> new JsonObject().put("origins",
-        new io.vertx.core.json.JsonArray()), UnaryOperator.identity());
+        new io.vertx.core.json.JsonArray()), UnaryOperator.identity(), null);
   }
 
   /**
    * {@code origins} answers {@code GET /origins}; {@code routedKey} turns the key of a URL given to
-   * {@code POST /purge} into the key a request for it is stored under (a route's query rule).
+   * {@code POST /purge} into the key a request for it is stored under (a route's query rule);
+   * {@code statusPage} (null: no status page) serves {@code /} and its data.
    */
   public AdminVerticle(ProxyConfig config, BooleanSupplier ready, Supplier<JsonObject> stats, PurgeService purges,
       PrometheusMeterRegistry registry, Supplier<ProxyServer.ReloadResult> reload, Supplier<JsonObject> cluster,
-      Supplier<JsonObject> origins, UnaryOperator<String> routedKey) {
+      Supplier<JsonObject> origins, UnaryOperator<String> routedKey, StatusPage statusPage) {
+    this.statusPage = statusPage;
     this.routedKey = routedKey;
     this.origins = origins;
     this.cluster = cluster;
@@ -69,6 +82,10 @@ public final class AdminVerticle extends VerticleBase {
       boolean ok = ready.getAsBoolean();
       rc.response().setStatusCode(ok ? 200 : 503).putHeader("Content-Type", "text/plain").end(ok ? "ready\n" : "not ready\n");
     });
+    if (statusPage != null) {
+      // the page itself holds no data: it is served without the token and asks for it
+      AdminUi.create().routes(router);
+    }
     String token = config.admin().token();
     if (token != null) {
       byte[] expected = token.getBytes(StandardCharsets.UTF_8);
@@ -89,6 +106,9 @@ public final class AdminVerticle extends VerticleBase {
         rc.response().putHeader("Content-Type", "application/json").end(ar.result().encodePrettily());
       }
     }));
+    if (statusPage != null) {
+      statusPage(router);
+    }
     router.get("/cluster").handler(rc -> rc.response().putHeader("Content-Type", "application/json")
         .end(cluster.get().encodePrettily()));
     router.get("/origins").handler(rc -> rc.response().putHeader("Content-Type", "application/json")
@@ -117,6 +137,36 @@ public final class AdminVerticle extends VerticleBase {
     }));
     server = vertx.createHttpServer();
     return server.requestHandler(router).listen(config.admin().port(), config.admin().host());
+  }
+
+  /** {@code GET /api/status} and {@code GET /api/reload-preview}, behind the token check like every data call. */
+  private void statusPage(Router router) {
+    StatusReport report = statusPage.report();
+    vertx.setPeriodic(1000, id -> report.sample()); // cancelled with this verticle
+    report.sample();
+    router.get("/api/status").handler(rc -> vertx.executeBlocking(report::build).onComplete(ar -> {
+      if (ar.failed()) {
+        rc.fail(ar.cause());
+      } else {
+        AdminUi.noStore(rc.response()).putHeader("Content-Type", "application/json").end(ar.result().encode());
+      }
+    }));
+    router.get("/api/reload-preview").handler(rc -> vertx.executeBlocking(() -> planJson(statusPage.reloadPreview()))
+        .onComplete(ar -> {
+          JsonObject body = ar.succeeded() ? ar.result() : new JsonObject().put("valid", false)
+              .put("error", ar.cause().getMessage() == null ? ar.cause().toString() : ar.cause().getMessage());
+          AdminUi.noStore(rc.response()).putHeader("Content-Type", "application/json").end(body.encode());
+        }));
+  }
+
+  private static JsonObject planJson(Supplier<ReloadPlan> preview) {
+    ReloadPlan plan = preview.get();
+    return new JsonObject().put("valid", true).put("unchanged", plan.unchanged())
+        .put("applied", new io.vertx.core.json.JsonArray(plan.applied()))
+        .put("restartNeeded", new io.vertx.core.json.JsonArray(plan.restartNeeded()))
+        .put("originsAdded", new io.vertx.core.json.JsonArray(plan.originsAdded()))
+        .put("originsRemoved", new io.vertx.core.json.JsonArray(plan.originsRemoved()))
+        .put("originsChanged", new io.vertx.core.json.JsonArray(plan.originsChanged()));
   }
 
   /** {@code POST /purge}: parses the body, then hands the purge to {@link PurgeService}. */

@@ -9,6 +9,26 @@ import java.net.UnknownHostException;
  */
 public record Cidr(byte[] network, int prefixBits) {
 
+  /** By value (a record compares arrays by reference), so an unchanged {@code purge.allow} reads as unchanged on reload. */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Cidr c && c.prefixBits == prefixBits && java.util.Arrays.equals(c.network, network);
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * java.util.Arrays.hashCode(network) + prefixBits;
+  }
+
+  @Override
+  public String toString() {
+    try {
+      return InetAddress.getByAddress(network).getHostAddress() + "/" + prefixBits;
+    } catch (UnknownHostException e) {
+      return "Cidr[" + network.length + " bytes/" + prefixBits + "]";
+    }
+  }
+
   /** Parses {@code s}; throws IllegalArgumentException with a message saying what is expected. */
   public static Cidr parse(String s) {
     String t = s.trim();

@@ -157,13 +157,33 @@ public final class PurgeService {
   /** What the other members answered: their counts by id, and those that did not answer in time. */
   public record Acks(Map<String, Integer> nodes, List<String> missing) {}
 
+  /**
+   * The last purge this node sent to the other members: when it was answered, what it was, the
+   * count each member (this one included) purged, and the members that did not answer in time.
+   */
+  public record LastFanout(java.time.Instant at, String purge, boolean soft, Map<String, Integer> nodes,
+      List<String> missing) {}
+
   private final Target cache;
   private final ProxyMetrics metrics;
+  private final java.time.Clock clock;
   private volatile Fanout fanout;
+  private volatile LastFanout lastFanout;
 
   public PurgeService(Target cache, ProxyMetrics metrics) {
+    this(cache, metrics, java.time.Clock.systemUTC());
+  }
+
+  /** {@code clock} stamps {@link #lastFanout()}. */
+  public PurgeService(Target cache, ProxyMetrics metrics, java.time.Clock clock) {
     this.cache = cache;
     this.metrics = metrics;
+    this.clock = clock;
+  }
+
+  /** The last purge fanned out to the cluster, or null when there was none (or no cluster). */
+  public LastFanout lastFanout() {
+    return lastFanout;
   }
 
   /** From now on every purge run here is also applied on the other members through {@code f}. */
@@ -189,11 +209,16 @@ public final class PurgeService {
         return Answer.FAILED;
       }
       JsonObject nodes = new JsonObject().put(f.self(), here);
+      Map<String, Integer> counts = new java.util.LinkedHashMap<>();
+      counts.put(f.self(), here);
       int total = here;
       for (Map.Entry<String, Integer> e : acks.nodes().entrySet()) {
         nodes.put(e.getKey(), e.getValue());
+        counts.put(e.getKey(), e.getValue());
         total += e.getValue();
       }
+      lastFanout = new LastFanout(clock.instant(), spec.describe(), spec.soft(), java.util.Collections.unmodifiableMap(counts),
+          List.copyOf(acks.missing()));
       if (!acks.missing().isEmpty()) {
         log.warn("purge {}: no acknowledgement from {}", spec.describe(), acks.missing());
       }

@@ -168,4 +168,12 @@ class CidrTest {
     assertFalse(Cidr.parse("::1/128").contains(""));
     assertFalse(Cidr.parse("127.0.0.0/8").contains(null));
   }
+
+  @Test
+  void equals_sameNetworkParsedTwice_isEqual() {
+    assertEquals(Cidr.parse("10.0.0.0/8"), Cidr.parse("10.0.0.0/8"));
+    assertEquals(Cidr.parse("::1"), Cidr.parse("::1/128"));
+    assertFalse(Cidr.parse("10.0.0.0/8").equals(Cidr.parse("10.0.0.0/16")));
+    assertEquals("10.0.0.0/8", Cidr.parse("10.0.0.0/8").toString());
+  }
 }

@@ -155,6 +155,31 @@ class PurgeServiceTest {
   }
 
   @Test
+  void lastFanout_afterAClusterPurge_remembersWhenWhatAndEveryAnswer() {
+    PurgeService clocked = new PurgeService(cache, new ProxyMetrics(registry),
+        java.time.Clock.fixed(java.time.Instant.parse("2026-11-30T06:00:00Z"), java.time.ZoneOffset.UTC));
+    assertEquals(null, clocked.lastFanout(), "none before the first purge");
+    clocked.fanOut(new PurgeService.Fanout() {
+      @Override
+      public String self() {
+        return "me";
+      }
+
+      @Override
+      public CompletionStage<PurgeService.Acks> publish(PurgeService.Spec spec) {
+        return java.util.concurrent.CompletableFuture.completedFuture(
+            new PurgeService.Acks(java.util.Map.of("b", 3), List.of("c")));
+      }
+    });
+    answer(clocked.run(PurgeService.Spec.url("http://h/a", true), "127.0.0.1"));
+    PurgeService.LastFanout last = clocked.lastFanout();
+    assertEquals(java.time.Instant.parse("2026-11-30T06:00:00Z"), last.at());
+    assertTrue(last.soft() && last.purge().contains("http://h/a"), last.purge());
+    assertEquals(java.util.Map.of("me", 2, "b", 3), last.nodes());
+    assertEquals(List.of("c"), last.missing());
+  }
+
+  @Test
   void run_inAClusterWhenTheLocalPurgeFails_answers500() {
     fanOut(new PurgeService.Acks(java.util.Map.of("b", 3), List.of()));
     cache.fail = true;
