@@ -14,9 +14,11 @@
 # Run (the cache volume is disk.path; mount your own config over the default one):
 #   docker run --rm -p 8080:8080 -v edgecache-cache:/var/cache/edgecache \
 #     -v "$PWD/my-proxy.json:/opt/edgecache/conf/proxy.json:ro" edgecache:0.1.0
-# Read-only root filesystem, as k8s/statefulset.yaml runs it: the JVM needs a writable /tmp
-# (native libraries are unpacked there at start), nothing else outside the cache volume:
-#   docker run --rm --read-only --tmpfs /tmp:size=64m -v edgecache-cache:/var/cache/edgecache ... edgecache:0.1.0
+# Read-only root filesystem, as k8s/statefulset.yaml runs it: the JVM needs a writable /tmp that
+# allows executables (native libraries are unpacked and loaded from there at start; Docker's
+# --tmpfs is noexec unless told exec), nothing else outside the cache volume:
+#   docker run --read-only --tmpfs /tmp:rw,exec,nosuid,nodev,size=64m,mode=1777 \
+#     -v edgecache-cache:/var/cache/edgecache -v "$PWD/my-conf:/opt/edgecache/conf:ro" ... edgecache:0.1.0
 #
 # The image ships the repository's conf/proxy.json as its default config. That file binds
 # the admin listener (/healthz, /readyz, /metrics) to 127.0.0.1:9090: enough for the

@@ -177,7 +177,7 @@ if [ -n "$IMAGE" ]; then
   podman volume create "$VOLUME" >/dev/null
   CID=$(podman run -d --name "edgecache-stress-$$" --network=host \
     --memory "$LIMIT" --memory-swap "$LIMIT" \
-    --read-only --read-only-tmpfs=false --tmpfs /tmp:rw,size=64m,mode=1777 \
+    --read-only --read-only-tmpfs=false --tmpfs /tmp:rw,exec,nosuid,nodev,size=64m,mode=1777 \
     --cap-drop=ALL --security-opt=no-new-privileges \
     -v "$VOLUME:/var/cache/edgecache" -v "$WORK/conf:/opt/edgecache/conf:ro" -v "$WORK/log:/var/log/edgecache" \
     -e EDGECACHE_ADMIN_PORT="$ADMIN_PORT" \
@@ -220,13 +220,16 @@ node "$ROOT/loadtests/slow-readers.mjs" --port "$PORT" --clients "$SLOW_READERS"
 PIDS+=($!)
 
 PEAK=0
-printf 'second\tcgroup_bytes\tmemory_bytes\tmemory_max\tdisk_entries\tsheds\n' > "$WORK/monitor.tsv"
+printf 'second\tcgroup_bytes\tmemory_bytes\tmemory_max\tdisk_entries\tsheds\tdirect_bytes\n' > "$WORK/monitor.tsv"
 START=$(date +%s)
 while [ $(( $(date +%s) - START )) -lt "$DURATION" ] && alive; do
   sleep 5
   U=$(usage); [ "$U" -gt "$PEAK" ] && PEAK=$U
   S=$(curl -fs -m 5 "http://127.0.0.1:$ADMIN_PORT/stats" || echo '{}')
-  echo "$S" | python3 -c "import json,sys; s=json.load(sys.stdin); m=s.get('memory',{}); d=s.get('disk',{}); print('\t'.join(str(x) for x in [$(( $(date +%s) - START )), $U, m.get('bytes'), m.get('maxBytes'), d.get('entries'), m.get('sheds')]))" >> "$WORK/monitor.tsv"
+  # direct buffers in use (java.nio's count, which Netty's buffers go through), from /metrics
+  DIRECT=$(curl -fs -m 5 "http://127.0.0.1:$ADMIN_PORT/metrics" 2>/dev/null \
+    | awk '/^jvm_buffer_memory_used_bytes\{id="direct"\}/ {printf "%d", $2}' || true)
+  echo "$S" | python3 -c "import json,sys; s=json.load(sys.stdin); m=s.get('memory',{}); d=s.get('disk',{}); print('\t'.join(str(x) for x in [$(( $(date +%s) - START )), $U, m.get('bytes'), m.get('maxBytes'), d.get('entries'), m.get('sheds'), '${DIRECT:-None}']))" >> "$WORK/monitor.tsv"
 done
 sleep 2
 
@@ -305,7 +308,7 @@ fi
   echo "| max heap as the JVM saw it | $HEAP_SEEN |"
   echo "| config | k8s/configmap.yaml proxy.json ($CONFIG_NOTE; listeners on 127.0.0.1; access log off) |"
   if [ -n "$IMAGE" ]; then
-    echo "| container | \`--read-only\`, \`--tmpfs /tmp:size=64m\`, named volume on /var/cache/edgecache, \`--cap-drop=ALL\`, uid $WHOAMI; JDK_JAVA_OPTIONS \`-Xshare:on\` (the CDS archive must map) + GC log |"
+    echo "| container | \`--read-only\`, \`--tmpfs /tmp:rw,exec,nosuid,nodev,size=64m\`, named volume on /var/cache/edgecache, \`--cap-drop=ALL\`, uid $WHOAMI; JDK_JAVA_OPTIONS \`-Xshare:on\` (the CDS archive must map) + GC log |"
     echo "| podman State at the end | OOMKilled=$OOM_KILLED, running=$ALIVE, exit code $EXIT_CODE |"
     echo "| HEALTHCHECK (podman healthcheck run) | $HEALTHY |"
     echo "| root filesystem refuses writes, /tmp accepts them | $ROOT_RO |"
@@ -321,7 +324,7 @@ fi
   echo "| blocked event loop warnings (Vert.x BlockedThreadChecker) | $BLOCKED |"
   echo "| /stats at the end | \`$(echo "$STATS" | python3 -c "import json,sys; s=json.load(sys.stdin); m=s.get('memory',{}); d=s.get('disk',{}); print(f\"memory {m.get('entries')} entries {m.get('bytes')} of {m.get('maxBytes')} B, sheds {m.get('sheds')}; disk {d.get('entries')} entries {d.get('bytes')} B\")" 2>/dev/null || echo '?')\` |"
   echo
-  echo "Samples every 5 s (cgroup bytes, memory tier bytes and bound, disk entries, sheds):"
+  echo "Samples every 5 s (cgroup bytes, memory tier bytes and bound, disk entries, sheds, direct buffer bytes; None: /stats or /metrics did not answer within 5 s):"
   echo
   echo '```'
   cat "$WORK/monitor.tsv"
