@@ -28,12 +28,13 @@
 #
 # Build arguments and secrets (README, "Containers"):
 #   --build-arg BUILD_IMAGE=...    the build stage's base: JDK 17 and Maven 3.8 or later
-#   --build-arg RUNTIME_IMAGE=...  the runtime base: a Java 17 runtime with bash, on glibc
+#   --build-arg RUNTIME_IMAGE=...  the runtime base: a Java 17 runtime with bash and useradd, on glibc
 #                                  (a registry mirror, or base images of your own)
 #   --secret id=maven-settings,src=$HOME/.m2/settings.xml   Maven mirror, proxy, credentials
 #   --secret id=extra-ca,src=corp-ca.pem    PEM certificate(s) Maven should trust besides the
 #                                            JDK's (a TLS-inspecting proxy)
-# Both secrets are optional and never end up in a layer. The same flags work for docker build
+# Both secrets are optional and never end up in a layer; they are not part of the step's cache key
+# either (after changing one, build with --no-cache). The same flags work for docker build
 # (BuildKit) and podman build.
 
 ARG BUILD_IMAGE=maven:3.9-eclipse-temurin-17
