@@ -1,48 +1,100 @@
-# edgecache container image.
+# edgecache container image, linux/amd64 only. The natives in the jar are x86_64 builds: the disk
+# tier's LevelDB (leveldbjni-all has no arm64 library, so disk.path fails on arm64), Netty's epoll
+# transport (without it Vert.x falls back to NIO) and netty-tcnative (BoringSSL; "auto" falls back
+# to the JDK's TLS). On an arm64 machine build and run with --platform linux/amd64 (emulated)
+# until an arm64 path exists.
 #
+# Build (BuildKit, the default builder of Docker 23+; or podman/buildah):
 #   docker build -t edgecache:0.1.0 .
+#   podman build --format docker -t edgecache:0.1.0 .
+# podman and buildah write OCI images by default, and the OCI format has no HEALTHCHECK: without
+# --format docker the check below is dropped with a warning and the container never reports
+# healthy or unhealthy.
+#
+# Run (the cache volume is disk.path; mount your own config over the default one):
 #   docker run --rm -p 8080:8080 -v edgecache-cache:/var/cache/edgecache \
 #     -v "$PWD/my-proxy.json:/opt/edgecache/conf/proxy.json:ro" edgecache:0.1.0
+# Read-only root filesystem, as k8s/statefulset.yaml runs it: the JVM needs a writable /tmp that
+# allows executables (native libraries are unpacked and loaded from there at start; Docker's
+# --tmpfs is noexec unless told exec), nothing else outside the cache volume:
+#   docker run --read-only --tmpfs /tmp:rw,exec,nosuid,nodev,size=64m,mode=1777 \
+#     -v edgecache-cache:/var/cache/edgecache -v "$PWD/my-conf:/opt/edgecache/conf:ro" ... edgecache:0.1.0
 #
 # The image ships the repository's conf/proxy.json as its default config. That file binds
 # the admin listener (/healthz, /readyz, /metrics) to 127.0.0.1:9090: enough for the
 # HEALTHCHECK below, which runs inside the container, but not for anything outside it.
 # Mount a config with "admin": {"host": "0.0.0.0", ...} to reach it from outside, as
 # k8s/configmap.yaml does.
+#
+# Build arguments and secrets (README, "Containers"):
+#   --build-arg BUILD_IMAGE=...    the build stage's base: JDK 17 and Maven 3.8 or later
+#   --build-arg RUNTIME_IMAGE=...  the runtime base: a Java 17 runtime with bash and useradd, on glibc
+#                                  (a registry mirror, or base images of your own)
+#   --secret id=maven-settings,src=$HOME/.m2/settings.xml   Maven mirror, proxy, credentials
+#   --secret id=extra-ca,src=corp-ca.pem    PEM certificate(s) Maven should trust besides the
+#                                            JDK's (a TLS-inspecting proxy)
+# Both secrets are optional and never end up in a layer; they are not part of the step's cache key
+# either (after changing one, build with --no-cache). The same flags work for docker build
+# (BuildKit) and podman build.
+
+ARG BUILD_IMAGE=maven:3.9-eclipse-temurin-17
+ARG RUNTIME_IMAGE=eclipse-temurin:17-jre
 
 # ---------------------------------------------------------------------------- build
-FROM maven:3.9-eclipse-temurin-17 AS build
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 
-# POMs first: the dependency layer is rebuilt only when a POM changes, not on every
-# source edit. go-offline is pinned to 3.11.0 because older maven-dependency-plugin
-# versions fail to resolve netty's epoll/unix-common classifier here. The step only
-# warms the cache, so a failure is a warning: the package step below fetches whatever
-# is still missing.
 COPY pom.xml ./
 COPY storage/pom.xml storage/
 COPY proxy/pom.xml proxy/
 # The micro-benchmarks (bench/) are not part of the image: only their POM is copied, because the
 # parent lists the module, and the package step builds proxy and what it needs (-pl proxy -am).
 COPY bench/pom.xml bench/
-RUN mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:3.11.0:go-offline \
-    || echo "WARNING: dependency:go-offline failed; dependencies are fetched during package"
-
 COPY storage/src storage/src
 COPY proxy/src proxy/src
-RUN mvn -B -q -DskipTests -pl proxy -am package \
- && test -f proxy/target/edgecache.jar
+
+# Dependencies live in a build cache mount, not in a layer: a source edit rebuilds with the
+# repository already downloaded, a POM change downloads only what is new, and a failed download
+# fails this step, so no layer records it as done (an earlier dependency:go-offline step, allowed
+# to fail with a warning, could be cached empty and reused by every later build).
+# The secrets, when given: settings.xml is passed with -s; each certificate of extra-ca is added
+# to a copy of the JDK's trust store that only this Maven run uses.
+RUN --mount=type=cache,id=edgecache-m2,target=/root/.m2 \
+    --mount=type=secret,id=maven-settings \
+    --mount=type=secret,id=extra-ca \
+    set -eu; \
+    settings=""; \
+    if [ -s /run/secrets/maven-settings ]; then settings="-s /run/secrets/maven-settings"; fi; \
+    if [ -s /run/secrets/extra-ca ]; then \
+      mkdir -p /tmp/ca; \
+      cp "$JAVA_HOME/lib/security/cacerts" /tmp/ca/cacerts; chmod 0600 /tmp/ca/cacerts; \
+      awk '/-----BEGIN CERTIFICATE-----/ {n++} n {print > ("/tmp/ca/extra-" n ".pem")}' /run/secrets/extra-ca; \
+      count=0; \
+      for pem in /tmp/ca/extra-*.pem; do \
+        [ -e "$pem" ] || { echo "extra-ca: no PEM certificate (-----BEGIN CERTIFICATE-----) in the secret" >&2; exit 1; }; \
+        keytool -importcert -noprompt -storepass changeit -keystore /tmp/ca/cacerts \
+          -alias "extra-ca-$(basename "$pem" .pem)" -file "$pem" >/dev/null; \
+        count=$((count + 1)); \
+      done; \
+      echo "extra-ca: $count certificate(s) trusted for this build"; \
+      export MAVEN_OPTS="${MAVEN_OPTS:-} -Djavax.net.ssl.trustStore=/tmp/ca/cacerts -Djavax.net.ssl.trustStorePassword=changeit"; \
+    fi; \
+    mvn -B -q $settings -DskipTests -pl proxy -am package; \
+    test -f proxy/target/edgecache.jar; \
+    rm -rf /tmp/ca
 
 # ---------------------------------------------------------------------------- runtime
-FROM eclipse-temurin:17-jre
+FROM ${RUNTIME_IMAGE}
 
 LABEL org.opencontainers.image.title="edgecache" \
       org.opencontainers.image.description="A caching HTTP reverse proxy for the edge" \
       org.opencontainers.image.version="0.1.0"
 
-# Non-root user with a fixed uid/gid so k8s runAsUser/fsGroup can name them.
-RUN groupadd --system --gid 10001 edgecache \
- && useradd --system --uid 10001 --gid 10001 --no-create-home \
+# Non-root user with a fixed uid/gid so k8s runAsUser/fsGroup can name them. Not --system: a
+# system account's ids are expected below 1000, and useradd warns for 10001. --no-log-init keeps
+# the uid out of lastlog/faillog (sparse files sized by the largest uid).
+RUN groupadd --gid 10001 edgecache \
+ && useradd --no-log-init --uid 10001 --gid 10001 --no-create-home \
       --home-dir /nonexistent --shell /usr/sbin/nologin edgecache \
  && mkdir -p /opt/edgecache/conf /var/cache/edgecache \
  && chown 10001:10001 /var/cache/edgecache \
@@ -87,9 +139,16 @@ ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=60 -XX:MaxDirectMemorySize=256m -XX:
 # parsed and verified from the jar: the JVM reaches /readyz about twice as fast (README,
 # "Start-up and warm-up"). The archive belongs to this JVM build and this jar; a JVM that cannot
 # use it says so once and starts without it (-Xshare:auto, the default).
-RUN java -XX:ArchiveClassesAtExit=/opt/edgecache/edgecache.jsa -jar /opt/edgecache/edgecache.jar \
-      --config /opt/edgecache/conf/proxy.json --train \
- && chmod 0444 /opt/edgecache/edgecache.jsa
+# The training JVM runs with the flags above and sizes itself as in the StatefulSet's 2 GiB
+# (-XX:MaxRAM=2g), not from the build machine's memory: an archive is only usable by a JVM with
+# the same compressed-oops mode, and 60% of a build host with more than about 53 GiB would be a
+# heap above 32 GiB, without compressed oops. The last command fails the build if a JVM started
+# like the ENTRYPOINT cannot map the archive (-Xshare:on refuses to start instead of warning).
+RUN java -XX:MaxRAM=2g -XX:ArchiveClassesAtExit=/opt/edgecache/edgecache.jsa \
+      -jar /opt/edgecache/edgecache.jar --config /opt/edgecache/conf/proxy.json --train \
+ && chmod 0444 /opt/edgecache/edgecache.jsa \
+ && java -XX:MaxRAM=2g -XX:+ExitOnOutOfMemoryError -Xshare:on -XX:SharedArchiveFile=/opt/edgecache/edgecache.jsa \
+      -jar /opt/edgecache/edgecache.jar --version
 
 # HEALTHCHECK: curl and wget are in today's eclipse-temurin images only "for historical
 # reasons" (their Dockerfile says so), not as a promise, so the check relies on bash
