@@ -226,9 +226,9 @@ while [ $(( $(date +%s) - START )) -lt "$DURATION" ] && alive; do
   sleep 5
   U=$(usage); [ "$U" -gt "$PEAK" ] && PEAK=$U
   S=$(curl -fs -m 5 "http://127.0.0.1:$ADMIN_PORT/stats" || echo '{}')
-  # direct buffers in use (java.nio's count, which Netty's buffers go through), from /metrics
+  # direct memory in use (Netty's own count, which edgecache exports), from /metrics
   DIRECT=$(curl -fs -m 5 "http://127.0.0.1:$ADMIN_PORT/metrics" 2>/dev/null \
-    | awk '/^jvm_buffer_memory_used_bytes\{id="direct"\}/ {printf "%d", $2}' || true)
+    | awk '/^edgecache_direct_memory_used_bytes / {printf "%d", $2}' || true)
   echo "$S" | python3 -c "import json,sys; s=json.load(sys.stdin); m=s.get('memory',{}); d=s.get('disk',{}); print('\t'.join(str(x) for x in [$(( $(date +%s) - START )), $U, m.get('bytes'), m.get('maxBytes'), d.get('entries'), m.get('sheds'), '${DIRECT:-None}']))" >> "$WORK/monitor.tsv"
 done
 sleep 2
@@ -266,6 +266,9 @@ GCS=$(grep -c 'Pause' "$GC_LOG" || true)
 # (java.nio.Bits.reserveMemory calls System.gc() and waits) and as blocked event loops
 DIRECT_GCS=$(grep -c 'Pause Full (System.gc())' "$GC_LOG" || true)
 BLOCKED=$(cat "$WORK/proxy.out" "$WORK/proxy.err" 2>/dev/null | grep -c 'BlockedThreadChecker' || true)
+# client connections closed because a write found no direct memory (nothing after the failed write is sent)
+OOM_CLOSED=$(curl -fs -m 5 "http://127.0.0.1:$ADMIN_PORT/metrics" 2>/dev/null \
+  | awk '/^edgecache_client_closed_out_of_memory_total / {printf "%d", $2}' || true)
 FULL=$(grep -c 'Pause Full' "$GC_LOG" || true)
 reqs() { sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$1"; }
 if [ "$ALIVE" = yes ] && [ "$SERVING" = yes ] && [ "$OOM_LOGGED" = 0 ] && [ "${CG_OOMS:-0}" = 0 ] \
@@ -322,6 +325,7 @@ fi
   echo "| largest heap after a GC | ${HEAP_PEAK:-?} MiB ($GCS pauses, $FULL full) |"
   echo "| full GCs asked for by System.gc() (direct memory exhausted) | $DIRECT_GCS |"
   echo "| blocked event loop warnings (Vert.x BlockedThreadChecker) | $BLOCKED |"
+  echo "| client connections closed for want of direct memory | ${OOM_CLOSED:-?} |"
   echo "| /stats at the end | \`$(echo "$STATS" | python3 -c "import json,sys; s=json.load(sys.stdin); m=s.get('memory',{}); d=s.get('disk',{}); print(f\"memory {m.get('entries')} entries {m.get('bytes')} of {m.get('maxBytes')} B, sheds {m.get('sheds')}; disk {d.get('entries')} entries {d.get('bytes')} B\")" 2>/dev/null || echo '?')\` |"
   echo
   echo "Samples every 5 s (cgroup bytes, memory tier bytes and bound, disk entries, sheds, direct buffer bytes; None: /stats or /metrics did not answer within 5 s):"

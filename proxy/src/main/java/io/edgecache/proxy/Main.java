@@ -37,6 +37,12 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    // Netty then counts its direct memory itself (the jar's manifest opens java.nio to it): an
+    // allocation past -XX:MaxDirectMemorySize fails at once. Through the JDK's count it would call
+    // System.gc() and sleep, up to about half a second per allocation, on an event loop.
+    if (System.getProperty("io.netty.tryReflectionSetAccessible") == null) {
+      System.setProperty("io.netty.tryReflectionSetAccessible", "true");
+    }
     String config = "conf/proxy.json";
     boolean train = false;
     for (int i = 0; i < args.length; i++) {

@@ -191,6 +191,8 @@ public final class ProxyServer {
         + " (counted against its bound)", "memory", m::detachedBytes);
     java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
     metrics.clientConnections(connections);
+    metrics.clientWritesOutOfMemory(ProxyVerticle.closedOutOfMemory());
+    metrics.directMemory(ProxyVerticle::directMemoryUsed, io.netty.util.internal.PlatformDependent.maxDirectMemory());
     if (certificates != null) {
       metrics.tlsCertificate(certificates, c -> c.current().notAfterEpochSeconds(), CertificateReloader::reloads,
           CertificateReloader::refusals);

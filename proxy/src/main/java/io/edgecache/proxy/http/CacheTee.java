@@ -260,7 +260,7 @@ final class CacheTee {
       } else if (client.writeQueueFull()) {
         clientFull = true;
         pauseOrigin();
-        client.drainHandler(v -> {
+        Drains.once(client, () -> {
           clientFull = false;
           resumeOrigin();
         });

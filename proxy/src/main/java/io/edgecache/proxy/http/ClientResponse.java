@@ -104,6 +104,6 @@ final class ClientResponse implements Waiter.Client {
 
   @Override
   public void drainHandler(Runnable r) {
-    resp.drainHandler(v -> r.run());
+    Drains.once(resp, r);
   }
 }

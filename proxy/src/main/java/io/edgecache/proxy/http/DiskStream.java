@@ -136,7 +136,7 @@ final class DiskStream {
         }
       }
       if (full) {
-        resp.drainHandler(v -> pump());
+        Drains.once(resp, this::pump);
         return;
       }
     }
@@ -165,7 +165,7 @@ final class DiskStream {
   /** Fails once what was written reached the socket, so the client gets every intact byte before the damage. */
   private void failOnceWritten(Throwable err) {
     if (resp.writeQueueFull()) {
-      resp.drainHandler(v -> fail(err));
+      Drains.once(resp, () -> fail(err));
     } else {
       fail(err);
     }

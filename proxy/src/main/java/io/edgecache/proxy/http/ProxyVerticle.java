@@ -134,6 +134,16 @@ public final class ProxyVerticle extends VerticleBase {
         .build();
   }
 
+  /** Client connections closed since start because a write found no memory ({@link DirectWriteGuard}). */
+  public static java.util.concurrent.atomic.AtomicLong closedOutOfMemory() {
+    return DirectWriteGuard.CLOSED;
+  }
+
+  /** Direct memory in use by the transport, in bytes. */
+  public static long directMemoryUsed() {
+    return ClientQueue.directBytesUsed();
+  }
+
   /** The event loop this instance runs on (its connections' and its origin client's). */
   public Thread eventLoopThread() {
     return loopThread;
@@ -178,6 +188,9 @@ public final class ProxyVerticle extends VerticleBase {
   }
 
   private void onConnection(HttpConnection conn) {
+    if (conn instanceof VertxConnection vc) {
+      DirectWriteGuard.install(vc);
+    }
     if (conn instanceof Http1xServerConnection) { // HTTP/2 frames its own requests and flow-controls each stream
       StrictRequestDecoder.install(conn, serverOptions);
       if (conn instanceof VertxConnection vc) {

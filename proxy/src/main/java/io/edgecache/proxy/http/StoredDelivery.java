@@ -72,6 +72,8 @@ final class StoredDelivery {
   private final HttpCache cache;
   /** The hold on a memory body while waiting for the client; released once. */
   private Store.Pin pin = Store.Pin.NONE;
+  /** The size of this body's slices ({@link ClientQueue#prepare}). */
+  private int sliceBytes = MEMORY_SLICE_BYTES;
 
   StoredDelivery(HttpServerRequest req, Headers reqHeaders, Context context, boolean exposeTags, String key,
       Owner owner, HttpCache cache) {
@@ -186,7 +188,10 @@ final class StoredDelivery {
     long last = range != null ? range.last() : length - 1;
     if (!a.sendsBody()) {
       resp.end();
-    } else if (firstRun != null) {
+      return;
+    }
+    sliceBytes = ClientQueue.prepare(req, last - first + 1, MEMORY_SLICE_BYTES);
+    if (firstRun != null) {
       new DiskStream(resp, context, owner::clientGone, key, a.stored().stream(), first, last).start(firstRun);
     } else {
       streamMemory(a.stored(), first, last);
@@ -200,7 +205,10 @@ final class StoredDelivery {
       return;
     }
     byte[] body = stored.body();
-    long end = Math.min(last + 1, first + MEMORY_SLICE_BYTES);
+    if (sliceBytes > ClientQueue.TIGHT_BYTES && first > 0 && ClientQueue.tight()) {
+      sliceBytes = ClientQueue.prepare(req, last - first + 1, sliceBytes); // memory got tight mid-body
+    }
+    long end = Math.min(last + 1, first + sliceBytes);
     Buffer slice = wrap(body, first, end - first);
     if (end > last) {
       if (pin == Store.Pin.NONE) {
@@ -216,7 +224,7 @@ final class StoredDelivery {
       if (pin == Store.Pin.NONE) {
         pin = cache.pin(key, stored);
       }
-      resp.drainHandler(v -> streamMemory(stored, end, last));
+      Drains.once(resp, () -> streamMemory(stored, end, last));
     } else {
       streamMemory(stored, end, last);
     }

@@ -104,6 +104,31 @@ public final class ProxyMetrics {
   }
 
   /**
+   * Client connections closed because a write found no memory (direct memory used up, mostly by
+   * what stalled readers have queued): a sign to raise {@code -XX:MaxDirectMemorySize} or to look
+   * for slow clients.
+   */
+  public void clientWritesOutOfMemory(java.util.concurrent.atomic.AtomicLong closed) {
+    functionCounterState.add(closed);
+    FunctionCounter.builder("edgecache.client.closed.out.of.memory", closed, java.util.concurrent.atomic.AtomicLong::get)
+        .description("Client connections closed because a write found no (direct) memory; nothing after the failed"
+            + " write was sent").register(registry);
+  }
+
+  /**
+   * Direct memory in use and its bound: Netty counts its buffers itself (so the JVM's
+   * {@code jvm_buffer_memory_used_bytes{id="direct"}} leaves them out), against
+   * {@code -XX:MaxDirectMemorySize}.
+   */
+  public void directMemory(Supplier<Long> used, long max) {
+    functionCounterState.add(used);
+    io.micrometer.core.instrument.Gauge.builder("edgecache.direct.memory.used", used, u -> u.get())
+        .baseUnit("bytes").description("Direct memory in use by the transport (Netty's count)").register(registry);
+    io.micrometer.core.instrument.Gauge.builder("edgecache.direct.memory.max", () -> max)
+        .baseUnit("bytes").description("The direct memory bound (-XX:MaxDirectMemorySize)").register(registry);
+  }
+
+  /**
    * The HTTPS listener's certificate: when the one being served expires, as Unix seconds (alert
    * on {@code edgecache_tls_certificate_not_after_seconds - time() < 14 * 86400}), and the
    * reloads that served a new pair or kept the old one because the new files were unusable.

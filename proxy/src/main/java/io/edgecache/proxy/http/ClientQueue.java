@@ -1,0 +1,63 @@
+package io.edgecache.proxy.http;
+
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.impl.VertxConnection;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+
+/**
+ * How much of a body may wait in a client connection's write queue, by how much direct memory is
+ * in use.
+ *
+ * <p>What a connection has queued is direct memory: the transport copies a heap buffer (a memory
+ * or disk body) into a direct one as it is written, and an origin's buffers are direct already.
+ * A reader that stops holds up to its write queue plus one write. With room to spare that is
+ * {@link ProxyVerticle#CLIENT_WRITE_QUEUE_BYTES} plus a {@link StoredDelivery#MEMORY_SLICE_BYTES}
+ * slice, which is what makes large hits fast; but a few hundred stalled readers would then take
+ * all of {@code -XX:MaxDirectMemorySize}, and every other connection's writes would fail (or, in
+ * the JDK's own accounting, wait in {@code System.gc()} on the event loop). So once more than half
+ * of it is in use, a large body starts with a queue of {@link #TIGHT_BYTES} and is written in
+ * slices of that size: a stalled reader then holds about twice that, and the rest of the memory
+ * stays for the others. Whether memory is tight is decided per body, when its delivery starts.
+ */
+final class ClientQueue {
+  /** The write queue and the slice size of a body delivered while direct memory is tight. */
+  static final int TIGHT_BYTES = 32 * 1024;
+
+  private static final BufferPoolMXBean DIRECT = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)
+      .stream().filter(b -> b.getName().equals("direct")).findFirst().orElse(null);
+  private static final long MAX_DIRECT = io.netty.util.internal.PlatformDependent.maxDirectMemory();
+
+  private ClientQueue() {}
+
+  /** Direct memory in use: Netty's own count when it keeps one, else the JDK's direct buffers. */
+  static long directBytesUsed() {
+    long netty = io.netty.util.internal.PlatformDependent.usedDirectMemory();
+    if (netty >= 0) {
+      return netty;
+    }
+    return DIRECT == null ? 0 : DIRECT.getMemoryUsed();
+  }
+
+  /** Whether more than half of the direct memory bound is in use. */
+  static boolean tight() {
+    return directBytesUsed() > MAX_DIRECT / 2;
+  }
+
+  /**
+   * Sizes {@code req}'s write queue for a body of {@code bodyBytes} and returns the slice size to
+   * write it in: {@code normalSlice}, or {@link #TIGHT_BYTES} while direct memory is tight. Small
+   * bodies, and HTTP/2 (whose streams are flow-controlled by the peer's window), are left as they are.
+   */
+  static int prepare(HttpServerRequest req, long bodyBytes, int normalSlice) {
+    if (bodyBytes <= TIGHT_BYTES || req.version() == HttpVersion.HTTP_2) {
+      return normalSlice;
+    }
+    boolean tight = tight();
+    if (req.connection() instanceof VertxConnection vc) {
+      vc.doSetWriteQueueMaxSize(tight ? TIGHT_BYTES : ProxyVerticle.CLIENT_WRITE_QUEUE_BYTES);
+    }
+    return tight ? Math.min(TIGHT_BYTES, normalSlice) : normalSlice;
+  }
+}

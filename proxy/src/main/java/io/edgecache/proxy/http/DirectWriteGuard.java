@@ -1,0 +1,70 @@
+package io.edgecache.proxy.http;
+
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.util.ReferenceCountUtil;
+import io.vertx.core.net.impl.VertxConnection;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Stops a client connection at its first write that found no memory: that write is lost, so no
+ * later one may reach the client, and the connection is closed.
+ *
+ * <p>The transport copies each heap buffer it is given (a memory or disk body) into a direct one.
+ * When {@code -XX:MaxDirectMemorySize} is used up (many stalled readers hold what they have
+ * queued, see {@link ClientQueue}) that copy fails with an {@code OutOfMemoryError}: the write's
+ * promise fails, its bytes are dropped, and nothing else happens. Left alone, the next slice of
+ * the same body, written a moment later when some memory was free again, went out after the gap:
+ * a client got the body with 32 KiB missing in the middle and the right length. Or, when nothing
+ * followed, the client waited for the rest forever.
+ *
+ * <p>This handler sits between the HTTP codec and Vert.x, where every write of the connection
+ * passes in order, and watches each write's outcome: after an {@code OutOfMemoryError} (in the
+ * encoder or the transport) every later write is dropped and the connection closes. The client
+ * sees a truncated transfer, as for any failure after the head, never wrong bytes; what the
+ * connection had queued is freed. The cost per write is one listener on its promise.
+ */
+final class DirectWriteGuard extends ChannelDuplexHandler {
+  private static final Logger log = LoggerFactory.getLogger(DirectWriteGuard.class);
+  /** Connections closed for want of memory, since start. */
+  static final AtomicLong CLOSED = new AtomicLong();
+  private final ChannelFutureListener onWritten = this::onWritten;
+  /** A write failed for want of memory: nothing more goes out. Event loop only. */
+  private boolean stopped;
+
+  /** Puts a guard on {@code conn}'s channel, between its HTTP codec and Vert.x. */
+  static void install(VertxConnection conn) {
+    ChannelHandlerContext vertx = conn.channelHandlerContext();
+    vertx.pipeline().addBefore(vertx.name(), "edgecache-direct-write-guard", new DirectWriteGuard());
+  }
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (stopped) {
+      ReferenceCountUtil.release(msg);
+      promise.tryFailure(new java.nio.channels.ClosedChannelException());
+      return;
+    }
+    if (promise.isVoid()) {
+      promise = promise.unvoid(); // a void promise would report its failure nowhere this guard can see
+    }
+    promise.addListener(onWritten);
+    ctx.write(msg, promise);
+  }
+
+  private void onWritten(ChannelFuture f) {
+    if (!f.isSuccess() && f.cause() instanceof OutOfMemoryError && !stopped) {
+      stopped = true;
+      long n = CLOSED.incrementAndGet();
+      if (Long.bitCount(n) == 1) { // the 1st, 2nd, 4th, 8th...: a flood of these is not a flood of lines
+        log.warn("closed a client connection whose write found no memory ({} so far): {}", n, f.cause().toString());
+      }
+      f.channel().close();
+    }
+  }
+}
