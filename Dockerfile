@@ -119,7 +119,9 @@ EXPOSE 8080 9090 5801 5802
 #  - direct memory is capped explicitly: left unset it defaults to the max heap size,
 #    and heap + direct could then exceed the limit and get the container OOM-killed.
 #    256m suits limits of 1.5 GiB and more; raise it with the limit (and if cached
-#    bodies are kept off-heap, it must exceed memory.maxBytes).
+#    bodies are kept off-heap, it must exceed memory.maxBytes). Netty counts its buffers
+#    against it itself: when it runs out, the one client connection whose write found no
+#    memory is closed (edgecache_client_closed_out_of_memory_total), nothing stalls.
 #  - G1 regions of 8 MiB: a body (or a fill buffer) of up to 4 MiB is then an ordinary
 #    object, not a "humongous" one that takes whole regions of its own. With the default
 #    1 MiB regions of a 1.2 GiB heap, every 1 MiB fill and every cached body of 512 KiB or
