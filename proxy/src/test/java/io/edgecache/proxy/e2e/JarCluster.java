@@ -105,10 +105,37 @@ final class JarCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * A free port below the kernel's ephemeral range. A node keeps its ports across restarts, and a
+   * port from that range (what binding port 0 gives) can meanwhile become the local port of some
+   * outgoing connection, the other members' included: the restarted node then failed with
+   * "Address already in use".
+   */
   private static int free(List<ServerSocket> held) throws IOException {
-    ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"));
-    held.add(s);
-    return s.getLocalPort();
+    int below = ephemeralStart();
+    java.util.Random random = new java.util.Random();
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int port = 20_000 + random.nextInt(Math.max(1, below - 20_000));
+      try {
+        ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName("127.0.0.1"));
+        held.add(s);
+        return s.getLocalPort();
+      } catch (java.net.BindException taken) {
+        // try another
+      }
+    }
+    throw new IOException("no free port between 20000 and " + below);
+  }
+
+  /** The first port of the kernel's ephemeral range (Linux), 32768 when it cannot be read. */
+  private static int ephemeralStart() {
+    try {
+      String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+      int start = Integer.parseInt(range.split("\\s+")[0]);
+      return start > 21_000 ? start : 32_768;
+    } catch (IOException | RuntimeException e) {
+      return 32_768;
+    }
   }
 
   int size() {
