@@ -46,18 +46,19 @@ final class ClientQueue {
   }
 
   /**
-   * Sizes {@code req}'s write queue for a body of {@code bodyBytes} and returns the slice size to
-   * write it in: {@code normalSlice}, or {@link #TIGHT_BYTES} while direct memory is tight. Small
-   * bodies, and HTTP/2 (whose streams are flow-controlled by the peer's window), are left as they are.
+   * Sizes {@code req}'s write queue for a body of {@code bodyBytes}: {@link #TIGHT_BYTES} while
+   * direct memory is tight, else {@link ProxyVerticle#CLIENT_WRITE_QUEUE_BYTES}. Returns whether it
+   * was tight (a body is then written in slices of {@link #TIGHT_BYTES}). Small bodies, and HTTP/2
+   * (whose streams are flow-controlled by the peer's window), are left as they are.
    */
-  static int prepare(HttpServerRequest req, long bodyBytes, int normalSlice) {
+  static boolean sizeQueue(HttpServerRequest req, long bodyBytes) {
     if (bodyBytes <= TIGHT_BYTES || req.version() == HttpVersion.HTTP_2) {
-      return normalSlice;
+      return false;
     }
     boolean tight = tight();
     if (req.connection() instanceof VertxConnection vc) {
       vc.doSetWriteQueueMaxSize(tight ? TIGHT_BYTES : ProxyVerticle.CLIENT_WRITE_QUEUE_BYTES);
     }
-    return tight ? Math.min(TIGHT_BYTES, normalSlice) : normalSlice;
+    return tight;
   }
 }

@@ -560,7 +560,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     if (slice != null) {
       tee.clientWindow(slice.first(), slice == ByteRange.UNSATISFIABLE ? -1 : slice.last());
     }
-    ClientQueue.prepare(req, contentLength < 0 ? Long.MAX_VALUE : contentLength, 0); // the origin's buffers are the slices
+    ClientQueue.sizeQueue(req, contentLength < 0 ? Long.MAX_VALUE : contentLength); // the origin's buffers are the slices
     tee.start();
   }
 

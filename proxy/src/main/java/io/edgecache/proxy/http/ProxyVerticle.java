@@ -68,37 +68,22 @@ public final class ProxyVerticle extends VerticleBase {
   private final Set<HttpConnection> overCap = new HashSet<>();
   private HttpServer server;
   private HttpServerOptions serverOptions;
-  private HttpClient client;
+  private final HttpClient client;
   private volatile Thread loopThread;
   /** The certificate to start with (the HTTPS listener), or null for plain HTTP. */
   private final java.util.function.Supplier<TlsMaterial> certificate;
 
-  /** {@code contexts} yields the current shared state; a reload swaps it between requests. */
-  public ProxyVerticle(java.util.function.Supplier<ProxyContext> contexts) {
-    this(contexts, new AtomicInteger());
-  }
-
-  /** {@code openConnections} is shared by every instance on the port: the cap is for them all. */
-  public ProxyVerticle(java.util.function.Supplier<ProxyContext> contexts, AtomicInteger openConnections) {
-    this(contexts, openConnections, null);
-  }
-
   /**
-   * An instance of the HTTPS listener ({@code listen.tls}) when {@code certificate} is not null:
-   * it yields the pair to serve at start; {@link #serve} replaces it later.
-   */
-  public ProxyVerticle(java.util.function.Supplier<ProxyContext> contexts, AtomicInteger openConnections,
-      java.util.function.Supplier<TlsMaterial> certificate) {
-    this(contexts, openConnections, certificate, null);
-  }
-
-  /**
-   * As above, with the origin client made beforehand by {@link #originClient} (null: made at
-   * start). Deploying several instances at once, make their clients first: making an HTTP client
-   * takes an event loop for its pool's idle-connection timer, and an instance that did so in
-   * {@link #start} while the next instance was being given its event loop took that loop's turn,
-   * so two instances could land on one event loop and the other serve no connection at all (seen
-   * in about 2 of 5 starts with 2 event loops).
+   * {@code contexts} yields the current shared state (a reload swaps it between requests);
+   * {@code openConnections} is shared by every instance on the port (the cap is for them all); an
+   * instance of the HTTPS listener ({@code listen.tls}) when {@code certificate} is not null, which
+   * yields the pair to serve at start ({@link #serve} replaces it later).
+   *
+   * <p>{@code client} is made by {@link #originClient} before the instances are deployed: making an
+   * HTTP client takes an event loop for its pool's idle-connection timer, and an instance that did
+   * so in {@link #start} while the next instance was being given its event loop took that loop's
+   * turn, so two instances could land on one event loop and the other serve no connection at all
+   * (seen in about 2 of 5 starts with 2 event loops).
    */
   public ProxyVerticle(java.util.function.Supplier<ProxyContext> contexts, AtomicInteger openConnections,
       java.util.function.Supplier<TlsMaterial> certificate, HttpClient client) {
@@ -167,9 +152,6 @@ public final class ProxyVerticle extends VerticleBase {
         .setDecompressionSupported(false);
     if (certificate != null) {
       TlsListener.apply(so, cfg.listen().tls(), certificate.get(), limits.maxHeaderBytes());
-    }
-    if (client == null) {
-      client = originClient(vertx, cfg);
     }
     loopThread = Thread.currentThread();
     serverOptions = so;

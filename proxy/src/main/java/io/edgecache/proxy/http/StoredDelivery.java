@@ -190,7 +190,7 @@ final class StoredDelivery {
       resp.end();
       return;
     }
-    sliceBytes = ClientQueue.prepare(req, last - first + 1, MEMORY_SLICE_BYTES);
+    sliceBytes = ClientQueue.sizeQueue(req, last - first + 1) ? ClientQueue.TIGHT_BYTES : MEMORY_SLICE_BYTES;
     if (firstRun != null) {
       new DiskStream(resp, context, owner::clientGone, key, a.stored().stream(), first, last).start(firstRun);
     } else {
@@ -205,8 +205,9 @@ final class StoredDelivery {
       return;
     }
     byte[] body = stored.body();
-    if (sliceBytes > ClientQueue.TIGHT_BYTES && first > 0 && ClientQueue.tight()) {
-      sliceBytes = ClientQueue.prepare(req, last - first + 1, sliceBytes); // memory got tight mid-body
+    if (sliceBytes > ClientQueue.TIGHT_BYTES && first > 0 && ClientQueue.tight()
+        && ClientQueue.sizeQueue(req, last - first + 1)) {
+      sliceBytes = ClientQueue.TIGHT_BYTES; // direct memory got tight mid-body
     }
     long end = Math.min(last + 1, first + sliceBytes);
     Buffer slice = wrap(body, first, end - first);
