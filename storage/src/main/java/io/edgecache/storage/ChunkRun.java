@@ -1,6 +1,7 @@
 package io.edgecache.storage;
 
-import java.nio.ByteBuffer;
+import io.netty.buffer.ByteBuf;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -15,31 +16,102 @@ import java.util.Objects;
  * ({@link StoreException}): a reader sends what the run holds, then gives up, and never sends a
  * wrong byte.
  *
- * <p>Each payload is a heap buffer over the bytes LevelDB returned (no copy), from position 0 to
- * its limit. The buffers are the reader's: it may move their position and limit, never write
- * their contents. Immutable otherwise; safe to hand between threads.
+ * <h2>Ownership</h2>
+ * Each payload is a reference-counted buffer whose readable bytes are the chunk's payload: usually
+ * a direct one filled by one copy out of LevelDB, which a socket takes as it is; a heap one when
+ * direct memory is tight or unavailable. The run owns them until a reader {@linkplain #take takes}
+ * one, which then owns it (releases it, or hands it to the transport). Whoever holds the run must
+ * {@linkplain #release release} it when done, or when giving up: that frees every payload not
+ * taken. A run that is dropped without either holds its direct memory until the JVM exits.
  *
- * @param first index of the first chunk held
- * @param payloads verified payloads, in order; never empty
- * @param stoppedBy why the run ends before the chunks asked for, or {@code null}
+ * <p>Thread-safe: a run is made on a disk worker and used on an event loop.
  */
-public record ChunkRun(int first, List<ByteBuffer> payloads, StoreException stoppedBy) {
-  public ChunkRun {
-    payloads = List.copyOf(payloads);
+public final class ChunkRun {
+  private final int first;
+  private final ByteBuf[] payloads;
+  private final StoreException stoppedBy;
+
+  /**
+   * @param first index of the first chunk held
+   * @param payloads verified payloads, in order; never empty; the run owns them
+   * @param stoppedBy why the run ends before the chunks asked for, or {@code null}
+   */
+  public ChunkRun(int first, List<ByteBuf> payloads, StoreException stoppedBy) {
     if (first < 0 || payloads.isEmpty()) {
+      payloads.forEach(ByteBuf::release);
       throw new IllegalArgumentException("first: " + first + ", payloads: " + payloads.size()
           + " (expected: first >= 0 and at least one payload)");
     }
+    this.first = first;
+    this.payloads = payloads.toArray(new ByteBuf[0]);
+    this.stoppedBy = stoppedBy;
+  }
+
+  /** Index of the first chunk held. */
+  public int first() {
+    return first;
   }
 
   /** Index of the chunk after the last one held. */
   public int next() {
-    return first + payloads.size();
+    return first + payloads.length;
   }
 
-  /** The payload of chunk {@code index}, which this run holds. */
-  public ByteBuffer payload(int index) {
-    Objects.checkIndex(index - first, payloads.size());
-    return payloads.get(index - first);
+  /** Why the run ends before the chunks asked for, or {@code null}. */
+  public StoreException stoppedBy() {
+    return stoppedBy;
+  }
+
+  /**
+   * The payload of chunk {@code index}, which this run holds and nobody took yet: the caller owns
+   * it from now on.
+   *
+   * @throws IllegalStateException when it was taken or released already
+   */
+  public synchronized ByteBuf take(int index) {
+    Objects.checkIndex(index - first, payloads.length);
+    ByteBuf p = payloads[index - first];
+    if (p == null) {
+      throw new IllegalStateException("chunk " + index + " was taken or released already");
+    }
+    payloads[index - first] = null;
+    return p;
+  }
+
+  /** Frees every payload not taken; calling it again does nothing. */
+  public synchronized void release() {
+    for (int i = 0; i < payloads.length; i++) {
+      if (payloads[i] != null) {
+        payloads[i].release();
+        payloads[i] = null;
+      }
+    }
+  }
+
+  /** Releases the run a stage completed with, when nobody will use it (for {@code whenComplete}). */
+  public static void releaseQuietly(ChunkRun run) {
+    if (run != null) {
+      run.release();
+    }
+  }
+
+  /** The payloads' bytes, each copied to a heap array and the run released; for tests and small reads. */
+  public List<byte[]> copyAndRelease() {
+    List<byte[]> out = new ArrayList<>(payloads.length);
+    try {
+      for (int i = first; i < next(); i++) {
+        ByteBuf p = take(i);
+        try {
+          byte[] b = new byte[p.readableBytes()];
+          p.getBytes(p.readerIndex(), b);
+          out.add(b);
+        } finally {
+          p.release();
+        }
+      }
+    } finally {
+      release();
+    }
+    return out;
   }
 }

@@ -2,6 +2,8 @@ package io.edgecache.storage;
 
 import static org.fusesource.leveldbjni.JniDBFactory.factory;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -9,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.IntFunction;
 import org.iq80.leveldb.DB;
 import org.iq80.leveldb.DBException;
 import org.iq80.leveldb.DBIterator;
@@ -52,13 +55,18 @@ final class Db implements AutoCloseable {
   }
 
   private final DB db;
+  /** The native database for {@link DirectGet}, or 0 when reads go through leveldbjni's byte arrays. */
+  private final long nativeDb;
   private final Probe probe;
   final Path dir;
+  /** Set by {@link #close}: the native database is gone, so a direct read must not touch it. */
+  private volatile boolean closed;
 
   private Db(DB db, Probe probe, Path dir) {
     this.db = db;
     this.probe = probe;
     this.dir = dir;
+    this.nativeDb = DirectGet.AVAILABLE ? DirectGet.handle(db) : 0;
   }
 
   /**
@@ -186,6 +194,25 @@ final class Db implements AutoCloseable {
     return db.get(key);
   }
 
+  /**
+   * The value under {@code key} in a buffer the caller owns and releases, or null when absent: a
+   * direct one from {@code alloc} (given its length) filled by one copy out of LevelDB ({@link DirectGet}) when
+   * {@code direct} and this JVM allows, else a heap buffer over leveldbjni's byte array.
+   *
+   * @throws OutOfMemoryError when {@code alloc} has no direct memory left for the value
+   */
+  ByteBuf get(byte[] key, boolean fillCache, boolean direct, IntFunction<ByteBuf> alloc) {
+    probe.before("get");
+    if (direct && nativeDb != 0) {
+      if (closed) {
+        throw new DBException("database is closed");
+      }
+      return DirectGet.get(nativeDb, key, fillCache, alloc);
+    }
+    byte[] value = db.get(key, new ReadOptions().fillCache(fillCache));
+    return value == null ? null : Unpooled.wrappedBuffer(value);
+  }
+
   /** Runs {@code reads} against one consistent snapshot, released afterwards. */
   <T> T withSnapshot(Function<ReadOptions, T> reads) {
     probe.before("snapshot");
@@ -267,6 +294,7 @@ final class Db implements AutoCloseable {
   @Override
   public void close() {
     probe.before("close");
+    closed = true;
     closeQuietly(db);
   }
 

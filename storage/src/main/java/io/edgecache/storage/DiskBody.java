@@ -77,22 +77,24 @@ public final class DiskBody {
   }
 
   /**
-   * The payload of chunk {@code index} (0-based), verified against its CRC32C: a buffer over the
-   * bytes LevelDB returned (see {@link ChunkRun} for what a reader may do with it).
+   * The payload of chunk {@code index} (0-based), verified against its CRC32C, copied into a heap
+   * buffer of its own (nothing to release; {@link #readChunks} is the path without copies).
    *
    * <p>Fails with {@link CorruptEntryException} (entry removed and counted), {@link EntryGoneException}
    * (replaced or removed meanwhile), {@link StoreException} (store closed, or LevelDB failed to
    * read) or {@link IndexOutOfBoundsException}. Completes on a disk worker thread.
    */
   public CompletionStage<ByteBuffer> readChunk(int index) {
-    return readChunks(index, 1).thenApply(run -> run.payload(index)); // a run of one fails rather than stops
+    // a run of one fails rather than stops
+    return readChunks(index, 1).thenApply(run -> ByteBuffer.wrap(run.copyAndRelease().get(0)));
   }
 
   /**
    * Up to {@code count} consecutive chunks from {@code first}, read and verified in one disk task:
    * one hand-off to a worker for several chunks. Holds fewer when the body ends first, or when a
    * later chunk cannot be served ({@link ChunkRun#stoppedBy()}). Fails as {@link #readChunk} does
-   * when chunk {@code first} itself cannot be served. Completes on a disk worker thread.
+   * when chunk {@code first} itself cannot be served. Completes on a disk worker thread. The run
+   * holds direct memory: whoever receives it must {@linkplain ChunkRun#release release} it.
    */
   public CompletionStage<ChunkRun> readChunks(int first, int count) {
     if (first < 0 || first >= format.chunkCount() || count < 1) {

@@ -1,5 +1,6 @@
 package io.edgecache.storage;
 
+import io.netty.buffer.ByteBuf;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -245,6 +246,20 @@ final class DiskFormat {
         && record[0] == VERSION
         && ByteBuffer.wrap(record, 1, 4).getInt() == expectedCrc
         && crc(record, CHUNK_HEADER, expectedLength) == expectedCrc;
+  }
+
+  /** {@link #chunkIntact(byte[], int, int)} for a record in the readable bytes of a buffer. */
+  static boolean chunkIntact(ByteBuf record, int expectedCrc, int expectedLength) {
+    if (record == null || record.readableBytes() != CHUNK_HEADER + expectedLength) {
+      return false;
+    }
+    int at = record.readerIndex();
+    if (record.getByte(at) != VERSION || record.getInt(at + 1) != expectedCrc) {
+      return false;
+    }
+    CRC32C c = new CRC32C();
+    c.update(record.nioBuffer(at + CHUNK_HEADER, expectedLength));
+    return (int) c.getValue() == expectedCrc;
   }
 
   /**

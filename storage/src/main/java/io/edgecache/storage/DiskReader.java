@@ -1,5 +1,6 @@
 package io.edgecache.storage;
 
+import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -122,20 +123,32 @@ final class DiskReader {
   }
 
   /**
-   * The payload of chunk {@code i} of {@code body}, not copied (see {@link DiskFormat#chunkPayload});
-   * fails with {@link CorruptEntryException} (the entry is reported and removed),
-   * {@link EntryGoneException} (replaced or removed since it was opened) or {@link StoreException}
-   * (LevelDB failed).
+   * The payload of chunk {@code i} of {@code body} in a heap buffer; fails as {@link #readChunkBuf} does.
    */
   ByteBuffer readChunk(DiskBody body, int i) {
+    return readChunkBuf(body, i, false).nioBuffer();
+  }
+
+  /**
+   * The payload of chunk {@code i} of {@code body}: the readable bytes of a buffer the caller owns
+   * (direct when {@code direct} and {@link ChunkBuffers#directAllowed}, see {@link Db#get(byte[],
+   * boolean, boolean, java.util.function.IntFunction)}); fails with {@link CorruptEntryException}
+   * (the entry is reported and removed), {@link EntryGoneException} (replaced or removed since it
+   * was opened) or {@link StoreException} (LevelDB failed).
+   */
+  private ByteBuf readChunkBuf(DiskBody body, int i, boolean direct) {
     DiskFormat.Meta m = body.format();
-    byte[] record;
+    byte[] chunkKey = DiskFormat.chunkKey(m.generation(), i);
+    ByteBuf record;
     DiskFormat.Meta current;
     try {
-      record = db.get(DiskFormat.chunkKey(m.generation(), i), new ReadOptions().fillCache(false));
+      record = readRecord(chunkKey, direct && ChunkBuffers.directAllowed());
       if (DiskFormat.chunkIntact(record, m.chunkCrcs()[i], m.chunkLength(i))) {
         bodyBytesRead.add(m.chunkLength(i));
-        return DiskFormat.chunkPayload(record);
+        return record.skipBytes(DiskFormat.CHUNK_HEADER);
+      }
+      if (record != null) {
+        record.release();
       }
       // Missing or damaged. If the entry still refers to this generation it is damaged; otherwise
       // a newer write, a purge or an eviction deleted the chunks after this body was opened.
@@ -150,6 +163,18 @@ final class DiskReader {
           + (record == null ? " is missing" : " failed its checksum") + "; entry removed");
     }
     throw new EntryGoneException(body.key() + ": replaced or removed while being read");
+  }
+
+  /** A chunk record, direct if asked and memory allows, else on the heap; null when absent. */
+  private ByteBuf readRecord(byte[] chunkKey, boolean direct) {
+    if (direct) {
+      try {
+        return db.get(chunkKey, false, true, ChunkBuffers::allocate);
+      } catch (OutOfMemoryError e) {
+        // no direct memory for it just now: this chunk goes through the heap
+      }
+    }
+    return db.get(chunkKey, false, false, null);
   }
 
   /**
@@ -180,15 +205,18 @@ final class DiskReader {
    * is chunk {@code first}.
    */
   ChunkRun readChunks(DiskBody body, int first, int count) {
-    List<ByteBuffer> payloads = new ArrayList<>(count);
+    List<ByteBuf> payloads = new ArrayList<>(count);
     for (int i = first; i < first + count; i++) {
       try {
-        payloads.add(readChunk(body, i));
+        payloads.add(readChunkBuf(body, i, true));
       } catch (StoreException e) {
         if (payloads.isEmpty()) {
           throw e;
         }
         return new ChunkRun(first, payloads, e);
+      } catch (RuntimeException | Error e) {
+        payloads.forEach(ByteBuf::release);
+        throw e;
       }
     }
     return new ChunkRun(first, payloads, null);

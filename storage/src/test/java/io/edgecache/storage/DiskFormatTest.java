@@ -133,13 +133,35 @@ class DiskFormatTest {
     assertTrue(DiskFormat.chunkIntact(record, crc, 5));
     assertFalse(DiskFormat.chunkIntact(record, crc + 1, 5), "CRC the metadata recorded differs");
     assertFalse(DiskFormat.chunkIntact(record, crc, 4), "length differs");
-    assertFalse(DiskFormat.chunkIntact(null, crc, 5), "missing");
+    assertFalse(DiskFormat.chunkIntact((byte[]) null, crc, 5), "missing");
     byte[] flipped = record.clone();
     flipped[DiskFormat.CHUNK_HEADER + 2] ^= 1;
     assertFalse(DiskFormat.chunkIntact(flipped, crc, 5), "payload damaged");
     byte[] otherVersion = record.clone();
     otherVersion[0] = 9;
     assertFalse(DiskFormat.chunkIntact(otherVersion, crc, 5), "unknown version");
+  }
+
+  @Test
+  void chunkIntact_inADirectBuffer_checksTheSameAsInAnArray() {
+    byte[] body = "xxhelloyy".getBytes(StandardCharsets.US_ASCII);
+    int crc = DiskFormat.crc(body, 2, 5);
+    byte[] record = DiskFormat.encodeChunk(body, 2, 5, crc);
+    io.netty.buffer.ByteBuf direct = io.netty.buffer.Unpooled.directBuffer(record.length + 3);
+    try {
+      direct.writeBytes(new byte[] {7, 7, 7}).readerIndex(3); // a record that does not start at index 0
+      direct.writeBytes(record);
+
+      assertTrue(DiskFormat.chunkIntact(direct, crc, 5));
+      assertEquals(3, direct.readerIndex(), "looks without reading");
+      assertFalse(DiskFormat.chunkIntact(direct, crc + 1, 5), "CRC the metadata recorded differs");
+      assertFalse(DiskFormat.chunkIntact(direct, crc, 4), "length differs");
+      assertFalse(DiskFormat.chunkIntact((io.netty.buffer.ByteBuf) null, crc, 5), "missing");
+      direct.setByte(3 + DiskFormat.CHUNK_HEADER + 4, 'X');
+      assertFalse(DiskFormat.chunkIntact(direct, crc, 5), "payload damaged");
+    } finally {
+      direct.release();
+    }
   }
 
   @Test

@@ -345,14 +345,42 @@ class DiskStoreTest extends StoreContractTest {
     put("k", e);
     DiskBody body = join(disk().openBody("k"));
 
+    long heldBefore = ChunkBuffers.held();
     ChunkRun run = join(body.readChunks(1, 10)); // asks past the end: clamped to the last chunk
     assertEquals(1, run.first());
     assertEquals(4, run.next());
     assertNull(run.stoppedBy());
-    assertEquals(CHUNK / 2, run.payload(3).remaining(), "the last chunk holds only what remains of the body");
+    if (DirectGet.AVAILABLE) {
+      assertEquals(heldBefore + 3, ChunkBuffers.held(), "each chunk in a direct buffer of the disk tier's pool");
+    }
+    java.util.List<byte[]> payloads = run.copyAndRelease();
+    assertEquals(heldBefore, ChunkBuffers.held(), "released with the run");
+    assertEquals(CHUNK / 2, payloads.get(2).length, "the last chunk holds only what remains of the body");
     ByteArrayOutputStream joined = new ByteArrayOutputStream();
-    run.payloads().forEach(p -> joined.writeBytes(bytesOf(p)));
+    payloads.forEach(joined::writeBytes);
     assertArrayEquals(java.util.Arrays.copyOfRange(e.body(), CHUNK, e.body().length), joined.toByteArray());
+  }
+
+  @Test
+  void readChunks_payloadsAreDirectAndOwnedByTheRunUntilTaken() {
+    Entry e = randomEntry(2 * CHUNK, 13);
+    put("k", e);
+    DiskBody body = join(disk().openBody("k"));
+    long heldBefore = ChunkBuffers.held();
+
+    ChunkRun run = join(body.readChunks(0, 2));
+    io.netty.buffer.ByteBuf taken = run.take(0);
+    assertEquals(DirectGet.AVAILABLE, taken.isDirect(), "direct when leveldbjni's internals are reachable");
+    assertThrows(IllegalStateException.class, () -> run.take(0), "a chunk is taken once");
+    run.release(); // frees chunk 1, not the taken chunk 0
+    run.release();
+    assertEquals(heldBefore + (DirectGet.AVAILABLE ? 1 : 0), ChunkBuffers.held());
+    byte[] bytes = new byte[taken.readableBytes()];
+    taken.getBytes(taken.readerIndex(), bytes);
+    assertArrayEquals(java.util.Arrays.copyOf(e.body(), CHUNK), bytes);
+    taken.release();
+    assertEquals(heldBefore, ChunkBuffers.held());
+    assertThrows(IllegalStateException.class, () -> run.take(1), "released");
   }
 
   @Test
@@ -369,10 +397,13 @@ class DiskStoreTest extends StoreContractTest {
     store = newStore();
     DiskBody body = join(disk().openBody("k"));
 
+    long heldBefore = ChunkBuffers.held();
     ChunkRun run = join(body.readChunks(1, 4));
     assertEquals(3, run.next(), "chunks 1 and 2, not the damaged 3 nor the intact 4 after it");
-    assertArrayEquals(java.util.Arrays.copyOfRange(e.body(), CHUNK, 2 * CHUNK), bytesOf(run.payload(1)));
-    assertArrayEquals(java.util.Arrays.copyOfRange(e.body(), 2 * CHUNK, 3 * CHUNK), bytesOf(run.payload(2)));
+    java.util.List<byte[]> payloads = run.copyAndRelease();
+    assertEquals(heldBefore, ChunkBuffers.held(), "the damaged chunk's buffer was freed too");
+    assertArrayEquals(java.util.Arrays.copyOfRange(e.body(), CHUNK, 2 * CHUNK), payloads.get(0));
+    assertArrayEquals(java.util.Arrays.copyOfRange(e.body(), 2 * CHUNK, 3 * CHUNK), payloads.get(1));
     assertInstanceOf(CorruptEntryException.class, run.stoppedBy());
     assertEquals(1, disk().diskStats().checksumFailures());
     assertNull(get("k"));

@@ -2,20 +2,21 @@ package io.edgecache.proxy.http;
 
 import io.edgecache.storage.ChunkRun;
 import io.edgecache.storage.DiskBody;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.internal.buffer.BufferInternal;
-import java.nio.ByteBuffer;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Writes bytes {@code first..last} of a disk body to a client whose response head is already
- * written: runs of chunks read on disk workers, each chunk written as it is, no copy on the way
- * (the transport's own copy into direct memory is the only one).
+ * written: runs of chunks read on disk workers, each chunk written as it is. A chunk is read by
+ * one copy out of LevelDB into a direct buffer ({@link io.edgecache.storage.ChunkBuffers}), which
+ * the socket takes without another copy; when direct memory is tight it is read into the heap and
+ * the transport copies it as it does any heap buffer.
  *
  * <h2>How</h2>
  * A run is up to {@link #RUN_BYTES} of consecutive chunks read in one disk task, so a body costs
@@ -25,14 +26,15 @@ import org.slf4j.LoggerFactory;
  * (read-ahead: the disk read overlaps the socket draining that chunk); otherwise it is read when
  * the queue drains.
  *
- * <h2>Bounds</h2>
+ * <h2>Bounds and ownership</h2>
  * The next run is asked for only once every chunk of the current one is with the transport, so
- * a stream holds at most one run on the heap: the rest of the current one, or the next one. The
- * connection's queue comes on top (the transport copies each written chunk into direct memory and
- * is given more only below its high-water mark: at most about one chunk). A client that stops
- * reading therefore holds at most {@link #RUN_BYTES} of heap and about one chunk of direct memory
- * here, however long it stalls, and usually no heap at all: it is read ahead of only while it
- * keeps up.
+ * a stream holds at most one run: the rest of the current one, or the next one. The connection's
+ * queue comes on top, and is given more only below its high-water mark: at most about one chunk.
+ * A client that stops reading therefore holds at most {@link #RUN_BYTES} plus a chunk, however
+ * long it stalls, and usually much less: it is read ahead of only while it keeps up. Each chunk is
+ * released when the transport has written it or failed to; chunks not yet written are released
+ * when the client leaves ({@link #abandon}, also called by {@link StoredDelivery#release}), and a
+ * run that arrives after that is released as it arrives.
  *
  * <h2>Failures</h2>
  * A chunk that cannot be served (damaged: the store removed the entry; replaced or removed
@@ -68,6 +70,8 @@ final class DiskStream {
   private boolean reading;
   /** Everything held was written: writing resumes when the read under way completes. */
   private boolean waitingForDisk;
+  /** The client left or the stream failed: nothing more is written, and what arrives is released. */
+  private boolean abandoned;
 
   DiskStream(HttpServerResponse resp, Context context, BooleanSupplier clientGone, String key, DiskBody body,
       long first, long last) {
@@ -96,7 +100,11 @@ final class DiskStream {
 
   /** Writes held chunks while the client's queue has room; ends, waits for drain, or waits for the disk. */
   private void pump() {
-    while (!clientGone.getAsBoolean()) {
+    while (!abandoned) {
+      if (clientGone.getAsBoolean()) {
+        abandon();
+        return;
+      }
       if (current == null) {
         if (ahead == null) {
           if (aheadFailure != null) {
@@ -111,17 +119,19 @@ final class DiskStream {
         ahead = null;
       }
       int index = nextToWrite++;
-      ByteBuffer payload = current.payload(index);
+      ByteBuf payload = current.take(index);
       long chunkStart = (long) index * body.chunkBytes();
       int from = (int) Math.max(0, first - chunkStart);
-      int to = (int) Math.min(payload.remaining(), last - chunkStart + 1);
-      Buffer slice = BufferInternal.buffer(Unpooled.wrappedBuffer(payload.array(),
-          payload.arrayOffset() + payload.position() + from, to - from));
+      int to = (int) Math.min(payload.readableBytes(), last - chunkStart + 1);
+      // the transport writes the payload as it is (a direct one without a copy) and never
+      // releases it (Vert.x hands it over unreleasable): it is released once written or failed
+      Buffer slice = BufferInternal.buffer(payload.slice(payload.readerIndex() + from, to - from));
       if (index == lastIndex) {
-        resp.end(slice);
+        resp.end(slice).onComplete(ar -> payload.release());
+        abandon(); // holds nothing more: the last run ends with this chunk
         return;
       }
-      resp.write(slice);
+      resp.write(slice).onComplete(ar -> payload.release());
       boolean full = resp.writeQueueFull();
       if (nextToWrite == current.next()) {
         // every chunk of this run is with the transport: let go of it
@@ -142,6 +152,19 @@ final class DiskStream {
     }
   }
 
+  /**
+   * Stops for good and frees what is held: the chunks not yet written and a run read ahead, now or
+   * when it arrives. Called when the client left (also by {@link StoredDelivery#release}) or the
+   * stream ends; calling it again does nothing.
+   */
+  void abandon() {
+    abandoned = true;
+    ChunkRun.releaseQuietly(current);
+    ChunkRun.releaseQuietly(ahead);
+    current = null;
+    ahead = null;
+  }
+
   /** Asks for the run after the one last written, unless it is already asked for. */
   private void readNext() {
     if (reading || ahead != null || aheadFailure != null) {
@@ -154,6 +177,10 @@ final class DiskStream {
 
   private void arrived(ChunkRun run, Throwable err) {
     reading = false;
+    if (abandoned) {
+      ChunkRun.releaseQuietly(run);
+      return;
+    }
     ahead = run;
     aheadFailure = err;
     if (waitingForDisk) {
@@ -172,6 +199,7 @@ final class DiskStream {
   }
 
   private void fail(Throwable err) {
+    abandon();
     log.warn("disk body of {} failed mid-stream ({}); resetting the client connection", key,
         StoredDelivery.rootCause(err));
     if (!clientGone.getAsBoolean()) {

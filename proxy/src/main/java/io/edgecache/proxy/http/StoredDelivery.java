@@ -39,9 +39,9 @@ import org.slf4j.LoggerFactory;
  * leaves ({@link #release}), so that a body the memory tier evicts meanwhile still counts against
  * its bound. A body written without waiting is not held after the write (the transport copies it).
  * A disk body
- * ({@link DiskBody}) is streamed by {@link DiskStream}: runs of chunks read on disk workers and
- * written without a copy, each chunk only when the client's write queue has room, the next run
- * read ahead while the client keeps up. The first run is read before anything is answered: if
+ * ({@link DiskBody}) is streamed by {@link DiskStream}: runs of chunks read on disk workers into
+ * direct buffers and written without a copy, each chunk only when the client's write queue has
+ * room, the next run read ahead while the client keeps up; {@link #release} frees what it holds. The first run is read before anything is answered: if
  * its first chunk fails its checksum the owner is told and fetches from the origin instead, so
  * nothing wrong is ever sent. A chunk that fails mid-stream resets the connection: the client sees
  * a truncated transfer, never wrong bytes.
@@ -72,8 +72,10 @@ final class StoredDelivery {
   private final HttpCache cache;
   /** The hold on a memory body while waiting for the client; released once. */
   private Store.Pin pin = Store.Pin.NONE;
-  /** The size of this body's slices ({@link ClientQueue#prepare}). */
+  /** The size of this body's slices ({@link ClientQueue#sizeQueue}). */
   private int sliceBytes = MEMORY_SLICE_BYTES;
+  /** The disk body being streamed, if any: abandoned (its chunks freed) by {@link #release}. */
+  private DiskStream disk;
 
   StoredDelivery(HttpServerRequest req, Headers reqHeaders, Context context, boolean exposeTags, String key,
       Owner owner, HttpCache cache) {
@@ -92,6 +94,9 @@ final class StoredDelivery {
     Store.Pin p = pin;
     pin = Store.Pin.NONE;
     p.release();
+    if (disk != null) {
+      disk.abandon();
+    }
   }
 
   /** Serves {@code stored}: 200/206/304/416 as the request asks, with {@code Age: ageSeconds}. */
@@ -155,6 +160,9 @@ final class StoredDelivery {
 
   private void respond(Answer a, ChunkRun firstRun) {
     Messages.resume(req); // a request body, if any, is not needed: let Vert.x discard it
+    if (owner.clientGone() || !a.sendsBody()) {
+      ChunkRun.releaseQuietly(firstRun); // a body is read ahead of the answer only when one is sent
+    }
     if (owner.clientGone()) {
       return;
     }
@@ -192,7 +200,8 @@ final class StoredDelivery {
     }
     sliceBytes = ClientQueue.sizeQueue(req, last - first + 1) ? ClientQueue.TIGHT_BYTES : MEMORY_SLICE_BYTES;
     if (firstRun != null) {
-      new DiskStream(resp, context, owner::clientGone, key, a.stored().stream(), first, last).start(firstRun);
+      disk = new DiskStream(resp, context, owner::clientGone, key, a.stored().stream(), first, last);
+      disk.start(firstRun);
     } else {
       streamMemory(a.stored(), first, last);
     }

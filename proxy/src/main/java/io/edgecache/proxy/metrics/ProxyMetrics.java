@@ -126,6 +126,8 @@ public final class ProxyMetrics {
         .baseUnit("bytes").description("Direct memory in use by the transport (Netty's count)").register(registry);
     io.micrometer.core.instrument.Gauge.builder("edgecache.direct.memory.max", () -> max)
         .baseUnit("bytes").description("The direct memory bound (-XX:MaxDirectMemorySize)").register(registry);
+    io.micrometer.core.instrument.Gauge.builder("edgecache.disk.chunk.buffers", io.edgecache.storage.ChunkBuffers::held)
+        .description("Chunks read off disk into direct memory and not yet written to their client").register(registry);
   }
 
   /**

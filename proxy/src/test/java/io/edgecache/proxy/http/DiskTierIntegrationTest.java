@@ -214,6 +214,61 @@ class DiskTierIntegrationTest extends ProxyHarness {
   }
 
   @Test
+  void diskHits_wholeRangedAbandonedAndStalled_everyChunkBufferIsFreedAndEveryByteRight() throws Exception {
+    sizedOrigin();
+    start(diskConfig("64MiB")); // 64 KiB chunks, runs of 8: a 5 MB body is ten disk reads
+    int size = 5_000_000;
+    byte[] expected = content("/held.bin", size);
+    String path = "/held.bin?size=" + size;
+    RawHttp.get(port(), path);
+    await().atMost(Duration.ofSeconds(10)).until(() -> proxy.disk().stats().entries() > 0);
+    long before = io.edgecache.storage.ChunkBuffers.held();
+
+    for (int i = 0; i < 10; i++) {
+      RawHttp.Response whole = RawHttp.get(port(), path);
+      assertTrue(whole.header("Cache-Status").startsWith("edgecache; hit"), whole.header("Cache-Status"));
+      assertArrayEquals(expected, whole.body());
+      int first = 70_000 * (i + 1);
+      RawHttp.Response part = RawHttp.get(port(), path, "Range", "bytes=" + first + "-" + (first + 900_000));
+      assertArrayEquals(Arrays.copyOfRange(expected, first, first + 900_001), part.body());
+    }
+    // clients that leave after a few bytes, and clients that read nothing until they leave: the
+    // chunks read for them and not yet written must be freed all the same
+    java.util.List<java.net.Socket> stalled = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 10; i++) {
+        java.net.Socket leaver = new java.net.Socket("127.0.0.1", port());
+        leaver.setSoTimeout(10_000);
+        leaver.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: edge.test\r\n\r\n")
+            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        java.io.InputStream in = leaver.getInputStream();
+        readHead(in);
+        assertArrayEquals(Arrays.copyOf(expected, 3000), in.readNBytes(3000));
+        leaver.setSoLinger(true, 0); // a reset, as a client that crashed
+        leaver.close();
+        java.net.Socket staller = new java.net.Socket();
+        staller.setReceiveBufferSize(4096);
+        staller.connect(new java.net.InetSocketAddress("127.0.0.1", port()), 5000);
+        staller.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: edge.test\r\n\r\n")
+            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        stalled.add(staller);
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> io.edgecache.storage.ChunkBuffers.held() > before);
+    } finally {
+      for (java.net.Socket s : stalled) {
+        s.close();
+      }
+    }
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertEquals(before,
+        io.edgecache.storage.ChunkBuffers.held(), "chunk buffers still held after every client left"));
+    assertArrayEquals(expected, RawHttp.get(port(), path).body(), "still served right afterwards");
+    assertEquals(1, origin.requests.get());
+    String metrics = new String(RawHttp.get(proxy.adminPort(), "/metrics").body());
+    assertTrue(metrics.contains("\nedgecache_disk_chunk_buffers " + io.edgecache.storage.ChunkBuffers.held() + ".0\n"),
+        "the gauge shows the held chunk buffers");
+  }
+
+  @Test
   void corruptChunk_isNeverServedAndTheRequestGoesToTheOrigin() throws Exception {
     sizedOrigin();
     JsonObject cfg = diskConfig("64MiB");

@@ -1,0 +1,137 @@
+package io.edgecache.storage;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
+import io.netty.util.internal.PlatformDependent;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Where chunks read off disk live until a socket has taken them: direct buffers the disk tier
+ * keeps for reuse, so that what it holds can be counted ({@link #held}) and a leak would show.
+ *
+ * <p>Why its own: a chunk is allocated on a disk worker and freed on an event loop, in sizes of a
+ * whole chunk (256 KiB by default). Netty's pooled allocator, without thread caches for that
+ * reason, gave its 4 MiB pages back to the system whenever they emptied and mapped new ones a
+ * moment later: page faults and zeroing on every few reads, which made 1 MiB disk hits slower than
+ * copying through the heap (measured). Here a freed buffer of 64 KiB or more waits in a queue of
+ * its size (rounded up to 64 KiB) for the next read, up to {@link #IDLE_MAX_BYTES} waiting in all;
+ * smaller ones and those past that bound are freed at once.
+ *
+ * <p>Direct memory is the transport's too (every heap buffer written to a socket is copied into
+ * it), so the disk tier uses it only while less than half of {@code -XX:MaxDirectMemorySize} is in
+ * use, the same line the proxy draws for its write queues; past it, and when an allocation finds
+ * no memory, chunks are read into heap arrays as they were before direct reads.
+ *
+ * <p>Thread-safe.
+ */
+public final class ChunkBuffers {
+  /** Buffers of this size and larger are kept for reuse; sizes are rounded up to a multiple of it. */
+  static final int POOLED_GRAIN = 64 * 1024;
+  /** Bytes of freed buffers kept for reuse, at most. */
+  static final long IDLE_MAX_BYTES = 32L << 20;
+
+  private static final Map<Integer, Queue<ByteBuffer>> IDLE = new ConcurrentHashMap<>();
+  private static final AtomicLong IDLE_BYTES = new AtomicLong();
+  private static final AtomicLong HELD = new AtomicLong();
+  /** Whether buffers come from Netty's counted, explicitly freed direct memory (else the JDK's). */
+  private static final boolean NO_CLEANER = PlatformDependent.useDirectBufferNoCleaner();
+
+  /** The JDK's count of its direct buffers, which Netty's are when Netty does not count its own. */
+  private static final BufferPoolMXBean JDK_DIRECT = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)
+      .stream().filter(b -> "direct".equals(b.getName())).findFirst().orElse(null);
+
+  private ChunkBuffers() {}
+
+  /** Whether a chunk read now should go to direct memory: less than half of it is in use. */
+  static boolean directAllowed() {
+    long used = PlatformDependent.usedDirectMemory(); // -1 when Netty does not count its own
+    if (used < 0) {
+      used = JDK_DIRECT != null ? JDK_DIRECT.getMemoryUsed() : 0;
+    }
+    return used < PlatformDependent.maxDirectMemory() / 2;
+  }
+
+  /** Chunk buffers handed out and not yet released, across every disk store of this JVM. */
+  public static long held() {
+    return HELD.get();
+  }
+
+  /** Bytes of released buffers kept for reuse. */
+  static long idleBytes() {
+    return IDLE_BYTES.get();
+  }
+
+  /**
+   * An empty direct buffer for {@code length} bytes, owned by the caller (released once).
+   *
+   * @throws OutOfMemoryError when no direct memory is left
+   */
+  static ByteBuf allocate(int length) {
+    int capacity = length < POOLED_GRAIN ? Math.max(length, 1) : roundUp(length);
+    ByteBuffer memory = null;
+    if (capacity >= POOLED_GRAIN) {
+      Queue<ByteBuffer> q = IDLE.get(capacity);
+      memory = q == null ? null : q.poll();
+      if (memory != null) {
+        IDLE_BYTES.addAndGet(-capacity);
+      }
+    }
+    if (memory == null) {
+      memory = NO_CLEANER ? PlatformDependent.allocateDirectNoCleaner(capacity) : ByteBuffer.allocateDirect(capacity);
+    }
+    memory.clear();
+    HELD.incrementAndGet();
+    return new Chunk(memory);
+  }
+
+  private static int roundUp(int length) {
+    long r = ((long) length + POOLED_GRAIN - 1) / POOLED_GRAIN * POOLED_GRAIN;
+    return (int) Math.min(r, Integer.MAX_VALUE - 16);
+  }
+
+  private static void recycle(ByteBuffer memory) {
+    HELD.decrementAndGet();
+    int capacity = memory.capacity();
+    if (capacity >= POOLED_GRAIN && capacity % POOLED_GRAIN == 0
+        && IDLE_BYTES.addAndGet(capacity) <= IDLE_MAX_BYTES) {
+      IDLE.computeIfAbsent(capacity, c -> new ConcurrentLinkedQueue<>()).offer(memory);
+      return;
+    }
+    if (capacity >= POOLED_GRAIN && capacity % POOLED_GRAIN == 0) {
+      IDLE_BYTES.addAndGet(-capacity);
+    }
+    if (NO_CLEANER) {
+      PlatformDependent.freeDirectNoCleaner(memory);
+    } else {
+      PlatformDependent.freeDirectBuffer(memory);
+    }
+  }
+
+  /** A direct buffer over memory of the pool; its last release gives the memory back. */
+  private static final class Chunk extends UnpooledUnsafeDirectByteBuf {
+    private ByteBuffer memory;
+
+    Chunk(ByteBuffer memory) {
+      super(ByteBufAllocator.DEFAULT, memory, memory.capacity());
+      this.memory = memory;
+      clear();
+    }
+
+    @Override
+    protected void deallocate() {
+      ByteBuffer m = memory;
+      memory = null;
+      if (m != null) {
+        recycle(m);
+      }
+    }
+  }
+}
