@@ -66,7 +66,7 @@ final class Db implements AutoCloseable {
     this.db = db;
     this.probe = probe;
     this.dir = dir;
-    this.nativeDb = DirectGet.AVAILABLE ? DirectGet.handle(db) : 0;
+    this.nativeDb = DirectGet.AVAILABLE ? DirectGet.handle(db) : 0; // 0: not leveldbjni's, read as before
   }
 
   /**
