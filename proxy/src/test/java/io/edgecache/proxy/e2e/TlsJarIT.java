@@ -37,8 +37,14 @@ class TlsJarIT {
 
   @BeforeEach
   void originAndCertificate() throws Exception {
-    origin = new CountingOrigin(r -> r.response().putHeader("Cache-Control", "public, max-age=600")
-        .end("body of " + r.path()));
+    origin = new CountingOrigin(r -> {
+      r.response().putHeader("Cache-Control", "public, max-age=600");
+      if (r.path().startsWith("/big/")) {
+        r.response().end(io.vertx.core.buffer.Buffer.buffer(big(r.path())));
+      } else {
+        r.response().end("body of " + r.path());
+      }
+    });
     served = new TestCerts.Pair(dir.resolve("edge.crt"), dir.resolve("edge.key"));
     TestCerts.replace(served, TestCerts.create(dir, "first", "first.edge.test"));
   }
@@ -56,6 +62,13 @@ class TlsJarIT {
         .put("admin", new JsonObject().put("host", "127.0.0.1").put("port", 0))
         .put("origins", new JsonArray().add(new JsonObject().put("name", "web").put("url", origin.url())
             .put("hosts", new JsonArray().add("*"))));
+  }
+
+  /** 3,000,000 bytes that differ per path: several disk reads of 64 KiB chunks. */
+  private static byte[] big(String path) {
+    byte[] b = new byte[3_000_000];
+    new java.util.Random(path.hashCode()).nextBytes(b);
+    return b;
   }
 
   private static HttpClient h2() {
@@ -86,6 +99,49 @@ class TlsJarIT {
     assertEquals(1, origin.count("GET", "/page"));
     HttpResponse<String> plain = get(HttpClient.newHttpClient(), "http", proxy.port(), "/plain");
     assertEquals("body of /plain", plain.body());
+  }
+
+  /**
+   * Disk bodies over HTTP/2: chunks go out in DATA frames under flow control, so a chunk buffer is
+   * released only when its frames were written or the stream was reset. Streams multiplexed on
+   * one connection get every byte right, and streams the client cancels mid-body free theirs.
+   */
+  @Test
+  void h2DiskHits_multiplexedAndCancelled_everyByteRightAndEveryChunkBufferFreed() throws Exception {
+    JsonObject cfg = config()
+        .put("memory", new JsonObject().put("maxBytes", "8MiB").put("maxObjectBytes", "64KiB"))
+        .put("disk", new JsonObject().put("path", dir.resolve("cache").toString()).put("maxBytes", "256MiB")
+            .put("chunkBytes", "64KiB"));
+    proxy = JarProxy.start(dir, "h2-disk", cfg);
+    HttpClient c = h2();
+    String path = "/big/a.bin";
+    URI uri = URI.create("https://127.0.0.1:" + proxy.tlsPort() + path);
+    await().atMost(Duration.ofSeconds(10)).until(() -> c.send(HttpRequest.newBuilder(uri).build(),
+        HttpResponse.BodyHandlers.discarding()).headers().firstValue("Cache-Status").orElse("").contains("hit"));
+
+    List<java.util.concurrent.CompletableFuture<HttpResponse<byte[]>>> whole = new java.util.ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      whole.add(c.sendAsync(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofByteArray()));
+    }
+    for (int i = 0; i < 4; i++) { // read a little, then cancel the stream (RST_STREAM)
+      try (java.io.InputStream in = c.send(HttpRequest.newBuilder(uri).build(),
+          HttpResponse.BodyHandlers.ofInputStream()).body()) {
+        assertEquals(java.util.Arrays.toString(java.util.Arrays.copyOf(big(path), 5000)),
+            java.util.Arrays.toString(in.readNBytes(5000)));
+      }
+    }
+    for (java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> f : whole) {
+      HttpResponse<byte[]> r = f.get(30, TimeUnit.SECONDS);
+      assertEquals(HttpClient.Version.HTTP_2, r.version());
+      assertTrue(java.util.Arrays.equals(big(path), r.body()), "bytes of a multiplexed disk hit");
+      assertTrue(r.headers().firstValue("Cache-Status").orElse("").contains("hit"));
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      String metrics = get(HttpClient.newHttpClient(), "http", proxy.adminPort(), "/metrics").body();
+      return metrics.contains("\nedgecache_disk_chunk_buffers 0.0\n")
+          && metrics.matches("(?s).*edgecache_served_bytes_total\\{source=\"disk\"} [1-9].*");
+    });
+    assertEquals(1, origin.count("GET", path), "one fill, every other request a disk hit");
   }
 
   @Test
