@@ -192,7 +192,8 @@ public final class ProxyServer {
     java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
     metrics.clientConnections(connections);
     metrics.clientWritesOutOfMemory(ProxyVerticle.closedOutOfMemory());
-    metrics.directMemory(ProxyVerticle::directMemoryUsed, io.netty.util.internal.PlatformDependent.maxDirectMemory());
+    metrics.directMemory(ProxyVerticle::directMemoryUsed, io.netty.util.internal.PlatformDependent.maxDirectMemory(),
+        ProxyVerticle::directCopyBytes);
     if (certificates != null) {
       metrics.tlsCertificate(certificates, c -> c.current().notAfterEpochSeconds(), CertificateReloader::reloads,
           CertificateReloader::refusals);

@@ -129,6 +129,11 @@ public final class ProxyVerticle extends VerticleBase {
     return ClientQueue.directBytesUsed();
   }
 
+  /** Bytes of direct memory held by copies of large memory bodies ({@link DirectBodies}). */
+  public static long directCopyBytes() {
+    return DirectBodies.bytes();
+  }
+
   /** The event loop this instance runs on (its connections' and its origin client's). */
   public Thread eventLoopThread() {
     return loopThread;

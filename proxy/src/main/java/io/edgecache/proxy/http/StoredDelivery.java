@@ -28,10 +28,13 @@ import org.slf4j.LoggerFactory;
  * with the whole body, always with {@code Age} (RFC 9111 5.1).
  *
  * <h2>Memory and disk bodies</h2>
- * A memory body is sent in slices of {@value #MEMORY_SLICE_BYTES} bytes that wrap the stored bytes
- * (no copy), the next one only when the client's write queue has room: the transport copies what
- * it writes into direct memory, so one buffer of a whole 8 MiB body per slow reader would hold
- * 8 MiB of direct memory each until that reader caught up. A body of up to one slice goes out in
+ * A memory body is sent in slices of {@value #MEMORY_SLICE_BYTES} bytes, the next one only when
+ * the client's write queue has room. A body of {@value DirectBodies#MIN_BYTES} bytes or more is
+ * written from its one direct copy ({@link DirectBodies}), shared by every reader, each slice
+ * holding a reference until the transport wrote it; a shorter one (or any while direct memory is
+ * tight) wraps the stored bytes, and the transport copies what it writes into direct memory, so
+ * one buffer of a whole 8 MiB body per slow reader would hold 8 MiB of direct memory each until
+ * that reader caught up. A body of up to one slice goes out in
  * one write; the connection's write queue holds up to
  * {@link ProxyVerticle#CLIENT_WRITE_QUEUE_BYTES} before the next slice waits for it to drain. While a memory body waits for a
  * slow client's queue to drain, this delivery holds it: it is pinned in the cache
@@ -76,6 +79,8 @@ final class StoredDelivery {
   private int sliceBytes = MEMORY_SLICE_BYTES;
   /** The disk body being streamed, if any: abandoned (its chunks freed) by {@link #release}. */
   private DiskStream disk;
+  /** The direct copy the memory body is written from, if any; this delivery's reference is dropped once. */
+  private DirectBodies.Copy copy;
 
   StoredDelivery(HttpServerRequest req, Headers reqHeaders, Context context, boolean exposeTags, String key,
       Owner owner, HttpCache cache) {
@@ -96,6 +101,15 @@ final class StoredDelivery {
     p.release();
     if (disk != null) {
       disk.abandon();
+    }
+    dropCopy();
+  }
+
+  private void dropCopy() {
+    DirectBodies.Copy c = copy;
+    copy = null;
+    if (c != null) {
+      c.release();
     }
   }
 
@@ -151,6 +165,7 @@ final class StoredDelivery {
     resp.headers().set("Content-Range", "bytes " + want.first() + "-" + want.last() + "/" + held.completeLength());
     resp.putHeader("Content-Length", Long.toString(want.length()));
     long offset = want.first() - held.first();
+    copy = DirectBodies.acquire(partial.body());
     streamMemory(partial, offset, offset + want.length() - 1);
   }
 
@@ -203,6 +218,7 @@ final class StoredDelivery {
       disk = new DiskStream(resp, context, owner::clientGone, key, a.stored().stream(), first, last);
       disk.start(firstRun);
     } else {
+      copy = DirectBodies.acquire(a.stored().body());
       streamMemory(a.stored(), first, last);
     }
   }
@@ -219,17 +235,30 @@ final class StoredDelivery {
       sliceBytes = ClientQueue.TIGHT_BYTES; // direct memory got tight mid-body
     }
     long end = Math.min(last + 1, first + sliceBytes);
-    Buffer slice = wrap(body, first, end - first);
+    DirectBodies.Copy c = copy;
+    Buffer slice;
+    if (c != null) {
+      c.retain(); // the transport writes the copy's memory as it is: held until written or failed
+      slice = BufferInternal.buffer(c.slice(first, end - first));
+    } else {
+      slice = wrap(body, first, end - first);
+    }
     if (end > last) {
-      if (pin == Store.Pin.NONE) {
-        resp.end(slice);
-      } else {
+      io.vertx.core.Future<Void> written = resp.end(slice);
+      if (c != null) {
+        written.onComplete(ar -> c.release());
+        dropCopy(); // the last slice's own reference keeps the copy until it is written
+      }
+      if (pin != Store.Pin.NONE) {
         // the connection may still queue earlier slices of this body: held until the last is written
-        resp.end(slice).onComplete(ar -> release());
+        written.onComplete(ar -> release());
       }
       return;
     }
-    resp.write(slice);
+    io.vertx.core.Future<Void> written = resp.write(slice);
+    if (c != null) {
+      written.onComplete(ar -> c.release());
+    }
     if (resp.writeQueueFull()) {
       if (pin == Store.Pin.NONE) {
         pin = cache.pin(key, stored);

@@ -120,8 +120,12 @@ public final class ProxyMetrics {
    * {@code jvm_buffer_memory_used_bytes{id="direct"}} leaves them out), against
    * {@code -XX:MaxDirectMemorySize}.
    */
-  public void directMemory(Supplier<Long> used, long max) {
+  public void directMemory(Supplier<Long> used, long max, Supplier<Long> bodyCopies) {
     functionCounterState.add(used);
+    functionCounterState.add(bodyCopies);
+    io.micrometer.core.instrument.Gauge.builder("edgecache.memory.direct.copies", bodyCopies, c -> c.get())
+        .baseUnit("bytes").description("Direct-memory copies of large memory bodies, written to clients without a copy"
+            + " per request (part of edgecache_direct_memory_used_bytes)").register(registry);
     io.micrometer.core.instrument.Gauge.builder("edgecache.direct.memory.used", used, u -> u.get())
         .baseUnit("bytes").description("Direct memory in use by the transport (Netty's count)").register(registry);
     io.micrometer.core.instrument.Gauge.builder("edgecache.direct.memory.max", () -> max)

@@ -1,5 +1,6 @@
 package io.edgecache.proxy.http;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -43,6 +44,65 @@ class ProxyIntegrationTest extends ProxyHarness {
     assertNotNull(second.header("Age"));
     assertEquals("asset-bytes", second.text());
     assertEquals("max-age=60", second.header("Cache-Control"));
+    assertEquals(1, origin.requests.get());
+  }
+
+  /**
+   * Large memory bodies go out from one direct copy shared by their readers ({@link DirectBodies}):
+   * whole, in ranges, to concurrent readers and to readers that stop or leave mid-body, every byte
+   * is the body's, and once the last of them is done no delivery holds a reference to a copy.
+   */
+  @Test
+  void largeMemoryHits_wholeRangedConcurrentAndAbandoned_sameBytesAndNoCopyHeldAfterwards() throws Exception {
+    byte[] body = new byte[7_000_000]; // more than loopback socket buffers hold, so stalled readers keep references
+    new java.util.Random(7).nextBytes(body);
+    origin.handle(r -> r.response().putHeader("Cache-Control", "max-age=600")
+        .end(io.vertx.core.buffer.Buffer.buffer(body)));
+    start(baseConfig().put("memory", new io.vertx.core.json.JsonObject().put("maxBytes", "64MiB")
+        .put("maxObjectBytes", "8MiB")));
+    RawHttp.get(port(), "/large.bin");
+    for (int i = 0; i < 3; i++) {
+      RawHttp.Response hit = RawHttp.get(port(), "/large.bin");
+      assertTrue(hit.header("Cache-Status").startsWith("edgecache; hit"), hit.header("Cache-Status"));
+      assertArrayEquals(body, hit.body());
+      RawHttp.Response part = RawHttp.get(port(), "/large.bin", "Range", "bytes=" + (300_001 * i) + "-" + (300_001 * i + 700_000));
+      assertEquals(206, part.status());
+      assertArrayEquals(java.util.Arrays.copyOfRange(body, 300_001 * i, 300_001 * i + 700_001), part.body());
+    }
+    java.util.List<java.util.concurrent.CompletableFuture<byte[]>> concurrent = new java.util.ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      concurrent.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return RawHttp.get(port(), "/large.bin").body();
+        } catch (Exception e) {
+          throw new java.util.concurrent.CompletionException(e);
+        }
+      }));
+    }
+    java.util.List<java.net.Socket> stalled = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 4; i++) {
+        java.net.Socket s = new java.net.Socket();
+        s.setReceiveBufferSize(4096);
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", port()), 5000);
+        s.getOutputStream().write("GET /large.bin HTTP/1.1\r\nHost: edge.test\r\n\r\n"
+            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        stalled.add(s);
+      }
+      await().atMost(java.time.Duration.ofSeconds(10)).until(() -> DirectBodies.referencesHeld() > 0);
+      for (java.util.concurrent.CompletableFuture<byte[]> f : concurrent) {
+        assertArrayEquals(body, f.get(20, java.util.concurrent.TimeUnit.SECONDS));
+      }
+    } finally {
+      for (java.net.Socket s : stalled) {
+        s.setSoLinger(true, 0);
+        s.close();
+      }
+    }
+    await().atMost(java.time.Duration.ofSeconds(10))
+        .untilAsserted(() -> assertEquals(0, DirectBodies.referencesHeld(), "a copy still referenced"));
+    assertTrue(DirectBodies.bytes() >= body.length, "the copy stays for the next hit");
+    assertArrayEquals(body, RawHttp.get(port(), "/large.bin").body());
     assertEquals(1, origin.requests.get());
   }
 
