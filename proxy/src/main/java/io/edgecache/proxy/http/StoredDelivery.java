@@ -165,6 +165,7 @@ final class StoredDelivery {
     resp.headers().set("Content-Range", "bytes " + want.first() + "-" + want.last() + "/" + held.completeLength());
     resp.putHeader("Content-Length", Long.toString(want.length()));
     long offset = want.first() - held.first();
+    dropCopy(); // one delivery per exchange; should there be another, the first one's reference goes
     copy = DirectBodies.acquire(partial.body());
     streamMemory(partial, offset, offset + want.length() - 1);
   }
@@ -218,6 +219,7 @@ final class StoredDelivery {
       disk = new DiskStream(resp, context, owner::clientGone, key, a.stored().stream(), first, last);
       disk.start(firstRun);
     } else {
+      dropCopy();
       copy = DirectBodies.acquire(a.stored().body());
       streamMemory(a.stored(), first, last);
     }

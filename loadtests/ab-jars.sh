@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# edgecache against itself: two jars side by side on hits of one size, alternated, pinned.
+#
+#   JAR_A=/path/before.jar JAR_B=proxy/target/edgecache.jar TIER=disk SIZES="131072 1048576" \
+#     bash loadtests/ab-jars.sh
+#
+# Starts loadtests/sized-origin.mjs and one edgecache per jar (conf/proxy.json with the addresses
+# changed, access log off; TIER=memory: memory.maxObjectBytes 8MiB and no disk; TIER=disk: memory
+# maxObjectBytes 64KiB over a disk tier in a temp dir, so every size above 64 KiB is a disk hit),
+# both JVMs and the origin on CPU 0 and wrk alone on CPU 1 (taskset), so each jar is short of CPU
+# and what it spends per request decides its rate. Fills every size on both, checks the second
+# request is a hit with the origin's bytes, then ROUNDS times per size: WARMUP unrecorded, then
+# `wrk -t1 -c32 -dDURATION --latency` on A and B, the order reversed every other round. Prints one
+# line per run and the median per jar; stops everything it started.
+#
+# Knobs: JAR_A (required) JAR_B (default proxy/target/edgecache.jar) TIER=memory SIZES="1048576"
+#        ROUNDS=4 DURATION=8s WARMUP=3s JAVA_OPTS="-Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m"
+#        SERVER_CPU=0 LOAD_CPU=1 PORT_BASE=24000
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+JAR_A="${JAR_A:?set JAR_A to the jar to compare against}"
+JAR_B="${JAR_B:-$ROOT/proxy/target/edgecache.jar}"
+TIER="${TIER:-memory}"
+SIZES="${SIZES:-1048576}"
+ROUNDS="${ROUNDS:-4}"
+DURATION="${DURATION:-8s}"
+WARMUP="${WARMUP:-3s}"
+JAVA_OPTS="${JAVA_OPTS:--Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m -XX:G1HeapRegionSize=8m}"
+SERVER_CPU="${SERVER_CPU:-0}"
+LOAD_CPU="${LOAD_CPU:-1}"
+PORT_BASE="${PORT_BASE:-24000}"
+ORIGIN_PORT=$PORT_BASE
+
+die() { echo "ab-jars: $*" >&2; exit 1; }
+for t in node wrk taskset curl java; do command -v "$t" >/dev/null || die "$t not found"; done
+[[ -f "$JAR_A" && -f "$JAR_B" ]] || die "JAR_A ($JAR_A) and JAR_B ($JAR_B) must both exist"
+[[ "$TIER" == memory || "$TIER" == disk ]] || die "TIER must be memory or disk"
+
+WORK="$(mktemp -d /tmp/edgecache-ab.XXXXXX)"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+taskset -c "$SERVER_CPU" node "$HERE/sized-origin.mjs" --host 127.0.0.1 --port "$ORIGIN_PORT" --max-age 3600 \
+  >"$WORK/origin.log" 2>&1 &
+PIDS+=($!)
+
+declare -A PORT=([A]=$((PORT_BASE + 10)) [B]=$((PORT_BASE + 20)))
+for side in A B; do
+  jar="JAR_$side"
+  node - "$ROOT/conf/proxy.json" "$WORK/$side.json" "${PORT[$side]}" "$((PORT[$side] + 1))" \
+    "http://127.0.0.1:$ORIGIN_PORT" "$TIER" "$WORK/disk-$side" <<'EOF'
+const fs = require('fs');
+const [src, dst, port, admin, origin, tier, diskPath] = process.argv.slice(2);
+const c = JSON.parse(fs.readFileSync(src, 'utf8'));
+c.listen = { ...(c.listen || {}), host: '127.0.0.1', port: Number(port) };
+c.admin = { ...(c.admin || {}), host: '127.0.0.1', port: Number(admin) };
+c.origins = [{ name: 'ab-origin', url: origin, hosts: ['*'] }];
+c.accessLog = { ...(c.accessLog || {}), enabled: false };
+if (tier === 'disk') {
+  c.memory = { ...(c.memory || {}), maxObjectBytes: '64KiB' };
+  c.disk = { ...(c.disk || {}), path: diskPath, maxBytes: '1GiB' };
+} else {
+  c.memory = { ...(c.memory || {}), maxObjectBytes: '8MiB' };
+  c.disk = { ...(c.disk || {}), path: null };
+}
+fs.writeFileSync(dst, JSON.stringify(c, null, 2) + '\n');
+EOF
+  # shellcheck disable=SC2086
+  taskset -c "$SERVER_CPU" java $JAVA_OPTS -jar "${!jar}" --config "$WORK/$side.json" >"$WORK/$side.log" 2>&1 &
+  PIDS+=($!)
+done
+for side in A B; do
+  for _ in $(seq 1 300); do
+    curl -sf -o /dev/null "http://127.0.0.1:$((PORT[$side] + 1))/readyz" && break
+    sleep 0.2
+  done
+  curl -sf -o /dev/null "http://127.0.0.1:$((PORT[$side] + 1))/readyz" || { tail "$WORK/$side.log" >&2; die "$side did not start"; }
+done
+
+for s in $SIZES; do
+  want="$(curl -s "http://127.0.0.1:$ORIGIN_PORT/size/$s" | md5sum)"
+  for side in A B; do
+    url="http://127.0.0.1:${PORT[$side]}/size/$s"
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+      curl -s -o /dev/null "$url"
+      cs="$(curl -s -o "$WORK/body" -D - "$url" | tr -d '\r' | awk -F': ' 'tolower($1)=="cache-status"{print $2}')"
+      [[ "$cs" == *"; hit"* ]] && break
+      sleep 0.3
+    done
+    [[ "$cs" == *"; hit"* ]] || die "$side $url: not a hit after filling ($cs)"
+    [[ "$(md5sum <"$WORK/body")" == "$want" ]] || die "$side $url: bytes differ from the origin's"
+  done
+done
+
+echo "ab-jars: A=$JAR_A B=$JAR_B tier=$TIER, both on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
+for s in $SIZES; do
+  for side in A B; do taskset -c "$LOAD_CPU" wrk -t1 -c32 -d"$WARMUP" "http://127.0.0.1:${PORT[$side]}/size/$s" >/dev/null; done
+  : >"$WORK/rates"
+  for r in $(seq 1 "$ROUNDS"); do
+    order="A B"; ((r % 2)) || order="B A"
+    for side in $order; do
+      out="$(taskset -c "$LOAD_CPU" wrk -t1 -c32 -d"$DURATION" --latency "http://127.0.0.1:${PORT[$side]}/size/$s")"
+      rps="$(awk '/Requests\/sec/{print $2}' <<<"$out")"
+      p99="$(awk '$1=="99%"{print $2}' <<<"$out")"
+      echo "size $s round $r $side: $rps req/s, p99 $p99"
+      echo "$side $rps" >>"$WORK/rates"
+    done
+  done
+  for side in A B; do
+    med="$(awk -v s="$side" '$1==s{print $2}' "$WORK/rates" | sort -n | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}')"
+    echo "size $s $side median: $med req/s"
+  done
+done
