@@ -26,9 +26,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * smaller ones and those past that bound are freed at once.
  *
  * <p>Direct memory is the transport's too (every heap buffer written to a socket is copied into
- * it), so the disk tier uses it only while less than half of {@code -XX:MaxDirectMemorySize} is in
- * use, the same line the proxy draws for its write queues; past it, and when an allocation finds
- * no memory, chunks are read into heap arrays as they were before direct reads.
+ * it), so the disk tier uses it only while it is not {@linkplain #directMemoryTight tight}, the
+ * measure the proxy's write queues and body copies go by too; past it, and when an allocation
+ * finds no memory, chunks are read into heap arrays as they were before direct reads.
  *
  * <p>Thread-safe.
  */
@@ -50,23 +50,26 @@ public final class ChunkBuffers {
 
   private ChunkBuffers() {}
 
-  /** Whether a chunk read now should go to direct memory: less than half of it is in use. */
-  static boolean directAllowed() {
+  /**
+   * Direct memory in use: Netty's own count when it keeps one (as the jar runs it), else the JDK's
+   * direct buffers. The one measure the disk tier and the proxy's write queues go by.
+   */
+  public static long directMemoryUsed() {
     long used = PlatformDependent.usedDirectMemory(); // -1 when Netty does not count its own
-    if (used < 0) {
-      used = JDK_DIRECT != null ? JDK_DIRECT.getMemoryUsed() : 0;
+    if (used >= 0) {
+      return used;
     }
-    return used < PlatformDependent.maxDirectMemory() / 2;
+    return JDK_DIRECT != null ? JDK_DIRECT.getMemoryUsed() : 0;
+  }
+
+  /** Whether more than half of {@code -XX:MaxDirectMemorySize} is in use: then nothing optional goes there. */
+  public static boolean directMemoryTight() {
+    return directMemoryUsed() > PlatformDependent.maxDirectMemory() / 2;
   }
 
   /** Chunk buffers handed out and not yet released, across every disk store of this JVM. */
   public static long held() {
     return HELD.get();
-  }
-
-  /** Bytes of released buffers kept for reuse. */
-  static long idleBytes() {
-    return IDLE_BYTES.get();
   }
 
   /**

@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.util.internal.PlatformDependent;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.nio.ByteBuffer;
 import java.util.function.IntFunction;
 import org.fusesource.leveldbjni.internal.NativeReadOptions;
@@ -52,7 +51,6 @@ final class DirectGet {
     String why = "disabled by edgecache.disk.directReads=false";
     if (!"false".equals(System.getProperty("edgecache.disk.directReads"))) {
       try {
-        MethodHandles.Lookup l = MethodHandles.lookup();
         Class<?> jniDb = Class.forName(PKG + "JniDB");
         Class<?> nativeDb = Class.forName(PKG + "NativeDB");
         Class<?> nativeObject = Class.forName(PKG + "NativeObject");
@@ -61,28 +59,18 @@ final class DirectGet {
         Class<?> stringJni = Class.forName(PKG + "NativeStdString$StdStringJNI");
         Class<?> dbJni = Class.forName(PKG + "NativeDB$DBJNI");
         Class<?> status = Class.forName(PKG + "NativeStatus");
-        h[0] = l.unreflectGetter(accessible(jniDb.getDeclaredField("db"))).asType(MethodType.methodType(Object.class,
-            DB.class));
-        h[1] = l.unreflectGetter(accessible(nativeObject.getDeclaredField("self")))
-            .asType(MethodType.methodType(long.class, Object.class));
-        h[2] = l.unreflectConstructor(accessible(slice.getConstructor(long.class, long.class)))
-            .asType(MethodType.methodType(Object.class, long.class, long.class));
-        h[3] = l.unreflectConstructor(accessible(string.getConstructor())).asType(MethodType.methodType(Object.class));
-        h[4] = l.unreflect(accessible(string.getMethod("delete"))).asType(MethodType.methodType(void.class,
-            Object.class));
-        h[5] = l.unreflect(accessible(stringJni.getMethod("c_str_ptr", long.class)));
-        h[6] = l.unreflect(accessible(stringJni.getMethod("length", long.class)));
-        h[7] = l.unreflect(accessible(dbJni.getDeclaredMethod("Get", long.class, NativeReadOptions.class, slice,
-            long.class))).asType(MethodType.methodType(long.class, long.class, NativeReadOptions.class, Object.class,
-                long.class));
-        h[8] = l.unreflectConstructor(accessible(status.getConstructor(long.class)))
-            .asType(MethodType.methodType(Object.class, long.class));
-        h[9] = l.unreflect(accessible(status.getMethod("isOk"))).asType(MethodType.methodType(boolean.class,
-            Object.class));
-        h[10] = l.unreflect(accessible(status.getMethod("isNotFound"))).asType(MethodType.methodType(boolean.class,
-            Object.class));
-        h[11] = l.unreflect(accessible(status.getMethod("delete"))).asType(MethodType.methodType(void.class,
-            Object.class));
+        h[0] = field(jniDb, "db");
+        h[1] = field(nativeObject, "self");
+        h[2] = constructor(slice, long.class, long.class);
+        h[3] = constructor(string);
+        h[4] = method(string, "delete");
+        h[5] = method(stringJni, "c_str_ptr", long.class);
+        h[6] = method(stringJni, "length", long.class);
+        h[7] = method(dbJni, "Get", long.class, NativeReadOptions.class, slice, long.class);
+        h[8] = constructor(status, long.class);
+        h[9] = method(status, "isOk");
+        h[10] = method(status, "isNotFound");
+        h[11] = method(status, "delete");
         if (!nativeObject.isAssignableFrom(nativeDb) || !nativeObject.isAssignableFrom(string)) {
           throw new ReflectiveOperationException("unexpected leveldbjni class layout");
         }
@@ -115,15 +103,35 @@ final class DirectGet {
 
   private DirectGet() {}
 
-  private static <T extends java.lang.reflect.AccessibleObject> T accessible(T member) {
-    member.setAccessible(true);
-    return member;
+  // Handles to leveldbjni's internals with every reference type erased to Object: the classes
+  // are package-private, so callers pass and get plain objects (invokeExact matches on Object).
+
+  private static MethodHandle field(Class<?> owner, String name) throws ReflectiveOperationException {
+    java.lang.reflect.Field f = owner.getDeclaredField(name);
+    f.setAccessible(true);
+    MethodHandle h = MethodHandles.lookup().unreflectGetter(f);
+    return h.asType(h.type().erase());
+  }
+
+  private static MethodHandle constructor(Class<?> owner, Class<?>... params) throws ReflectiveOperationException {
+    java.lang.reflect.Constructor<?> c = owner.getDeclaredConstructor(params);
+    c.setAccessible(true);
+    MethodHandle h = MethodHandles.lookup().unreflectConstructor(c);
+    return h.asType(h.type().erase());
+  }
+
+  private static MethodHandle method(Class<?> owner, String name, Class<?>... params)
+      throws ReflectiveOperationException {
+    java.lang.reflect.Method m = owner.getDeclaredMethod(name, params);
+    m.setAccessible(true);
+    MethodHandle h = MethodHandles.lookup().unreflect(m);
+    return h.asType(h.type().erase());
   }
 
   /** The native handle of an open leveldbjni database for {@link #get}, or 0 when it is not one. */
   static long handle(DB db) {
     try {
-      return (long) SELF.invokeExact((Object) JNIDB_DB.invokeExact(db));
+      return (long) SELF.invokeExact(JNIDB_DB.invokeExact((Object) db));
     } catch (Throwable t) {
       LOG.info("disk tier reads chunks through leveldbjni's byte arrays: {} is not the database expected ({})",
           db.getClass().getName(), t.toString());
@@ -151,7 +159,7 @@ final class DirectGet {
       Object slice = NEW_SLICE.invokeExact(PlatformDependent.directBufferAddress(k), (long) key.length);
       value = NEW_STRING.invokeExact();
       long stringPtr = (long) SELF.invokeExact(value);
-      Object status = NEW_STATUS.invokeExact((long) GET.invokeExact(db, new NativeReadOptions().fillCache(fillCache),
+      Object status = NEW_STATUS.invokeExact((long) GET.invokeExact(db, (Object) new NativeReadOptions().fillCache(fillCache),
           slice, stringPtr));
       try {
         if ((boolean) STATUS_OK.invokeExact(status)) {

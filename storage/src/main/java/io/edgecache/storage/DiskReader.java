@@ -131,7 +131,7 @@ final class DiskReader {
 
   /**
    * The payload of chunk {@code i} of {@code body}: the readable bytes of a buffer the caller owns
-   * (direct when {@code direct} and {@link ChunkBuffers#directAllowed}, see {@link Db#get(byte[],
+   * (direct when {@code direct} and direct memory is not {@linkplain ChunkBuffers#directMemoryTight tight}, see {@link Db#get(byte[],
    * boolean, boolean, java.util.function.IntFunction)}); fails with {@link CorruptEntryException}
    * (the entry is reported and removed), {@link EntryGoneException} (replaced or removed since it
    * was opened) or {@link StoreException} (LevelDB failed).
@@ -142,7 +142,7 @@ final class DiskReader {
     ByteBuf record;
     DiskFormat.Meta current;
     try {
-      record = readRecord(chunkKey, direct && ChunkBuffers.directAllowed());
+      record = readRecord(chunkKey, direct && !ChunkBuffers.directMemoryTight());
       if (DiskFormat.chunkIntact(record, m.chunkCrcs()[i], m.chunkLength(i))) {
         bodyBytesRead.add(m.chunkLength(i));
         return record.skipBytes(DiskFormat.CHUNK_HEADER);

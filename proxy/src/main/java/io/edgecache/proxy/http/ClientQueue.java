@@ -1,10 +1,9 @@
 package io.edgecache.proxy.http;
 
+import io.edgecache.storage.ChunkBuffers;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.impl.VertxConnection;
-import java.lang.management.BufferPoolMXBean;
-import java.lang.management.ManagementFactory;
 
 /**
  * How much of a body may wait in a client connection's write queue, by how much direct memory is
@@ -25,24 +24,16 @@ final class ClientQueue {
   /** The write queue and the slice size of a body delivered while direct memory is tight. */
   static final int TIGHT_BYTES = 32 * 1024;
 
-  private static final BufferPoolMXBean DIRECT = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)
-      .stream().filter(b -> b.getName().equals("direct")).findFirst().orElse(null);
-  private static final long MAX_DIRECT = io.netty.util.internal.PlatformDependent.maxDirectMemory();
-
   private ClientQueue() {}
 
-  /** Direct memory in use: Netty's own count when it keeps one, else the JDK's direct buffers. */
+  /** Direct memory in use ({@link ChunkBuffers#directMemoryUsed}). */
   static long directBytesUsed() {
-    long netty = io.netty.util.internal.PlatformDependent.usedDirectMemory();
-    if (netty >= 0) {
-      return netty;
-    }
-    return DIRECT == null ? 0 : DIRECT.getMemoryUsed();
+    return ChunkBuffers.directMemoryUsed();
   }
 
   /** Whether more than half of the direct memory bound is in use. */
   static boolean tight() {
-    return directBytesUsed() > MAX_DIRECT / 2;
+    return ChunkBuffers.directMemoryTight();
   }
 
   /**

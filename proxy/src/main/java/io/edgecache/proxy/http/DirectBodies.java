@@ -2,6 +2,7 @@ package io.edgecache.proxy.http;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,7 +44,7 @@ final class DirectBodies {
       .maximumWeight(Math.max(0, BOUND_BYTES))
       .weigher((byte[] body, Copy c) -> body.length)
       .executor(Runnable::run)
-      .removalListener((byte[] body, Copy c, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
+      .removalListener((byte[] body, Copy c, RemovalCause cause) -> {
         if (c != null) {
           c.release();
         }

@@ -237,30 +237,16 @@ final class StoredDelivery {
       sliceBytes = ClientQueue.TIGHT_BYTES; // direct memory got tight mid-body
     }
     long end = Math.min(last + 1, first + sliceBytes);
-    DirectBodies.Copy c = copy;
-    Buffer slice;
-    if (c != null) {
-      c.retain(); // the transport writes the copy's memory as it is: held until written or failed
-      slice = BufferInternal.buffer(c.slice(first, end - first));
-    } else {
-      slice = wrap(body, first, end - first);
-    }
     if (end > last) {
-      io.vertx.core.Future<Void> written = resp.end(slice);
-      if (c != null) {
-        written.onComplete(ar -> c.release());
-        dropCopy(); // the last slice's own reference keeps the copy until it is written
-      }
+      io.vertx.core.Future<Void> written = writeSlice(body, first, end, true);
+      dropCopy(); // the last slice holds the copy until it is written
       if (pin != Store.Pin.NONE) {
         // the connection may still queue earlier slices of this body: held until the last is written
         written.onComplete(ar -> release());
       }
       return;
     }
-    io.vertx.core.Future<Void> written = resp.write(slice);
-    if (c != null) {
-      written.onComplete(ar -> c.release());
-    }
+    writeSlice(body, first, end, false);
     if (resp.writeQueueFull()) {
       if (pin == Store.Pin.NONE) {
         pin = cache.pin(key, stored);
@@ -269,6 +255,25 @@ final class StoredDelivery {
     } else {
       streamMemory(stored, end, last);
     }
+  }
+
+  /**
+   * Writes bytes {@code from .. to - 1} of a memory body, ending the response with them when
+   * {@code lastSlice}: from the body's direct copy when there is one (the transport writes its
+   * memory as it is, so the write holds a reference until it is written or failed), else from the
+   * stored bytes.
+   */
+  private io.vertx.core.Future<Void> writeSlice(byte[] body, long from, long to, boolean lastSlice) {
+    DirectBodies.Copy c = copy;
+    Buffer slice;
+    if (c != null) {
+      c.retain();
+      slice = BufferInternal.buffer(c.slice(from, to - from));
+    } else {
+      slice = wrap(body, from, to - from);
+    }
+    io.vertx.core.Future<Void> written = lastSlice ? resp.end(slice) : resp.write(slice);
+    return c == null ? written : written.onComplete(ar -> c.release());
   }
 
   /** The range to serve, or null for the whole body (no Range, or If-Range does not match). */
