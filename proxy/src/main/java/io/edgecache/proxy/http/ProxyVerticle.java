@@ -177,6 +177,8 @@ public final class ProxyVerticle extends VerticleBase {
   private void onConnection(HttpConnection conn) {
     if (conn instanceof VertxConnection vc) {
       DirectWriteGuard.install(vc);
+    } else if (conn instanceof io.vertx.core.net.impl.ConnectionBase h2) {
+      StreamWritabilityCheck.install(h2);
     }
     if (conn instanceof Http1xServerConnection) { // HTTP/2 frames its own requests and flow-controls each stream
       StrictRequestDecoder.install(conn, serverOptions);
