@@ -10,8 +10,8 @@ import java.util.concurrent.CompletionStage;
  * streamed without being held in memory whole.
  *
  * <p>The handle is pinned to the write it was opened at (its generation). If that write is replaced,
- * purged or evicted while being read, the next read of a chunk fails with
- * {@link EntryGoneException}; if a chunk fails its checksum, with {@link CorruptEntryException}
+ * purged or evicted while being read, and the reader did not {@link #hold} it, the next read of a
+ * chunk fails with {@link EntryGoneException}; if a chunk fails its checksum, with {@link CorruptEntryException}
  * after the entry was removed. Either way no wrong byte is ever returned. Chunks may be read in any
  * order and more than once, one at a time ({@link #readChunk}) or several per disk task
  * ({@link #readChunks}); nothing needs closing.
@@ -102,6 +102,17 @@ public final class DiskBody {
           + " (expected: first in 0.." + (format.chunkCount() - 1) + ", count >= 1)"));
     }
     return store.readChunks(this, first, Math.min(count, format.chunkCount() - first));
+  }
+
+  /**
+   * Keeps this body's chunks readable until the returned pin is released, even if the entry is
+   * evicted, replaced or purged meanwhile (it leaves the index at once; its chunks are deleted
+   * when the last holder lets go, see {@link ReadPins}). {@link Store.Pin#NONE} when the entry was
+   * already removed or replaced: reads then fail with {@link EntryGoneException} as without a
+   * hold. Release it once the body was sent or the client left; releasing twice does nothing.
+   */
+  public Store.Pin hold() {
+    return store.holdRead(this);
   }
 
   /** The whole body, read in one worker task; for bodies small enough to hold. */

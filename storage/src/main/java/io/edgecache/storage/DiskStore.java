@@ -130,6 +130,8 @@ public final class DiskStore implements Store {
    * body always describes the record LevelDB holds. Bounded by {@link #OPENED_BYTES}.
    */
   private final Cache<String, DiskBody> opened;
+  /** Generations being read: their chunks are deleted when the last reader lets go ({@link ReadPins}). */
+  private final ReadPins pins = new ReadPins(this::deleteDeferred);
   /** The index's keys sorted and by tag: prefix and tag purges visit only what they select. */
   private final KeyIndex keyIndex = new KeyIndex();
   private final Object commitLock = new Object();
@@ -325,18 +327,20 @@ public final class DiskStore implements Store {
   private void dropCorrupt(String key, long generation, int chunkCount) {
     checksumFailures.increment();
     LOG.warn("disk tier {}: entry {} failed its checksum; removed", options.dir(), key);
-    deleteGenerationIfCurrent(key, generation, chunkCount);
+    deleteGenerationIfCurrent(key, generation, chunkCount, 0);
   }
 
   /**
    * Deletes the chunks of {@code generation} of {@code key} and, when the key's metadata record
    * still refers to that generation (or is unreadable), the record and the index entry too; a
    * newer write under the key is left alone. The one path by which damaged and evicted entries
-   * leave LevelDB. {@code chunkCount} -1 leaves the chunks for the start-up sweep. Returns
-   * whether LevelDB took the deletion.
+   * leave LevelDB. {@code chunkCount} -1 leaves the chunks for the start-up sweep. Chunks being
+   * read stay until their last reader lets go ({@link ReadPins}; {@code bytes} is reported as
+   * deleted then). Returns whether LevelDB took the deletion of the chunks now.
    */
-  private boolean deleteGenerationIfCurrent(String key, long generation, int chunkCount) {
+  private boolean deleteGenerationIfCurrent(String key, long generation, int chunkCount, long bytes) {
     byte[] metaKey = DiskFormat.metaKey(key);
+    boolean chunksNow = pins.deleteNowOrDefer(generation, chunkCount, bytes);
     try {
       synchronized (commitLock) {
         byte[] record = db.get(metaKey);
@@ -346,11 +350,13 @@ public final class DiskStore implements Store {
           if (stillThis) {
             b.delete(metaKey);
           }
-          deleteChunks(b, generation, chunkCount);
+          if (chunksNow) {
+            deleteChunks(b, generation, chunkCount);
+          }
         });
         index.asMap().computeIfPresent(key, (k, e) -> e.generation() == generation ? null : e);
       }
-      return true;
+      return chunksNow;
     } catch (DBException e) {
       writeFailed(e);
       return false;
@@ -481,6 +487,7 @@ public final class DiskStore implements Store {
     byte[] record = DiskFormat.encodeMeta(meta);
     DiskFormat.Meta previous;
     long previousWeight = 0;
+    boolean previousNow;
     synchronized (commitLock) {
       if (removals.removedSince(ticket, key, tags)) {
         droppedByRemoval.increment();
@@ -492,24 +499,35 @@ public final class DiskStore implements Store {
       }
       byte[] old = db.get(metaKey);
       previous = DiskFormat.decodeMeta(old);
-      db.write(b -> {
-        if (singleChunk != null) {
-          b.put(DiskFormat.chunkKey(meta.generation(), 0), singleChunk);
-        }
-        if (previous != null) {
-          deleteChunks(b, previous.generation(), previous.chunkCount());
-        }
-        b.put(metaKey, record);
-      });
-      Indexed fresh = new Indexed(meta.generation(), meta.chunkCount(), weight, tags);
-      index.put(key, fresh);
-      indexed(key, fresh);
       if (previous != null) {
         previousWeight = DiskFormat.storedBytes(metaKey.length, old.length, previous.chunkCount(),
             previous.bodyLength());
       }
+      // the chunks replaced go now, or when the last reader of them lets go
+      previousNow = previous != null && pins.deleteNowOrDefer(previous.generation(), previous.chunkCount(),
+          previousWeight);
+      boolean deleteNow = previousNow;
+      try {
+        db.write(b -> {
+          if (singleChunk != null) {
+            b.put(DiskFormat.chunkKey(meta.generation(), 0), singleChunk);
+          }
+          if (deleteNow) {
+            deleteChunks(b, previous.generation(), previous.chunkCount());
+          }
+          b.put(metaKey, record);
+        });
+      } catch (DBException e) {
+        if (previous != null) {
+          pins.keep(previous.generation()); // not replaced after all: it stays, and may be held again
+        }
+        throw e;
+      }
+      Indexed fresh = new Indexed(meta.generation(), meta.chunkCount(), weight, tags);
+      index.put(key, fresh);
+      indexed(key, fresh);
     }
-    if (previous != null) {
+    if (previousNow) {
       noteDeleted(previousWeight, previous.generation());
     }
     return true;
@@ -647,6 +665,9 @@ public final class DiskStore implements Store {
     if (count == 0) {
       return;
     }
+    if (!pins.deleteNowOrDefer(generation, count, 0)) {
+      return; // a client following the write reads them still
+    }
     try {
       db.write(b -> deleteChunks(b, generation, count));
     } catch (DBException e) {
@@ -782,9 +803,11 @@ public final class DiskStore implements Store {
               Indexed e = peek(key);
               if (e != null && stillMatches.test(key, e) && index.asMap().remove(key, e)) {
                 removed.put(key, e.tags());
-                gone.add(e);
                 b.delete(DiskFormat.metaKey(key));
-                deleteChunks(b, e.generation(), e.chunkCount());
+                if (pins.deleteNowOrDefer(e.generation(), e.chunkCount(), e.weight())) {
+                  gone.add(e);
+                  deleteChunks(b, e.generation(), e.chunkCount());
+                }
               }
             }
           });
@@ -831,9 +854,44 @@ public final class DiskStore implements Store {
   }
 
   private void deleteEvicted(String key, Indexed e) {
-    if (deleteGenerationIfCurrent(key, e.generation(), e.chunkCount())) {
+    if (deleteGenerationIfCurrent(key, e.generation(), e.chunkCount(), e.weight())) {
       noteDeleted(e.weight(), e.generation());
     }
+  }
+
+  /** Holds {@code body}'s chunks for a reader while the index serves its generation ({@link DiskBody#hold}). */
+  Store.Pin holdRead(DiskBody body) {
+    long generation = body.generation();
+    return pins.hold(generation, () -> {
+      Indexed now = peek(body.key());
+      return now != null && now.generation() == generation;
+    });
+  }
+
+  /** Holds the chunks of a streaming write for a reader following it ({@link DiskWriter#holdChunks}). */
+  Store.Pin holdStream(long generation) {
+    return pins.hold(generation, () -> true);
+  }
+
+  /** The last reader of {@code generation} let go: its deferred deletion runs on a worker. */
+  private void deleteDeferred(long generation) {
+    submit(false, () -> {
+      ReadPins.Deferred d = abandoned ? null : pins.takeDeferred(generation);
+      if (d != null) {
+        try {
+          db.write(b -> deleteChunks(b, generation, d.chunkCount()));
+          noteDeleted(d.bytes(), generation);
+        } catch (DBException e) {
+          writeFailed(e); // left for the start-up sweep
+        }
+      }
+      return null;
+    }, null);
+  }
+
+  /** Generations held by readers now, and deletions waiting for them (for tests). */
+  int[] readPins() {
+    return new int[] {pins.held(), pins.deferredCount()};
   }
 
   private void noteDeleted(long bytes, long generation) {

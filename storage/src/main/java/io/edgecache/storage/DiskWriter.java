@@ -302,6 +302,16 @@ public final class DiskWriter {
     return store.readStreamChunk(this, index, crc, chunkLength);
   }
 
+  /**
+   * Keeps this write's chunks readable for a reader following it until the pin is released: once
+   * committed, the entry may be evicted (even at once, by the admission policy), replaced or
+   * purged, and its chunks then stay until the last holder lets go ({@link ReadPins}). A write
+   * that fails still fails its readers ({@link #readChunk}). Release it once.
+   */
+  public Store.Pin holdChunks() {
+    return store.holdStream(generation);
+  }
+
   // ---------------------------------------------------------------- internals
 
   long generation() {

@@ -490,6 +490,46 @@ class DiskStoreTest extends StoreContractTest {
     assertSameEntry(newer, get("k"));
   }
 
+  /**
+   * A body being sent when its entry is replaced, purged or evicted keeps being readable to its
+   * holder, as an unlinked file that is open: the index lets go at once, the chunks stay until
+   * the last hold is released and are deleted then (the audit after each test finds no orphan).
+   */
+  @Test
+  void hold_entryReplacedRemovedOrEvictedWhileRead_staysReadableUntilReleasedThenItsChunksGo() {
+    Entry first = randomEntry(3 * CHUNK, 21);
+    put("k", first);
+    DiskBody opened = join(disk().openBody("k"));
+    Store.Pin hold = opened.hold();
+    Store.Pin second = opened.hold();
+    Entry newer = randomEntry(3 * CHUNK, 22);
+    put("k", newer); // replaced while read
+
+    assertArrayEquals(java.util.Arrays.copyOfRange(first.body(), 2 * CHUNK, 3 * CHUNK), bytesOf(join(opened.readChunk(2))));
+    assertSameEntry(newer, get("k"));
+    assertEquals(1, disk().readPins()[1], "the replaced chunks wait for their readers");
+    assertSame(Store.Pin.NONE, opened.hold(), "no new hold on a replaced body");
+    hold.release();
+    hold.release(); // a second release of the same hold does nothing
+    awaitIdle();
+    assertArrayEquals(java.util.Arrays.copyOf(first.body(), CHUNK), bytesOf(join(opened.readChunk(0))),
+        "another holder still reads it");
+    second.release();
+    awaitIdle();
+    assertInstanceOf(EntryGoneException.class, failureOf(opened.readChunk(0).toCompletableFuture()));
+    assertArrayEquals(new int[] {0, 0}, disk().readPins());
+
+    DiskBody current = join(disk().openBody("k"));
+    Store.Pin onRemoved = current.hold();
+    assertTrue(join(disk().remove("k"))); // purged while read
+    assertNull(get("k"));
+    assertArrayEquals(java.util.Arrays.copyOf(newer.body(), CHUNK), bytesOf(join(current.readChunk(0))));
+    onRemoved.release();
+    awaitIdle();
+    assertInstanceOf(EntryGoneException.class, failureOf(current.readChunk(0).toCompletableFuture()));
+    assertArrayEquals(new int[] {0, 0}, disk().readPins());
+  }
+
   @Test
   void concurrentWritesReadsAndRemovals_neverServeWrongBytesAndLeaveNoOrphans() throws Exception {
     int threads = 4;

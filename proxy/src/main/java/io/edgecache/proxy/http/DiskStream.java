@@ -37,9 +37,11 @@ import org.slf4j.LoggerFactory;
  * run that arrives after that is released as it arrives.
  *
  * <h2>Failures</h2>
- * A chunk that cannot be served (damaged: the store removed the entry; replaced or removed
- * meanwhile; unreadable) ends the stream after the intact chunks before it were written: the
- * connection is reset, so the client sees a truncated transfer, never wrong bytes.
+ * A chunk that cannot be served (damaged: the store removed the entry; unreadable) ends the
+ * stream after the intact chunks before it were written: the connection is reset, so the client
+ * sees a truncated transfer, never wrong bytes. An entry evicted, replaced or purged meanwhile is
+ * still sent whole: the delivery holds its chunks ({@link DiskBody#hold}) and {@code done}
+ * releases them when the stream is over.
  *
  * <h2>Threads</h2>
  * Created and called on the exchange's event loop; disk reads complete on storage threads and hop
@@ -72,9 +74,12 @@ final class DiskStream {
   private boolean waitingForDisk;
   /** The client left or the stream failed: nothing more is written, and what arrives is released. */
   private boolean abandoned;
+  /** Runs once when the stream is over: the hold on the body's chunks is let go. */
+  private final Runnable done;
 
   DiskStream(HttpServerResponse resp, Context context, BooleanSupplier clientGone, String key, DiskBody body,
-      long first, long last) {
+      long first, long last, Runnable done) {
+    this.done = done;
     this.resp = resp;
     this.context = context;
     this.clientGone = clientGone;
@@ -158,6 +163,9 @@ final class DiskStream {
    * stream ends; calling it again does nothing.
    */
   void abandon() {
+    if (!abandoned) {
+      done.run(); // every chunk still needed is in memory now, or never will be
+    }
     abandoned = true;
     ChunkRun.releaseQuietly(current);
     ChunkRun.releaseQuietly(ahead);

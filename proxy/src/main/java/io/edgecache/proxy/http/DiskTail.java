@@ -1,6 +1,7 @@
 package io.edgecache.proxy.http;
 
 import io.edgecache.storage.DiskWriter;
+import io.edgecache.storage.Store;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
@@ -35,9 +36,16 @@ final class DiskTail {
   private final Context context;
   private final BooleanSupplier clientGone;
   private long position;
+  /**
+   * The hold on the write's chunks while this client reads them: once committed, the entry may be
+   * evicted at once (the admission policy), replaced or purged, and this client still gets it all.
+   */
+  private Store.Pin hold;
 
-  DiskTail(DiskWriter writer, Waiter.Client client, Context context, BooleanSupplier clientGone, long from) {
+  DiskTail(DiskWriter writer, Store.Pin hold, Waiter.Client client, Context context, BooleanSupplier clientGone,
+      long from) {
     this.writer = writer;
+    this.hold = hold;
     this.client = client;
     this.context = context;
     this.clientGone = clientGone;
@@ -48,14 +56,23 @@ final class DiskTail {
     next();
   }
 
+  /** The body was sent, cut off, or the client left: the chunks are let go. Runs once. */
+  void stop() {
+    Store.Pin h = hold;
+    hold = Store.Pin.NONE;
+    h.release();
+  }
+
   private void next() {
     if (clientGone.getAsBoolean()) {
+      stop();
       return;
     }
     // the state first: the final length is set before the write commits and never changes after
     DiskWriter.State state = writer.state();
     long total = writer.finalLength();
     if (total >= 0 && position >= total) {
+      stop();
       client.end();
       return;
     }
@@ -67,6 +84,7 @@ final class DiskTail {
       } else {
         log.debug("disk write of {} ended ({}) without chunk {} a coalesced client needs; resetting", writer.key(),
             state, index);
+        stop();
         client.reset();
       }
       return;
@@ -76,9 +94,11 @@ final class DiskTail {
 
   private void sent(int index, byte[] chunk, Throwable err) {
     if (clientGone.getAsBoolean()) {
+      stop();
       return;
     }
     if (err != null) {
+      stop();
       log.debug("chunk {} of {} unreadable while following its disk write ({}); resetting", index, writer.key(),
           err.toString());
       client.reset();

@@ -108,9 +108,21 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     step = next;
   }
 
-  /** {@code r} runs when the client goes away (connection closed, HTTP/2 stream reset) before the response is done. */
-  void whenClientLeft(Runnable r) {
-    leftListener = r;
+  /**
+   * {@code r} runs when the client goes away (connection closed, HTTP/2 stream reset) before the
+   * response is done; at once if it already has. Listeners add up, and run in the order given.
+   */
+  @Override
+  public void whenClientLeft(Runnable r) {
+    if (clientGone) {
+      r.run();
+      return;
+    }
+    Runnable before = leftListener;
+    leftListener = before == null ? r : () -> {
+      before.run();
+      r.run();
+    };
   }
 
   /** Called once when the response has been fully written: metrics and the access log. */

@@ -2,6 +2,7 @@ package io.edgecache.proxy.http;
 
 import io.edgecache.proxy.policy.ResponseView;
 import io.edgecache.storage.DiskWriter;
+import io.edgecache.storage.Store;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
@@ -39,9 +40,11 @@ final class Fill {
     /**
      * The rest of the body is to be read from {@code writer}, the disk write of this fill, from
      * where this subscriber's data stopped; no more {@link #onData}, {@link #onEnd} or
-     * {@link #onAbort} follow.
+     * {@link #onAbort} follow. {@code hold} keeps the write's chunks for this subscriber (taken
+     * when it was handed the write, so an eviction at the commit cannot come first): it must be
+     * released once, when the body was sent or the client left.
      */
-    void onTail(DiskWriter writer);
+    void onTail(DiskWriter writer, Store.Pin hold);
 
     void onEnd();
 
@@ -82,9 +85,13 @@ final class Fill {
       }
       Head h = head;
       DiskWriter w = tail;
+      Store.Pin hold = w.holdChunks();
+      if (hold == Store.Pin.NONE) {
+        return false; // committed and already dropped from the disk tier: fetch alone
+      }
       s.context().runOnContext(v -> {
         s.onHead(h);
-        s.onTail(w);
+        s.onTail(w, hold);
       });
       return true;
     }
@@ -123,7 +130,8 @@ final class Fill {
     retaining = false;
     retained.clear();
     for (Subscriber s : subscribers) {
-      s.context().runOnContext(v -> s.onTail(writer));
+      Store.Pin hold = writer.holdChunks(); // not committed yet: never refused
+      s.context().runOnContext(v -> s.onTail(writer, hold));
     }
     subscribers.clear();
   }

@@ -79,6 +79,11 @@ final class StoredDelivery {
   private int sliceBytes = MEMORY_SLICE_BYTES;
   /** The disk body being streamed, if any: abandoned (its chunks freed) by {@link #release}. */
   private DiskStream disk;
+  /**
+   * The hold on the disk body's chunks while it is read and sent: an eviction, replacement or
+   * purge meanwhile does not cut the client off ({@link DiskBody#hold}). Released once.
+   */
+  private Store.Pin diskHold = Store.Pin.NONE;
   /** The direct copy the memory body is written from, if any; this delivery's reference is dropped once. */
   private DirectBodies.Copy copy;
 
@@ -102,7 +107,14 @@ final class StoredDelivery {
     if (disk != null) {
       disk.abandon();
     }
+    releaseDiskHold();
     dropCopy();
+  }
+
+  private void releaseDiskHold() {
+    Store.Pin h = diskHold;
+    diskHold = Store.Pin.NONE;
+    h.release();
   }
 
   private void dropCopy() {
@@ -127,9 +139,12 @@ final class StoredDelivery {
     if (sendsBody && stream != null) {
       int index = (int) ((range != null ? range.first() : 0) / stream.chunkBytes());
       long last = range != null ? range.last() : length - 1;
+      releaseDiskHold();
+      diskHold = stream.hold();
       stream.readChunks(index, DiskStream.runLength(stream, index, last))
           .whenComplete((run, err) -> OnContext.run(context, () -> {
             if (err != null) {
+              releaseDiskHold();
               log.warn("disk body of {} unreadable ({}); fetching from the origin", key, rootCause(err));
               owner.storedBodyUnreadable();
               return;
@@ -216,7 +231,8 @@ final class StoredDelivery {
     }
     sliceBytes = ClientQueue.sizeQueue(req, last - first + 1) ? ClientQueue.TIGHT_BYTES : MEMORY_SLICE_BYTES;
     if (firstRun != null) {
-      disk = new DiskStream(resp, context, owner::clientGone, key, a.stored().stream(), first, last);
+      disk = new DiskStream(resp, context, owner::clientGone, key, a.stored().stream(), first, last,
+          this::releaseDiskHold);
       disk.start(firstRun);
     } else {
       dropCopy();

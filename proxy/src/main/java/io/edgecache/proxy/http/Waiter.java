@@ -3,6 +3,7 @@ package io.edgecache.proxy.http;
 import io.edgecache.proxy.policy.Headers;
 import io.edgecache.proxy.policy.Vary;
 import io.edgecache.storage.DiskWriter;
+import io.edgecache.storage.Store;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import java.util.List;
@@ -33,6 +34,9 @@ final class Waiter implements Fill.Subscriber {
 
     /** Write the shared response's status and header section to the client. */
     void collapsedHead(Fill.Head head, CacheStatus.Fwd fwd);
+
+    /** Runs {@code r} when the client leaves before its response is done (at once if it has). */
+    void whenClientLeft(Runnable r);
   }
 
   /** Where the shared body goes: the waiting client's response. */
@@ -101,9 +105,13 @@ final class Waiter implements Fill.Subscriber {
 
   /** The rest of the body is read from the fill's disk write, at this client's pace ({@link DiskTail}). */
   @Override
-  public void onTail(DiskWriter writer) {
+  public void onTail(DiskWriter writer, Store.Pin hold) {
     if (!detached && !owner.clientGone()) {
-      new DiskTail(writer, client, context, owner::clientGone, relayed).start();
+      DiskTail tail = new DiskTail(writer, hold, client, context, owner::clientGone, relayed);
+      owner.whenClientLeft(tail::stop);
+      tail.start();
+    } else {
+      hold.release();
     }
   }
 

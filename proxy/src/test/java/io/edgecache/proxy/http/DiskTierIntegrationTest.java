@@ -268,6 +268,50 @@ class DiskTierIntegrationTest extends ProxyHarness {
         "the gauge shows the held chunk buffers");
   }
 
+  /**
+   * A slow client in the middle of a 5 MB disk hit when the entry is purged and the cache then
+   * turns over (a 16 MiB disk tier filled with other 5 MB bodies, so eviction runs): it still gets
+   * every byte, as from a file unlinked while open. Before the disk tier kept chunks for their
+   * readers, its connection was reset once the next chunk was gone.
+   */
+  @Test
+  void diskHit_purgedAndEvictedWhileSentToASlowClient_stillArrivesWhole() throws Exception {
+    sizedOrigin();
+    start(diskConfig("16MiB"));
+    int size = 5_000_000;
+    byte[] expected = content("/long.bin", size);
+    String path = "/long.bin?size=" + size;
+    RawHttp.get(port(), path);
+    await().atMost(Duration.ofSeconds(10)).until(() -> proxy.disk().stats().entries() > 0);
+    long before = io.edgecache.storage.ChunkBuffers.held();
+
+    try (java.net.Socket slow = new java.net.Socket()) {
+      slow.setReceiveBufferSize(4096);
+      slow.connect(new java.net.InetSocketAddress("127.0.0.1", port()), 5000);
+      slow.setSoTimeout(20_000);
+      slow.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: edge.test\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      java.io.InputStream in = slow.getInputStream();
+      String head = readHead(in);
+      assertTrue(head.contains("edgecache; hit"), head);
+      java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+      got.write(in.readNBytes(3000));
+      await().atMost(Duration.ofSeconds(10)).until(() -> io.edgecache.storage.ChunkBuffers.held() > before);
+
+      assertEquals("{\"purged\": 1}", RawHttp.exchange(port(), "PURGE", path).text().trim());
+      for (int i = 0; i < 5; i++) { // the disk tier turns over: eviction runs
+        assertEquals(200, RawHttp.get(port(), "/other" + i + ".bin?size=" + size).status());
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> proxy.disk().diskStats().evictions() > 0);
+
+      got.write(in.readNBytes(size - 3000));
+      assertArrayEquals(expected, got.toByteArray(), "every byte of the body being sent when it was purged");
+    }
+    RawHttp.Response again = RawHttp.get(port(), path);
+    assertFalse(again.header("Cache-Status").contains("hit"), "purged: the next request misses");
+    assertArrayEquals(expected, again.body());
+  }
+
   @Test
   void corruptChunk_isNeverServedAndTheRequestGoesToTheOrigin() throws Exception {
     sizedOrigin();

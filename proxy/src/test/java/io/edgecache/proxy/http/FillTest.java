@@ -84,7 +84,7 @@ class FillTest {
     }
 
     @Override
-    public void onTail(DiskWriter writer) {
+    public void onTail(DiskWriter writer, io.edgecache.storage.Store.Pin hold) {
       record("tail " + writer.key());
     }
 

@@ -42,6 +42,11 @@ class WaiterTest {
     }
 
     @Override
+    public void whenClientLeft(Runnable r) {
+      calls.add("whenClientLeft");
+    }
+
+    @Override
     public void data(Buffer data) {
       calls.add("data " + data.length());
     }
