@@ -83,6 +83,12 @@ public final class DiskStore implements Store {
    */
   static final long OPENED_BYTES = 4L << 20;
 
+  /**
+   * Bytes of removed entries whose chunks may wait for their readers at once: a tenth of
+   * {@code maxBytes}, at least this ({@link ReadPins}).
+   */
+  static final long MIN_HELD_FOR_READERS = 64L << 20;
+
   /** What the index holds per key. */
   record Indexed(long generation, int chunkCount, long weight, Set<String> tags) {}
 
@@ -131,7 +137,7 @@ public final class DiskStore implements Store {
    */
   private final Cache<String, DiskBody> opened;
   /** Generations being read: their chunks are deleted when the last reader lets go ({@link ReadPins}). */
-  private final ReadPins pins = new ReadPins(this::deleteDeferred);
+  private final ReadPins pins;
   /** The index's keys sorted and by tag: prefix and tag purges visit only what they select. */
   private final KeyIndex keyIndex = new KeyIndex();
   private final Object commitLock = new Object();
@@ -167,6 +173,7 @@ public final class DiskStore implements Store {
     this.workers = workers;
     this.compaction = new DiskCompaction(options.maxBytes());
     this.reader = new DiskReader(db, options.dir(), this::dropCorrupt);
+    this.pins = new ReadPins(this::deleteDeferred, Math.max(MIN_HELD_FOR_READERS, options.maxBytes() / 10));
     this.index =
         Caffeine.newBuilder()
             .maximumWeight(options.maxBytes())
@@ -665,7 +672,7 @@ public final class DiskStore implements Store {
     if (count == 0) {
       return;
     }
-    if (!pins.deleteNowOrDefer(generation, count, 0)) {
+    if (!pins.deleteNowOrDefer(generation, count, (long) count * options.chunkBytes())) {
       return; // a client following the write reads them still
     }
     try {

@@ -20,9 +20,11 @@ import java.util.function.Consumer;
  * that entry, including a fill the admission policy evicted as soon as it was committed.
  *
  * <p>Bounds: the bytes kept this way are those of entries being read, beyond {@code maxBytes} for
- * as long as the reads last; a reader that stalls is bounded by the client idle timeout. Chunks
- * whose deletion is still waiting when the process stops are orphans, which the start-up sweep
- * deletes.
+ * as long as the reads last, and at most {@code maxDeferredBytes} in all: past that a deletion
+ * happens at once and its readers are cut off as before (an HTTP/2 client can keep a stalled
+ * stream open on a busy connection for as long as it likes, so time alone does not bound it).
+ * Chunks whose deletion is still waiting when the process stops are orphans, which the start-up
+ * sweep deletes.
  *
  * <p>Race with a hold: a hold and the decision to delete take the same lock. A hold before the
  * decision defers the deletion; after it, the generation is <em>doomed</em> and the hold fails.
@@ -41,10 +43,16 @@ final class ReadPins {
   /** Generations whose deletion was decided, oldest first: no new hold on them. */
   private final Set<Long> doomed = new LinkedHashSet<>();
   private final Consumer<Long> deleteLater;
+  private final long maxDeferredBytes;
+  private long deferredBytes;
 
-  /** @param deleteLater runs (outside the lock) a deferred deletion once the last reader let go */
-  ReadPins(Consumer<Long> deleteLater) {
+  /**
+   * @param deleteLater runs (outside the lock) a deferred deletion once the last reader let go
+   * @param maxDeferredBytes the most bytes whose deletion may wait for readers at once
+   */
+  ReadPins(Consumer<Long> deleteLater, long maxDeferredBytes) {
     this.deleteLater = deleteLater;
+    this.maxDeferredBytes = maxDeferredBytes;
   }
 
   /**
@@ -96,23 +104,40 @@ final class ReadPins {
       oldest.next();
       oldest.remove();
     }
-    if (readers.containsKey(generation)) {
-      deferred.merge(generation, new Deferred(chunkCount, bytes),
-          (a, b) -> new Deferred(Math.max(a.chunkCount(), b.chunkCount()), Math.max(a.bytes(), b.bytes())));
-      return false;
+    if (!readers.containsKey(generation) || deferred.containsKey(generation)
+        || deferredBytes + bytes > maxDeferredBytes) {
+      return true;
     }
-    return true;
+    deferred.put(generation, new Deferred(chunkCount, bytes));
+    deferredBytes += bytes;
+    return false;
   }
 
   /** The deletion of {@code generation} did not happen after all (its write failed): it lives on. */
   synchronized void keep(long generation) {
     doomed.remove(generation);
-    deferred.remove(generation);
+    forget(deferred.remove(generation));
+  }
+
+  private void forget(Deferred d) {
+    if (d != null) {
+      deferredBytes -= d.bytes();
+    }
   }
 
   /** Takes the deferred deletion of {@code generation}, once no reader holds it; null if none. */
   synchronized Deferred takeDeferred(long generation) {
-    return readers.containsKey(generation) ? null : deferred.remove(generation);
+    if (readers.containsKey(generation)) {
+      return null;
+    }
+    Deferred d = deferred.remove(generation);
+    forget(d);
+    return d;
+  }
+
+  /** Bytes whose deletion waits for readers now. */
+  synchronized long deferredBytes() {
+    return deferredBytes;
   }
 
   /** Generations read now (for tests and stats). */
