@@ -189,12 +189,7 @@ class DiskTierIntegrationTest extends ProxyHarness {
     await().atMost(Duration.ofSeconds(20)).until(() -> proxy.disk().stats().entries() > 0);
     long before = proxy.disk().diskStats().bodyBytesRead();
 
-    try (java.net.Socket s = new java.net.Socket()) {
-      s.setReceiveBufferSize(4096);
-      s.connect(new java.net.InetSocketAddress("127.0.0.1", port()), 5000);
-      s.setSoTimeout(20_000);
-      s.getOutputStream().write(("GET /stall.bin?size=" + size + " HTTP/1.1\r\nHost: edge.test\r\n\r\n")
-          .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    try (java.net.Socket s = RawHttp.slowGet(port(), "/stall.bin?size=" + size)) {
       // the client reads nothing: once the socket buffers are full, the disk reads stop
       java.util.concurrent.atomic.AtomicLong seen = new java.util.concurrent.atomic.AtomicLong(-1);
       await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(300)).until(() -> {
@@ -246,12 +241,7 @@ class DiskTierIntegrationTest extends ProxyHarness {
         assertArrayEquals(Arrays.copyOf(expected, 3000), in.readNBytes(3000));
         leaver.setSoLinger(true, 0); // a reset, as a client that crashed
         leaver.close();
-        java.net.Socket staller = new java.net.Socket();
-        staller.setReceiveBufferSize(4096);
-        staller.connect(new java.net.InetSocketAddress("127.0.0.1", port()), 5000);
-        staller.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: edge.test\r\n\r\n")
-            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
-        stalled.add(staller);
+        stalled.add(RawHttp.slowGet(port(), path));
       }
       await().atMost(Duration.ofSeconds(10)).until(() -> io.edgecache.storage.ChunkBuffers.held() > before);
     } finally {
@@ -285,12 +275,7 @@ class DiskTierIntegrationTest extends ProxyHarness {
     await().atMost(Duration.ofSeconds(10)).until(() -> proxy.disk().stats().entries() > 0);
     long before = io.edgecache.storage.ChunkBuffers.held();
 
-    try (java.net.Socket slow = new java.net.Socket()) {
-      slow.setReceiveBufferSize(4096);
-      slow.connect(new java.net.InetSocketAddress("127.0.0.1", port()), 5000);
-      slow.setSoTimeout(20_000);
-      slow.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: edge.test\r\n\r\n")
-          .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    try (java.net.Socket slow = RawHttp.slowGet(port(), path)) {
       java.io.InputStream in = slow.getInputStream();
       String head = readHead(in);
       assertTrue(head.contains("edgecache; hit"), head);
@@ -412,7 +397,7 @@ class DiskTierIntegrationTest extends ProxyHarness {
     return new Truncated(contentLength, received);
   }
 
-  private static String readHead(java.io.InputStream in) throws java.io.IOException {
+  static String readHead(java.io.InputStream in) throws java.io.IOException {
     StringBuilder head = new StringBuilder();
     while (!head.toString().endsWith("\r\n\r\n")) {
       int c = in.read();

@@ -52,6 +52,21 @@ final class RawHttp implements AutoCloseable {
     }
   }
 
+  /**
+   * A client that reads slowly or not at all: a socket with a 4 KiB receive buffer (so little of a
+   * response fits in it), a 20 s read timeout, and {@code GET path} already sent. The caller reads
+   * the response, or not, and closes the socket.
+   */
+  static java.net.Socket slowGet(int port, String path) throws IOException {
+    java.net.Socket s = new java.net.Socket();
+    s.setReceiveBufferSize(4096);
+    s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
+    s.setSoTimeout(20_000);
+    s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: edge.test\r\n\r\n")
+        .getBytes(StandardCharsets.ISO_8859_1));
+    return s;
+  }
+
   static Response get(int port, String path, String... headers) throws IOException {
     return exchange(port, "GET", path, headers);
   }

@@ -207,6 +207,39 @@ class StreamingFillIntegrationTest extends ProxyHarness {
     await().atMost(Duration.ofSeconds(10)).until(() -> diskEntries() == 1);
   }
 
+  /**
+   * A slow client coalesced on a fill reads the body from the fill's disk write; the entry is
+   * committed, then purged while that client is still far behind. It gets the whole body all the
+   * same: it was handed a hold on the write's chunks when it joined, so they are deleted only
+   * once it is done. Without the hold its connection was reset at the next chunk.
+   */
+  @Test
+  void coalescedSlowClient_entryPurgedAfterTheCommit_stillGetsTheWholeBody() throws Exception {
+    CompletableFuture<Boolean> go = new CompletableFuture<>();
+    pieceOrigin(false, 3 * PIECE, go);
+    start(config());
+    int size = 5_000_000;
+    byte[] expected = content("/p", size);
+    String path = "/p?size=" + size;
+    CompletableFuture<RawHttp.Response> leader = get(path);
+    await().atMost(Duration.ofSeconds(10)).until(() -> origin.requests.get() == 1);
+
+    try (java.net.Socket slow = RawHttp.slowGet(port(), path)) {
+      await().atMost(Duration.ofSeconds(10)).until(() -> coalescedWaiters() == 1);
+      go.complete(true);
+      assertArrayEquals(expected, leader.get(20, TimeUnit.SECONDS).body());
+      await().atMost(Duration.ofSeconds(10)).until(() -> diskEntries() == 1);
+
+      java.io.InputStream in = slow.getInputStream();
+      String head = DiskTierIntegrationTest.readHead(in);
+      assertTrue(head.contains("collapsed"), head);
+      assertEquals("{\"purged\": 1}", RawHttp.exchange(port(), "PURGE", path).text().trim());
+      assertEquals(0, diskEntries());
+      assertArrayEquals(expected, in.readNBytes(size), "every byte of the body");
+    }
+    assertEquals(1, origin.requests.get());
+  }
+
   @Test
   void coalescedRequest_whenTheOriginDies_isTruncatedToo() throws Exception {
     CompletableFuture<Boolean> go = new CompletableFuture<>();
