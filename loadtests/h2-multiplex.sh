@@ -64,8 +64,21 @@ set +e
 java -Djdk.internal.httpclient.disableHostnameVerification=true "$HERE/H2Multiplex.java" "$EDGE_TLS_PORT" "$ROUNDS" "$SIZE"
 rc=$?
 set -e
-evictions="$(curl -s "http://127.0.0.1:$EDGE_ADMIN_PORT/metrics" | grep -E '^edgecache_cache_evictions_total\{tier="disk"' | awk '{print $2}')"
+metrics() { curl -s "http://127.0.0.1:$EDGE_ADMIN_PORT/metrics"; }
+evictions="$(metrics | grep -E '^edgecache_cache_evictions_total\{tier="disk"' | awk '{print $2}')"
 echo "h2-multiplex: disk evictions during the run: ${evictions:-unknown}"
+# every client is gone: nothing may stay held (chunk buffers, chunks kept for readers)
+for _ in $(seq 1 20); do
+  held="$(metrics | grep -E '^edgecache_disk_held_for_readers_bytes' | awk '{print $2}')"
+  buffers="$(metrics | grep -E '^edgecache_disk_chunk_buffers ' | awk '{print $2}')"
+  [[ "$held" == "0.0" && "$buffers" == "0.0" ]] && break
+  sleep 0.5
+done
+echo "h2-multiplex: afterwards, bytes held for readers ${held:-unknown}, chunk buffers ${buffers:-unknown}"
+if [[ $rc -eq 0 && ( "$held" != "0.0" || "$buffers" != "0.0" ) ]]; then
+  echo "h2-multiplex: something is still held after every client left" >&2
+  rc=1
+fi
 if [[ $rc -ne 0 ]]; then
   echo "h2-multiplex: last lines of the proxy log:" >&2
   grep -v '"GET ' "$WORK/proxy.log" | tail -20 >&2

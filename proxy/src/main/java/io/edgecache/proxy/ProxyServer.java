@@ -168,6 +168,8 @@ public final class ProxyServer {
           () -> d.diskStats().overloaded());
       metrics.tierCounter("edgecache.disk.read.bytes", "Body bytes read from the disk tier and verified (chunk payloads)",
           "disk", () -> d.diskStats().bodyBytesRead());
+      metrics.tierGauge("edgecache.disk.held.for.readers", "Bytes of removed entries kept on disk until their readers"
+          + " finish (beyond disk.maxBytes; at most a tenth of it)", "disk", d::bytesHeldForReaders);
       metrics.diskRecovery("repaired", () -> d.diskStats().repaired());
       metrics.diskRecovery("moved_aside", () -> d.diskStats().movedAside());
       tiered = new TieredStore(memory, d);

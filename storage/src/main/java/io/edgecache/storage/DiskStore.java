@@ -896,6 +896,14 @@ public final class DiskStore implements Store {
     }, null);
   }
 
+  /**
+   * Bytes of removed, evicted or replaced entries whose chunks wait for their readers
+   * ({@link ReadPins}): disk use beyond {@code maxBytes}, back to 0 once those readers are done.
+   */
+  public long bytesHeldForReaders() {
+    return pins.deferredBytes();
+  }
+
   /** Generations held by readers now, and deletions waiting for them (for tests). */
   int[] readPins() {
     return new int[] {pins.held(), pins.deferredCount()};

@@ -288,13 +288,24 @@ class DiskTierIntegrationTest extends ProxyHarness {
         assertEquals(200, RawHttp.get(port(), "/other" + i + ".bin?size=" + size).status());
       }
       await().atMost(Duration.ofSeconds(10)).until(() -> proxy.disk().diskStats().evictions() > 0);
+      assertTrue(heldForReaders() > 0, "the purged body's chunks wait for their reader");
 
       got.write(in.readNBytes(size - 3000));
       assertArrayEquals(expected, got.toByteArray(), "every byte of the body being sent when it was purged");
     }
+    await().atMost(Duration.ofSeconds(10)).until(() -> heldForReaders() == 0);
     RawHttp.Response again = RawHttp.get(port(), path);
     assertFalse(again.header("Cache-Status").contains("hit"), "purged: the next request misses");
     assertArrayEquals(expected, again.body());
+  }
+
+  /** The gauge of bytes kept for readers, as /metrics shows it. */
+  private double heldForReaders() throws java.io.IOException {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+        "\nedgecache_disk_held_for_readers_bytes\\{tier=\"disk\"} ([0-9.E]+)\n")
+        .matcher(new String(RawHttp.get(proxy.adminPort(), "/metrics").body(), java.nio.charset.StandardCharsets.UTF_8));
+    assertTrue(m.find(), "the gauge is exported");
+    return Double.parseDouble(m.group(1));
   }
 
   @Test
