@@ -12,14 +12,16 @@
 # compared byte for byte; a stream that does not finish within 10 s fails the run. With the
 # defaults the disk tier holds about 20 bodies, so eviction (and the admission policy evicting a
 # fill at its commit) runs for most of the rounds. Writes nothing to results/: it passes or says
-# which round stalled or went wrong. Stops everything it started (trap on EXIT).
+# which round stalled or went wrong, and fails if anything is still held after every client left
+# (both gauges back to 0). Stops everything it started (bench-lib.sh's trap on EXIT).
 #
-# Knobs: ROUNDS=300 SIZE=3000000 DISK_MAX=64MiB EDGECACHE_JAR=proxy/target/edgecache.jar
-#        ORIGIN_PORT=18400 EDGE_PORT=18480 EDGE_TLS_PORT=18443 EDGE_ADMIN_PORT=19480
+# Knobs: ROUNDS=300 SIZE=3000000 DISK_MAX=64MiB EDGECACHE_JAR=proxy/target/edgecache.jar REBUILD=0
+#        ORIGIN_PORT=18400 EDGE_PORT=18480 EDGE_TLS_PORT=18443 EDGE_ADMIN_PORT=19480 KEEP_WORK=0
 set -Eeuo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HERE="$ROOT/loadtests"
+LOG_TAG="h2-multiplex"
 ROUNDS="${ROUNDS:-300}"
 SIZE="${SIZE:-3000000}"
 DISK_MAX="${DISK_MAX:-64MiB}"
@@ -28,21 +30,24 @@ ORIGIN_PORT="${ORIGIN_PORT:-18400}"
 EDGE_PORT="${EDGE_PORT:-18480}"
 EDGE_TLS_PORT="${EDGE_TLS_PORT:-18443}"
 EDGE_ADMIN_PORT="${EDGE_ADMIN_PORT:-19480}"
+STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-60}"
+KEEP_WORK="${KEEP_WORK:-0}"
 
-[[ -f "$EDGECACHE_JAR" ]] || { echo "h2-multiplex: no $EDGECACHE_JAR (mvn -B -DskipTests package)" >&2; exit 2; }
-WORK="$(mktemp -d /tmp/edgecache-h2-multiplex.XXXXXX)"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+WORK=""
+# shellcheck source=loadtests/bench-lib.sh
+source "$HERE/bench-lib.sh"
+
+for c in node java curl openssl ss; do command -v "$c" >/dev/null || die "$c is required"; done
+for p in "$ORIGIN_PORT" "$EDGE_PORT" "$EDGE_TLS_PORT" "$EDGE_ADMIN_PORT"; do
+  port_free "$p" || die "port $p on 127.0.0.1 is in use (override with *_PORT variables)"
+done
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/edgecache-h2-multiplex.XXXXXX")"
+ensure_jar
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=edge.test \
   -keyout "$WORK/edge.key" -out "$WORK/edge.crt" 2>/dev/null
-node "$HERE/sized-origin.mjs" --host 127.0.0.1 --port "$ORIGIN_PORT" > "$WORK/origin.log" 2>&1 &
-PIDS+=($!)
+start_bg origin "" node "$HERE/sized-origin.mjs" --host 127.0.0.1 --port "$ORIGIN_PORT"
+wait_http origin "$LAST_PID" "http://127.0.0.1:$ORIGIN_PORT/__count" 200 || die "origin did not start"
 cat > "$WORK/proxy.json" <<JSON
 {"listen": {"host": "127.0.0.1", "port": $EDGE_PORT, "eventLoops": 2,
             "tls": {"port": $EDGE_TLS_PORT, "certFile": "$WORK/edge.crt", "keyFile": "$WORK/edge.key"}},
@@ -52,35 +57,29 @@ cat > "$WORK/proxy.json" <<JSON
  "disk": {"path": "$WORK/cache", "maxBytes": "$DISK_MAX", "chunkBytes": "64KiB"},
  "startup": {"warmup": "0s"}}
 JSON
-java -jar "$EDGECACHE_JAR" --config "$WORK/proxy.json" > "$WORK/proxy.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 120); do
-  grep -q "listening on" "$WORK/proxy.log" && break
-  sleep 0.5
-done
-grep -q "listening on" "$WORK/proxy.log" || { echo "h2-multiplex: edgecache did not start" >&2; tail -20 "$WORK/proxy.log" >&2; exit 1; }
+start_bg edgecache "" java -jar "$JAR" --config "$WORK/proxy.json"
+wait_http edgecache "$LAST_PID" "http://127.0.0.1:$EDGE_ADMIN_PORT/readyz" 200 || die "edgecache did not start"
+log "$EDGE_VERSION"
 
 set +e
 java -Djdk.internal.httpclient.disableHostnameVerification=true "$HERE/H2Multiplex.java" "$EDGE_TLS_PORT" "$ROUNDS" "$SIZE"
 rc=$?
 set -e
-metrics() { curl -s "http://127.0.0.1:$EDGE_ADMIN_PORT/metrics"; }
-evictions="$(metrics | grep -E '^edgecache_cache_evictions_total\{tier="disk"' | awk '{print $2}')"
-echo "h2-multiplex: disk evictions during the run: ${evictions:-unknown}"
+log "disk evictions during the run: $(metric "$EDGE_ADMIN_PORT" 'edgecache_cache_evictions_total{tier="disk"}')"
 # every client is gone: nothing may stay held (chunk buffers, chunks kept for readers)
 for _ in $(seq 1 20); do
-  held="$(metrics | grep -E '^edgecache_disk_held_for_readers_bytes' | awk '{print $2}')"
-  buffers="$(metrics | grep -E '^edgecache_disk_chunk_buffers ' | awk '{print $2}')"
-  [[ "$held" == "0.0" && "$buffers" == "0.0" ]] && break
+  held="$(metric "$EDGE_ADMIN_PORT" 'edgecache_disk_held_for_readers_bytes{tier="disk"}')"
+  buffers="$(metric "$EDGE_ADMIN_PORT" edgecache_disk_chunk_buffers)"
+  [[ "$held" == 0 && "$buffers" == 0 ]] && break
   sleep 0.5
 done
-echo "h2-multiplex: afterwards, bytes held for readers ${held:-unknown}, chunk buffers ${buffers:-unknown}"
-if [[ $rc -eq 0 && ( "$held" != "0.0" || "$buffers" != "0.0" ) ]]; then
-  echo "h2-multiplex: something is still held after every client left" >&2
+log "afterwards: bytes held for readers $held, chunk buffers $buffers"
+if [[ $rc -eq 0 && ( "$held" != 0 || "$buffers" != 0 ) ]]; then
+  warn "something is still held after every client left"
   rc=1
 fi
 if [[ $rc -ne 0 ]]; then
-  echo "h2-multiplex: last lines of the proxy log:" >&2
-  grep -v '"GET ' "$WORK/proxy.log" | tail -20 >&2
+  warn "last lines of the proxy log:"
+  grep -v '"GET ' "$WORK/edgecache.log" | tail -20 >&2
 fi
 exit $rc

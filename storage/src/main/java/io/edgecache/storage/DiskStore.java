@@ -904,11 +904,6 @@ public final class DiskStore implements Store {
     return pins.deferredBytes();
   }
 
-  /** Generations held by readers now, and deletions waiting for them (for tests). */
-  int[] readPins() {
-    return new int[] {pins.held(), pins.deferredCount()};
-  }
-
   private void noteDeleted(long bytes, long generation) {
     long[] range = compaction.deleted(bytes, generation);
     if (range == null) {

@@ -36,9 +36,9 @@ final class ReadPins {
   /** A deletion waiting for the last reader: the chunk count and the bytes to report as deleted. */
   record Deferred(int chunkCount, long bytes) {}
 
-  private final Map<Long, Integer> readers = new HashMap<>();
   static final int DOOMED_KEPT = 4096;
 
+  private final Map<Long, Integer> readers = new HashMap<>();
   private final Map<Long, Deferred> deferred = new HashMap<>();
   /** Generations whose deletion was decided, oldest first: no new hold on them. */
   private final Set<Long> doomed = new LinkedHashSet<>();
@@ -96,7 +96,9 @@ final class ReadPins {
   /**
    * Whether {@code generation}'s chunks may be deleted now. If someone reads them, the deletion is
    * recorded for the last reader instead ({@code deleteLater} then runs) and this returns false.
-   * Either way no new hold on the generation succeeds from now on.
+   * Either way no new hold on the generation succeeds from now on. A generation whose deletion
+   * already waits for its readers keeps waiting: a second removal of it (an eviction's deletion
+   * running after a replacement deferred it, say) must not delete under those readers.
    */
   synchronized boolean deleteNowOrDefer(long generation, int chunkCount, long bytes) {
     if (doomed.add(generation) && doomed.size() > DOOMED_KEPT) {
@@ -104,8 +106,10 @@ final class ReadPins {
       oldest.next();
       oldest.remove();
     }
-    if (!readers.containsKey(generation) || deferred.containsKey(generation)
-        || deferredBytes + bytes > maxDeferredBytes) {
+    if (deferred.containsKey(generation)) {
+      return false; // the last reader's release deletes it
+    }
+    if (!readers.containsKey(generation) || deferredBytes + bytes > maxDeferredBytes) {
       return true;
     }
     deferred.put(generation, new Deferred(chunkCount, bytes));
@@ -140,13 +144,4 @@ final class ReadPins {
     return deferredBytes;
   }
 
-  /** Generations read now (for tests and stats). */
-  synchronized int held() {
-    return readers.size();
-  }
-
-  /** Deletions waiting for their readers. */
-  synchronized int deferredCount() {
-    return deferred.size();
-  }
 }

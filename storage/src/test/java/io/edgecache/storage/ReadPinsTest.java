@@ -35,6 +35,16 @@ class ReadPinsTest {
   }
 
   @Test
+  void secondRemoval_ofADeletionAlreadyWaiting_keepsWaitingForTheReaders() {
+    Store.Pin reader = pins.hold(9, () -> true);
+    assertFalse(pins.deleteNowOrDefer(9, 4, 300), "replaced while read: deferred");
+    assertFalse(pins.deleteNowOrDefer(9, 4, 300), "then its eviction's deletion runs: still deferred");
+    assertEquals(300, pins.deferredBytes(), "counted once");
+    reader.release();
+    assertEquals(List.of(9L), deletedLater);
+  }
+
+  @Test
   void unreadOrOverTheBound_isDeletedAtOnce() {
     assertTrue(pins.deleteNowOrDefer(1, 2, 100), "nobody reads it");
     pins.hold(2, () -> true);
