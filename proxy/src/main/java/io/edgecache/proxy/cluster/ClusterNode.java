@@ -19,7 +19,6 @@ import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -450,9 +449,9 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
     }
     List<MemberView> targets = members.stream().filter(m -> m.trusted() && !m.id().equals(self)).toList();
     List<Future<Message<String>>> replies = new ArrayList<>();
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(config.purgeTimeoutMs());
+    long deadline = started + TimeUnit.MILLISECONDS.toNanos(config.purgeTimeoutMs());
     for (MemberView m : targets) {
-      replies.add(vertx.eventBus().<String>request(address(m.id()), envelope, options));
+      replies.add(MemberRequest.send(vertx, address(m.id()), envelope, deadline, () -> closed));
     }
     CompletableFuture<PurgeService.Acks> out = new CompletableFuture<>();
     Future.join(replies).onComplete(ar -> {
@@ -465,6 +464,9 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
           nodes.put(targets.get(i).id(), reply.getInteger("purged", 0));
         } else {
           missing.add(targets.get(i).id());
+          String why = r.failed() ? r.cause().getMessage() : "it could not apply it";
+          log.warn("cluster: member {} ({}) did not acknowledge a purge: {}", targets.get(i).id(), targets.get(i).url(),
+              why);
         }
       }
       for (Departed d : departed.values()) {

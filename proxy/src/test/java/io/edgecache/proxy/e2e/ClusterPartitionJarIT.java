@@ -155,8 +155,9 @@ class ClusterPartitionJarIT {
     Http1.Response purge = Http1.once(cluster.node(0).port(), "PURGE", after, HOST);
     assertEquals(200, purge.status(), purge.text());
     JsonObject answer = new JsonObject(purge.text());
-    assertEquals(cluster.ids(0, 1, 2), JarCluster.keys(answer.getJsonObject("nodes")), answer.encode());
-    assertEquals(new JsonArray(), answer.getJsonArray("missing"), answer.encode());
+    String why = answer.encode() + " after " + JarCluster.since(start).toMillis() + " ms" + clusterState();
+    assertEquals(cluster.ids(0, 1, 2), JarCluster.keys(answer.getJsonObject("nodes")), why);
+    assertEquals(new JsonArray(), answer.getJsonArray("missing"), why);
     Duration left = Duration.ofSeconds(1).minus(JarCluster.since(start));
     await("the purge after the merge reaches every node").atMost(left).pollDelay(Duration.ZERO)
         .until(() -> probe(0, after) == 504 && probe(1, after) == 504 && probe(2, after) == 504);
@@ -202,6 +203,20 @@ class ClusterPartitionJarIT {
           + answer.trim() + ") gives node 0: " + probe(0, path) + ", node 1: " + probe(1, path) + ", node 2: "
           + probe(2, path) + "\nnode 0 log (cluster lines):\n" + JarCluster.grep(a.log(), "edgecache.cluster"), e);
     }
+  }
+
+  /** What each node says of the cluster and logged about it, for a failure message. */
+  private static String clusterState() {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < 3; i++) {
+      try {
+        b.append("\nnode ").append(i).append(" GET /cluster: ").append(cluster.cluster(i).encode());
+      } catch (Exception e) {
+        b.append("\nnode ").append(i).append(" GET /cluster failed: ").append(e);
+      }
+      b.append("\nnode ").append(i).append(" log (cluster lines):\n").append(JarCluster.grep(cluster.node(i).log(), "luster"));
+    }
+    return b.toString();
   }
 
   /** {@code GET path} with {@code only-if-cached} on node {@code i}: 200 while it holds a fresh copy, else 504. */
