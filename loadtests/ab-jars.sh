@@ -15,7 +15,9 @@
 #
 # Knobs: JAR_A (required) JAR_B (default proxy/target/edgecache.jar) TIER=memory SIZES="1048576"
 #        ROUNDS=4 DURATION=8s WARMUP=3s JAVA_OPTS="-Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m"
-#        SERVER_CPU=0 LOAD_CPU=1 PORT_BASE=24000
+#        SERVER_CPU=0 LOAD_CPU=1 PORT_BASE=24000 OBJECTS=1 (more: requests spread over that many
+#        distinct bodies per size, /size/N/o0 ..., e.g. OBJECTS=64 at 1 MiB so that disk hits come
+#        from LevelDB's table files rather than the 4 MiB memtable)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -23,6 +25,7 @@ JAR_A="${JAR_A:?set JAR_A to the jar to compare against}"
 JAR_B="${JAR_B:-$ROOT/proxy/target/edgecache.jar}"
 TIER="${TIER:-memory}"
 SIZES="${SIZES:-1048576}"
+OBJECTS="${OBJECTS:-1}"
 ROUNDS="${ROUNDS:-4}"
 DURATION="${DURATION:-8s}"
 WARMUP="${WARMUP:-3s}"
@@ -83,29 +86,42 @@ for side in A B; do
   curl -sf -o /dev/null "http://127.0.0.1:$((PORT[$side] + 1))/readyz" || { tail "$WORK/$side.log" >&2; die "$side did not start"; }
 done
 
+# the paths of size $1: /size/$1 alone, or OBJECTS distinct ones (/size/$1/o0 ...)
+paths() {
+  if ((OBJECTS == 1)); then echo "/size/$1"; else for ((i = 0; i < OBJECTS; i++)); do echo "/size/$1/o$i"; done; fi
+}
 for s in $SIZES; do
-  want="$(curl -s "http://127.0.0.1:$ORIGIN_PORT/size/$s" | md5sum)"
-  for side in A B; do
-    url="http://127.0.0.1:${PORT[$side]}/size/$s"
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-      curl -s -o /dev/null "$url"
-      cs="$(curl -s -o "$WORK/body" -D - "$url" | tr -d '\r' | awk -F': ' 'tolower($1)=="cache-status"{print $2}')"
-      [[ "$cs" == *"; hit"* ]] && break
-      sleep 0.3
+  for path in $(paths "$s"); do
+    want="$(curl -s "http://127.0.0.1:$ORIGIN_PORT$path" | md5sum)"
+    for side in A B; do
+      url="http://127.0.0.1:${PORT[$side]}$path"
+      for _ in 1 2 3 4 5 6 7 8 9 10; do
+        curl -s -o /dev/null "$url"
+        cs="$(curl -s -o "$WORK/body" -D - "$url" | tr -d '\r' | awk -F': ' 'tolower($1)=="cache-status"{print $2}')"
+        [[ "$cs" == *"; hit"* ]] && break
+        sleep 0.3
+      done
+      [[ "$cs" == *"; hit"* ]] || die "$side $url: not a hit after filling ($cs)"
+      [[ "$(md5sum <"$WORK/body")" == "$want" ]] || die "$side $url: bytes differ from the origin's"
     done
-    [[ "$cs" == *"; hit"* ]] || die "$side $url: not a hit after filling ($cs)"
-    [[ "$(md5sum <"$WORK/body")" == "$want" ]] || die "$side $url: bytes differ from the origin's"
   done
 done
+# wrk's target for size $1 on port $2: the one URL, or hot-set.lua spreading requests over the OBJECTS paths
+target() {
+  if ((OBJECTS == 1)); then echo "http://127.0.0.1:$2/size/$1"; else
+    echo "-s $HERE/hot-set.lua http://127.0.0.1:$2 -- /size/$1/o $OBJECTS"; fi
+}
 
 echo "ab-jars: A=$JAR_A B=$JAR_B tier=$TIER, both on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
 for s in $SIZES; do
-  for side in A B; do taskset -c "$LOAD_CPU" wrk -t1 -c32 -d"$WARMUP" "http://127.0.0.1:${PORT[$side]}/size/$s" >/dev/null; done
+  # shellcheck disable=SC2046
+  for side in A B; do taskset -c "$LOAD_CPU" wrk -t1 -c32 -d"$WARMUP" $(target "$s" "${PORT[$side]}") >/dev/null; done
   : >"$WORK/rates"
   for r in $(seq 1 "$ROUNDS"); do
     order="A B"; ((r % 2)) || order="B A"
     for side in $order; do
-      out="$(taskset -c "$LOAD_CPU" wrk -t1 -c32 -d"$DURATION" --latency "http://127.0.0.1:${PORT[$side]}/size/$s")"
+      # shellcheck disable=SC2046
+      out="$(taskset -c "$LOAD_CPU" wrk -t1 -c32 -d"$DURATION" --latency $(target "$s" "${PORT[$side]}"))"
       rps="$(awk '/Requests\/sec/{print $2}' <<<"$out")"
       p99="$(awk '$1=="99%"{print $2}' <<<"$out")"
       echo "size $s round $r $side: $rps req/s, p99 $p99"

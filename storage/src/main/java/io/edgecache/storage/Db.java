@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.IntFunction;
+import org.iq80.leveldb.CompressionType;
 import org.iq80.leveldb.DB;
 import org.iq80.leveldb.DBException;
 import org.iq80.leveldb.DBIterator;
@@ -106,7 +107,7 @@ final class Db implements AutoCloseable {
     ensureRoomToOpen(dir);
     probe.before("open");
     try {
-      return new Db(factory.open(dir.toFile(), new Options().createIfMissing(true)), probe, dir);
+      return new Db(factory.open(dir.toFile(), options().createIfMissing(true)), probe, dir);
     } catch (IOException | DBException e) {
       String message = String.valueOf(e.getMessage());
       if (isDamage(message)) {
@@ -114,6 +115,18 @@ final class Db implements AutoCloseable {
       }
       throw new StoreException(dir + ": " + explain(message), e);
     }
+  }
+
+  /**
+   * LevelDB's options for this tier: no block compression. Cached bodies are mostly compressed
+   * already (images, video, gzip and brotli text), where Snappy only costs a failed attempt on
+   * every write; where it does compress, every disk hit pays the decompression into a fresh buffer,
+   * while an uncompressed block is read straight from LevelDB's mapping of the table file. It also
+   * keeps the files close to the bytes {@code disk.maxBytes} counts. Blocks written compressed
+   * before (by an older version) stay readable: each block records how it was stored.
+   */
+  private static Options options() {
+    return new Options().compressionType(CompressionType.NONE);
   }
 
   /**
@@ -126,7 +139,7 @@ final class Db implements AutoCloseable {
     ensureRoomToOpen(dir);
     try {
       probe.before("repair");
-      factory.repair(dir.toFile(), new Options());
+      factory.repair(dir.toFile(), options());
     } catch (IOException | DBException e) {
       throw new StoreException(dir + ": repair failed: " + e.getMessage(), e);
     }
