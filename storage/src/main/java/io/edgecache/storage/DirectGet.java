@@ -13,9 +13,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads a LevelDB value straight into a direct buffer: one copy out of LevelDB's own string, where
- * leveldbjni's {@code get} makes a zeroed byte array, copies into it, and the transport then copies
- * that array into direct memory again before a socket can take it.
+ * Reads a LevelDB value straight into a direct buffer: one copy, out of the block LevelDB holds the
+ * value in (its mapping of the table file, or the memtable), through an iterator positioned on the
+ * key. LevelDB's {@code Get} would first copy the value into a string; leveldbjni's {@code get}
+ * then makes a zeroed byte array, copies into it, and the transport copies that array into direct
+ * memory again before a socket can take it.
  *
  * <p>leveldbjni 1.8 (the version pinned in the pom, unchanged since 2013) has no public call for
  * this, so its native {@code Get} and the C++ string it fills are reached through its internal
@@ -35,18 +37,22 @@ final class DirectGet {
   private static final MethodHandle JNIDB_DB; // (JniDB) -> NativeDB
   private static final MethodHandle SELF; // (NativeObject) -> long
   private static final MethodHandle NEW_SLICE; // (long data, long size) -> NativeSlice
-  private static final MethodHandle NEW_STRING; // () -> NativeStdString
-  private static final MethodHandle STRING_DELETE; // (NativeStdString) -> void
-  private static final MethodHandle STRING_DATA; // (long) -> long
-  private static final MethodHandle STRING_LENGTH; // (long) -> long
-  private static final MethodHandle GET; // (long db, NativeReadOptions, NativeSlice, long string) -> long status
+  private static final MethodHandle NEW_ITERATOR; // (long db, NativeReadOptions) -> long iterator
+  private static final MethodHandle SEEK; // (long iterator, NativeSlice) -> void
+  private static final MethodHandle VALID; // (long iterator) -> boolean
+  private static final MethodHandle KEY; // (long iterator) -> long slice, to delete
+  private static final MethodHandle VALUE; // (long iterator) -> long slice, to delete
+  private static final MethodHandle ITERATOR_STATUS; // (long iterator) -> long status
+  private static final MethodHandle ITERATOR_DELETE; // (long iterator) -> void
+  private static final MethodHandle SLICE_DELETE; // (long slice) -> void
   private static final MethodHandle NEW_STATUS; // (long) -> NativeStatus
   private static final MethodHandle STATUS_OK; // (NativeStatus) -> boolean
-  private static final MethodHandle STATUS_NOT_FOUND; // (NativeStatus) -> boolean
   private static final MethodHandle STATUS_DELETE; // (NativeStatus) -> void
+  /** LevelDB's {@code Slice}: a pointer to the bytes, then their count (checked against leveldbjni's size of it). */
+  private static final int SLICE_BYTES = 16;
 
   static {
-    MethodHandle[] h = new MethodHandle[12];
+    MethodHandle[] h = new MethodHandle[14];
     boolean ok = false;
     String why = "disabled by edgecache.disk.directReads=false";
     if (!"false".equals(System.getProperty("edgecache.disk.directReads"))) {
@@ -55,23 +61,27 @@ final class DirectGet {
         Class<?> nativeDb = Class.forName(PKG + "NativeDB");
         Class<?> nativeObject = Class.forName(PKG + "NativeObject");
         Class<?> slice = Class.forName(PKG + "NativeSlice");
-        Class<?> string = Class.forName(PKG + "NativeStdString");
-        Class<?> stringJni = Class.forName(PKG + "NativeStdString$StdStringJNI");
+        Class<?> sliceJni = Class.forName(PKG + "NativeSlice$SliceJNI");
         Class<?> dbJni = Class.forName(PKG + "NativeDB$DBJNI");
+        Class<?> iteratorJni = Class.forName(PKG + "NativeIterator$IteratorJNI");
         Class<?> status = Class.forName(PKG + "NativeStatus");
         h[0] = field(jniDb, "db");
         h[1] = field(nativeObject, "self");
         h[2] = constructor(slice, long.class, long.class);
-        h[3] = constructor(string);
-        h[4] = method(string, "delete");
-        h[5] = method(stringJni, "c_str_ptr", long.class);
-        h[6] = method(stringJni, "length", long.class);
-        h[7] = method(dbJni, "Get", long.class, NativeReadOptions.class, slice, long.class);
-        h[8] = constructor(status, long.class);
-        h[9] = method(status, "isOk");
-        h[10] = method(status, "isNotFound");
-        h[11] = method(status, "delete");
-        if (!nativeObject.isAssignableFrom(nativeDb) || !nativeObject.isAssignableFrom(string)) {
+        h[3] = method(dbJni, "NewIterator", long.class, NativeReadOptions.class);
+        h[4] = method(iteratorJni, "Seek", long.class, slice);
+        h[5] = method(iteratorJni, "Valid", long.class);
+        h[6] = method(iteratorJni, "key", long.class);
+        h[7] = method(iteratorJni, "value", long.class);
+        h[8] = method(iteratorJni, "status", long.class);
+        h[9] = method(iteratorJni, "delete", long.class);
+        h[10] = method(sliceJni, "delete", long.class);
+        h[11] = constructor(status, long.class);
+        h[12] = method(status, "isOk");
+        h[13] = method(status, "delete");
+        java.lang.reflect.Field sizeOf = sliceJni.getDeclaredField("SIZEOF");
+        sizeOf.setAccessible(true);
+        if (!nativeObject.isAssignableFrom(nativeDb) || sizeOf.getInt(null) != SLICE_BYTES) {
           throw new ReflectiveOperationException("unexpected leveldbjni class layout");
         }
         ok = PlatformDependent.hasUnsafe();
@@ -83,15 +93,17 @@ final class DirectGet {
     JNIDB_DB = h[0];
     SELF = h[1];
     NEW_SLICE = h[2];
-    NEW_STRING = h[3];
-    STRING_DELETE = h[4];
-    STRING_DATA = h[5];
-    STRING_LENGTH = h[6];
-    GET = h[7];
-    NEW_STATUS = h[8];
-    STATUS_OK = h[9];
-    STATUS_NOT_FOUND = h[10];
-    STATUS_DELETE = h[11];
+    NEW_ITERATOR = h[3];
+    SEEK = h[4];
+    VALID = h[5];
+    KEY = h[6];
+    VALUE = h[7];
+    ITERATOR_STATUS = h[8];
+    ITERATOR_DELETE = h[9];
+    SLICE_DELETE = h[10];
+    NEW_STATUS = h[11];
+    STATUS_OK = h[12];
+    STATUS_DELETE = h[13];
     AVAILABLE = ok;
     if (!ok) {
       LOG.info("disk tier reads chunks through leveldbjni's byte arrays: {}", why);
@@ -99,7 +111,7 @@ final class DirectGet {
   }
 
   /** Each disk worker's key, in direct memory for the native call; grown when a key is longer. */
-  private static final ThreadLocal<ByteBuffer> KEY = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(256));
+  private static final ThreadLocal<ByteBuffer> KEY_BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(256));
 
   private DirectGet() {}
 
@@ -147,44 +159,76 @@ final class DirectGet {
    * @throws OutOfMemoryError when no direct memory is left for the value
    */
   static ByteBuf get(long db, byte[] key, boolean fillCache, IntFunction<ByteBuf> alloc) {
-    ByteBuffer k = KEY.get();
+    ByteBuffer k = KEY_BUFFER.get();
     if (k.capacity() < key.length) {
       k = ByteBuffer.allocateDirect(Math.max(key.length, 2 * k.capacity()));
-      KEY.set(k);
+      KEY_BUFFER.set(k);
     }
     k.clear();
     k.put(key);
-    Object value = null;
+    long keyAddress = PlatformDependent.directBufferAddress(k);
+    long iterator = 0;
     try {
-      Object slice = NEW_SLICE.invokeExact(PlatformDependent.directBufferAddress(k), (long) key.length);
-      value = NEW_STRING.invokeExact();
-      long stringPtr = (long) SELF.invokeExact(value);
-      Object status = NEW_STATUS.invokeExact((long) GET.invokeExact(db, (Object) new NativeReadOptions().fillCache(fillCache),
-          slice, stringPtr));
+      iterator = (long) NEW_ITERATOR.invokeExact(db, (Object) new NativeReadOptions().fillCache(fillCache));
+      if (iterator == 0) {
+        throw new DBException("LevelDB returned no iterator");
+      }
+      SEEK.invokeExact(iterator, NEW_SLICE.invokeExact(keyAddress, (long) key.length));
+      if (!(boolean) VALID.invokeExact(iterator)) {
+        checkStatus(iterator);
+        return null; // nothing at or after the key
+      }
+      long found = (long) KEY.invokeExact(iterator);
       try {
-        if ((boolean) STATUS_OK.invokeExact(status)) {
-          return copy((long) STRING_DATA.invokeExact(stringPtr), (long) STRING_LENGTH.invokeExact(stringPtr), alloc);
+        if (!sameBytes(PlatformDependent.getLong(found), PlatformDependent.getLong(found + 8), keyAddress, key.length)) {
+          return null; // the iterator stopped at the next key: this one is absent
         }
-        if ((boolean) STATUS_NOT_FOUND.invokeExact(status)) {
-          return null;
-        }
-        throw new DBException(status.toString());
       } finally {
-        STATUS_DELETE.invokeExact(status);
+        SLICE_DELETE.invokeExact(found);
+      }
+      long value = (long) VALUE.invokeExact(iterator);
+      try {
+        return copy(PlatformDependent.getLong(value), PlatformDependent.getLong(value + 8), alloc);
+      } finally {
+        SLICE_DELETE.invokeExact(value);
       }
     } catch (Error | RuntimeException e) {
       throw e;
     } catch (Throwable t) {
       throw new IllegalStateException(t);
     } finally {
-      if (value != null) {
+      if (iterator != 0) {
         try {
-          STRING_DELETE.invokeExact(value);
+          ITERATOR_DELETE.invokeExact(iterator);
         } catch (Throwable t) {
-          LOG.warn("could not free a LevelDB value string: {}", t.toString());
+          LOG.warn("could not free a LevelDB iterator: {}", t.toString());
         }
       }
     }
+  }
+
+  /** Throws when the iterator stopped on an error rather than at the end of the keys. */
+  private static void checkStatus(long iterator) throws Throwable {
+    Object status = NEW_STATUS.invokeExact((long) ITERATOR_STATUS.invokeExact(iterator));
+    try {
+      if (!(boolean) STATUS_OK.invokeExact(status)) {
+        throw new DBException(status.toString());
+      }
+    } finally {
+      STATUS_DELETE.invokeExact(status);
+    }
+  }
+
+  private static boolean sameBytes(long address, long length, long keyAddress, int keyLength) {
+    if (length != keyLength) {
+      return false;
+    }
+    for (int i = 0; i < keyLength; i++) {
+      if (PlatformDependent.getByte(address + i) != PlatformDependent.getByte(keyAddress + i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static ByteBuf copy(long address, long length, IntFunction<ByteBuf> alloc) {
