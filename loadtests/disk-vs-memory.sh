@@ -15,6 +15,8 @@
 #
 # Knobs (environment):
 #   DURATION=10s ROUNDS=2 WARMUP=3s THREADS=2 CONNECTIONS=32 SIZES="16384 131072 1048576"
+#   OBJECTS=1   distinct bodies per size (/size/N/o0 ...; wrk spreads requests with hot-set.lua):
+#               with 1 a disk hit reads from LevelDB's 4 MiB memtable, with 64 from its table files
 #   PIN=1 SERVER_CPUS=0 LOAD_CPUS=1    pin edgecache+origin to SERVER_CPUS, wrk to LOAD_CPUS
 #   EDGECACHE_JAR=proxy/target/edgecache.jar REBUILD=0 EDGECACHE_JAVA_OPTS="-Xms1g -Xmx1g"
 #   ORIGIN_PORT=18100 TIERED_PORT=18180 TIERED_ADMIN_PORT=19180 MEMONLY_PORT=18181 MEMONLY_ADMIN_PORT=19181
@@ -32,6 +34,7 @@ WARMUP="${WARMUP:-3s}"
 THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-32}"
 SIZES="${SIZES:-16384 131072 1048576}"
+OBJECTS="${OBJECTS:-1}"
 PIN="${PIN:-1}"
 SERVER_CPUS="${SERVER_CPUS:-0}"
 LOAD_CPUS="${LOAD_CPUS:-1}"
@@ -124,9 +127,12 @@ expected_source() { if [[ "$1" == tiered ]] && (($2 > MEM_MAX_OBJECT)); then ech
 # ---------------------------------------------------------------- fill & verify HIT
 # A disk write completes asynchronously after the response, so the 2nd request may still miss:
 # retry (bounded) until a hit.
+# the paths of SIZE: /size/SIZE alone, or OBJECTS distinct ones
+paths() { if ((OBJECTS == 1)); then echo "/size/$1"; else for ((o = 0; o < OBJECTS; o++)); do echo "/size/$1/o$o"; done; fi; }
 for size in $SIZES; do
   for e in tiered memonly; do
-    url="http://127.0.0.1:${PORT_OF[$e]}/size/$size"
+   for path in $(paths "$size"); do
+    url="http://127.0.0.1:${PORT_OF[$e]}$path"
     hit=0
     for ((i = 1; i <= 40; i++)); do
       res="$(curl -sS --max-time 10 -D "$WORK/h.txt" -o /dev/null -w '%{http_code} %{size_download}' "$url" || echo 'ERR 0')"
@@ -138,7 +144,8 @@ for size in $SIZES; do
     done
     ((hit)) || die "$e $url: no cache hit after 40 requests; last headers: $(tr -d '\r' <"$WORK/h.txt" | tr '\n' '|')"
     tr -d '\r' <"$WORK/h.txt" >"$RAW/$e-$size.hit-headers.txt"
-    log "$e /size/$size: HIT after $i request(s) (expected source: $(expected_source "$e" "$size"))"
+    log "$e $path: HIT after $i request(s) (expected source: $(expected_source "$e" "$size"))"
+   done
   done
 done
 curl -fsS "http://127.0.0.1:$TIERED_ADMIN_PORT/stats" >"$RAW/tiered-stats-after-fill.json" || true
@@ -147,6 +154,8 @@ curl -fsS "http://127.0.0.1:$TIERED_ADMIN_PORT/stats" >"$RAW/tiered-stats-after-
 WRK_CMD="wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency"
 run_wrk() { # run_wrk EDGE SIZE DURATION OUTFILE
   local cmd=(wrk "-t$THREADS" "-c$CONNECTIONS" "-d$3" --latency "http://127.0.0.1:${PORT_OF[$1]}/size/$2")
+  ((OBJECTS == 1)) || cmd=(wrk "-t$THREADS" "-c$CONNECTIONS" "-d$3" --latency -s "$HERE/hot-set.lua"
+    "http://127.0.0.1:${PORT_OF[$1]}" -- "/size/$2/o" "$OBJECTS")
   [[ -n "$LOAD_PIN" ]] && cmd=(taskset -c "$LOAD_PIN" "${cmd[@]}")
   "${cmd[@]}" >"$4" 2>&1 || { warn "wrk failed ($1 /size/$2):"; cat "$4" >&2; return 1; }
 }
@@ -214,13 +223,13 @@ M_FS="$(df -PT "$WORK" | awk 'NR==2{print $2 " on " $1}')" \
 M_PIN="$(if [[ -n "$SRV_PIN" ]]; then echo "both edgecache JVMs and the origin on CPU $SRV_PIN, wrk on CPU $LOAD_PIN (taskset)"; else echo "none"; fi)" \
 M_LOAD="$LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end" \
 M_EDGE="${EDGE_VERSION:-unknown} (java $(java -version 2>&1 | awk -F'"' 'NR==1{print $2}'), $EDGECACHE_JAVA_OPTS${EDGE_GC:+, $EDGE_GC})" \
-M_WRK="$WRK_CMD" M_DURATION="$DURATION" M_ROUNDS="$ROUNDS" M_WARMUP="$WARMUP" M_NPROC="$NPROC" M_RAW="${RAW#"$ROOT"/}" \
+M_WRK="$WRK_CMD" M_OBJECTS="$OBJECTS" M_DURATION="$DURATION" M_ROUNDS="$ROUNDS" M_WARMUP="$WARMUP" M_NPROC="$NPROC" M_RAW="${RAW#"$ROOT"/}" \
 node -e '
 const e = process.env;
 require("fs").writeFileSync(process.argv[1], JSON.stringify({
   date: new Date().toISOString().replace(/\.\d+Z$/, "Z"), host: e.M_HOST, cpu: e.M_CPU, nproc: e.M_NPROC,
   memory: e.M_MEM, filesystem: e.M_FS, pinning: e.M_PIN, loadavg: e.M_LOAD, edgecache: e.M_EDGE,
-  wrk: e.M_WRK, duration: e.M_DURATION, rounds: e.M_ROUNDS, warmup: e.M_WARMUP, rawDir: e.M_RAW }, null, 2));
+  wrk: e.M_WRK, objects: Number(e.M_OBJECTS), duration: e.M_DURATION, rounds: e.M_ROUNDS, warmup: e.M_WARMUP, rawDir: e.M_RAW }, null, 2));
 ' "$META"
 node - "$TSV" "$META" "$RESULTS" "$WORK/tiered.json" "$WORK/memonly.json" "$FAILED" <<'EOF'
 const fs = require('fs');
@@ -256,7 +265,7 @@ L.push(`| machine | ${meta.host}, ${meta.cpu}, ${meta.nproc} CPUs, ${meta.memory
 L.push(`| disk tier filesystem | ${meta.filesystem} (temp dir) |`);
 L.push(`| edgecache | ${meta.edgecache} |`);
 L.push(`| pinning | ${meta.pinning} |`);
-L.push(`| load | \`${meta.wrk}\` on one URL per run, ${meta.rounds} round(s), order reversed every other round, ${meta.warmup} unrecorded warm-up per case |`);
+L.push(`| load | \`${meta.wrk}\` on ${meta.objects > 1 ? `${meta.objects} URLs per size (\`hot-set.lua\`, random order), so disk hits read LevelDB's table files` : 'one URL per run, so disk hits read LevelDB\'s memtable'}, ${meta.rounds} round(s), order reversed every other round, ${meta.warmup} unrecorded warm-up per case |`);
 L.push(`| load average | ${meta.loadavg} |`);
 L.push(`| raw output | \`${meta.rawDir}/\` (git-ignored) |`, '');
 L.push('Two edgecache processes ran side by side for the whole run (same jar, JVM options and CPU), each idle while the other was measured:', '');

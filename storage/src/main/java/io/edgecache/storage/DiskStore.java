@@ -655,6 +655,11 @@ public final class DiskStore implements Store {
     return removals.removedSince(w.ticket(), w.key(), w.tags());
   }
 
+  /** Whether a client following the streaming write {@code w} holds its chunks now. */
+  boolean streamHeld(DiskWriter w) {
+    return pins.held(w.generation());
+  }
+
   void streamWriteFailed(DBException e) {
     writeFailed(e);
   }

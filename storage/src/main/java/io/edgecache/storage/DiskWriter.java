@@ -94,6 +94,8 @@ public final class DiskWriter {
   private boolean draining;
   private boolean finishing;
   private boolean abandoning;
+  /** The body is complete but must not be stored: its chunks are written for its readers, then deleted. */
+  private boolean unstored;
   private State state = State.WRITING;
   private Runnable roomWaiter;
   private final List<Runnable> chunkWaiters = new ArrayList<>();
@@ -223,6 +225,23 @@ public final class DiskWriter {
     return done;
   }
 
+  /**
+   * The body is complete but must not be stored (a purge since the fill began). Clients following
+   * the write that hold its chunks ({@link #holdChunks}) get the rest of it: the chunks still
+   * queued are written, then every chunk is deleted once the last of them let go; without such
+   * clients this is {@link #abort}. Completes with false, as a refused commit does.
+   */
+  public CompletionStage<Boolean> finishUnstored() {
+    if (!store.streamHeld(this)) {
+      abort();
+      return done;
+    }
+    synchronized (this) {
+      unstored = true;
+    }
+    return commit();
+  }
+
   /** Abandons the write: nothing becomes visible and the chunks written are deleted. Idempotent. */
   public void abort() {
     filling = null;
@@ -250,9 +269,12 @@ public final class DiskWriter {
     return state == State.FAILED || abandoning;
   }
 
-  /** Chunks written and readable now ({@link #readChunk}); all of them once committed. */
+  /**
+   * Chunks written so far ({@link #readChunk}); all of them once committed. A failed write keeps
+   * its count: a reader holding its chunks ({@link #holdChunks}) may still read them.
+   */
   public synchronized int writtenChunks() {
-    return state == State.FAILED ? 0 : written;
+    return written;
   }
 
   /** The body's length once the producer committed it (even before the disk did), else -1. */
@@ -281,17 +303,16 @@ public final class DiskWriter {
 
   /**
    * The payload of written chunk {@code index}, checked against its CRC32C. Fails with
-   * {@link EntryGoneException} once the write failed (its chunks are deleted) or when the committed
-   * entry was replaced, purged or evicted since; with {@link IllegalStateException} for a chunk not
-   * written yet. Completes on a worker thread.
+   * {@link EntryGoneException} when the chunk is gone: the write failed or its committed entry was
+   * replaced, purged or evicted since, and no {@linkplain #holdChunks hold} kept its chunks (a
+   * write a purge dropped at its commit is whole, and its held chunks are read as they were
+   * written); with {@link IllegalStateException} for a chunk not written (yet). Completes on a
+   * worker thread.
    */
   public CompletionStage<byte[]> readChunk(int index) {
     int crc;
     int chunkLength;
     synchronized (this) {
-      if (state == State.FAILED) {
-        return CompletableFuture.failedFuture(new EntryGoneException(key + ": the write was abandoned"));
-      }
       if (index < 0 || index >= written) {
         return CompletableFuture.failedFuture(
             new IllegalStateException("chunk " + index + " is not written yet (written: " + written + ")"));
@@ -303,10 +324,18 @@ public final class DiskWriter {
   }
 
   /**
+   * Whether a purge selected this write's key since it began: it will not be
+   * committed, and no new reader should follow it (a request after the purge fetches again).
+   */
+  public boolean removedSinceItBegan() {
+    return store.removedSince(this);
+  }
+
+  /**
    * Keeps this write's chunks readable for a reader following it until the pin is released: once
    * committed, the entry may be evicted (even at once, by the admission policy), replaced or
-   * purged, and its chunks then stay until the last holder lets go ({@link ReadPins}). A write
-   * that fails still fails its readers ({@link #readChunk}). Release it once.
+   * purged, and its chunks then stay until the last holder lets go ({@link ReadPins}); so do the
+   * chunks of a write that fails, as far as it got. Release it once.
    */
   public Store.Pin holdChunks() {
     return store.holdStream(generation);
@@ -404,6 +433,13 @@ public final class DiskWriter {
           return null;
         }
       }
+      if (finish && unstored) {
+        synchronized (this) {
+          abandoning = true; // every chunk is written: its readers have all of it
+        }
+        store.droppedStream();
+        break;
+      }
       if (finish) {
         boolean committed;
         int count = DiskFormat.chunkCount(finalLength, chunkBytes);
@@ -423,7 +459,10 @@ public final class DiskWriter {
         break;
       }
       try {
-        if (store.removedSince(this)) {
+        // a purge since the write began: it can no longer be committed. Stop writing, unless
+        // clients that coalesced on the fill before the purge follow it: they get the whole body
+        // from the chunks they hold, and the commit is dropped at the end.
+        if (store.removedSince(this) && !store.streamHeld(this)) {
           synchronized (this) {
             abandoning = true;
           }

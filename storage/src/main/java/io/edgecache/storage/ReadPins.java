@@ -117,6 +117,11 @@ final class ReadPins {
     return false;
   }
 
+  /** Whether a reader holds {@code generation} now. */
+  synchronized boolean held(long generation) {
+    return readers.containsKey(generation);
+  }
+
   /** The deletion of {@code generation} did not happen after all (its write failed): it lives on. */
   synchronized void keep(long generation) {
     doomed.remove(generation);

@@ -317,8 +317,7 @@ public final class HttpCache {
       commitLock.readLock().lock();
       try {
         if (purgedSince(primaryKey, epochAtStart)) {
-          writer.abort();
-          return writer.done();
+          return writer.finishUnstored(); // the clients coalesced on it before the purge still get it whole
         }
       } finally {
         commitLock.readLock().unlock();

@@ -80,8 +80,8 @@ final class Fill {
       return false;
     }
     if (tail != null) {
-      if (tail.state() == DiskWriter.State.FAILED) {
-        return false; // its chunks are gone: fetch alone
+      if (tail.state() == DiskWriter.State.FAILED || tail.removedSinceItBegan()) {
+        return false; // its chunks are gone, or a purge since it began: fetch alone
       }
       Head h = head;
       DiskWriter w = tail;

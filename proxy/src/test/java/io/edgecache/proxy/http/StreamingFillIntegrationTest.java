@@ -207,6 +207,23 @@ class StreamingFillIntegrationTest extends ProxyHarness {
     await().atMost(Duration.ofSeconds(10)).until(() -> diskEntries() == 1);
   }
 
+  /** A 5 MB fill held back at 3 pieces by {@code go}, its first client, and a slow client coalesced on it. */
+  private record SlowFollower(CompletableFuture<Boolean> go, int size, byte[] expected, String path,
+      CompletableFuture<RawHttp.Response> leader, java.net.Socket slow) {}
+
+  private SlowFollower slowFollower() throws Exception {
+    CompletableFuture<Boolean> go = new CompletableFuture<>();
+    pieceOrigin(false, 3 * PIECE, go);
+    start(config());
+    int size = 5_000_000;
+    String path = "/p?size=" + size;
+    CompletableFuture<RawHttp.Response> leader = get(path);
+    await().atMost(Duration.ofSeconds(10)).until(() -> origin.requests.get() == 1);
+    java.net.Socket slow = RawHttp.slowGet(port(), path);
+    await().atMost(Duration.ofSeconds(10)).until(() -> coalescedWaiters() == 1);
+    return new SlowFollower(go, size, content("/p", size), path, leader, slow);
+  }
+
   /**
    * A slow client coalesced on a fill reads the body from the fill's disk write; the entry is
    * committed, then purged while that client is still far behind. It gets the whole body all the
@@ -215,29 +232,47 @@ class StreamingFillIntegrationTest extends ProxyHarness {
    */
   @Test
   void coalescedSlowClient_entryPurgedAfterTheCommit_stillGetsTheWholeBody() throws Exception {
-    CompletableFuture<Boolean> go = new CompletableFuture<>();
-    pieceOrigin(false, 3 * PIECE, go);
-    start(config());
-    int size = 5_000_000;
-    byte[] expected = content("/p", size);
-    String path = "/p?size=" + size;
-    CompletableFuture<RawHttp.Response> leader = get(path);
-    await().atMost(Duration.ofSeconds(10)).until(() -> origin.requests.get() == 1);
-
-    try (java.net.Socket slow = RawHttp.slowGet(port(), path)) {
-      await().atMost(Duration.ofSeconds(10)).until(() -> coalescedWaiters() == 1);
-      go.complete(true);
-      assertArrayEquals(expected, leader.get(20, TimeUnit.SECONDS).body());
+    SlowFollower f = slowFollower();
+    try (java.net.Socket slow = f.slow()) {
+      f.go().complete(true);
+      assertArrayEquals(f.expected(), f.leader().get(20, TimeUnit.SECONDS).body());
       await().atMost(Duration.ofSeconds(10)).until(() -> diskEntries() == 1);
 
       java.io.InputStream in = slow.getInputStream();
       String head = DiskTierIntegrationTest.readHead(in);
       assertTrue(head.contains("collapsed"), head);
-      assertEquals("{\"purged\": 1}", RawHttp.exchange(port(), "PURGE", path).text().trim());
+      assertEquals("{\"purged\": 1}", RawHttp.exchange(port(), "PURGE", f.path()).text().trim());
       assertEquals(0, diskEntries());
-      assertArrayEquals(expected, in.readNBytes(size), "every byte of the body");
+      assertArrayEquals(f.expected(), in.readNBytes(f.size()), "every byte of the body");
     }
     assertEquals(1, origin.requests.get());
+  }
+
+  /**
+   * A purge during the fill keeps the body out of the cache (its commit is dropped), but a client
+   * coalesced on the fill before the purge still gets the response it asked for, whole, from the
+   * chunks it holds, as Varnish finishes a delivery whose object was banned meanwhile. Before, its
+   * connection was reset at the next chunk it had not been sent yet.
+   */
+  @Test
+  void coalescedSlowClient_purgedDuringTheFill_stillGetsTheWholeBody() throws Exception {
+    SlowFollower f = slowFollower();
+    try (java.net.Socket slow = f.slow()) {
+      assertEquals(200, RawHttp.exchange(port(), "PURGE", f.path()).status());
+      CompletableFuture<RawHttp.Response> afterThePurge = get(f.path());
+      await("a request after the purge does not join the fill").atMost(Duration.ofSeconds(10))
+          .until(() -> origin.requests.get() == 2);
+      f.go().complete(true);
+      assertArrayEquals(f.expected(), f.leader().get(20, TimeUnit.SECONDS).body());
+      assertArrayEquals(f.expected(), afterThePurge.get(20, TimeUnit.SECONDS).body());
+      await().atMost(Duration.ofSeconds(10)).until(() -> proxy.disk().diskStats().streamsOpen() == 0);
+
+      java.io.InputStream in = slow.getInputStream();
+      String head = DiskTierIntegrationTest.readHead(in);
+      assertTrue(head.contains("collapsed"), head);
+      assertArrayEquals(f.expected(), in.readNBytes(f.size()), "every byte of the body");
+    }
+    assertEquals(2, origin.requests.get());
   }
 
   @Test
