@@ -87,10 +87,18 @@ final class DiskRecovery {
     long unknown = 0;
     try (Db.Cursor c = db.cursor()) {
       c.seek(FIRST_KEY);
+      // How far the scan got: a seek goes only beyond it, else the scan steps. LevelDB trusts the
+      // order of the keys in its files, so with damaged ones a seek can land before its target,
+      // and the next seek, computed from that key, can aim at the same place again, without end
+      // (it did, with bytes flipped in uncompressed blocks). Seeking only forward always ends.
+      byte[][] reached = {new byte[0]};
       while (c.valid()) {
         byte[] key = c.key();
+        if (Arrays.compareUnsigned(key, reached[0]) > 0) {
+          reached[0] = key;
+        }
         if (DiskFormat.isMetaKey(key)) {
-          c.seek(AFTER_META);
+          seekForward(c, AFTER_META, reached);
         } else if (DiskFormat.isChunkKey(key)) {
           long generation = DiskFormat.chunkGeneration(key);
           if (generation <= DiskFormat.MAX_GENERATION) {
@@ -101,7 +109,8 @@ final class DiskRecovery {
           if (generation > 0 && Arrays.binarySearch(referenced, generation << 1 | 1) >= 0) {
             c.next(); // its only chunk: stepping is cheaper than seeking
           } else if (generation > 0 && Arrays.binarySearch(referenced, generation << 1) >= 0) {
-            c.seek(generation == DiskFormat.MAX_GENERATION ? AFTER_CHUNKS : DiskFormat.chunkKey(generation + 1, 0));
+            seekForward(c, generation == DiskFormat.MAX_GENERATION ? AFTER_CHUNKS : DiskFormat.chunkKey(generation + 1, 0),
+                reached);
           } else {
             orphans++;
             orphanBytes += key.length + c.value().length;
@@ -118,6 +127,19 @@ final class DiskRecovery {
     deleter.flush();
     return new Result(entries, bytes, discarded, orphans, orphanBytes, unknown, maxGeneration, deleter.failure,
         (indexed - start) / 1_000_000, (System.nanoTime() - indexed) / 1_000_000);
+  }
+
+  /**
+   * Seeks to {@code target} when it lies beyond {@code reached[0]}, which then becomes the target
+   * (every key before it was passed, wherever the seek lands); else steps to the next key.
+   */
+  private static void seekForward(Db.Cursor c, byte[] target, byte[][] reached) {
+    if (Arrays.compareUnsigned(target, reached[0]) > 0) {
+      reached[0] = target;
+      c.seek(target);
+    } else {
+      c.next();
+    }
   }
 
   /**
