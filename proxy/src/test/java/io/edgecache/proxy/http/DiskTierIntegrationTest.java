@@ -208,15 +208,23 @@ class DiskTierIntegrationTest extends ProxyHarness {
     assertEquals(size, proxy.disk().diskStats().bodyBytesRead() - before, "every chunk read exactly once");
   }
 
-  @Test
-  void diskHits_wholeRangedAbandonedAndStalled_everyChunkBufferIsFreedAndEveryByteRight() throws Exception {
+  private static final int BIG = 5_000_000;
+
+  /** Starts the sized origin and an edge with a {@code diskMax} disk tier, stores a {@value #BIG}-byte body at {@code name}; its path. */
+  private String bigBodyOnDisk(String name, String diskMax) throws Exception {
     sizedOrigin();
-    start(diskConfig("64MiB")); // 64 KiB chunks, runs of 8: a 5 MB body is ten disk reads
-    int size = 5_000_000;
-    byte[] expected = content("/held.bin", size);
-    String path = "/held.bin?size=" + size;
+    start(diskConfig(diskMax));
+    String path = name + "?size=" + BIG;
     RawHttp.get(port(), path);
     await().atMost(Duration.ofSeconds(10)).until(() -> proxy.disk().stats().entries() > 0);
+    return path;
+  }
+
+  @Test
+  void diskHits_wholeRangedAbandonedAndStalled_everyChunkBufferIsFreedAndEveryByteRight() throws Exception {
+    int size = BIG;
+    String path = bigBodyOnDisk("/held.bin", "64MiB"); // 64 KiB chunks, runs of 8: ten disk reads
+    byte[] expected = content("/held.bin", size);
     long before = io.edgecache.storage.ChunkBuffers.held();
 
     for (int i = 0; i < 10; i++) {
@@ -266,13 +274,9 @@ class DiskTierIntegrationTest extends ProxyHarness {
    */
   @Test
   void diskHit_purgedAndEvictedWhileSentToASlowClient_stillArrivesWhole() throws Exception {
-    sizedOrigin();
-    start(diskConfig("16MiB"));
-    int size = 5_000_000;
+    int size = BIG;
+    String path = bigBodyOnDisk("/long.bin", "16MiB");
     byte[] expected = content("/long.bin", size);
-    String path = "/long.bin?size=" + size;
-    RawHttp.get(port(), path);
-    await().atMost(Duration.ofSeconds(10)).until(() -> proxy.disk().stats().entries() > 0);
     long before = io.edgecache.storage.ChunkBuffers.held();
 
     try (java.net.Socket slow = RawHttp.slowGet(port(), path)) {
