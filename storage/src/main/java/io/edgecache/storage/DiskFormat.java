@@ -9,7 +9,8 @@ import java.util.Set;
 import java.util.zip.CRC32C;
 
 /**
- * The byte layout of the disk tier in LevelDB, version 1. Every integer is big-endian.
+ * The byte layout of the disk tier in LevelDB: metadata records of version 2, chunk records of
+ * version 1. Every integer is big-endian.
  *
  * <pre>
  * Keys
@@ -21,7 +22,7 @@ import java.util.zip.CRC32C;
  *
  * Metadata record (the commit point of a write)
  *   size   field
- *   1      version = 1
+ *   1      version = 2
  *   8      generation of the chunks this record refers to
  *   8      body length
  *   4      chunk size (every chunk but the last holds exactly this many bytes)
@@ -31,7 +32,7 @@ import java.util.zip.CRC32C;
  *   t × (4 + len)  tag: length, then UTF-8 bytes
  *   4 + len        entry meta: length, then the opaque bytes the HTTP layer stored
  *   8      storedAt, epoch milliseconds
- *   4      CRC32C of every byte of this record before this field
+ *   4      CRC32C of the metadata key followed by every byte of this record before this field
  *
  * Chunk record
  *   1      version = 1
@@ -41,7 +42,11 @@ import java.util.zip.CRC32C;
  *
  * <p>Why the redundancy: the chunk record's own CRC proves the record is intact, the copy in the
  * metadata record proves it belongs to this write; the trailing CRC of the metadata record keeps
- * a damaged header block from being served as response headers. A record whose version is not 1,
+ * a damaged header block from being served as response headers, and since it covers the key too,
+ * a record whose key was damaged from being indexed under a URL it was never stored for (LevelDB
+ * stores this tier's blocks uncompressed and does not check their checksums on reads, see
+ * {@link Db}). Version-1 metadata records, whose CRC did not cover the key, decode to {@code null}
+ * like any other version: start-up discards them and their chunks. A record whose version is unknown,
  * whose lengths do not add up or whose checksum fails decodes to {@code null}: it is discarded,
  * never misread. A new layout gets a new version byte and the old one stays readable or is dropped
  * at start-up, which for a cache only costs misses.
@@ -49,7 +54,8 @@ import java.util.zip.CRC32C;
  * <p>Stateless; every method is safe on any thread.
  */
 final class DiskFormat {
-  static final byte VERSION = 1;
+  static final byte META_VERSION = 2;
+  static final byte CHUNK_VERSION = 1;
   static final byte META_PREFIX = 'm';
   static final byte CHUNK_PREFIX = 'c';
   static final int CHUNK_KEY_LENGTH = 13;
@@ -143,7 +149,8 @@ final class DiskFormat {
 
   // ---------------------------------------------------------------- metadata record
 
-  static byte[] encodeMeta(Meta m) {
+  /** The metadata record of {@code m}, to be stored under {@code metaKey}: its CRC covers the key. */
+  static byte[] encodeMeta(byte[] metaKey, Meta m) {
     byte[][] tags = new byte[m.tags().size()][];
     int i = 0;
     for (String tag : m.tags()) {
@@ -154,7 +161,7 @@ final class DiskFormat {
       length += 4 + tag.length;
     }
     ByteBuffer b = ByteBuffer.allocate(length);
-    b.put(VERSION).putLong(m.generation()).putLong(m.bodyLength()).putInt(m.chunkSize()).putInt(m.chunkCount());
+    b.put(META_VERSION).putLong(m.generation()).putLong(m.bodyLength()).putInt(m.chunkSize()).putInt(m.chunkCount());
     for (int crc : m.chunkCrcs()) {
       b.putInt(crc);
     }
@@ -164,17 +171,20 @@ final class DiskFormat {
     }
     b.putInt(m.meta().length).put(m.meta());
     b.putLong(m.storedAtMillis());
-    b.putInt(crc(b.array(), 0, b.position()));
+    b.putInt(metaCrc(metaKey, b.array(), b.position()));
     return b.array();
   }
 
-  /** The record, or {@code null} when the version is unknown or the bytes are inconsistent. */
-  static Meta decodeMeta(byte[] record) {
-    if (record == null || record.length < META_FIXED || record[0] != VERSION) {
+  /**
+   * The record stored under {@code metaKey}, or {@code null} when the version is unknown, the bytes
+   * are inconsistent or the checksum over key and record fails.
+   */
+  static Meta decodeMeta(byte[] metaKey, byte[] record) {
+    if (record == null || record.length < META_FIXED || record[0] != META_VERSION) {
       return null;
     }
     int end = record.length - 4;
-    if (crc(record, 0, end) != ByteBuffer.wrap(record, end, 4).getInt()) {
+    if (metaCrc(metaKey, record, end) != ByteBuffer.wrap(record, end, 4).getInt()) {
       return null;
     }
     try {
@@ -215,6 +225,13 @@ final class DiskFormat {
     }
   }
 
+  private static int metaCrc(byte[] metaKey, byte[] record, int length) {
+    CRC32C c = new CRC32C();
+    c.update(metaKey, 0, metaKey.length);
+    c.update(record, 0, length);
+    return (int) c.getValue();
+  }
+
   private static String utf8(ByteBuffer b) {
     int n = b.getInt();
     if (n < 0 || n > b.remaining()) {
@@ -230,7 +247,7 @@ final class DiskFormat {
   /** The chunk record of {@code length} payload bytes of {@code body} from {@code offset}. */
   static byte[] encodeChunk(byte[] body, int offset, int length, int crc) {
     byte[] record = new byte[CHUNK_HEADER + length];
-    record[0] = VERSION;
+    record[0] = CHUNK_VERSION;
     ByteBuffer.wrap(record, 1, 4).putInt(crc);
     System.arraycopy(body, offset, record, CHUNK_HEADER, length);
     return record;
@@ -243,7 +260,7 @@ final class DiskFormat {
   static boolean chunkIntact(byte[] record, int expectedCrc, int expectedLength) {
     return record != null
         && record.length == CHUNK_HEADER + expectedLength
-        && record[0] == VERSION
+        && record[0] == CHUNK_VERSION
         && ByteBuffer.wrap(record, 1, 4).getInt() == expectedCrc
         && crc(record, CHUNK_HEADER, expectedLength) == expectedCrc;
   }
@@ -254,7 +271,7 @@ final class DiskFormat {
       return false;
     }
     int at = record.readerIndex();
-    if (record.getByte(at) != VERSION || record.getInt(at + 1) != expectedCrc) {
+    if (record.getByte(at) != CHUNK_VERSION || record.getInt(at + 1) != expectedCrc) {
       return false;
     }
     CRC32C c = new CRC32C();

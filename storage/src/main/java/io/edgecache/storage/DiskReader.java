@@ -83,7 +83,7 @@ final class DiskReader {
     if (record == null) {
       return Outcome.ABSENT;
     }
-    DiskFormat.Meta m = DiskFormat.decodeMeta(record);
+    DiskFormat.Meta m = DiskFormat.decodeMeta(metaKey, record);
     if (m == null) {
       return Outcome.damaged(hit.generation(), hit.chunkCount());
     }
@@ -105,9 +105,10 @@ final class DiskReader {
 
   /** The decoded metadata record under {@code key}, or null (absent, unreadable, or damaged and reported). */
   DiskFormat.Meta readMeta(String key, DiskStore.Indexed hit) {
+    byte[] metaKey = DiskFormat.metaKey(key);
     byte[] record;
     try {
-      record = db.get(DiskFormat.metaKey(key));
+      record = db.get(metaKey);
     } catch (DBException e) {
       failed(key, e);
       return null;
@@ -115,7 +116,7 @@ final class DiskReader {
     if (record == null) {
       return null;
     }
-    DiskFormat.Meta m = DiskFormat.decodeMeta(record);
+    DiskFormat.Meta m = DiskFormat.decodeMeta(metaKey, record);
     if (m == null && hit != null) {
       damage.found(key, hit.generation(), hit.chunkCount());
     }
@@ -152,7 +153,8 @@ final class DiskReader {
       }
       // Missing or damaged. If the entry still refers to this generation it is damaged; otherwise
       // a newer write, a purge or an eviction deleted the chunks after this body was opened.
-      current = DiskFormat.decodeMeta(db.get(DiskFormat.metaKey(body.key())));
+      byte[] metaKey = DiskFormat.metaKey(body.key());
+      current = DiskFormat.decodeMeta(metaKey, db.get(metaKey));
     } catch (DBException e) {
       failed(body.key(), e);
       throw new StoreException(dir + ": " + body.key() + ": reading chunk " + i + " failed: " + e.getMessage(), e);

@@ -61,7 +61,7 @@ final class DiskRecovery {
     try (Db.Cursor c = db.cursor()) {
       for (c.seek(new byte[] {DiskFormat.META_PREFIX}); c.valid() && DiskFormat.isMetaKey(c.key()); c.next()) {
         byte[] value = c.value();
-        DiskFormat.Meta m = DiskFormat.decodeMeta(value);
+        DiskFormat.Meta m = DiskFormat.decodeMeta(c.key(), value);
         if (m == null) {
           discarded++;
           deleter.delete(c.key());
@@ -162,7 +162,7 @@ final class DiskRecovery {
     try (Db.Cursor c = db.cursor()) {
       for (c.seek(new byte[] {DiskFormat.META_PREFIX}); c.valid() && DiskFormat.isMetaKey(c.key()); c.next()) {
         metas++;
-        DiskFormat.Meta m = DiskFormat.decodeMeta(c.value());
+        DiskFormat.Meta m = DiskFormat.decodeMeta(c.key(), c.value());
         String key = DiskFormat.keyOf(c.key());
         seen.add(key);
         DiskStore.Indexed slot = index.get(key);

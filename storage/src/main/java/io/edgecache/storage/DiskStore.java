@@ -351,7 +351,7 @@ public final class DiskStore implements Store {
     try {
       synchronized (commitLock) {
         byte[] record = db.get(metaKey);
-        DiskFormat.Meta current = DiskFormat.decodeMeta(record);
+        DiskFormat.Meta current = DiskFormat.decodeMeta(metaKey, record);
         boolean stillThis = record != null && (current == null || current.generation() == generation);
         db.write(b -> {
           if (stillThis) {
@@ -491,7 +491,7 @@ public final class DiskStore implements Store {
   private boolean commit(String key, Set<String> tags, long weight, DiskFormat.Meta meta, byte[] singleChunk,
       long ticket, boolean deleteIfDropped) {
     byte[] metaKey = DiskFormat.metaKey(key);
-    byte[] record = DiskFormat.encodeMeta(meta);
+    byte[] record = DiskFormat.encodeMeta(metaKey, meta);
     DiskFormat.Meta previous;
     long previousWeight = 0;
     boolean previousNow;
@@ -505,7 +505,7 @@ public final class DiskStore implements Store {
         return false;
       }
       byte[] old = db.get(metaKey);
-      previous = DiskFormat.decodeMeta(old);
+      previous = DiskFormat.decodeMeta(metaKey, old);
       if (previous != null) {
         previousWeight = DiskFormat.storedBytes(metaKey.length, old.length, previous.chunkCount(),
             previous.bodyLength());
@@ -784,12 +784,12 @@ public final class DiskStore implements Store {
           if (e == null || !selector.matches(key, e.tags())) {
             continue;
           }
-          DiskFormat.Meta m = DiskFormat.decodeMeta(db.get(metaKey));
+          DiskFormat.Meta m = DiskFormat.decodeMeta(metaKey, db.get(metaKey));
           byte[] meta = m == null || m.generation() != e.generation() ? null : rewrite.apply(m.meta());
           if (meta == null) {
             continue;
           }
-          byte[] record = DiskFormat.encodeMeta(new DiskFormat.Meta(m.generation(), m.bodyLength(), m.chunkSize(),
+          byte[] record = DiskFormat.encodeMeta(metaKey, new DiskFormat.Meta(m.generation(), m.bodyLength(), m.chunkSize(),
               m.chunkCrcs(), m.tags(), meta, m.storedAtMillis()));
           db.write(b -> b.put(metaKey, record));
           index.put(key, new Indexed(e.generation(), e.chunkCount(),

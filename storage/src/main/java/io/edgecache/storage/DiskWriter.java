@@ -363,7 +363,7 @@ public final class DiskWriter {
   private void handOver(byte[] record) {
     int payload = record.length - DiskFormat.CHUNK_HEADER;
     int crc = DiskFormat.crc(record, DiskFormat.CHUNK_HEADER, payload);
-    record[0] = DiskFormat.VERSION;
+    record[0] = DiskFormat.CHUNK_VERSION;
     ByteBuffer.wrap(record, 1, 4).putInt(crc);
     synchronized (this) {
       if (state != State.WRITING || abandoning) {

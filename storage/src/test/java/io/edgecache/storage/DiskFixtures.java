@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
+import org.iq80.leveldb.CompressionType;
 import org.iq80.leveldb.DB;
 import org.iq80.leveldb.DBException;
 import org.iq80.leveldb.Options;
@@ -58,7 +59,7 @@ final class DiskFixtures {
 
   /** Opens the closed database in {@code dir} directly, bypassing the store, and closes it again. */
   static void withRawDb(Path dir, Consumer<DB> action) {
-    try (DB db = factory.open(dir.toFile(), new Options())) {
+    try (DB db = factory.open(dir.toFile(), new Options().compressionType(CompressionType.NONE))) {
       action.accept(db);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -67,7 +68,8 @@ final class DiskFixtures {
 
   /** The metadata record of {@code key} in a raw database. */
   static DiskFormat.Meta rawMeta(DB db, String key) {
-    return DiskFormat.decodeMeta(db.get(DiskFormat.metaKey(key)));
+    byte[] metaKey = DiskFormat.metaKey(key);
+    return DiskFormat.decodeMeta(metaKey, db.get(metaKey));
   }
 
   /** The bytes from {@code b}'s position to its limit, which stay as they were. */

@@ -15,16 +15,22 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * Pins the version-1 byte layout. The expected arrays were computed outside this code base (CRC32C
+ * Pins the byte layout: metadata records of version 2, chunk records of version 1. The expected arrays were computed outside this code base (CRC32C
  * by a separate implementation), so a change to the encoder that changes bytes on disk fails here
  * and must come with a new version byte.
  */
 class DiskFormatTest {
   private static final HexFormat HEX = HexFormat.of();
 
-  /** generation 258, body 5 bytes in chunks of 4, two chunk CRCs, tag "t", meta 0x7F, storedAt 1000. */
+  /** The metadata key of cache key "k". */
+  private static final byte[] PINNED_KEY = HEX.parseHex("6d6b");
+
+  /**
+   * Stored under {@link #PINNED_KEY}: generation 258, body 5 bytes in chunks of 4, two chunk CRCs,
+   * tag "t", meta 0x7F, storedAt 1000.
+   */
   private static final byte[] PINNED_META = HEX.parseHex(
-      "01"                                   // version
+      "02"                                   // version
       + "0000000000000102"                   // generation 258
       + "0000000000000005"                   // body length 5
       + "00000004"                           // chunk size 4
@@ -33,7 +39,7 @@ class DiskFormatTest {
       + "00000001" + "00000001" + "74"       // 1 tag: length 1, "t"
       + "00000001" + "7F"                    // meta: length 1, 0x7F
       + "00000000000003E8"                   // storedAt 1000
-      + "2F887494");                         // CRC32C of all the above
+      + "F2A17925");                         // CRC32C of the key "6d6b", then all the above
 
   private static DiskFormat.Meta pinnedRecord() {
     return new DiskFormat.Meta(258, 5, 4, new int[] {0x01020304, 0xA0B0C0D0}, Set.of("t"), new byte[] {0x7F}, 1000);
@@ -41,12 +47,12 @@ class DiskFormatTest {
 
   @Test
   void encodeMeta_fixedRecord_matchesPinnedBytes() {
-    assertEquals(HEX.formatHex(PINNED_META), HEX.formatHex(DiskFormat.encodeMeta(pinnedRecord())));
+    assertEquals(HEX.formatHex(PINNED_META), HEX.formatHex(DiskFormat.encodeMeta(PINNED_KEY, pinnedRecord())));
   }
 
   @Test
   void decodeMeta_pinnedBytes_yieldsEveryField() {
-    DiskFormat.Meta m = DiskFormat.decodeMeta(PINNED_META);
+    DiskFormat.Meta m = DiskFormat.decodeMeta(PINNED_KEY, PINNED_META);
 
     assertNotNull(m);
     assertEquals(258, m.generation());
@@ -89,11 +95,35 @@ class DiskFormatTest {
 
   @Test
   void decodeMeta_unknownVersion_returnsNull() {
-    byte[] v2 = PINNED_META.clone();
-    v2[0] = 2;
-    resealWithCrc(v2); // a well-formed record of another version, not a damaged one
+    byte[] v3 = PINNED_META.clone();
+    v3[0] = 3;
+    resealWithCrc(PINNED_KEY, v3); // a well-formed record of another version, not a damaged one
 
-    assertNull(DiskFormat.decodeMeta(v2));
+    assertNull(DiskFormat.decodeMeta(PINNED_KEY, v3));
+  }
+
+  @Test
+  void decodeMeta_version1Record_returnsNull() {
+    // Version 1 had this layout, but its CRC covered the record only, not the key.
+    byte[] v1 = HEX.parseHex("01" + "0000000000000102" + "0000000000000005" + "00000004" + "00000002"
+        + "01020304" + "A0B0C0D0" + "00000001" + "00000001" + "74" + "00000001" + "7F" + "00000000000003E8"
+        + "2F887494");
+
+    assertNull(DiskFormat.decodeMeta(PINNED_KEY, v1));
+  }
+
+  @Test
+  void decodeMeta_underAKeyWithAnySingleFlippedBit_returnsNull() {
+    // A flipped bit in a stored key must not index the entry under a URL it was never stored for.
+    for (int i = 0; i < PINNED_KEY.length; i++) {
+      for (int bit = 0; bit < 8; bit++) {
+        byte[] damagedKey = PINNED_KEY.clone();
+        damagedKey[i] ^= (byte) (1 << bit);
+        assertNull(DiskFormat.decodeMeta(damagedKey, PINNED_META), "key byte " + i + " bit " + bit);
+      }
+    }
+    assertNull(DiskFormat.decodeMeta(DiskFormat.metaKey("k2"), PINNED_META), "longer key");
+    assertNull(DiskFormat.decodeMeta(DiskFormat.metaKey(""), PINNED_META), "shorter key");
   }
 
   @Test
@@ -102,7 +132,7 @@ class DiskFormatTest {
       for (int bit = 0; bit < 8; bit++) {
         byte[] damaged = PINNED_META.clone();
         damaged[i] ^= (byte) (1 << bit);
-        assertNull(DiskFormat.decodeMeta(damaged), "byte " + i + " bit " + bit);
+        assertNull(DiskFormat.decodeMeta(PINNED_KEY, damaged), "byte " + i + " bit " + bit);
       }
     }
   }
@@ -110,18 +140,18 @@ class DiskFormatTest {
   @Test
   void decodeMeta_truncatedOrExtended_returnsNull() {
     for (int n = 0; n < PINNED_META.length; n++) {
-      assertNull(DiskFormat.decodeMeta(Arrays.copyOf(PINNED_META, n)), "length " + n);
+      assertNull(DiskFormat.decodeMeta(PINNED_KEY, Arrays.copyOf(PINNED_META, n)), "length " + n);
     }
-    assertNull(DiskFormat.decodeMeta(Arrays.copyOf(PINNED_META, PINNED_META.length + 1)));
+    assertNull(DiskFormat.decodeMeta(PINNED_KEY, Arrays.copyOf(PINNED_META, PINNED_META.length + 1)));
   }
 
   @Test
   void decodeMeta_lengthsThatDoNotAddUp_returnNull() {
     byte[] wrongCount = PINNED_META.clone();
     wrongCount[24] = 3; // chunk count 3 for 5 bytes in chunks of 4
-    resealWithCrc(wrongCount);
+    resealWithCrc(PINNED_KEY, wrongCount);
 
-    assertNull(DiskFormat.decodeMeta(wrongCount));
+    assertNull(DiskFormat.decodeMeta(PINNED_KEY, wrongCount));
   }
 
   @Test
@@ -170,15 +200,17 @@ class DiskFormatTest {
     int chunkSize = 1024;
     DiskFormat.Meta m = new DiskFormat.Meta(7, 2500, chunkSize, new int[3], e.tags(), e.meta(), 0);
 
-    long written = DiskFormat.metaKey("key").length + DiskFormat.encodeMeta(m).length;
+    long written = DiskFormat.metaKey("key").length + DiskFormat.encodeMeta(DiskFormat.metaKey("key"), m).length;
     for (int i = 0; i < 3; i++) {
       written += DiskFormat.chunkKey(7, i).length + DiskFormat.encodeChunk(e.body(), 0, m.chunkLength(i), 0).length;
     }
     assertEquals(written, DiskFormat.storedBytes("key", e, chunkSize));
   }
 
-  private static void resealWithCrc(byte[] record) {
+  private static void resealWithCrc(byte[] metaKey, byte[] record) {
     int end = record.length - 4;
-    ByteBuffer.wrap(record, end, 4).putInt(DiskFormat.crc(record, 0, end));
+    byte[] covered = Arrays.copyOf(metaKey, metaKey.length + end);
+    System.arraycopy(record, 0, covered, metaKey.length, end);
+    ByteBuffer.wrap(record, end, 4).putInt(DiskFormat.crc(covered, 0, covered.length));
   }
 }

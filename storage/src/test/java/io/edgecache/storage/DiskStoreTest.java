@@ -243,8 +243,9 @@ class DiskStoreTest extends StoreContractTest {
   void open_metadataRecordOfUnknownVersion_isTreatedAsAbsentAndRemoved() {
     put("kept", entry("x"));
     store.close();
-    byte[] otherVersion = DiskFormat.encodeMeta(new DiskFormat.Meta(5, 0, CHUNK, new int[0], Set.of(), new byte[0], 0));
-    otherVersion[0] = 2;
+    byte[] otherVersion = DiskFormat.encodeMeta(DiskFormat.metaKey("ghost"),
+        new DiskFormat.Meta(5, 0, CHUNK, new int[0], Set.of(), new byte[0], 0));
+    otherVersion[0] = 9;
     withRawDb(dir(), db -> db.put(DiskFormat.metaKey("ghost"), otherVersion));
 
     store = newStore();
@@ -255,6 +256,25 @@ class DiskStoreTest extends StoreContractTest {
     store.close();
     withRawDb(dir(), db -> assertNull(db.get(DiskFormat.metaKey("ghost"))));
     store = newStore();
+  }
+
+  @Test
+  void open_metadataRecordUnderADamagedKey_isNotIndexedUnderThatKey() {
+    // What a flipped byte in a stored key looks like: the record of "object/386" under "object@386".
+    put("object/386", entry("x"));
+    put("kept", entry("y"));
+    store.close();
+    withRawDb(dir(), db -> {
+      db.put(DiskFormat.metaKey("object@386"), db.get(DiskFormat.metaKey("object/386")));
+      db.delete(DiskFormat.metaKey("object/386"));
+    });
+
+    store = newStore();
+
+    assertNull(get("object@386"));
+    assertNull(get("object/386"));
+    assertEquals(1, disk().diskStats().discardedRecords());
+    assertNotNull(get("kept"));
   }
 
   @Test
