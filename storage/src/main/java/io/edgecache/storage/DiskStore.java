@@ -304,7 +304,7 @@ public final class DiskStore implements Store {
 
   /** Reads {@code count} chunks of {@code body} from {@code first}; see {@link DiskBody#readChunks}. */
   CompletionStage<ChunkRun> readChunks(DiskBody body, int first, int count) {
-    return submit(false, () -> reader.readChunks(body, first, count), null);
+    return ReadBatch.submit(workers, () -> reader.readChunks(body, first, count));
   }
 
   /** Reads every chunk of {@code body} into one array, in one worker task. */

@@ -1,5 +1,7 @@
 package io.edgecache.storage;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -30,6 +32,7 @@ import java.util.function.Supplier;
  */
 final class DiskWorkers {
   private final String name;
+  private final int threads;
   private final ThreadPoolExecutor workers;
   private final ThreadPoolExecutor compactor;
   private final Semaphore slots;
@@ -39,6 +42,7 @@ final class DiskWorkers {
   /** {@code name} prefixes the "closed" message, e.g. the store's directory. */
   DiskWorkers(String name, int threads, int slots) {
     this.name = name;
+    this.threads = threads;
     this.workers = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
         named("edgecache-disk-", true));
     this.compactor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
@@ -49,6 +53,67 @@ final class DiskWorkers {
   /** Runs {@code work} on a worker; see the class comment for {@code optional} and {@code fallback}. */
   <T> CompletableFuture<T> submit(boolean optional, Supplier<T> work, T fallback) {
     return submitTo(workers, optional, work, fallback);
+  }
+
+  /** Work gathered by a {@link ReadBatch}: never refused before shutdown. */
+  static final class Task<T> {
+    private final Supplier<T> work;
+    private final CompletableFuture<T> result = new CompletableFuture<>();
+    private T value;
+    private Throwable failure;
+
+    Task(Supplier<T> work) {
+      this.work = work;
+    }
+
+    CompletableFuture<T> result() {
+      return result;
+    }
+
+    private void run() {
+      try {
+        value = work.get();
+      } catch (RuntimeException | Error e) {
+        failure = e;
+      }
+    }
+
+    private void complete() {
+      if (failure != null) {
+        result.completeExceptionally(failure);
+      } else {
+        result.complete(value);
+      }
+    }
+  }
+
+  /**
+   * Runs {@code tasks} on the workers in as few hand-offs as keep them all busy: split into one
+   * group per worker (fewer when there are fewer tasks), each group one worker task that runs its
+   * tasks in order and then completes them together, so their callers are woken once per group.
+   */
+  void submitAll(List<Task<?>> tasks) {
+    int groups = Math.min(threads, tasks.size());
+    for (int g = 0; g < groups; g++) {
+      List<Task<?>> group = new ArrayList<>(tasks.size() / groups + 1);
+      for (int i = g; i < tasks.size(); i += groups) {
+        group.add(tasks.get(i));
+      }
+      pending.addAndGet(group.size());
+      try {
+        workers.execute(() -> {
+          try {
+            group.forEach(Task::run);
+            group.forEach(Task::complete);
+          } finally {
+            pending.addAndGet(-group.size());
+          }
+        });
+      } catch (RejectedExecutionException e) {
+        pending.addAndGet(-group.size());
+        group.forEach(t -> t.result.completeExceptionally(new StoreException(name + ": disk store is closed")));
+      }
+    }
   }
 
   /** Runs {@code work} on the compaction thread; never refused before shutdown. */

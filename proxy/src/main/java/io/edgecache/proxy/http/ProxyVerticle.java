@@ -3,6 +3,8 @@ package io.edgecache.proxy.http;
 import io.edgecache.proxy.config.ProxyConfig;
 import io.edgecache.proxy.tls.TlsListener;
 import io.edgecache.proxy.tls.TlsMaterial;
+import io.edgecache.storage.ReadBatch;
+import io.netty.channel.SingleThreadEventLoop;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
@@ -15,6 +17,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.impl.Http1xServerConnection;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.net.impl.VertxConnection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -159,6 +162,9 @@ public final class ProxyVerticle extends VerticleBase {
       TlsListener.apply(so, cfg.listen().tls(), certificate.get(), limits.maxHeaderBytes());
     }
     loopThread = Thread.currentThread();
+    if (((ContextInternal) context).nettyEventLoop() instanceof SingleThreadEventLoop loop) {
+      ReadBatch.installOnThisThread(loop::executeAfterEventLoopIteration);
+    }
     serverOptions = so;
     server = vertx.createHttpServer(so)
         .connectionHandler(this::onConnection)
