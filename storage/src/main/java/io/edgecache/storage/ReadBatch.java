@@ -69,7 +69,11 @@ public final class ReadBatch {
     boolean first = batch.pending.isEmpty();
     batch.pending.computeIfAbsent(workers, w -> new ArrayList<>()).add(task);
     if (first) {
-      batch.endOfTurn.accept(batch.flush);
+      try {
+        batch.endOfTurn.accept(batch.flush);
+      } catch (RuntimeException e) {
+        batch.flush(); // the loop refuses tasks (it is shutting down): hand off now, not never
+      }
     }
     return task.result();
   }

@@ -87,6 +87,16 @@ class ReadBatchTest {
   }
 
   @Test
+  void aLoopThatRefusesTheFlush_getsItsReadsHandedOffAtOnce() throws Exception {
+    ReadBatch.installOnThisThread(flush -> {
+      throw new java.util.concurrent.RejectedExecutionException("event executor terminated");
+    });
+
+    assertEquals("first", ReadBatch.submit(workers, () -> "first").get(5, TimeUnit.SECONDS));
+    assertEquals("second", ReadBatch.submit(workers, () -> "second").get(5, TimeUnit.SECONDS));
+  }
+
+  @Test
   void readsFlushedAfterTheStoreClosed_failAsClosed() {
     ReadBatch.installOnThisThread(endOfTurn::add);
     CompletableFuture<String> read = ReadBatch.submit(workers, () -> "late");

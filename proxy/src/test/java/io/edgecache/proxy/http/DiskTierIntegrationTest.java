@@ -208,6 +208,60 @@ class DiskTierIntegrationTest extends ProxyHarness {
     assertEquals(size, proxy.disk().diskStats().bodyBytesRead() - before, "every chunk read exactly once");
   }
 
+  /**
+   * Many disk hits at once, on several bodies of one and of several runs, whole and ranged: the
+   * reads that one event-loop turn starts go to the disk threads together
+   * ({@link io.edgecache.storage.ReadBatch}), and every client still gets exactly its own bytes.
+   */
+  @Test
+  void manyConcurrentDiskHits_onSeveralBodies_eachClientGetsExactlyItsBytes() throws Exception {
+    sizedOrigin();
+    start(diskConfig("64MiB"));
+    String[] paths = new String[6];
+    for (int i = 0; i < paths.length; i++) {
+      paths[i] = "/together" + i + ".bin?size=" + (i % 2 == 0 ? 300_000 : 1_200_000); // 1 run, or 3
+      RawHttp.get(port(), paths[i]);
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> proxy.disk().stats().entries() == paths.length);
+    long readBefore = proxy.disk().diskStats().bodyBytesRead();
+
+    int clients = 48;
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(clients);
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    try {
+      java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+      for (int c = 0; c < clients; c++) {
+        int n = c;
+        done.add(pool.submit(() -> {
+          go.await();
+          String path = paths[n % paths.length];
+          int size = Integer.parseInt(path.substring(path.indexOf('=') + 1));
+          byte[] expected = content(path.substring(0, path.indexOf('?')), size);
+          if (n % 3 == 0) {
+            int first = (n * 7919) % (size - 200_001); // a range inside the body, a different one per client
+            RawHttp.Response part = RawHttp.get(port(), path, "Range", "bytes=" + first + "-" + (first + 200_000));
+            assertEquals(206, part.status(), path);
+            assertArrayEquals(Arrays.copyOfRange(expected, first, first + 200_001), part.body(), path + " range");
+          } else {
+            RawHttp.Response whole = RawHttp.get(port(), path);
+            assertTrue(whole.header("Cache-Status").startsWith("edgecache; hit"), whole.header("Cache-Status"));
+            assertArrayEquals(expected, whole.body(), path);
+          }
+          return null;
+        }));
+      }
+      go.countDown();
+      for (java.util.concurrent.Future<?> f : done) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(paths.length, origin.requests.get(), "every request after the fills was a hit");
+    assertTrue(proxy.disk().diskStats().bodyBytesRead() - readBefore >= 16L * 300_000,
+        "the hits were read from the disk tier");
+  }
+
   private static final int BIG = 5_000_000;
 
   /** Starts the sized origin and an edge with a {@code diskMax} disk tier, stores a {@value #BIG}-byte body at {@code name}; its path. */
