@@ -4,11 +4,8 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.map.IMap;
 import com.hazelcast.ringbuffer.OverflowPolicy;
-import com.hazelcast.ringbuffer.ReadResultSet;
 import com.hazelcast.ringbuffer.Ringbuffer;
-import com.hazelcast.ringbuffer.StaleSequenceException;
 import io.edgecache.proxy.config.ProxyConfig;
 import io.edgecache.proxy.http.Peers;
 import io.edgecache.proxy.metrics.ProxyMetrics;
@@ -17,7 +14,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
@@ -60,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * <h2>Purges</h2>
  * {@link #publish} appends the signed purge to the log, sends it to every trusted member and waits
  * (at most {@code cluster.purgeTimeout}) for their counts. Every member also reads the log in
- * order and applies any purge it has not seen (one it missed while a message was lost, for
+ * order ({@link PurgeLogReader}) and applies any purge it has not seen (one it missed while a message was lost, for
  * example), and records how far it has read in {@code <disk.path>/cluster-purge-position}. A node
  * that starts again replays the log from there before it serves; when the log no longer reaches
  * back that far, or belongs to another generation of the cluster (every member was down at once),
@@ -82,12 +78,9 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
   private final ProxyConfig.Cluster config;
   private final Signer signer;
   private volatile String self;
-  /** Bumped to stop a reader of the purge log (after a merge, one reader starts again at the tail). */
-  private volatile int readerEpoch;
   private io.vertx.core.eventbus.MessageConsumer<String> consumer;
   private final PurgeService purges;
-  private final PurgeLogPosition position;
-  private final Supplier<Boolean> holdsStoredObjects;
+  private final PurgeLogReader reader;
   private final Set<String> warnedUntrusted = Collections.synchronizedSet(new HashSet<>());
   /** Purges applied lately, by id, with their counts: each arrives twice (message and log), is applied once. */
   private final Map<String, CompletionStage<Integer>> recent = Collections.synchronizedMap(
@@ -121,8 +114,6 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
   private static final int UNACKED_KEPT = 1000;
   private volatile List<String> ring = List.of();
   private volatile boolean closed;
-  private Ringbuffer<String> purgeLog;
-  private String generation;
   private UUID listenerId;
 
   private ClusterNode(Vertx vertx, HazelcastClusterManager manager, ProxyConfig.Cluster config, PurgeService purges,
@@ -133,8 +124,8 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
     this.signer = new Signer(config.token());
     this.self = hz.getCluster().getLocalMember().getUuid().toString();
     this.purges = purges;
-    this.position = positionFile == null ? null : new PurgeLogPosition(positionFile);
-    this.holdsStoredObjects = holdsStoredObjects;
+    this.reader = new PurgeLogReader(vertx, hz, purges, positionFile == null ? null : new PurgeLogPosition(positionFile),
+        holdsStoredObjects, envelope -> apply(envelope, true));
     var registry = metrics.registry();
     Gauge.builder("edgecache.cluster.members", () -> members.size())
         .description("Members of the cluster this node sees, itself included").register(registry);
@@ -185,14 +176,7 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
         vertx.runOnContext(v -> onMerged());
       }
     });
-    return vertx.executeBlocking(() -> {
-      purgeLog = hz.getRingbuffer(HazelcastSetup.LOG);
-      IMap<String, String> meta = hz.getMap(HazelcastSetup.META);
-      String fresh = UUID.randomUUID().toString();
-      String existing = meta.putIfAbsent("generation", fresh);
-      generation = existing != null ? existing : fresh;
-      return position();
-    }).compose(this::catchUp).onSuccess(v -> {
+    return reader.open().onSuccess(v -> {
       List<MemberView> view = members;
       log.info("cluster: joined \"{}\" as {} ({} mode); {} member(s): {}", config.name(), self,
           config.mode().name().toLowerCase(java.util.Locale.ROOT), view.size(), view.stream().map(m -> m.url()).toList());
@@ -201,119 +185,6 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
             + " cluster.name (another name, down, or unreachable); it serves on its own", config.name(), config.members());
       }
     });
-  }
-
-  /** Where to start reading the purge log, after the soft purge when the saved position cannot be trusted. */
-  private Future<Void> catchUp(long[] headTail) {
-    long head = headTail[0];
-    long tail = headTail[1];
-    PurgeLogPosition.Saved saved = position == null ? null : position.read();
-    long start;
-    String why = null;
-    if (saved == null) {
-      why = "no record of which purges it has seen";
-    } else if (!saved.generation().equals(generation)) {
-      why = "the purge log was started again (every member was down at once)";
-    } else if (saved.seq() + 1 < head) {
-      why = "the purge log no longer reaches back to where it left (" + (head - saved.seq() - 1) + " purges lost)";
-    } else if (saved.seq() > tail) {
-      why = "the purge log is behind what it saw";
-    }
-    Future<Void> before = Future.succeededFuture();
-    if (why != null) {
-      start = tail + 1;
-      if (holdsStoredObjects.get()) {
-        log.warn("cluster: this node cannot prove it saw every purge ({}): marking everything it stored stale,"
-            + " so each object is revalidated before reuse", why);
-        before = Future.fromCompletionStage(purges.applyFromPeer(
-            PurgeService.Spec.softAll(), "self (rejoin)"))
-            .mapEmpty();
-      }
-    } else {
-      start = saved.seq() + 1;
-      if (start <= tail) {
-        log.info("cluster: replaying {} purge(s) made while this node was away", tail - start + 1);
-      }
-    }
-    return before.compose(v -> {
-      savePosition(start - 1); // from here on this node has seen every purge (the loop below records more)
-      Promise<Void> caughtUp = Promise.promise();
-      read(start, tail, caughtUp, readerEpoch);
-      return caughtUp.future();
-    });
-  }
-
-  private long[] position() {
-    return new long[] {purgeLog.headSequence(), purgeLog.tailSequence()};
-  }
-
-  // ---------------------------------------------------------------- the purge log
-
-  /**
-   * Reads the log from {@code seq} on, applying what this node has not seen, for as long as the
-   * node runs; {@code caughtUp} completes once everything up to {@code until} is applied.
-   */
-  private void read(long seq, long until, Promise<Void> caughtUp, int epoch) {
-    if (seq > until) {
-      caughtUp.tryComplete();
-    }
-    if (closed || epoch != readerEpoch) {
-      caughtUp.tryComplete();
-      return;
-    }
-    purgeLog.readManyAsync(seq, 1, 100, null).whenComplete((batch, err) -> {
-      if (closed || epoch != readerEpoch) {
-        caughtUp.tryComplete();
-        return;
-      }
-      if (err != null) {
-        Throwable cause = err.getCause() != null ? err.getCause() : err;
-        if (cause instanceof StaleSequenceException) {
-          log.warn("cluster: fell more than {} purges behind the purge log: marking everything stored stale",
-              HazelcastSetup.LOG_CAPACITY);
-          purges.applyFromPeer(PurgeService.Spec.softAll(),
-              "self (behind the purge log)");
-          vertx.executeBlocking(() -> purgeLog.headSequence()).onComplete(ar ->
-              read(ar.succeeded() ? ar.result() : seq, until, caughtUp, epoch));
-          return;
-        }
-        log.debug("cluster: reading the purge log failed ({}); retrying", cause.toString());
-        // a log that was started again or merged may no longer reach this sequence: then start at its tail
-        vertx.executeBlocking(() -> position()).onComplete(ar -> {
-          if (ar.succeeded() && (seq > ar.result()[1] + 1 || seq < ar.result()[0])) {
-            log.warn("cluster: the purge log no longer matches what this node read: marking everything stored stale");
-            purges.applyFromPeer(PurgeService.Spec.softAll(),
-                "self (purge log replaced)");
-            read(ar.result()[1] + 1, until, caughtUp, epoch);
-          } else {
-            vertx.setTimer(1000, id -> read(seq, until, caughtUp, epoch));
-          }
-        });
-        return;
-      }
-      applyBatch(batch, 0, CompletableFuture.completedFuture(null)).whenComplete((v, e) -> {
-        long next = batch.getNextSequenceToReadFrom();
-        if (closed || epoch != readerEpoch) {
-          // a merge replaced the log while this batch was applied: its sequence numbers belong to
-          // the old log, and saving one under the new log's generation could skip purges on restart
-          caughtUp.tryComplete();
-          return;
-        }
-        savePosition(next - 1);
-        if (next > until) {
-          caughtUp.tryComplete();
-        }
-        read(next, until, caughtUp, epoch);
-      });
-    });
-  }
-
-  private CompletionStage<Void> applyBatch(ReadResultSet<String> batch, int i, CompletionStage<Void> before) {
-    if (i >= batch.size()) {
-      return before;
-    }
-    String envelope = batch.get(i);
-    return applyBatch(batch, i + 1, before.thenCompose(v -> apply(envelope, true).thenApply(n -> null)));
   }
 
   /**
@@ -371,13 +242,6 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
             && n >= 0).encode()));
   }
 
-  /** Records that every purge up to {@code seq} is applied (off the event loop). */
-  private void savePosition(long seq) {
-    if (position != null && generation != null) {
-      position.save(vertx, generation, seq);
-    }
-  }
-
   /**
    * This node was cut off (partition, long pause) and has merged back into the cluster: purges
    * made meanwhile may be lost to it, so everything it stored is marked stale, and it reads the
@@ -406,17 +270,7 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
     if (!again.isEmpty()) {
       log.info("cluster: publishing again {} purge(s) that members did not acknowledge while apart", again.size());
     }
-    int epoch = ++readerEpoch;
-    vertx.executeBlocking(() -> {
-      purgeLog = hz.getRingbuffer(HazelcastSetup.LOG);
-      IMap<String, String> meta = hz.getMap(HazelcastSetup.META);
-      String fresh = UUID.randomUUID().toString();
-      String existing = meta.putIfAbsent("generation", fresh);
-      generation = existing != null ? existing : fresh;
-      return position();
-    }).onSuccess(ht -> {
-      savePosition(ht[1]);
-      read(ht[1] + 1, ht[1], Promise.promise(), epoch);
+    reader.reattachAtTail().onSuccess(v -> {
       for (PurgeService.Spec spec : again) {
         publish(spec);
       }
@@ -438,7 +292,7 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
     String text = new JsonObject().put("id", id).put("from", self).put("at", System.currentTimeMillis())
         .put("spec", spec.toJson()).encode();
     String envelope = new JsonObject().put("b", text).put("s", signer.sign(text)).encode();
-    Ringbuffer<String> logRef = purgeLog;
+    Ringbuffer<String> logRef = reader.log();
     if (logRef != null) {
       logRef.addAsync(envelope, OverflowPolicy.OVERWRITE).whenComplete((seq, err) -> {
         if (err != null) {
@@ -604,6 +458,7 @@ public final class ClusterNode implements PurgeService.Fanout, Peers, AutoClosea
   @Override
   public void close() {
     closed = true;
+    reader.close();
     if (listenerId != null) {
       try {
         hz.getCluster().removeMembershipListener(listenerId);
