@@ -60,15 +60,16 @@ final class DiskRecovery {
     long[] generations = new long[1024];
     try (Db.Cursor c = db.cursor()) {
       for (c.seek(new byte[] {DiskFormat.META_PREFIX}); c.valid() && DiskFormat.isMetaKey(c.key()); c.next()) {
+        byte[] metaKey = c.key();
         byte[] value = c.value();
-        DiskFormat.Meta m = DiskFormat.decodeMeta(c.key(), value);
+        DiskFormat.Meta m = DiskFormat.decodeMeta(metaKey, value);
         if (m == null) {
           discarded++;
-          deleter.delete(c.key());
+          deleter.delete(metaKey);
           continue;
         }
-        long weight = DiskFormat.storedBytes(c.key().length, value.length, m.chunkCount(), m.bodyLength());
-        index.accept(DiskFormat.keyOf(c.key()), new DiskStore.Indexed(m.generation(), m.chunkCount(), weight, m.tags()));
+        long weight = DiskFormat.storedBytes(metaKey.length, value.length, m.chunkCount(), m.bodyLength());
+        index.accept(DiskFormat.keyOf(metaKey), new DiskStore.Indexed(m.generation(), m.chunkCount(), weight, m.tags()));
         if (entries == generations.length) {
           generations = Arrays.copyOf(generations, generations.length * 2);
         }
@@ -87,18 +88,11 @@ final class DiskRecovery {
     long unknown = 0;
     try (Db.Cursor c = db.cursor()) {
       c.seek(FIRST_KEY);
-      // How far the scan got: a seek goes only beyond it, else the scan steps. LevelDB trusts the
-      // order of the keys in its files, so with damaged ones a seek can land before its target,
-      // and the next seek, computed from that key, can aim at the same place again, without end
-      // (it did, with bytes flipped in uncompressed blocks). Seeking only forward always ends.
-      byte[][] reached = {new byte[0]};
+      ForwardSweep sweep = new ForwardSweep(c);
       while (c.valid()) {
-        byte[] key = c.key();
-        if (Arrays.compareUnsigned(key, reached[0]) > 0) {
-          reached[0] = key;
-        }
+        byte[] key = sweep.key();
         if (DiskFormat.isMetaKey(key)) {
-          seekForward(c, AFTER_META, reached);
+          sweep.seekBeyond(AFTER_META);
         } else if (DiskFormat.isChunkKey(key)) {
           long generation = DiskFormat.chunkGeneration(key);
           if (generation <= DiskFormat.MAX_GENERATION) {
@@ -109,8 +103,7 @@ final class DiskRecovery {
           if (generation > 0 && Arrays.binarySearch(referenced, generation << 1 | 1) >= 0) {
             c.next(); // its only chunk: stepping is cheaper than seeking
           } else if (generation > 0 && Arrays.binarySearch(referenced, generation << 1) >= 0) {
-            seekForward(c, generation == DiskFormat.MAX_GENERATION ? AFTER_CHUNKS : DiskFormat.chunkKey(generation + 1, 0),
-                reached);
+            sweep.seekBeyond(generation == DiskFormat.MAX_GENERATION ? AFTER_CHUNKS : DiskFormat.chunkKey(generation + 1, 0));
           } else {
             orphans++;
             orphanBytes += key.length + c.value().length;
@@ -130,15 +123,37 @@ final class DiskRecovery {
   }
 
   /**
-   * Seeks to {@code target} when it lies beyond {@code reached[0]}, which then becomes the target
-   * (every key before it was passed, wherever the seek lands); else steps to the next key.
+   * The start-up sweep's way through the keys: it only ever seeks beyond the furthest key it has
+   * seen or sought, and steps otherwise. LevelDB trusts the order of the keys in its files, so with
+   * damaged ones a seek can land before its target, and the next seek, computed from that key, can
+   * aim at the same place again, without end (it did, with bytes flipped in uncompressed blocks).
+   * Seeking only forward always ends.
    */
-  private static void seekForward(Db.Cursor c, byte[] target, byte[][] reached) {
-    if (Arrays.compareUnsigned(target, reached[0]) > 0) {
-      reached[0] = target;
-      c.seek(target);
-    } else {
-      c.next();
+  private static final class ForwardSweep {
+    private final Db.Cursor cursor;
+    private byte[] reached = new byte[0];
+
+    ForwardSweep(Db.Cursor cursor) {
+      this.cursor = cursor;
+    }
+
+    /** The key the cursor is on, which counts as reached. */
+    byte[] key() {
+      byte[] key = cursor.key();
+      if (Arrays.compareUnsigned(key, reached) > 0) {
+        reached = key;
+      }
+      return key;
+    }
+
+    /** Seeks to {@code target} when it lies beyond what was reached (every key before it then was); else steps. */
+    void seekBeyond(byte[] target) {
+      if (Arrays.compareUnsigned(target, reached) > 0) {
+        reached = target;
+        cursor.seek(target);
+      } else {
+        cursor.next();
+      }
     }
   }
 

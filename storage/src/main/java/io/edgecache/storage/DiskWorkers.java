@@ -111,7 +111,7 @@ final class DiskWorkers {
         });
       } catch (RejectedExecutionException e) {
         pending.addAndGet(-group.size());
-        group.forEach(t -> t.result.completeExceptionally(new StoreException(name + ": disk store is closed")));
+        group.forEach(t -> t.result.completeExceptionally(closed()));
       }
     }
   }
@@ -175,10 +175,14 @@ final class DiskWorkers {
         slots.release();
         result.complete(fallback);
       } else {
-        result.completeExceptionally(new StoreException(name + ": disk store is closed"));
+        result.completeExceptionally(closed());
       }
     }
     return result;
+  }
+
+  private StoreException closed() {
+    return new StoreException(name + ": disk store is closed");
   }
 
   private static void awaitTermination(ExecutorService pool) {

@@ -9,15 +9,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * Pins the byte layout: metadata records of version 2, chunk records of version 1. The expected arrays were computed outside this code base (CRC32C
- * by a separate implementation), so a change to the encoder that changes bytes on disk fails here
- * and must come with a new version byte.
+ * Pins the byte layout: metadata records of version 2, chunk records of version 1. The expected
+ * arrays were computed outside this code base (CRC32C by a separate implementation), so a change
+ * to the encoder that changes bytes on disk fails here and must come with a new version byte.
  */
 class DiskFormatTest {
   private static final HexFormat HEX = HexFormat.of();
@@ -31,15 +33,20 @@ class DiskFormatTest {
    */
   private static final byte[] PINNED_META = HEX.parseHex(
       "02"                                   // version
-      + "0000000000000102"                   // generation 258
-      + "0000000000000005"                   // body length 5
-      + "00000004"                           // chunk size 4
-      + "00000002"                           // chunk count 2
-      + "01020304" + "A0B0C0D0"              // chunk CRC32Cs
-      + "00000001" + "00000001" + "74"       // 1 tag: length 1, "t"
-      + "00000001" + "7F"                    // meta: length 1, 0x7F
-      + "00000000000003E8"                   // storedAt 1000
+      + pinnedFields()
       + "F2A17925");                         // CRC32C of the key "6d6b", then all the above
+
+  /** The pinned record's fields, after its version byte and before its CRC (the same in version 1). */
+  private static String pinnedFields() {
+    return "0000000000000102"                  // generation 258
+        + "0000000000000005"                   // body length 5
+        + "00000004"                           // chunk size 4
+        + "00000002"                           // chunk count 2
+        + "01020304" + "A0B0C0D0"              // chunk CRC32Cs
+        + "00000001" + "00000001" + "74"       // 1 tag: length 1, "t"
+        + "00000001" + "7F"                    // meta: length 1, 0x7F
+        + "00000000000003E8";                  // storedAt 1000
+  }
 
   private static DiskFormat.Meta pinnedRecord() {
     return new DiskFormat.Meta(258, 5, 4, new int[] {0x01020304, 0xA0B0C0D0}, Set.of("t"), new byte[] {0x7F}, 1000);
@@ -105,9 +112,7 @@ class DiskFormatTest {
   @Test
   void decodeMeta_version1Record_returnsNull() {
     // Version 1 had this layout, but its CRC covered the record only, not the key.
-    byte[] v1 = HEX.parseHex("01" + "0000000000000102" + "0000000000000005" + "00000004" + "00000002"
-        + "01020304" + "A0B0C0D0" + "00000001" + "00000001" + "74" + "00000001" + "7F" + "00000000000003E8"
-        + "2F887494");
+    byte[] v1 = HEX.parseHex("01" + pinnedFields() + "2F887494");
 
     assertNull(DiskFormat.decodeMeta(PINNED_KEY, v1));
   }
@@ -115,26 +120,35 @@ class DiskFormatTest {
   @Test
   void decodeMeta_underAKeyWithAnySingleFlippedBit_returnsNull() {
     // A flipped bit in a stored key must not index the entry under a URL it was never stored for.
-    for (int i = 0; i < PINNED_KEY.length; i++) {
-      for (int bit = 0; bit < 8; bit++) {
-        byte[] damagedKey = PINNED_KEY.clone();
-        damagedKey[i] ^= (byte) (1 << bit);
-        assertNull(DiskFormat.decodeMeta(damagedKey, PINNED_META), "key byte " + i + " bit " + bit);
-      }
+    byte[] key = DiskFormat.metaKey("/object/386");
+    byte[] record = DiskFormat.encodeMeta(key, pinnedRecord());
+    assertNotNull(DiskFormat.decodeMeta(key, record), "under its own key");
+
+    for (byte[] damagedKey : singleBitFlips(key)) {
+      assertNull(DiskFormat.decodeMeta(damagedKey, record), HEX.formatHex(damagedKey));
     }
-    assertNull(DiskFormat.decodeMeta(DiskFormat.metaKey("k2"), PINNED_META), "longer key");
-    assertNull(DiskFormat.decodeMeta(DiskFormat.metaKey(""), PINNED_META), "shorter key");
+    assertNull(DiskFormat.decodeMeta(DiskFormat.metaKey("/object/3860"), record), "longer key");
+    assertNull(DiskFormat.decodeMeta(DiskFormat.metaKey("/object/38"), record), "shorter key");
   }
 
   @Test
   void decodeMeta_anySingleFlippedBit_returnsNull() {
-    for (int i = 0; i < PINNED_META.length; i++) {
+    for (byte[] damaged : singleBitFlips(PINNED_META)) {
+      assertNull(DiskFormat.decodeMeta(PINNED_KEY, damaged), HEX.formatHex(damaged));
+    }
+  }
+
+  /** Every copy of {@code bytes} with exactly one bit flipped. */
+  private static List<byte[]> singleBitFlips(byte[] bytes) {
+    List<byte[]> out = new ArrayList<>();
+    for (int i = 0; i < bytes.length; i++) {
       for (int bit = 0; bit < 8; bit++) {
-        byte[] damaged = PINNED_META.clone();
-        damaged[i] ^= (byte) (1 << bit);
-        assertNull(DiskFormat.decodeMeta(PINNED_KEY, damaged), "byte " + i + " bit " + bit);
+        byte[] flipped = bytes.clone();
+        flipped[i] ^= (byte) (1 << bit);
+        out.add(flipped);
       }
     }
+    return out;
   }
 
   @Test

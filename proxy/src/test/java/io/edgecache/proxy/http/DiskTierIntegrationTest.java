@@ -16,10 +16,16 @@ import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map.Entry;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.fusesource.leveldbjni.JniDBFactory;
 import org.iq80.leveldb.DB;
@@ -226,10 +232,10 @@ class DiskTierIntegrationTest extends ProxyHarness {
     long readBefore = proxy.disk().diskStats().bodyBytesRead();
 
     int clients = 48;
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(clients);
-    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(clients);
+    CountDownLatch go = new CountDownLatch(1);
     try {
-      java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+      List<Future<?>> done = new ArrayList<>();
       for (int c = 0; c < clients; c++) {
         int n = c;
         done.add(pool.submit(() -> {
@@ -251,7 +257,7 @@ class DiskTierIntegrationTest extends ProxyHarness {
         }));
       }
       go.countDown();
-      for (java.util.concurrent.Future<?> f : done) {
+      for (Future<?> f : done) {
         f.get(30, TimeUnit.SECONDS);
       }
     } finally {
