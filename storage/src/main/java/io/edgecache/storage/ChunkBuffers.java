@@ -67,9 +67,17 @@ public final class ChunkBuffers {
     return directMemoryUsed() > PlatformDependent.maxDirectMemory() / 2;
   }
 
-  /** Chunk buffers handed out and not yet released, across every disk store of this JVM. */
+  /**
+   * Chunk buffers handed out and not yet released, across every disk store of this JVM: those of
+   * this pool and those over LevelDB's own memory ({@link Leases}).
+   */
   public static long held() {
     return HELD.get();
+  }
+
+  /** Counts {@code delta} buffers over LevelDB's memory as handed out (negative: released). */
+  static void leased(int delta) {
+    HELD.addAndGet(delta);
   }
 
   /**

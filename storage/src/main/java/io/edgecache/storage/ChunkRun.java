@@ -18,11 +18,14 @@ import java.util.Objects;
  *
  * <h2>Ownership</h2>
  * Each payload is a reference-counted buffer whose readable bytes are the chunk's payload: usually
- * a direct one filled by one copy out of LevelDB, which a socket takes as it is; a heap one when
- * direct memory is tight or unavailable. The run owns them until a reader {@linkplain #take takes}
+ * a direct one over the bytes where LevelDB holds them, kept there by an open LevelDB iterator
+ * until the buffer is released, which a socket takes as it is (never written to: a table file is
+ * mapped read-only); a direct one filled by one copy out of LevelDB past the bound of such
+ * buffers; a heap one when direct memory is tight or unavailable. The run owns them until a reader {@linkplain #take takes}
  * one, which then owns it (releases it, or hands it to the transport). Whoever holds the run must
  * {@linkplain #release release} it when done, or when giving up: that frees every payload not
- * taken. A run that is dropped without either holds its direct memory until the JVM exits.
+ * taken. A run that is dropped without either holds its memory (and LevelDB iterators) until the
+ * JVM exits, and its store's close waits for them.
  *
  * <p>Thread-safe: a run is made on a disk worker and used on an event loop.
  */

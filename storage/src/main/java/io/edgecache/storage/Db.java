@@ -62,13 +62,24 @@ final class Db implements AutoCloseable {
   final Path dir;
   /** Set by {@link #close}: the native database is gone, so a direct read must not touch it. */
   private volatile boolean closed;
+  /** Buffers over LevelDB's memory that are out ({@link DirectGet#lease}); null when not used. */
+  private final Leases leases;
 
   private Db(DB db, Probe probe, Path dir) {
     this.db = db;
     this.probe = probe;
     this.dir = dir;
     this.nativeDb = DirectGet.AVAILABLE ? DirectGet.handle(db) : 0; // 0: not leveldbjni's, read as before
+    this.leases = nativeDb != 0 && DirectGet.LEASES ? new Leases(dir, MAX_LEASES) : null;
   }
+
+  /**
+   * Chunk buffers over LevelDB's memory one database lends at a time; past it, chunks are copied.
+   * A lease normally lasts one socket write (connections × chunks read ahead); see {@link Leases}.
+   */
+  static final int MAX_LEASES = 1024;
+  /** How long {@link #close} waits for buffers over LevelDB's memory before leaving the close to the last. */
+  static final long CLOSE_WAIT_MILLIS = 5_000;
 
   /**
    * The database in a directory is damaged (LevelDB reports corruption, or a file it refers to is
@@ -211,9 +222,11 @@ final class Db implements AutoCloseable {
   }
 
   /**
-   * The value under {@code key} in a buffer the caller owns and releases, or null when absent: a
-   * direct one from {@code alloc} (given its length) filled by one copy out of LevelDB ({@link DirectGet}) when
-   * {@code direct} and this JVM allows, else a heap buffer over leveldbjni's byte array.
+   * The value under {@code key} in a buffer the caller owns and releases, or null when absent.
+   * When {@code direct} and this JVM allows ({@link DirectGet}), a direct buffer for a socket: over
+   * LevelDB's own memory, without a copy, while fewer than {@link #MAX_LEASES} such are out (never
+   * to be written to); else one from {@code alloc} (given its length) filled by one copy out of
+   * LevelDB, when {@code alloc} is given. Otherwise a heap buffer over leveldbjni's byte array.
    *
    * @throws OutOfMemoryError when {@code alloc} has no direct memory left for the value
    */
@@ -223,10 +236,28 @@ final class Db implements AutoCloseable {
       if (closed) {
         throw new DBException("database is closed");
       }
-      return DirectGet.get(nativeDb, key, fillCache, alloc);
+      if (leases != null && leases.tryAcquire()) {
+        ByteBuf leased = null;
+        try {
+          leased = DirectGet.lease(nativeDb, key, fillCache, leases::returned);
+          return leased;
+        } finally {
+          if (leased == null) {
+            leases.returned();
+          }
+        }
+      }
+      if (alloc != null) {
+        return DirectGet.get(nativeDb, key, fillCache, alloc);
+      }
     }
     byte[] value = db.get(key, new ReadOptions().fillCache(fillCache));
     return value == null ? null : Unpooled.wrappedBuffer(value);
+  }
+
+  /** Buffers over LevelDB's memory out now (0 when none are lent). */
+  int leasesOpen() {
+    return leases == null ? 0 : leases.open();
   }
 
   /** Runs {@code reads} against one consistent snapshot, released afterwards. */
@@ -307,11 +338,19 @@ final class Db implements AutoCloseable {
     db.compactRange(from, to);
   }
 
+  /**
+   * Closes LevelDB once no buffer over its memory is out: waits up to {@link #CLOSE_WAIT_MILLIS}
+   * for them, and when some are still out, the last release closes it ({@link Leases}).
+   */
   @Override
   public void close() {
     probe.before("close");
     closed = true;
-    closeQuietly(db);
+    if (leases == null) {
+      closeQuietly(db);
+    } else {
+      leases.closeWhenReleased(() -> closeQuietly(db), CLOSE_WAIT_MILLIS);
+    }
   }
 
   private static void closeQuietly(java.io.Closeable c) {

@@ -1,6 +1,8 @@
 package io.edgecache.storage;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
 import io.netty.util.internal.PlatformDependent;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -13,11 +15,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads a LevelDB value straight into a direct buffer: one copy, out of the block LevelDB holds the
- * value in (its mapping of the table file, or the memtable), through an iterator positioned on the
- * key. LevelDB's {@code Get} would first copy the value into a string; leveldbjni's {@code get}
- * then makes a zeroed byte array, copies into it, and the transport copies that array into direct
- * memory again before a socket can take it.
+ * Reads a LevelDB value for a socket through an iterator positioned on the key, either without a
+ * copy ({@link #lease}: a buffer over the bytes where LevelDB holds them, the iterator kept open
+ * until the buffer is released) or with one ({@link #get}: into a direct buffer). LevelDB's
+ * {@code Get} would first copy the value into a string; leveldbjni's {@code get} then makes a
+ * zeroed byte array, copies into it, and the transport copies that array into direct memory again
+ * before a socket can take it.
  *
  * <p>leveldbjni 1.8 (the version pinned in the pom, unchanged since 2013) has no public call for
  * this, so its native {@code Get} and the C++ string it fills are reached through its internal
@@ -25,7 +28,10 @@ import org.slf4j.LoggerFactory;
  * cannot copy native memory, {@link #AVAILABLE} is false and the disk tier reads through
  * leveldbjni's public API as before; {@code edgecache.disk.directReads=false} forces that.
  *
- * <p>Thread-safe: LevelDB's reads are, and every native object here is made and freed per call.
+ * <p>Thread-safe: LevelDB's reads are, and every native object here is made and freed per call,
+ * except a leased value's iterator, which its buffer frees on whichever thread releases it last
+ * (LevelDB allows that: an iterator is used by one thread at a time, and deleting one only
+ * unreferences what it held, under the database's lock).
  */
 final class DirectGet {
   private static final Logger LOG = LoggerFactory.getLogger(DirectGet.class);
@@ -33,6 +39,12 @@ final class DirectGet {
 
   /** Whether {@link #get} can be used in this JVM. */
   static final boolean AVAILABLE;
+
+  /**
+   * Whether {@link #lease} can be used in this JVM: {@link #AVAILABLE}, and Netty can make a
+   * buffer over memory it did not allocate. {@code edgecache.disk.zeroCopy=false} turns it off.
+   */
+  static final boolean LEASES;
 
   private static final MethodHandle JNIDB_DB; // (JniDB) -> NativeDB
   private static final MethodHandle SELF; // (NativeObject) -> long
@@ -105,8 +117,13 @@ final class DirectGet {
     STATUS_OK = h[12];
     STATUS_DELETE = h[13];
     AVAILABLE = ok;
+    LEASES = ok && PlatformDependent.hasDirectBufferNoCleanerConstructor()
+        && !"false".equals(System.getProperty("edgecache.disk.zeroCopy"));
     if (!ok) {
       LOG.info("disk tier reads chunks through leveldbjni's byte arrays: {}", why);
+    } else if (!LEASES) {
+      LOG.info("disk tier copies chunks out of LevelDB: {}", PlatformDependent.hasDirectBufferNoCleanerConstructor()
+          ? "disabled by edgecache.disk.zeroCopy=false" : "Netty cannot wrap native memory here");
     }
   }
 
@@ -159,6 +176,68 @@ final class DirectGet {
    * @throws OutOfMemoryError when no direct memory is left for the value
    */
   static ByteBuf get(long db, byte[] key, boolean fillCache, IntFunction<ByteBuf> alloc) {
+    long iterator = positioned(db, key, fillCache);
+    if (iterator == 0) {
+      return null;
+    }
+    try {
+      long value = valueSlice(iterator);
+      try {
+        return copy(PlatformDependent.getLong(value), PlatformDependent.getLong(value + 8), alloc);
+      } finally {
+        deleteSlice(value);
+      }
+    } finally {
+      deleteIterator(iterator);
+    }
+  }
+
+  /**
+   * The value under {@code key} without a copy: a direct buffer over the bytes where LevelDB holds
+   * them (its mapping of the table file, a block it read for this call, or the memtable), or null
+   * when the key is absent. The iterator that found the value stays open, which keeps those bytes
+   * where they are (LevelDB frees a block, unmaps a table or drops a memtable only once no iterator
+   * uses it); the buffer's last release deletes it and then runs {@code released}. The caller owns
+   * the buffer and must release it; LevelDB must not be closed before it is.
+   *
+   * <p>The buffer must not be written to: a table file is mapped read-only, and a write would
+   * crash the JVM.
+   *
+   * @throws DBException when LevelDB fails the read
+   */
+  static ByteBuf lease(long db, byte[] key, boolean fillCache, Runnable released) {
+    long iterator = positioned(db, key, fillCache);
+    if (iterator == 0) {
+      return null;
+    }
+    ByteBuf leased = null;
+    try {
+      long value = valueSlice(iterator);
+      long address;
+      long length;
+      try {
+        address = PlatformDependent.getLong(value);
+        length = PlatformDependent.getLong(value + 8);
+      } finally {
+        deleteSlice(value);
+      }
+      if (length > Integer.MAX_VALUE - 16) {
+        throw new DBException("value of " + length + " bytes is too long for one buffer");
+      }
+      leased = new Leased(PlatformDependent.directBuffer(address, (int) length), iterator, released);
+      return leased;
+    } finally {
+      if (leased == null) {
+        deleteIterator(iterator);
+      }
+    }
+  }
+
+  /**
+   * A new iterator positioned on exactly {@code key}, for the caller to delete, or 0 when the key
+   * is absent (the iterator is deleted then).
+   */
+  private static long positioned(long db, byte[] key, boolean fillCache) {
     ByteBuffer k = KEY_BUFFER.get();
     if (k.capacity() < key.length) {
       k = ByteBuffer.allocateDirect(Math.max(key.length, 2 * k.capacity()));
@@ -168,6 +247,7 @@ final class DirectGet {
     k.put(key);
     long keyAddress = PlatformDependent.directBufferAddress(k);
     long iterator = 0;
+    boolean found = false;
     try {
       iterator = (long) NEW_ITERATOR.invokeExact(db, (Object) new NativeReadOptions().fillCache(fillCache));
       if (iterator == 0) {
@@ -176,33 +256,73 @@ final class DirectGet {
       SEEK.invokeExact(iterator, NEW_SLICE.invokeExact(keyAddress, (long) key.length));
       if (!(boolean) VALID.invokeExact(iterator)) {
         checkStatus(iterator);
-        return null; // nothing at or after the key
+        return 0; // nothing at or after the key
       }
-      long found = (long) KEY.invokeExact(iterator);
+      long at = (long) KEY.invokeExact(iterator);
       try {
-        if (!sameBytes(PlatformDependent.getLong(found), PlatformDependent.getLong(found + 8), keyAddress, key.length)) {
-          return null; // the iterator stopped at the next key: this one is absent
-        }
+        // when not equal, the iterator stopped at the next key: this one is absent
+        found = sameBytes(PlatformDependent.getLong(at), PlatformDependent.getLong(at + 8), keyAddress, key.length);
       } finally {
-        SLICE_DELETE.invokeExact(found);
+        deleteSlice(at);
       }
-      long value = (long) VALUE.invokeExact(iterator);
-      try {
-        return copy(PlatformDependent.getLong(value), PlatformDependent.getLong(value + 8), alloc);
-      } finally {
-        SLICE_DELETE.invokeExact(value);
-      }
+      return found ? iterator : 0;
     } catch (Error | RuntimeException e) {
       throw e;
     } catch (Throwable t) {
       throw new IllegalStateException(t);
     } finally {
-      if (iterator != 0) {
-        try {
-          ITERATOR_DELETE.invokeExact(iterator);
-        } catch (Throwable t) {
-          LOG.warn("could not free a LevelDB iterator: {}", t.toString());
-        }
+      if (!found && iterator != 0) {
+        deleteIterator(iterator);
+      }
+    }
+  }
+
+  /** A new native {@code Slice} of the iterator's value, for {@link #deleteSlice}. */
+  private static long valueSlice(long iterator) {
+    try {
+      return (long) VALUE.invokeExact(iterator);
+    } catch (Error | RuntimeException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+
+  private static void deleteSlice(long slice) {
+    try {
+      SLICE_DELETE.invokeExact(slice);
+    } catch (Throwable t) {
+      LOG.warn("could not free a LevelDB slice: {}", t.toString());
+    }
+  }
+
+  private static void deleteIterator(long iterator) {
+    try {
+      ITERATOR_DELETE.invokeExact(iterator);
+    } catch (Throwable t) {
+      LOG.warn("could not free a LevelDB iterator: {}", t.toString());
+    }
+  }
+
+  /** A buffer over LevelDB's memory, valid while its iterator is open; the last release deletes that. */
+  private static final class Leased extends UnpooledUnsafeDirectByteBuf {
+    private long iterator;
+    private final Runnable released;
+
+    Leased(ByteBuffer memory, long iterator, Runnable released) {
+      super(ByteBufAllocator.DEFAULT, memory, memory.capacity());
+      this.iterator = iterator;
+      this.released = released;
+      writerIndex(memory.capacity());
+    }
+
+    @Override
+    protected void deallocate() {
+      long it = iterator;
+      iterator = 0;
+      if (it != 0) {
+        deleteIterator(it);
+        released.run();
       }
     }
   }

@@ -132,8 +132,9 @@ final class DiskReader {
 
   /**
    * The payload of chunk {@code i} of {@code body}: the readable bytes of a buffer the caller owns
-   * (direct when {@code direct} and direct memory is not {@linkplain ChunkBuffers#directMemoryTight tight}, see {@link Db#get(byte[],
-   * boolean, boolean, java.util.function.IntFunction)}); fails with {@link CorruptEntryException}
+   * (when {@code direct}, over LevelDB's own memory, or else a copy in direct memory while that is
+   * not {@linkplain ChunkBuffers#directMemoryTight tight}, see {@link Db#get(byte[], boolean,
+   * boolean, java.util.function.IntFunction)}); fails with {@link CorruptEntryException}
    * (the entry is reported and removed), {@link EntryGoneException} (replaced or removed since it
    * was opened) or {@link StoreException} (LevelDB failed).
    */
@@ -143,7 +144,7 @@ final class DiskReader {
     ByteBuf record;
     DiskFormat.Meta current;
     try {
-      record = readRecord(chunkKey, direct && !ChunkBuffers.directMemoryTight());
+      record = readRecord(chunkKey, direct);
       if (DiskFormat.chunkIntact(record, m.chunkCrcs()[i], m.chunkLength(i))) {
         bodyBytesRead.add(m.chunkLength(i));
         return record.skipBytes(DiskFormat.CHUNK_HEADER);
@@ -167,11 +168,14 @@ final class DiskReader {
     throw new EntryGoneException(body.key() + ": replaced or removed while being read");
   }
 
-  /** A chunk record, direct if asked and memory allows, else on the heap; null when absent. */
+  /**
+   * A chunk record, direct if asked (over LevelDB's memory, or copied into the pool's direct memory
+   * while that is not tight), else on the heap; null when absent.
+   */
   private ByteBuf readRecord(byte[] chunkKey, boolean direct) {
     if (direct) {
       try {
-        return db.get(chunkKey, false, true, ChunkBuffers::allocate);
+        return db.get(chunkKey, false, true, ChunkBuffers.directMemoryTight() ? null : ChunkBuffers::allocate);
       } catch (OutOfMemoryError e) {
         // no direct memory for it just now: this chunk goes through the heap
       }

@@ -1,6 +1,9 @@
 package io.edgecache.storage;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,13 +12,20 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The direct read finds exactly the key asked for: a value from the memtable and from a table
  * file, and nothing for a key that is absent (before, between or after the stored ones) or deleted.
+ * A leased value (no copy) keeps its bytes until released, whatever LevelDB does meanwhile, and
+ * LevelDB is not closed under it.
  */
 class DirectGetTest {
   @TempDir
@@ -65,5 +75,121 @@ class DirectGetTest {
         db.compactRange(null, null);
       }
     }
+  }
+
+  private static byte[] random(int n, long seed) {
+    byte[] b = new byte[n];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  @Test
+  void leasedValues_keepTheirBytesAfterDeletesNewWritesAndCompactionsReplaceWhereTheyWere() {
+    assertTrue(DirectGet.LEASES, "leases usable in this build");
+    byte[] inMemtable = random(300 * 1024, 1);
+    byte[] inTable = random(200 * 1024, 2);
+    long heldBefore = ChunkBuffers.held();
+    try (Db db = Db.open(dir.resolve("db"), Db.Probe.NONE)) {
+      db.write(b -> b.put(bytes("t"), inTable));
+      db.compactRange(null, null); // "t" now in a table file
+      db.write(b -> b.put(bytes("m"), inMemtable)); // "m" in the memtable
+      ByteBuf fromTable = db.get(bytes("t"), false, true, null);
+      ByteBuf fromMemtable = db.get(bytes("m"), false, true, null);
+      assertNotNull(fromTable);
+      assertNotNull(fromMemtable);
+      assertEquals(2, db.leasesOpen(), "both read without a copy");
+      assertEquals(heldBefore + 2, ChunkBuffers.held(), "counted as chunk buffers held");
+      assertTrue(fromTable.hasMemoryAddress() && fromMemtable.hasMemoryAddress(), "direct, for a socket");
+
+      // Everything the two values were read from is replaced: the keys are deleted, the memtable
+      // is flushed, new data is written and every table file is compacted into new ones.
+      db.write(b -> {
+        b.delete(bytes("t"));
+        b.delete(bytes("m"));
+      });
+      for (int i = 0; i < 24; i++) {
+        byte[] filler = random(256 * 1024, 100 + i);
+        byte[] key = bytes("filler" + (i % 6));
+        db.write(b -> b.put(key, filler));
+      }
+      db.compactRange(null, null);
+      assertNull(read(db, "t"), "deleted");
+      assertNull(read(db, "m"), "deleted");
+
+      assertArrayEquals(inTable, ByteBufUtil.getBytes(fromTable), "the table file's bytes, as read");
+      assertArrayEquals(inMemtable, ByteBufUtil.getBytes(fromMemtable), "the memtable's bytes, as read");
+      fromTable.release();
+      fromMemtable.release();
+      assertEquals(0, db.leasesOpen());
+      assertEquals(heldBefore, ChunkBuffers.held());
+    }
+  }
+
+  @Test
+  void pastTheBoundOfLeases_valuesAreCopied_andAbsentKeysTakeNoLease() {
+    assertTrue(DirectGet.LEASES);
+    List<ByteBuf> out = new ArrayList<>();
+    try (Db db = Db.open(dir.resolve("db"), Db.Probe.NONE)) {
+      db.write(b -> b.put(bytes("k"), bytes("value")));
+      assertNull(db.get(bytes("absent"), false, true, null));
+      assertEquals(0, db.leasesOpen(), "a miss gives its lease back");
+      try {
+        for (int i = 0; i < Db.MAX_LEASES; i++) {
+          out.add(db.get(bytes("k"), false, true, null));
+        }
+        assertEquals(Db.MAX_LEASES, db.leasesOpen());
+        ByteBuf copied = db.get(bytes("k"), false, true, Unpooled::directBuffer);
+        out.add(copied);
+        assertEquals(Db.MAX_LEASES, db.leasesOpen(), "no lease past the bound");
+        assertArrayEquals(bytes("value"), ByteBufUtil.getBytes(copied));
+        assertArrayEquals(bytes("value"), ByteBufUtil.getBytes(out.get(0)));
+      } finally {
+        out.forEach(ByteBuf::release);
+      }
+      assertEquals(0, db.leasesOpen());
+    }
+  }
+
+  @Test
+  void close_waitsForLeasedBuffers_thenLevelDbIsClosedAndTheDirectoryCanBeOpenedAgain() throws Exception {
+    assertTrue(DirectGet.LEASES);
+    byte[] value = random(64 * 1024, 3);
+    Db db = Db.open(dir.resolve("db"), Db.Probe.NONE);
+    db.write(b -> b.put(bytes("k"), value));
+    ByteBuf leased = db.get(bytes("k"), false, true, null);
+    CountDownLatch closed = new CountDownLatch(1);
+    Thread closer = new Thread(() -> {
+      db.close();
+      closed.countDown();
+    });
+    closer.start();
+    assertFalse(closed.await(300, TimeUnit.MILLISECONDS), "close waits while a buffer is out");
+    assertArrayEquals(value, ByteBufUtil.getBytes(leased), "and the buffer's bytes are intact meanwhile");
+    leased.release();
+    assertTrue(closed.await(5, TimeUnit.SECONDS), "the release lets close finish");
+    try (Db again = Db.open(dir.resolve("db"), Db.Probe.NONE)) {
+      assertArrayEquals(value, read(again, "k"), "closed cleanly: the lock is free and the data there");
+    }
+  }
+
+  @Test
+  void leases_closeLeftToTheLastRelease_whenBuffersOutliveTheWait() throws Exception {
+    Leases leases = new Leases(dir, 2);
+    assertTrue(leases.tryAcquire());
+    assertTrue(leases.tryAcquire());
+    assertFalse(leases.tryAcquire(), "at most 2");
+    AtomicBoolean closedEarly = new AtomicBoolean();
+    CountDownLatch closed = new CountDownLatch(1);
+    leases.closeWhenReleased(() -> {
+      closedEarly.set(leases.open() > 0);
+      closed.countDown();
+    }, 50);
+    assertEquals(1, closed.getCount(), "not closed while 2 are out");
+    assertFalse(leases.tryAcquire(), "no new lease once closing");
+    leases.returned();
+    assertFalse(closed.await(100, TimeUnit.MILLISECONDS), "1 still out");
+    leases.returned();
+    assertTrue(closed.await(5, TimeUnit.SECONDS), "the last release closes");
+    assertFalse(closedEarly.get());
   }
 }
