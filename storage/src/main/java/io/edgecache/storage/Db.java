@@ -70,7 +70,8 @@ final class Db implements AutoCloseable {
     this.probe = probe;
     this.dir = dir;
     this.nativeDb = DirectGet.AVAILABLE ? DirectGet.handle(db) : 0; // 0: not leveldbjni's, read as before
-    this.leases = nativeDb != 0 && DirectGet.LEASES ? new Leases(dir, MAX_LEASES) : null;
+    this.leases = nativeDb != 0 && DirectGet.LEASES
+        ? new Leases(dir, MAX_LEASES, MAX_OLD_LEASES, LEASE_EPOCH_NANOS, System::nanoTime) : null;
   }
 
   /**
@@ -78,6 +79,9 @@ final class Db implements AutoCloseable {
    * A lease normally lasts one socket write (connections × chunks read ahead); see {@link Leases}.
    */
   static final int MAX_LEASES = 1024;
+  /** Of those, how many may be older than one to two {@link #LEASE_EPOCH_NANOS} (stalled readers'). */
+  static final int MAX_OLD_LEASES = 16;
+  static final long LEASE_EPOCH_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
   /** How long {@link #close} waits for buffers over LevelDB's memory before leaving the close to the last. */
   static final long CLOSE_WAIT_MILLIS = 5_000;
 
@@ -224,8 +228,7 @@ final class Db implements AutoCloseable {
   /**
    * The value under {@code key} in a buffer the caller owns and releases, or null when absent.
    * When {@code direct} and this JVM allows ({@link DirectGet}), a direct buffer for a socket: over
-   * LevelDB's own memory, without a copy, while fewer than {@link #MAX_LEASES} such are out (never
-   * to be written to); else one from {@code alloc} (given its length) filled by one copy out of
+   * LevelDB's own memory, without a copy, while {@link Leases} allow (never to be written to); else one from {@code alloc} (given its length) filled by one copy out of
    * LevelDB, when {@code alloc} is given. Otherwise a heap buffer over leveldbjni's byte array.
    *
    * @throws OutOfMemoryError when {@code alloc} has no direct memory left for the value
@@ -236,14 +239,15 @@ final class Db implements AutoCloseable {
       if (closed) {
         throw new DBException("database is closed");
       }
-      if (leases != null && leases.tryAcquire()) {
+      long stamp = leases == null ? -1 : leases.tryAcquire();
+      if (stamp >= 0) {
         ByteBuf leased = null;
         try {
-          leased = DirectGet.lease(nativeDb, key, fillCache, leases::returned);
+          leased = DirectGet.lease(nativeDb, key, fillCache, () -> leases.returned(stamp));
           return leased;
         } finally {
           if (leased == null) {
-            leases.returned();
+            leases.returned(stamp);
           }
         }
       }

@@ -174,10 +174,11 @@ class DirectGetTest {
 
   @Test
   void leases_closeLeftToTheLastRelease_whenBuffersOutliveTheWait() throws Exception {
-    Leases leases = new Leases(dir, 2);
-    assertTrue(leases.tryAcquire());
-    assertTrue(leases.tryAcquire());
-    assertFalse(leases.tryAcquire(), "at most 2");
+    Leases leases = new Leases(dir, 2, 2, TimeUnit.SECONDS.toNanos(1), System::nanoTime);
+    long a = leases.tryAcquire();
+    long b = leases.tryAcquire();
+    assertTrue(a >= 0 && b >= 0);
+    assertEquals(-1, leases.tryAcquire(), "at most 2");
     AtomicBoolean closedEarly = new AtomicBoolean();
     CountDownLatch closed = new CountDownLatch(1);
     leases.closeWhenReleased(() -> {
@@ -185,11 +186,38 @@ class DirectGetTest {
       closed.countDown();
     }, 50);
     assertEquals(1, closed.getCount(), "not closed while 2 are out");
-    assertFalse(leases.tryAcquire(), "no new lease once closing");
-    leases.returned();
+    leases.returned(a);
+    assertEquals(-1, leases.tryAcquire(), "no new lease once closing");
     assertFalse(closed.await(100, TimeUnit.MILLISECONDS), "1 still out");
-    leases.returned();
+    leases.returned(b);
     assertTrue(closed.await(5, TimeUnit.SECONDS), "the last release closes");
     assertFalse(closedEarly.get());
+  }
+
+  @Test
+  void leases_stuckOnesBeyondTheOldBound_makeNewReadsCopyUntilOneIsReleased() {
+    long[] now = {0};
+    long second = TimeUnit.SECONDS.toNanos(1);
+    Leases leases = new Leases(dir, 100, 3, second, () -> now[0]);
+    long[] stuck = {leases.tryAcquire(), leases.tryAcquire(), leases.tryAcquire()};
+    now[0] += second;
+    assertEquals(0, leases.old(), "one epoch on: still young");
+    long young = leases.tryAcquire();
+    assertTrue(young >= 0);
+    now[0] += second;
+    assertEquals(3, leases.old(), "two epochs on: the first three are old, not the one taken after");
+    assertEquals(-1, leases.tryAcquire(), "3 old leases out: new reads are copied");
+    leases.returned(young);
+    assertEquals(-1, leases.tryAcquire(), "a young one's release does not free the old bound");
+    leases.returned(stuck[1]);
+    long next = leases.tryAcquire();
+    assertTrue(next >= 0, "one stuck lease released: leases again");
+    now[0] += 10 * second;
+    assertEquals(3, leases.old(), "everything out is old after a long gap");
+    leases.returned(next);
+    leases.returned(stuck[0]);
+    leases.returned(stuck[2]);
+    assertEquals(0, leases.open());
+    assertEquals(0, leases.old());
   }
 }
