@@ -181,12 +181,7 @@ final class DirectGet {
       return null;
     }
     try {
-      long value = valueSlice(iterator);
-      try {
-        return copy(PlatformDependent.getLong(value), PlatformDependent.getLong(value + 8), alloc);
-      } finally {
-        deleteSlice(value);
-      }
+      return withValue(iterator, (address, length) -> copy(address, length, alloc));
     } finally {
       deleteIterator(iterator);
     }
@@ -212,19 +207,8 @@ final class DirectGet {
     }
     ByteBuf leased = null;
     try {
-      long value = valueSlice(iterator);
-      long address;
-      long length;
-      try {
-        address = PlatformDependent.getLong(value);
-        length = PlatformDependent.getLong(value + 8);
-      } finally {
-        deleteSlice(value);
-      }
-      if (length > Integer.MAX_VALUE - 16) {
-        throw new DBException("value of " + length + " bytes is too long for one buffer");
-      }
-      leased = new Leased(PlatformDependent.directBuffer(address, (int) length), iterator, released);
+      leased = withValue(iterator,
+          (address, length) -> new Leased(PlatformDependent.directBuffer(address, length), iterator, released));
       return leased;
     } finally {
       if (leased == null) {
@@ -277,14 +261,30 @@ final class DirectGet {
     }
   }
 
-  /** A new native {@code Slice} of the iterator's value, for {@link #deleteSlice}. */
-  private static long valueSlice(long iterator) {
+  /** What a read does with the value's bytes: their address and count. */
+  @FunctionalInterface
+  private interface ValueUse {
+    ByteBuf apply(long address, int length);
+  }
+
+  /** Applies {@code use} to the value the iterator is on (its bytes stay LevelDB's). */
+  private static ByteBuf withValue(long iterator, ValueUse use) {
+    long value;
     try {
-      return (long) VALUE.invokeExact(iterator);
+      value = (long) VALUE.invokeExact(iterator); // a new native Slice of the value, deleted below
     } catch (Error | RuntimeException e) {
       throw e;
     } catch (Throwable t) {
       throw new IllegalStateException(t);
+    }
+    try {
+      long length = PlatformDependent.getLong(value + 8);
+      if (length > Integer.MAX_VALUE - 16) {
+        throw new DBException("value of " + length + " bytes is too long for one buffer");
+      }
+      return use.apply(PlatformDependent.getLong(value), (int) length);
+    } finally {
+      deleteSlice(value);
     }
   }
 
@@ -310,10 +310,9 @@ final class DirectGet {
     private final Runnable released;
 
     Leased(ByteBuffer memory, long iterator, Runnable released) {
-      super(ByteBufAllocator.DEFAULT, memory, memory.capacity());
+      super(ByteBufAllocator.DEFAULT, memory, memory.capacity()); // readable: the whole value
       this.iterator = iterator;
       this.released = released;
-      writerIndex(memory.capacity());
     }
 
     @Override
@@ -351,11 +350,7 @@ final class DirectGet {
     return true;
   }
 
-  private static ByteBuf copy(long address, long length, IntFunction<ByteBuf> alloc) {
-    if (length > Integer.MAX_VALUE - 16) {
-      throw new DBException("value of " + length + " bytes is too long for one buffer");
-    }
-    int n = (int) length;
+  private static ByteBuf copy(long address, int n, IntFunction<ByteBuf> alloc) {
     ByteBuf out = alloc.apply(n);
     if (!out.hasMemoryAddress() || out.writableBytes() < n) {
       out.release();

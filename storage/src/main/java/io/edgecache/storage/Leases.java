@@ -118,12 +118,6 @@ final class Leases {
     return open;
   }
 
-  /** Leases out now that were taken before the previous epoch. */
-  synchronized int old() {
-    roll();
-    return open - inThisEpoch - inPreviousEpoch;
-  }
-
   /**
    * Stops new leases, waits up to {@code waitMillis} for those out, then runs {@code close}; when
    * some are still out then, the last release runs it instead.
