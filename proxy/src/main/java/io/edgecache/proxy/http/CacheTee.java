@@ -6,6 +6,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.internal.buffer.BufferInternal;
 import org.slf4j.Logger;
@@ -58,12 +59,29 @@ import org.slf4j.LoggerFactory;
  * chunked body without its last chunk), never a clean end. The URL stays unstored, so the next
  * request asks the origin again.
  *
+ * <h2>When the origin closes its connection while held back</h2>
+ * An origin that closes its connection after each response (HTTP/1.0, {@code Connection: close})
+ * may have sent the last bytes, and its close, while this side paused it. Vert.x then still holds
+ * those bytes, and the end of the message, in its inbound queues, yet reports the close as a
+ * failure of the response. That failure is not taken at its word: the origin is resumed, for good
+ * (what is left is in memory, bounded by what the connection had received), and the body ends as
+ * the rest of it says: with its end (complete: served and stored), or with nothing more within
+ * {@link #CLOSED_DRAIN_MS} (cut short: failed as below). RFC 9112 §6.3: a body without a length
+ * ends at the close; one with a Content-Length that the close cuts short is incomplete, and RFC
+ * 9111 §3.3 lets no incomplete response be stored as complete.
+ *
  * <h2>Threads</h2>
  * Every handler runs on the event loop of the exchange's connection, the same one the origin
  * client was created on; nothing here blocks.
  */
 final class CacheTee {
   private static final Logger log = LoggerFactory.getLogger(CacheTee.class);
+  /**
+   * After the origin's connection closed, how long the body may go without a buffer before it is
+   * taken as cut short. What is left is already in memory and delivered by event-loop tasks, so this
+   * only has to outlast a busy event loop.
+   */
+  static final long CLOSED_DRAIN_MS = 250;
 
   /** The exchange's side: called on its event loop. */
   interface Owner {
@@ -113,6 +131,8 @@ final class CacheTee {
   private boolean over;
   /** The origin is paused for the client's or the disk's backpressure: silence now is not the origin's. */
   private boolean paused;
+  /** The origin's connection closed: the rest of the body, if any, is in Vert.x's queues. */
+  private boolean originClosed;
   /** The client's write queue is full. */
   private boolean clientFull;
   /** The disk write has a full window. */
@@ -205,8 +225,14 @@ final class CacheTee {
       resumeOrigin();
     }
     long silentMs = (System.nanoTime() - lastReadNanos) / 1_000_000;
-    if (paused || silentMs < bodyIdleMs) {
-      armIdleTimer(paused ? bodyIdleMs : bodyIdleMs - silentMs);
+    long allowedMs = originClosed ? Math.min(CLOSED_DRAIN_MS, bodyIdleMs) : bodyIdleMs;
+    if (paused || silentMs < allowedMs) {
+      armIdleTimer(paused ? allowedMs : allowedMs - silentMs);
+      return;
+    }
+    if (originClosed) {
+      log.debug("origin of {} closed its connection before the body's end ({} bytes); the transfer is cut", key, received);
+      fail();
       return;
     }
     log.debug("origin body of {} stalled for {} ms; abandoning the transfer", key, silentMs);
@@ -323,7 +349,7 @@ final class CacheTee {
   }
 
   private void pauseOrigin() {
-    if (!paused) {
+    if (!paused && !originClosed) {
       paused = true;
       origin.pause();
     }
@@ -361,6 +387,19 @@ final class CacheTee {
 
   private void onOriginFailed(Throwable t) {
     if (over) {
+      return;
+    }
+    if (paused && !originClosed && t instanceof HttpClosedException) {
+      // the rest of the body, and its end, may be waiting behind the pause: let it through
+      log.debug("origin of {} closed its connection while held back at {} bytes; draining what it sent", key, received);
+      originClosed = true;
+      paused = false;
+      lastReadNanos = System.nanoTime();
+      origin.resume();
+      if (idleTimer >= 0) {
+        vertx.cancelTimer(idleTimer);
+      }
+      armIdleTimer(Math.min(CLOSED_DRAIN_MS, bodyIdleMs));
       return;
     }
     log.debug("origin body failed for {}: {}", key, t.toString());
