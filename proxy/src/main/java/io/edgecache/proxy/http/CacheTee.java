@@ -61,9 +61,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>When the origin closes its connection while held back</h2>
  * An origin that closes its connection after each response (HTTP/1.0, {@code Connection: close})
- * may have sent the last bytes, and its close, while this side paused it. Vert.x then still holds
- * those bytes, and the end of the message, in its inbound queues, yet reports the close as a
- * failure of the response. That failure is not taken at its word: the origin is resumed, for good
+ * may have sent the last bytes, and its close, while this side paused it (or had just resumed it:
+ * Vert.x drains its queues on a later turn). Vert.x then still holds those bytes, and the end of
+ * the message, in its inbound queues, yet reports the close as a failure of the response. That failure is not taken at its word: the origin is resumed, for good
  * (what is left is in memory, bounded by what the connection had received), and the body ends as
  * the rest of it says: with its end (complete: served and stored), or with nothing more within
  * {@link #CLOSED_DRAIN_MS} (cut short: failed as below). RFC 9112 §6.3: a body without a length
@@ -389,9 +389,10 @@ final class CacheTee {
     if (over) {
       return;
     }
-    if (paused && !originClosed && t instanceof HttpClosedException) {
-      // the rest of the body, and its end, may be waiting behind the pause: let it through
-      log.debug("origin of {} closed its connection while held back at {} bytes; draining what it sent", key, received);
+    if (!originClosed && t instanceof HttpClosedException) {
+      // the rest of the body, and its end, may be waiting in Vert.x's queues: behind a pause, or
+      // not yet drained after a resume (which is asynchronous); let it through
+      log.debug("origin of {} closed its connection at {} bytes; draining what it sent", key, received);
       originClosed = true;
       paused = false;
       lastReadNanos = System.nanoTime();
