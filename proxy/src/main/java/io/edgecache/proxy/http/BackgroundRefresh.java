@@ -12,7 +12,9 @@ import io.edgecache.proxy.policy.TtlRules;
 import io.edgecache.storage.DiskWriter;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.internal.buffer.BufferInternal;
 import org.slf4j.Logger;
@@ -116,32 +118,117 @@ final class BackgroundRefresh implements OriginFetch.Callback {
       discard(cresp);
       return;
     }
-    Context context = Vertx.currentContext();
-    DiskWriter w = store.writer();
-    long stallMs = ctx.config().upstream().bodyIdleTimeoutMs();
-    cresp.handler(buf -> {
-      if (!w.write(((BufferInternal) buf).getByteBuf().nioBuffer()) && w.state() == DiskWriter.State.WRITING) {
+    new DiskBody(cresp, store, Vertx.currentContext(), ctx.config().upstream().bodyIdleTimeoutMs()).start();
+  }
+
+  /**
+   * One refresh body on its way to disk: the origin is paused while the disk is behind, and a disk
+   * that makes no room for {@code upstream.bodyIdleTimeout} ends the refresh (as {@link CacheTee}
+   * does for a fill: the origin is not held paused, and the URL can be refreshed again later). An
+   * origin that closes its connection before the end (HTTP/1.0, {@code Connection: close}) may have
+   * sent the rest, its end included, into Vert.x's queues behind the pause: as in {@link CacheTee},
+   * the queues are drained first, and the body fails only if nothing more arrives within
+   * {@link CacheTee#CLOSED_DRAIN_MS}.
+   */
+  private final class DiskBody {
+    private final HttpClientResponse cresp;
+    private final HttpCache.StreamedStore store;
+    private final Context context;
+    private final long stallMs;
+    private boolean paused;
+    /** The origin's connection closed before the end, for this reason: what Vert.x holds is drained. */
+    private Throwable closed;
+    private boolean over;
+    private long lastReadNanos;
+    private long stallTimer = -1;
+
+    DiskBody(HttpClientResponse cresp, HttpCache.StreamedStore store, Context context, long stallMs) {
+      this.cresp = cresp;
+      this.store = store;
+      this.context = context;
+      this.stallMs = stallMs;
+    }
+
+    void start() {
+      lastReadNanos = System.nanoTime();
+      cresp.handler(this::onData);
+      cresp.exceptionHandler(this::onFailed);
+      cresp.endHandler(v -> finish(null));
+    }
+
+    private void onData(Buffer buf) {
+      if (over) {
+        return;
+      }
+      lastReadNanos = System.nanoTime();
+      DiskWriter w = store.writer();
+      if (!w.write(((BufferInternal) buf).getByteBuf().nioBuffer()) && w.state() == DiskWriter.State.WRITING
+          && !paused && closed == null) {
+        paused = true;
         cresp.pause();
-        // a disk that makes no room for upstream.bodyIdleTimeout ends the refresh (as CacheTee does
-        // for a fill): the origin is not held paused, and the URL can be refreshed again later
-        long stall = context.owner().setTimer(stallMs, id -> {
-          store.abort();
+        stallTimer = context.owner().setTimer(stallMs, id -> {
+          stallTimer = -1;
+          finish(new java.util.concurrent.TimeoutException("the disk took nothing for " + stallMs + " ms"));
           cresp.request().reset();
         });
         w.whenRoom(() -> context.runOnContext(x -> {
-          context.owner().cancelTimer(stall);
-          cresp.resume();
+          cancelStallTimer();
+          if (paused && !over) {
+            paused = false;
+            cresp.resume();
+          }
         }));
       }
-    });
-    cresp.end().onComplete(ar -> {
-      if (ar.succeeded()) {
+    }
+
+    private void onFailed(Throwable t) {
+      if (over) {
+        return;
+      }
+      if (closed == null && t instanceof HttpClosedException) {
+        closed = t;
+        cancelStallTimer();
+        paused = false;
+        cresp.resume();
+        armDrainCheck();
+        return;
+      }
+      finish(t);
+    }
+
+    private void armDrainCheck() {
+      context.owner().setTimer(CacheTee.CLOSED_DRAIN_MS, id -> {
+        if (over) {
+          return;
+        }
+        if ((System.nanoTime() - lastReadNanos) / 1_000_000 >= CacheTee.CLOSED_DRAIN_MS) {
+          finish(closed); // nothing more came: the close cut the body short
+        } else {
+          armDrainCheck();
+        }
+      });
+    }
+
+    private void cancelStallTimer() {
+      if (stallTimer >= 0) {
+        context.owner().cancelTimer(stallTimer);
+        stallTimer = -1;
+      }
+    }
+
+    private void finish(Throwable failure) {
+      if (over) {
+        return;
+      }
+      over = true;
+      cancelStallTimer();
+      if (failure == null) {
         store.commit();
       } else {
         store.abort();
       }
-      done(ar.cause());
-    });
+      done(failure);
+    }
   }
 
   private void discard(HttpClientResponse cresp) {

@@ -63,14 +63,19 @@ class ClosingOriginIntegrationTest extends ProxyHarness {
     final List<String> requests = new CopyOnWriteArrayList<>();
 
     ClosingOrigin(String headers, byte[] body, int sent) throws IOException {
+      this("Cache-Control: max-age=3600\r\n" + headers, n -> body, sent);
+    }
+
+    /** {@code bodies} gives the body of the n-th request (1, 2, ...). */
+    ClosingOrigin(String headers, java.util.function.IntFunction<byte[]> bodies, int sent) throws IOException {
       Thread t = new Thread(() -> {
         while (!server.isClosed()) {
           try (Socket s = server.accept()) {
             InputStream in = s.getInputStream();
             requests.add(DiskTierIntegrationTest.readHead(in));
+            byte[] body = bodies.apply(requests.size());
             OutputStream out = s.getOutputStream();
-            out.write(("HTTP/1.0 200 OK\r\nCache-Control: max-age=3600\r\n" + headers + "\r\n")
-                .getBytes(StandardCharsets.ISO_8859_1));
+            out.write(("HTTP/1.0 200 OK\r\n" + headers + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
             out.write(body, 0, sent);
             out.flush();
           } catch (IOException e) {
@@ -97,7 +102,11 @@ class ClosingOriginIntegrationTest extends ProxyHarness {
   }
 
   private void startWith(String headers, byte[] body, int sent, boolean diskTier, String bodyIdle) throws Exception {
-    raw = new ClosingOrigin(headers, body, sent);
+    startWith(new ClosingOrigin(headers, body, sent), diskTier, bodyIdle);
+  }
+
+  private void startWith(ClosingOrigin closing, boolean diskTier, String bodyIdle) throws Exception {
+    raw = closing;
     JsonObject cfg = baseConfig();
     cfg.put("origins", new JsonArray().add(new JsonObject().put("name", "raw").put("url", raw.url())
         .put("hosts", new JsonArray().add("*"))));
@@ -224,5 +233,27 @@ class ClosingOriginIntegrationTest extends ProxyHarness {
     byte[] again = slowClientGet("/cut.bin");
     assertTrue(again.length < SIZE, "cut again: " + again.length);
     assertEquals(2, raw.requests.size(), "the next request asked the origin again");
+  }
+
+  /**
+   * A stale-while-revalidate refresh of a body above the memory tier's object limit is written to
+   * disk as it arrives, the origin paused while the disk is behind; an origin that closes its
+   * connection after the new body still replaces the stored one.
+   */
+  @Test
+  void backgroundRefreshToDisk_originClosesAfterTheNewBody_replacesTheStoredBody() throws Exception {
+    byte[] v1 = content(SIZE);
+    byte[] v2 = content(SIZE - 1);
+    startWith(new ClosingOrigin("Cache-Control: max-age=1, stale-while-revalidate=600\r\nAge: 10\r\n"
+        + "Content-Length: " + SIZE + "\r\n", n -> n == 1 ? v1 : java.util.Arrays.copyOf(v2, SIZE), SIZE), true, "5s");
+    assertArrayEquals(v1, RawHttp.get(port(), "/refreshed.bin").body());
+    await().atMost(Duration.ofSeconds(20)).until(() -> proxy.disk().diskStats().streamsCommitted() == 1);
+
+    RawHttp.Response stale = RawHttp.get(port(), "/refreshed.bin");
+    assertTrue(stale.header("Cache-Status").contains("stale-while-revalidate"), stale.header("Cache-Status"));
+    assertArrayEquals(v1, stale.body());
+    await().atMost(Duration.ofSeconds(20)).until(() -> proxy.disk().diskStats().streamsCommitted() == 2);
+    assertEquals(2, raw.requests.size(), "one refresh, not a retry after a failed one");
+    assertArrayEquals(java.util.Arrays.copyOf(v2, SIZE), RawHttp.get(port(), "/refreshed.bin").body(), "the refreshed body");
   }
 }
