@@ -14,7 +14,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.internal.buffer.BufferInternal;
 import org.slf4j.Logger;
@@ -124,11 +123,8 @@ final class BackgroundRefresh implements OriginFetch.Callback {
   /**
    * One refresh body on its way to disk: the origin is paused while the disk is behind, and a disk
    * that makes no room for {@code upstream.bodyIdleTimeout} ends the refresh (as {@link CacheTee}
-   * does for a fill: the origin is not held paused, and the URL can be refreshed again later). An
-   * origin that closes its connection before the end (HTTP/1.0, {@code Connection: close}) may have
-   * sent the rest, its end included, into Vert.x's queues behind the pause: as in {@link CacheTee},
-   * the queues are drained first, and the body fails only if nothing more arrives within
-   * {@link CacheTee#CLOSED_DRAIN_MS}.
+   * does for a fill: the origin is not held paused, and the URL can be refreshed again later). A
+   * close of the origin's connection before the end is drained first ({@link OriginCloseDrain}).
    */
   private final class DiskBody {
     private final HttpClientResponse cresp;
@@ -136,8 +132,8 @@ final class BackgroundRefresh implements OriginFetch.Callback {
     private final Context context;
     private final long stallMs;
     private boolean paused;
-    /** The origin's connection closed before the end, for this reason: what Vert.x holds is drained. */
-    private Throwable closed;
+    /** The origin's connection closed before the end: what Vert.x holds is being drained. */
+    private boolean closed;
     private boolean over;
     private long lastReadNanos;
     private long stallTimer = -1;
@@ -163,7 +159,7 @@ final class BackgroundRefresh implements OriginFetch.Callback {
       lastReadNanos = System.nanoTime();
       DiskWriter w = store.writer();
       if (!w.write(((BufferInternal) buf).getByteBuf().nioBuffer()) && w.state() == DiskWriter.State.WRITING
-          && !paused && closed == null) {
+          && !paused && !closed) {
         paused = true;
         cresp.pause();
         stallTimer = context.owner().setTimer(stallMs, id -> {
@@ -185,28 +181,15 @@ final class BackgroundRefresh implements OriginFetch.Callback {
       if (over) {
         return;
       }
-      if (closed == null && t instanceof HttpClosedException) {
-        closed = t;
+      if (!closed && OriginCloseDrain.mayHaveQueuedEnd(t)) {
+        closed = true;
         cancelStallTimer();
         paused = false;
-        cresp.resume();
-        armDrainCheck();
+        lastReadNanos = System.nanoTime();
+        OriginCloseDrain.drain(context.owner(), cresp, () -> lastReadNanos, () -> over, () -> finish(t));
         return;
       }
       finish(t);
-    }
-
-    private void armDrainCheck() {
-      context.owner().setTimer(CacheTee.CLOSED_DRAIN_MS, id -> {
-        if (over) {
-          return;
-        }
-        if ((System.nanoTime() - lastReadNanos) / 1_000_000 >= CacheTee.CLOSED_DRAIN_MS) {
-          finish(closed); // nothing more came: the close cut the body short
-        } else {
-          armDrainCheck();
-        }
-      });
     }
 
     private void cancelStallTimer() {

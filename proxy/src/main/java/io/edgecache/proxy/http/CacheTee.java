@@ -6,7 +6,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.internal.buffer.BufferInternal;
 import org.slf4j.Logger;
@@ -59,16 +58,11 @@ import org.slf4j.LoggerFactory;
  * chunked body without its last chunk), never a clean end. The URL stays unstored, so the next
  * request asks the origin again.
  *
- * <h2>When the origin closes its connection while held back</h2>
- * An origin that closes its connection after each response (HTTP/1.0, {@code Connection: close})
- * may have sent the last bytes, and its close, while this side paused it (or had just resumed it:
- * Vert.x drains its queues on a later turn). Vert.x then still holds those bytes, and the end of
- * the message, in its inbound queues, yet reports the close as a failure of the response. That failure is not taken at its word: the origin is resumed, for good
- * (what is left is in memory, bounded by what the connection had received), and the body ends as
- * the rest of it says: with its end (complete: served and stored), or with nothing more within
- * {@link #CLOSED_DRAIN_MS} (cut short: failed as below). RFC 9112 §6.3: a body without a length
- * ends at the close; one with a Content-Length that the close cuts short is incomplete, and RFC
- * 9111 §3.3 lets no incomplete response be stored as complete.
+ * <h2>When the origin closes its connection before the end</h2>
+ * Vert.x may report the close of an origin that closes after each response as a failure while the
+ * rest of the body, its end included, still waits in its queues: {@link OriginCloseDrain} lets
+ * them run, and the body ends with its end (served and stored) or is failed as below when nothing
+ * more arrives. From then on the origin is never paused again.
  *
  * <h2>Threads</h2>
  * Every handler runs on the event loop of the exchange's connection, the same one the origin
@@ -76,12 +70,6 @@ import org.slf4j.LoggerFactory;
  */
 final class CacheTee {
   private static final Logger log = LoggerFactory.getLogger(CacheTee.class);
-  /**
-   * After the origin's connection closed, how long the body may go without a buffer before it is
-   * taken as cut short. What is left is already in memory and delivered by event-loop tasks, so this
-   * only has to outlast a busy event loop.
-   */
-  static final long CLOSED_DRAIN_MS = 250;
 
   /** The exchange's side: called on its event loop. */
   interface Owner {
@@ -225,14 +213,8 @@ final class CacheTee {
       resumeOrigin();
     }
     long silentMs = (System.nanoTime() - lastReadNanos) / 1_000_000;
-    long allowedMs = originClosed ? Math.min(CLOSED_DRAIN_MS, bodyIdleMs) : bodyIdleMs;
-    if (paused || silentMs < allowedMs) {
-      armIdleTimer(paused ? allowedMs : allowedMs - silentMs);
-      return;
-    }
-    if (originClosed) {
-      log.debug("origin of {} closed its connection before the body's end ({} bytes); the transfer is cut", key, received);
-      fail();
+    if (paused || silentMs < bodyIdleMs) {
+      armIdleTimer(paused ? bodyIdleMs : bodyIdleMs - silentMs);
       return;
     }
     log.debug("origin body of {} stalled for {} ms; abandoning the transfer", key, silentMs);
@@ -389,18 +371,15 @@ final class CacheTee {
     if (over) {
       return;
     }
-    if (!originClosed && t instanceof HttpClosedException) {
-      // the rest of the body, and its end, may be waiting in Vert.x's queues: behind a pause, or
-      // not yet drained after a resume (which is asynchronous); let it through
+    if (!originClosed && OriginCloseDrain.mayHaveQueuedEnd(t)) {
       log.debug("origin of {} closed its connection at {} bytes; draining what it sent", key, received);
       originClosed = true;
       paused = false;
       lastReadNanos = System.nanoTime();
-      origin.resume();
-      if (idleTimer >= 0) {
-        vertx.cancelTimer(idleTimer);
-      }
-      armIdleTimer(Math.min(CLOSED_DRAIN_MS, bodyIdleMs));
+      OriginCloseDrain.drain(vertx, origin, () -> lastReadNanos, () -> over, () -> {
+        log.debug("origin of {} closed its connection before the body's end ({} bytes); the transfer is cut", key, received);
+        fail();
+      });
       return;
     }
     log.debug("origin body failed for {}: {}", key, t.toString());

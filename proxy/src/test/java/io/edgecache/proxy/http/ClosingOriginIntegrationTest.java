@@ -47,12 +47,6 @@ class ClosingOriginIntegrationTest extends ProxyHarness {
     }
   }
 
-  static byte[] content(int size) {
-    byte[] b = new byte[size];
-    new java.util.Random(size).nextBytes(b);
-    return b;
-  }
-
   /**
    * An HTTP/1.0 origin over raw TCP: per connection, one response ({@code headers}, then the first
    * {@code sent} bytes of {@code body}), then it closes the connection, as {@code python3 -m
@@ -196,7 +190,7 @@ class ClosingOriginIntegrationTest extends ProxyHarness {
 
   @Test
   void contentLength_closedWhileASlowClientHoldsTheBody_diskTier_wholeBodyServedAndStored() throws Exception {
-    byte[] body = content(SIZE);
+    byte[] body = DiskTierIntegrationTest.content("/body", SIZE);
     startWith("Content-Length: " + SIZE + "\r\n", body, SIZE, true);
     assertArrayEquals(body, slowClientGet("/closing-disk.bin"), "every byte, though the origin closed first");
     await().atMost(Duration.ofSeconds(10)).until(() -> proxy.disk().diskStats().entries() == 1);
@@ -205,7 +199,7 @@ class ClosingOriginIntegrationTest extends ProxyHarness {
 
   @Test
   void contentLength_closedWhileASlowClientHoldsTheBody_memoryTier_wholeBodyServedAndStored() throws Exception {
-    byte[] body = content(SIZE);
+    byte[] body = DiskTierIntegrationTest.content("/body", SIZE);
     startWith("Content-Length: " + SIZE + "\r\n", body, SIZE, false);
     assertArrayEquals(body, slowClientGet("/closing-memory.bin"), "every byte, though the origin closed first");
     assertStoredAndServedFromCache("/closing-memory.bin", body);
@@ -214,14 +208,14 @@ class ClosingOriginIntegrationTest extends ProxyHarness {
   /** RFC 9112 §6.3 (8): without a length, the body is what arrives before the close. */
   @Test
   void noLength_closeDelimitedBodyHeldBackByASlowClient_wholeBodyServed() throws Exception {
-    byte[] body = content(SIZE);
+    byte[] body = DiskTierIntegrationTest.content("/body", SIZE);
     startWith("", body, SIZE, true);
     assertArrayEquals(body, slowClientGet("/close-delimited.bin"), "every byte up to the close");
   }
 
   @Test
   void contentLength_closedBeforeTheLastByteWhileHeldBack_clientSeesTruncationAndNothingIsStored() throws Exception {
-    byte[] body = content(SIZE);
+    byte[] body = DiskTierIntegrationTest.content("/body", SIZE);
     // a body idle timeout longer than the client's read timeout (20 s): the cut must be seen from
     // the close itself, not from the origin's silence
     startWith("Content-Length: " + SIZE + "\r\n", body, SIZE / 2, true, "60s");
@@ -242,10 +236,10 @@ class ClosingOriginIntegrationTest extends ProxyHarness {
    */
   @Test
   void backgroundRefreshToDisk_originClosesAfterTheNewBody_replacesTheStoredBody() throws Exception {
-    byte[] v1 = content(SIZE);
-    byte[] v2 = content(SIZE - 1);
+    byte[] v1 = DiskTierIntegrationTest.content("/v1", SIZE);
+    byte[] v2 = DiskTierIntegrationTest.content("/v2", SIZE);
     startWith(new ClosingOrigin("Cache-Control: max-age=1, stale-while-revalidate=600\r\nAge: 10\r\n"
-        + "Content-Length: " + SIZE + "\r\n", n -> n == 1 ? v1 : java.util.Arrays.copyOf(v2, SIZE), SIZE), true, "5s");
+        + "Content-Length: " + SIZE + "\r\n", n -> n == 1 ? v1 : v2, SIZE), true, "5s");
     assertArrayEquals(v1, RawHttp.get(port(), "/refreshed.bin").body());
     await().atMost(Duration.ofSeconds(20)).until(() -> proxy.disk().diskStats().streamsCommitted() == 1);
 
@@ -254,6 +248,6 @@ class ClosingOriginIntegrationTest extends ProxyHarness {
     assertArrayEquals(v1, stale.body());
     await().atMost(Duration.ofSeconds(20)).until(() -> proxy.disk().diskStats().streamsCommitted() == 2);
     assertEquals(2, raw.requests.size(), "one refresh, not a retry after a failed one");
-    assertArrayEquals(java.util.Arrays.copyOf(v2, SIZE), RawHttp.get(port(), "/refreshed.bin").body(), "the refreshed body");
+    assertArrayEquals(v2, RawHttp.get(port(), "/refreshed.bin").body(), "the refreshed body");
   }
 }
