@@ -48,6 +48,8 @@ EDGECACHE_JAR="${EDGECACHE_JAR:-$ROOT/proxy/target/edgecache.jar}"
 JAVA="${JAVA:-java}"
 # the image's flags (Dockerfile) with the heap fixed instead of a share of a container's memory
 EDGECACHE_JAVA_OPTS="${EDGECACHE_JAVA_OPTS:--Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m -XX:G1HeapRegionSize=8m -XX:+ExitOnOutOfMemoryError}"
+# empty: listen.transport as conf/proxy.json ships it ("auto"); or io_uring, epoll, nio
+EDGE_TRANSPORT="${EDGE_TRANSPORT:-}"
 PROFILE="${PROFILE:-0}"
 PROFILE_SETTINGS="${PROFILE_SETTINGS:-profile}"
 ORIGIN_PORT="${ORIGIN_PORT:-18000}"
@@ -308,11 +310,12 @@ if [[ "$SKIP_EDGECACHE" != 1 ]]; then
   read -r -a JOPTS <<<"$EDGECACHE_JAVA_OPTS"
   # conf/proxy.json as shipped, with only the addresses, the origin and disk.path changed, and
   # the access log off like the peers' (ACCESS_LOG=1 keeps it)
-  node - "$ROOT/conf/proxy.json" "$WORK/edgecache.json" "$EDGE_PORT" "$EDGE_ADMIN_PORT" "$ORIGIN_URL" "$ACCESS_LOG" <<'EOF'
+  node - "$ROOT/conf/proxy.json" "$WORK/edgecache.json" "$EDGE_PORT" "$EDGE_ADMIN_PORT" "$ORIGIN_URL" "$ACCESS_LOG" "$EDGE_TRANSPORT" <<'EOF'
 const fs = require('fs');
-const [src, dst, port, adminPort, originUrl, accessLog] = process.argv.slice(2);
+const [src, dst, port, adminPort, originUrl, accessLog, transport] = process.argv.slice(2);
 const cfg = JSON.parse(fs.readFileSync(src, 'utf8'));
 cfg.listen = { ...(cfg.listen || {}), host: '127.0.0.1', port: Number(port) };
+if (transport) cfg.listen.transport = transport;
 cfg.admin = { ...(cfg.admin || {}), host: '127.0.0.1', port: Number(adminPort) };
 cfg.origins = [{ name: 'loadtest-origin', url: originUrl, hosts: ['*'] }];
 if (cfg.disk) cfg.disk = { ...cfg.disk, path: null };
@@ -331,7 +334,9 @@ EOF
   wipe_edgecache() { :; } # memory tier only: a new JVM starts empty
   if start_server edgecache; then
     SERVERS+=(edgecache)
-    VERSION_OF[edgecache]="$EDGE_VERSION (java $JAVA_VERSION, $EDGECACHE_JAVA_OPTS${EDGE_GC:+, $EDGE_GC})"
+    EDGE_RUNS_ON="$(curl -s "http://127.0.0.1:$EDGE_ADMIN_PORT/api/status" \
+      | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).build.transport||"")}catch(e){}})' || true)"
+    VERSION_OF[edgecache]="$EDGE_VERSION (java $JAVA_VERSION, $EDGECACHE_JAVA_OPTS${EDGE_GC:+, $EDGE_GC}${EDGE_RUNS_ON:+, $EDGE_RUNS_ON})"
     log "edgecache up on :$EDGE_PORT (admin :$EDGE_ADMIN_PORT, pid ${PID_OF[edgecache]}, ready after ${READY_MS[edgecache]} ms)"
   else
     NOTE_OF[edgecache]="did not become ready (GET /readyz on the admin port)"; FAILED=1

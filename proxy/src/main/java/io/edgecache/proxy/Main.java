@@ -94,6 +94,11 @@ public final class Main {
       System.exit(r.requests() > 0 && r.failures() == 0 ? 0 : 1);
       return;
     }
+    try {
+      NetTransport.choose(cfg.listen().transport(), cfg.source()); // before the warm-up runs on it
+    } catch (ConfigException e) {
+      fail(e.getMessage(), 1);
+    }
     Warmup.run(cfg);
     ProxyServer server = new ProxyServer(cfg);
     try {
@@ -113,9 +118,9 @@ public final class Main {
     }
     String listeners = cfg.listen().plain() ? "http://" + cfg.listen().host() + ":" + server.port()
         : "https://" + cfg.listen().host() + ":" + server.tlsPort();
-    log.info("edgecache {} listening on {} (admin http://{}:{}), {} event loops, origins: {}",
+    log.info("edgecache {} listening on {} (admin http://{}:{}), {} event loops on {}, origins: {}",
         version(), listeners, cfg.admin().host(), server.adminPort(),
-        cfg.listen().eventLoops(),
+        cfg.listen().eventLoops(), server.transport().name().toLowerCase(java.util.Locale.ROOT),
         cfg.origins().stream().map(o -> o.name() + "=" + o.pool().servers().stream()
                 .map(s -> o.scheme() + "://" + s.id()).collect(Collectors.joining("|")) + " " + o.hosts())
             .collect(Collectors.joining(", ")));

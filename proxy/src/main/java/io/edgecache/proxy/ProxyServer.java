@@ -80,6 +80,8 @@ public final class ProxyServer {
   private int adminPort;
   /** The HTTPS listener's certificate, or null without {@code listen.tls}. */
   private CertificateReloader certificates;
+  /** What {@code listen.transport} resolved to on this machine (never {@code AUTO} once started). */
+  private ProxyConfig.Transport transport = ProxyConfig.Transport.AUTO;
 
   public ProxyServer(ProxyConfig config) {
     this(config, Clock.systemUTC());
@@ -101,9 +103,15 @@ public final class ProxyServer {
         return Future.failedFuture(e);
       }
     }
+    io.vertx.core.transport.Transport transport;
+    try {
+      transport = NetTransport.choose(config.listen().transport(), config.source());
+    } catch (ConfigException e) {
+      return Future.failedFuture(e);
+    }
+    this.transport = NetTransport.setting(transport);
     int loops = config.listen().eventLoops();
     VertxOptions options = new VertxOptions()
-        .setPreferNativeTransport(true)
         .setEventLoopPoolSize(Math.max(loops, 1))
         // Vert.x's own HTTP server and client meters are off: they look up (register) several
         // meters per request, about a tenth of the CPU of a cache hit or a pass-through request
@@ -113,7 +121,7 @@ public final class ProxyServer {
             .addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER).addDisabledMetricsCategory(MetricsDomain.HTTP_CLIENT));
     ProxyConfig.Cluster cc = config.cluster();
     if (!cc.enabled()) {
-      vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
+      vertx = Vertx.builder().with(options).withTransport(transport).withMetrics(new MicrometerMetricsFactory(registry)).build();
       return startOn();
     }
     int listenPort = config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
@@ -122,7 +130,7 @@ public final class ProxyServer {
     pinnedListenPort = listenPort;
     clusterManager = HazelcastSetup.clusterManager(cc, advertise);
     HazelcastSetup.eventBus(options.getEventBusOptions(), cc);
-    return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry))
+    return Vertx.builder().with(options).withTransport(transport).withMetrics(new MicrometerMetricsFactory(registry))
         .withClusterManager(clusterManager).buildClustered()
         .recover(t -> Future.failedFuture(new ConfigException(config.source() + ": cluster.bind: cannot join at "
             + cc.bindHost() + ":" + cc.bindPort() + " (" + rootMessage(t) + ")")))
@@ -182,7 +190,8 @@ public final class ProxyServer {
         : config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
     ProxyConfig.Tls tls = config.listen().tls();
     int tlsListenPort = tls == null ? 0 : tls.port() == 0 ? freePort(config.listen().host()) : tls.port();
-    context.set(ProxyContext.of(config.withListen(config.listen().withPort(listenPort).withTlsPort(tlsListenPort)), cache,
+    context.set(ProxyContext.of(config.withListen(config.listen().withPort(listenPort).withTlsPort(tlsListenPort)
+        .withTransport(transport)), cache,
         clock, metrics, peers));
     guard = HeapGuard.watch(context.get(), memory, config.memory().pressureThreshold());
     HeapGuard g = guard;
@@ -231,7 +240,7 @@ public final class ProxyServer {
     return listening
         .compose(id -> {
           StatusReport report = new StatusReport(registry, clock, new StatusReport.Sources(Main.version(), startedAt,
-              config.source(), loops, () -> context.get().pools().describe(), this::clusterView,
+              config.source(), loops, transport.name().toLowerCase(java.util.Locale.ROOT), () -> context.get().pools().describe(), this::clusterView,
               context.get().purges()));
           AdminVerticle admin = new AdminVerticle(config, ready::get, this::stats, context.get().purges(), registry,
               this::reload, this::clusterView, () -> context.get().pools().describe(),
@@ -403,6 +412,11 @@ public final class ProxyServer {
       c = c.getCause();
     }
     return t;
+  }
+
+  /** What {@code listen.transport} resolved to here ({@code AUTO} before {@link #start}). */
+  public ProxyConfig.Transport transport() {
+    return transport;
   }
 
   /** The plain-HTTP port bound (0 with {@code listen.plain: false}). */

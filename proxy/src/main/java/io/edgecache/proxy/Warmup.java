@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Start-up warm-up ({@code startup.warmup}, the most time it may take): before the real listeners
- * open, a throwaway {@link ProxyServer} on loopback ephemeral ports serves {@link #REQUESTS} mixed
+ * open, a throwaway {@link ProxyServer} on loopback ephemeral ports (and the configured transport) serves {@link #REQUESTS} mixed
  * requests from a built-in origin, then the warm-up waits until the compiler threads have gone
  * quiet, so the JIT compiles the request path (HTTP codec, key building, lookup,
  * policy, header encoding, origin fetch, pass-through) before the first client arrives. A JVM that
@@ -66,7 +66,8 @@ final class Warmup {
       return new Result(0, 0, 0);
     }
     long t0 = System.nanoTime();
-    Vertx side = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setPreferNativeTransport(true));
+    Vertx side = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(1))
+        .withTransport(NetTransport.choose(config.listen().transport(), config.source())).build();
     ProxyServer proxy = null;
     AtomicLong ok = new AtomicLong();
     AtomicLong failed = new AtomicLong();
@@ -130,7 +131,8 @@ final class Warmup {
     ProxyConfig.Tls tls = c.listen().tls();
     return new ProxyConfig(c.source(),
         new ProxyConfig.Listen("127.0.0.1", 0, c.listen().eventLoops(), tls == null ? null : new ProxyConfig.Tls(0,
-            tls.certFile(), tls.keyFile(), tls.protocols(), tls.http2(), tls.maxConcurrentStreams(), 0, tls.engine()), true),
+            tls.certFile(), tls.keyFile(), tls.protocols(), tls.http2(), tls.maxConcurrentStreams(), 0, tls.engine()), true,
+            c.listen().transport()),
         new ProxyConfig.Admin("127.0.0.1", 0, null),
         List.of(new ProxyConfig.Origin("warmup", "http", "127.0.0.1", originPort, List.of("*"), false)),
         new ProxyConfig.Memory(max, Math.min(m.maxObjectBytes(), max), Math.max(1L << 20, Math.min(m.fillBufferBytes(), max)),

@@ -121,6 +121,37 @@ class MainProcessTest {
   }
 
   @Test
+  void namedTransportNotAvailable_exitsNonZeroWithOneLineNamingTheKey() throws Exception {
+    Files.writeString(dir.resolve("t.json"), """
+        {"listen": {"host": "127.0.0.1", "port": 0, "transport": "io_uring"}, "admin": {"host": "127.0.0.1", "port": 0},
+         "origins": [{"name": "o", "url": "http://127.0.0.1:9", "hosts": ["*"]}]}
+        """);
+    // Netty's switch that turns every native transport off, as a kernel or seccomp profile without io_uring would
+    Process p = launchWith(List.of("-Dio.netty.transport.noNative=true"), "--config", "t.json");
+    assertEquals(1, exitCode(p));
+    String e = err().strip();
+    assertEquals(1, e.lines().count(), e);
+    assertTrue(e.startsWith("edgecache: t.json: listen.transport: \"io_uring\" is not available here ("), e);
+    assertTrue(e.endsWith("); use \"auto\""), e);
+  }
+
+  @Test
+  void autoTransport_withoutNativeTransports_servesOnNio() throws Exception {
+    int admin = freePort();
+    Files.writeString(dir.resolve("nio.json"), """
+        {"listen": {"host": "127.0.0.1", "port": 0}, "admin": {"host": "127.0.0.1", "port": %d},
+         "origins": [{"name": "o", "url": "http://127.0.0.1:9", "hosts": ["*"]}], "startup": {"warmup": "0s"}}
+        """.formatted(admin));
+    Process p = launchWith(List.of("-Dio.netty.transport.noNative=true"), "--config", "nio.json");
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    await().atMost(Duration.ofSeconds(30)).until(() -> !p.isAlive() || answers200(http, "http://127.0.0.1:" + admin + "/healthz"));
+    assertTrue(p.isAlive(), "exited: " + err());
+    String status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/api/status")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    assertEquals("nio", new JsonObject(status).getJsonObject("build").getString("transport"), status);
+  }
+
+  @Test
   void missingConfig_exitsNonZeroWithOneLine() throws Exception {
     Process p = launch("--config", "nope.json");
     assertEquals(1, exitCode(p));

@@ -3,10 +3,10 @@ package io.edgecache.storage;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
+import io.netty.util.internal.CleanableDirectBuffer;
 import io.netty.util.internal.PlatformDependent;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
-import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,11 +38,9 @@ public final class ChunkBuffers {
   /** Bytes of freed buffers kept for reuse, at most. */
   static final long IDLE_MAX_BYTES = 32L << 20;
 
-  private static final Map<Integer, Queue<ByteBuffer>> IDLE = new ConcurrentHashMap<>();
+  private static final Map<Integer, Queue<CleanableDirectBuffer>> IDLE = new ConcurrentHashMap<>();
   private static final AtomicLong IDLE_BYTES = new AtomicLong();
   private static final AtomicLong HELD = new AtomicLong();
-  /** Whether buffers come from Netty's counted, explicitly freed direct memory (else the JDK's). */
-  private static final boolean NO_CLEANER = PlatformDependent.useDirectBufferNoCleaner();
 
   /** The JDK's count of its direct buffers, which Netty's are when Netty does not count its own. */
   private static final BufferPoolMXBean JDK_DIRECT = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)
@@ -87,18 +85,20 @@ public final class ChunkBuffers {
    */
   static ByteBuf allocate(int length) {
     int capacity = length < POOLED_GRAIN ? Math.max(length, 1) : roundUp(length);
-    ByteBuffer memory = null;
+    CleanableDirectBuffer memory = null;
     if (capacity >= POOLED_GRAIN) {
-      Queue<ByteBuffer> q = IDLE.get(capacity);
+      Queue<CleanableDirectBuffer> q = IDLE.get(capacity);
       memory = q == null ? null : q.poll();
       if (memory != null) {
         IDLE_BYTES.addAndGet(-capacity);
       }
     }
     if (memory == null) {
-      memory = NO_CLEANER ? PlatformDependent.allocateDirectNoCleaner(capacity) : ByteBuffer.allocateDirect(capacity);
+      // Netty's counted, explicitly freed direct memory where it keeps one (as the jar runs it);
+      // freeing it is this pool's job, so an expensive explicit free is allowed
+      memory = PlatformDependent.allocateDirect(capacity, true);
     }
-    memory.clear();
+    memory.buffer().clear();
     HELD.incrementAndGet();
     return new Chunk(memory);
   }
@@ -108,9 +108,9 @@ public final class ChunkBuffers {
     return (int) Math.min(r, Integer.MAX_VALUE - 16);
   }
 
-  private static void recycle(ByteBuffer memory) {
+  private static void recycle(CleanableDirectBuffer memory) {
     HELD.decrementAndGet();
-    int capacity = memory.capacity();
+    int capacity = memory.buffer().capacity();
     if (capacity >= POOLED_GRAIN && capacity % POOLED_GRAIN == 0
         && IDLE_BYTES.addAndGet(capacity) <= IDLE_MAX_BYTES) {
       IDLE.computeIfAbsent(capacity, c -> new ConcurrentLinkedQueue<>()).offer(memory);
@@ -119,26 +119,22 @@ public final class ChunkBuffers {
     if (capacity >= POOLED_GRAIN && capacity % POOLED_GRAIN == 0) {
       IDLE_BYTES.addAndGet(-capacity);
     }
-    if (NO_CLEANER) {
-      PlatformDependent.freeDirectNoCleaner(memory);
-    } else {
-      PlatformDependent.freeDirectBuffer(memory);
-    }
+    memory.clean();
   }
 
   /** A direct buffer over memory of the pool; its last release gives the memory back. */
   private static final class Chunk extends UnpooledUnsafeDirectByteBuf {
-    private ByteBuffer memory;
+    private CleanableDirectBuffer memory;
 
-    Chunk(ByteBuffer memory) {
-      super(ByteBufAllocator.DEFAULT, memory, memory.capacity());
+    Chunk(CleanableDirectBuffer memory) {
+      super(ByteBufAllocator.DEFAULT, memory.buffer(), memory.buffer().capacity());
       this.memory = memory;
       clear();
     }
 
     @Override
     protected void deallocate() {
-      ByteBuffer m = memory;
+      CleanableDirectBuffer m = memory;
       memory = null;
       if (m != null) {
         recycle(m);

@@ -41,7 +41,7 @@ public final class StatusReport {
   private static final double[] PERCENTILES = {0.5, 0.9, 0.99};
 
   /** What the status report reads besides the meters. */
-  public record Sources(String version, Instant startedAt, String configFile, int eventLoops,
+  public record Sources(String version, Instant startedAt, String configFile, int eventLoops, String transport,
       Supplier<JsonObject> origins, Supplier<JsonObject> cluster, PurgeService purges) {}
 
   private final MeterRegistry registry;
@@ -73,7 +73,8 @@ public final class StatusReport {
         .put("uptimeSeconds", Duration.between(sources.startedAt(), now).toSeconds())
         .put("java", Runtime.version().toString())
         .put("configFile", sources.configFile())
-        .put("eventLoops", sources.eventLoops());
+        .put("eventLoops", sources.eventLoops())
+        .put("transport", sources.transport());
     return new JsonObject()
         .put("now", now.truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString())
         .put("build", build)

@@ -76,7 +76,7 @@ public final class ConfigLoader {
         "shutdown", "cluster", "startup"));
 
     JsonObject listen = object(root, "listen");
-    known(listen, "listen.", Set.of("host", "port", "eventLoops", "tls", "plain"));
+    known(listen, "listen.", Set.of("host", "port", "eventLoops", "tls", "plain", "transport"));
     int cores = Runtime.getRuntime().availableProcessors();
     ProxyConfig.Tls tls = ListenTls.parse(this, listen.getValue("tls"));
     boolean plain = bool(listen, "listen.", "plain", true);
@@ -86,7 +86,13 @@ public final class ConfigLoader {
     ProxyConfig.Listen l = new ProxyConfig.Listen(
         string(listen, "listen.", "host", "0.0.0.0"),
         port(listen, "listen.", "port", 8080),
-        integer(listen, "listen.", "eventLoops", cores, 1, 256), tls, plain);
+        integer(listen, "listen.", "eventLoops", cores, 1, 256), tls, plain,
+        switch (oneOf(listen, "listen.", "transport", "auto", "auto", "io_uring", "epoll", "nio")) {
+          case "io_uring" -> ProxyConfig.Transport.IO_URING;
+          case "epoll" -> ProxyConfig.Transport.EPOLL;
+          case "nio" -> ProxyConfig.Transport.NIO;
+          default -> ProxyConfig.Transport.AUTO;
+        });
     if (tls != null && plain && tls.port() == l.port() && tls.port() != 0) {
       throw err("listen.tls.port", "must differ from listen.port (" + l.port() + ")");
     }

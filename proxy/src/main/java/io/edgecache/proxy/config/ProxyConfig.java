@@ -28,23 +28,36 @@ public record ProxyConfig(
    *
    * @param tls the HTTPS listener on the same host, or null
    * @param plain whether plain HTTP is served on {@code port} ({@code listen.plain}; false only with TLS)
+   * @param transport the socket layer under every listener and origin connection ({@code listen.transport})
    */
-  public record Listen(String host, int port, int eventLoops, Tls tls, boolean plain) {
+  public record Listen(String host, int port, int eventLoops, Tls tls, boolean plain, Transport transport) {
     /** Plain HTTP only. */
     public Listen(String host, int port, int eventLoops) {
-      this(host, port, eventLoops, null, true);
+      this(host, port, eventLoops, null, true, Transport.AUTO);
     }
 
     /** The same listeners with plain HTTP on {@code next}. */
     public Listen withPort(int next) {
-      return new Listen(host, next, eventLoops, tls, plain);
+      return new Listen(host, next, eventLoops, tls, plain, transport);
     }
 
     /** The same listeners with HTTPS on {@code next}. */
     public Listen withTlsPort(int next) {
-      return new Listen(host, port, eventLoops, tls == null ? null : tls.withPort(next), plain);
+      return new Listen(host, port, eventLoops, tls == null ? null : tls.withPort(next), plain, transport);
+    }
+
+    /** The same listeners on {@code next}. */
+    public Listen withTransport(Transport next) {
+      return new Listen(host, port, eventLoops, tls, plain, next);
     }
   }
+
+  /**
+   * {@code listen.transport}: how sockets are driven. {@code AUTO} takes io_uring where the kernel
+   * and the process allow it (Linux 5.14+, not blocked by a seccomp profile), else epoll, else the
+   * JDK's NIO; the others are that one by name (start-up fails where it is not available).
+   */
+  public enum Transport { AUTO, IO_URING, EPOLL, NIO }
 
   /**
    * The HTTPS listener ({@code listen.tls}): certificate chain and key from PEM files, re-read on

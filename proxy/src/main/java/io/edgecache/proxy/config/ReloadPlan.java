@@ -39,6 +39,7 @@ public record ReloadPlan(List<String> applied, List<String> restartNeeded, List<
     ProxyConfig.Listen nl = next.listen();
     if (!nl.host().equals(running.listen().host()) || nl.port() != started.listen().port()
         || nl.eventLoops() != running.listen().eventLoops() || nl.plain() != started.listen().plain()
+        || nl.transport() != started.listen().transport()
         || !Objects.equals(nl.tls(), started.listen().tls())) {
       restart.add("listen");
     }

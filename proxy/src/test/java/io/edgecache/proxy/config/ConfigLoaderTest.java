@@ -44,6 +44,31 @@ class ConfigLoaderTest {
     assertTrue(msg.startsWith(expectedPrefix), () -> "expected \"" + expectedPrefix + "...\", got: " + msg);
   }
 
+  // ---------------------------------------------------------------- listen.transport
+
+  @Test
+  void parse_transport_defaultsToAuto_andReadsEachName() {
+    assertEquals(ProxyConfig.Transport.AUTO, parse(config("")).listen().transport());
+    assertEquals(ProxyConfig.Transport.IO_URING,
+        parse(config("\"listen\": {\"transport\": \"io_uring\"}")).listen().transport());
+    assertEquals(ProxyConfig.Transport.EPOLL, parse(config("\"listen\": {\"transport\": \"epoll\"}")).listen().transport());
+    assertEquals(ProxyConfig.Transport.NIO, parse(config("\"listen\": {\"transport\": \"nio\"}")).listen().transport());
+  }
+
+  @Test
+  void parse_unknownTransport_namesTheKeyAndTheChoices() {
+    assertEquals(FILE + ": listen.transport: expected one of \"auto\", \"io_uring\", \"epoll\", \"nio\", got \"kqueue\"",
+        error(config("\"listen\": {\"transport\": \"kqueue\"}")));
+  }
+
+  @Test
+  void reloadPlan_changedTransport_needsARestart() {
+    ProxyConfig started = parse(config(""));
+    ProxyConfig next = parse(config("\"listen\": {\"transport\": \"nio\"}"));
+    assertEquals(List.of("listen"), ReloadPlan.between(started, started, next).restartNeeded());
+    assertEquals(List.of(), ReloadPlan.between(started, started, parse(config(""))).restartNeeded());
+  }
+
   // ---------------------------------------------------------------- cluster
 
   private static final String TOKEN = "\"token\": \"0123456789abcdef-cluster\"";
