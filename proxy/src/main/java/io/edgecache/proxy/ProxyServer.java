@@ -151,6 +151,7 @@ public final class ProxyServer {
   private Future<ProxyServer> startOn() {
     int loops = config.listen().eventLoops();
     metrics = new ProxyMetrics(registry);
+    metrics.buildInfo(Main.version(), transport.name().toLowerCase(java.util.Locale.ROOT));
     memory = new MemoryStore(config.memory().maxBytes(), config.memory().maxObjectBytes(), Runnable::run,
         HeapLayout.current()::extraBytes);
     metrics.tier("memory", memory::stats);

@@ -120,6 +120,17 @@ public final class ProxyMetrics {
    * {@code jvm_buffer_memory_used_bytes{id="direct"}} leaves them out), against
    * {@code -XX:MaxDirectMemorySize}.
    */
+  /**
+   * {@code edgecache_build_info{version, java, transport} 1}: what runs, as the Prometheus
+   * convention for an info metric has it (join on it, or count nodes per transport).
+   */
+  public void buildInfo(String version, String transport) {
+    io.micrometer.core.instrument.Gauge.builder("edgecache.build.info", () -> 1)
+        .tag("version", version).tag("java", Runtime.version().toString()).tag("transport", transport)
+        .description("Always 1: the running version, Java runtime and socket transport (listen.transport resolved)")
+        .register(registry);
+  }
+
   public void directMemory(Supplier<Long> used, long max, Supplier<Long> bodyCopies) {
     functionCounterState.add(used);
     functionCounterState.add(bodyCopies);

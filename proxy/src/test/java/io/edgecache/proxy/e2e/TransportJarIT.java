@@ -76,6 +76,9 @@ class TransportJarIT {
     assertTrue(proxy.log().contains(" event loops on " + transport + ","), proxy.logTail());
     JsonObject status = new JsonObject(proxy.admin("GET", "/api/status", null).body());
     assertEquals(transport, status.getJsonObject("build").getString("transport"), status.encode());
+    String info = proxy.admin("GET", "/metrics", null).body().lines()
+        .filter(l -> l.startsWith("edgecache_build_info{")).findFirst().orElse("");
+    assertTrue(info.contains("transport=\"" + transport + "\"") && info.matches(".* 1(\\.0)?"), info);
 
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     for (int round = 0; round < 3; round++) {
