@@ -87,17 +87,17 @@ public final class Main {
         fail(e.getMessage(), 1);
       }
     }
+    try {
+      NetTransport.choose(cfg.listen().transport(), cfg.source()); // before the warm-up runs on it
+    } catch (ConfigException e) {
+      fail(e.getMessage(), 1);
+    }
     Logger log = LoggerFactory.getLogger("edgecache");
     if (train) {
       ProxyConfig.Startup s = new ProxyConfig.Startup(Math.max(cfg.startup().warmupMs(), 3_000));
       Warmup.Result r = Warmup.run(cfg.withStartup(s));
       System.exit(r.requests() > 0 && r.failures() == 0 ? 0 : 1);
       return;
-    }
-    try {
-      NetTransport.choose(cfg.listen().transport(), cfg.source()); // before the warm-up runs on it
-    } catch (ConfigException e) {
-      fail(e.getMessage(), 1);
     }
     Warmup.run(cfg);
     ProxyServer server = new ProxyServer(cfg);
@@ -120,7 +120,7 @@ public final class Main {
         : "https://" + cfg.listen().host() + ":" + server.tlsPort();
     log.info("edgecache {} listening on {} (admin http://{}:{}), {} event loops on {}, origins: {}",
         version(), listeners, cfg.admin().host(), server.adminPort(),
-        cfg.listen().eventLoops(), server.transport().name().toLowerCase(java.util.Locale.ROOT),
+        cfg.listen().eventLoops(), server.transport().value(),
         cfg.origins().stream().map(o -> o.name() + "=" + o.pool().servers().stream()
                 .map(s -> o.scheme() + "://" + s.id()).collect(Collectors.joining("|")) + " " + o.hosts())
             .collect(Collectors.joining(", ")));

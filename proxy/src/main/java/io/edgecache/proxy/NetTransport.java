@@ -22,8 +22,8 @@ final class NetTransport {
     return switch (wanted) {
       case AUTO -> usable(Transport.IO_URING) ? Transport.IO_URING
           : usable(Transport.EPOLL) ? Transport.EPOLL : Transport.NIO;
-      case IO_URING -> named(Transport.IO_URING, "io_uring", source);
-      case EPOLL -> named(Transport.EPOLL, "epoll", source);
+      case IO_URING -> named(Transport.IO_URING, wanted, source);
+      case EPOLL -> named(Transport.EPOLL, wanted, source);
       case NIO -> Transport.NIO;
     };
   }
@@ -38,7 +38,7 @@ final class NetTransport {
     return t != null && t.available();
   }
 
-  private static Transport named(Transport t, String name, String source) {
+  private static Transport named(Transport t, ProxyConfig.Transport name, String source) {
     if (usable(t)) {
       return t;
     }
@@ -46,7 +46,7 @@ final class NetTransport {
     while (why != null && why.getCause() != null && why.getCause() != why) {
       why = why.getCause();
     }
-    throw new ConfigException(source + ": listen.transport: \"" + name + "\" is not available here ("
+    throw new ConfigException(source + ": listen.transport: \"" + name.value() + "\" is not available here ("
         + (why == null ? "its native library is missing" : why.getMessage()) + "); use \"auto\"");
   }
 }

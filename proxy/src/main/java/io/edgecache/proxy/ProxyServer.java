@@ -151,7 +151,7 @@ public final class ProxyServer {
   private Future<ProxyServer> startOn() {
     int loops = config.listen().eventLoops();
     metrics = new ProxyMetrics(registry);
-    metrics.buildInfo(Main.version(), transport.name().toLowerCase(java.util.Locale.ROOT));
+    metrics.buildInfo(Main.version(), transport.value());
     memory = new MemoryStore(config.memory().maxBytes(), config.memory().maxObjectBytes(), Runnable::run,
         HeapLayout.current()::extraBytes);
     metrics.tier("memory", memory::stats);
@@ -191,8 +191,7 @@ public final class ProxyServer {
         : config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
     ProxyConfig.Tls tls = config.listen().tls();
     int tlsListenPort = tls == null ? 0 : tls.port() == 0 ? freePort(config.listen().host()) : tls.port();
-    context.set(ProxyContext.of(config.withListen(config.listen().withPort(listenPort).withTlsPort(tlsListenPort)
-        .withTransport(transport)), cache,
+    context.set(ProxyContext.of(config.withListen(config.listen().withPort(listenPort).withTlsPort(tlsListenPort)), cache,
         clock, metrics, peers));
     guard = HeapGuard.watch(context.get(), memory, config.memory().pressureThreshold());
     HeapGuard g = guard;
@@ -241,7 +240,7 @@ public final class ProxyServer {
     return listening
         .compose(id -> {
           StatusReport report = new StatusReport(registry, clock, new StatusReport.Sources(Main.version(), startedAt,
-              config.source(), loops, transport.name().toLowerCase(java.util.Locale.ROOT), () -> context.get().pools().describe(), this::clusterView,
+              config.source(), loops, transport.value(), () -> context.get().pools().describe(), this::clusterView,
               context.get().purges()));
           AdminVerticle admin = new AdminVerticle(config, ready::get, this::stats, context.get().purges(), registry,
               this::reload, this::clusterView, () -> context.get().pools().describe(),

@@ -26,9 +26,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Start-up warm-up ({@code startup.warmup}, the most time it may take): before the real listeners
- * open, a throwaway {@link ProxyServer} on loopback ephemeral ports (and the configured transport) serves {@link #REQUESTS} mixed
- * requests from a built-in origin, then the warm-up waits until the compiler threads have gone
- * quiet, so the JIT compiles the request path (HTTP codec, key building, lookup,
+ * open, a throwaway {@link ProxyServer} on loopback ephemeral ports, on the configured transport,
+ * serves {@link #REQUESTS} mixed requests from a built-in origin, then the warm-up waits until the
+ * compiler threads have gone quiet, so the JIT compiles the request path (HTTP codec, key building, lookup,
  * policy, header encoding, origin fetch, pass-through) before the first client arrives. A JVM that
  * starts cold serves a fraction of its steady rate for its first seconds, and less still on a
  * machine whose other cores are busy, since compiler threads then compete with the event loops.

@@ -133,6 +133,10 @@ class MainProcessTest {
     assertEquals(1, e.lines().count(), e);
     assertTrue(e.startsWith("edgecache: t.json: listen.transport: \"io_uring\" is not available here ("), e);
     assertTrue(e.endsWith("); use \"auto\""), e);
+    // the training run (--train) runs on the transport too, and refuses it the same way
+    p = launchWith(List.of("-Dio.netty.transport.noNative=true"), "--config", "t.json", "--train");
+    assertEquals(1, exitCode(p));
+    assertEquals(e, err().strip());
   }
 
   @Test

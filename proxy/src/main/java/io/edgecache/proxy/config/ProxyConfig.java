@@ -45,11 +45,6 @@ public record ProxyConfig(
     public Listen withTlsPort(int next) {
       return new Listen(host, port, eventLoops, tls == null ? null : tls.withPort(next), plain, transport);
     }
-
-    /** The same listeners on {@code next}. */
-    public Listen withTransport(Transport next) {
-      return new Listen(host, port, eventLoops, tls, plain, next);
-    }
   }
 
   /**
@@ -57,7 +52,14 @@ public record ProxyConfig(
    * and the process allow it (Linux 5.14+, not blocked by a seccomp profile), else epoll, else the
    * JDK's NIO; the others are that one by name (start-up fails where it is not available).
    */
-  public enum Transport { AUTO, IO_URING, EPOLL, NIO }
+  public enum Transport {
+    AUTO, IO_URING, EPOLL, NIO;
+
+    /** As written in the config file, the log and the metrics: {@code auto}, {@code io_uring}, ... */
+    public String value() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
 
   /**
    * The HTTPS listener ({@code listen.tls}): certificate chain and key from PEM files, re-read on

@@ -116,11 +116,6 @@ public final class ProxyMetrics {
   }
 
   /**
-   * Direct memory in use and its bound: Netty counts its buffers itself (so the JVM's
-   * {@code jvm_buffer_memory_used_bytes{id="direct"}} leaves them out), against
-   * {@code -XX:MaxDirectMemorySize}.
-   */
-  /**
    * {@code edgecache_build_info{version, java, transport} 1}: what runs, as the Prometheus
    * convention for an info metric has it (join on it, or count nodes per transport).
    */
@@ -131,6 +126,11 @@ public final class ProxyMetrics {
         .register(registry);
   }
 
+  /**
+   * Direct memory in use and its bound: Netty counts its buffers itself (so the JVM's
+   * {@code jvm_buffer_memory_used_bytes{id="direct"}} leaves them out), against
+   * {@code -XX:MaxDirectMemorySize}.
+   */
   public void directMemory(Supplier<Long> used, long max, Supplier<Long> bodyCopies) {
     functionCounterState.add(used);
     functionCounterState.add(bodyCopies);
