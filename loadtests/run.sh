@@ -50,6 +50,7 @@ JAVA="${JAVA:-java}"
 EDGECACHE_JAVA_OPTS="${EDGECACHE_JAVA_OPTS:--Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m -XX:G1HeapRegionSize=8m -XX:+ExitOnOutOfMemoryError}"
 # empty: listen.transport as conf/proxy.json ships it ("auto"); or io_uring, epoll, nio
 EDGE_TRANSPORT="${EDGE_TRANSPORT:-}"
+EDGE_EVENT_LOOPS="${EDGE_EVENT_LOOPS:-}"
 PROFILE="${PROFILE:-0}"
 PROFILE_SETTINGS="${PROFILE_SETTINGS:-profile}"
 ORIGIN_PORT="${ORIGIN_PORT:-18000}"
@@ -310,12 +311,13 @@ if [[ "$SKIP_EDGECACHE" != 1 ]]; then
   read -r -a JOPTS <<<"$EDGECACHE_JAVA_OPTS"
   # conf/proxy.json as shipped, with only the addresses, the origin and disk.path changed, and
   # the access log off like the peers' (ACCESS_LOG=1 keeps it)
-  node - "$ROOT/conf/proxy.json" "$WORK/edgecache.json" "$EDGE_PORT" "$EDGE_ADMIN_PORT" "$ORIGIN_URL" "$ACCESS_LOG" "$EDGE_TRANSPORT" <<'EOF'
+  node - "$ROOT/conf/proxy.json" "$WORK/edgecache.json" "$EDGE_PORT" "$EDGE_ADMIN_PORT" "$ORIGIN_URL" "$ACCESS_LOG" "$EDGE_TRANSPORT" "$EDGE_EVENT_LOOPS" <<'EOF'
 const fs = require('fs');
-const [src, dst, port, adminPort, originUrl, accessLog, transport] = process.argv.slice(2);
+const [src, dst, port, adminPort, originUrl, accessLog, transport, loops] = process.argv.slice(2);
 const cfg = JSON.parse(fs.readFileSync(src, 'utf8'));
 cfg.listen = { ...(cfg.listen || {}), host: '127.0.0.1', port: Number(port) };
 if (transport) cfg.listen.transport = transport;
+if (loops) cfg.listen.eventLoops = Number(loops);
 cfg.admin = { ...(cfg.admin || {}), host: '127.0.0.1', port: Number(adminPort) };
 cfg.origins = [{ name: 'loadtest-origin', url: originUrl, hosts: ['*'] }];
 if (cfg.disk) cfg.disk = { ...cfg.disk, path: null };
