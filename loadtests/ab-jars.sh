@@ -11,9 +11,13 @@
 # and what it spends per request decides its rate. Fills every size on both, checks the second
 # request is a hit with the origin's bytes, then ROUNDS times per size: WARMUP unrecorded, then
 # `wrk -t1 -c32 -dDURATION --latency` on A and B, the order reversed every other round. Prints one
-# line per run and the median per jar; stops everything it started.
+# line per run (req/s, p99, and the jar's CPU per request from /proc: user + system time of its
+# JVM over the run, JIT threads included, divided by wrk's request count) and the medians per jar;
+# stops everything it started. TIER=pass asks for /pass/N instead (the origin answers N bytes
+# with Cache-Control: no-store), so every request is a pass-through; the CPU per request is then
+# the figure to compare, since the origin shares CPU 0 with both jars.
 #
-# Knobs: JAR_A (required) JAR_B (default proxy/target/edgecache.jar) TIER=memory SIZES="1048576"
+#        Knobs: JAR_A (required) JAR_B (default proxy/target/edgecache.jar) TIER=memory|disk|pass SIZES="1048576"
 #        ROUNDS=4 DURATION=8s WARMUP=3s JAVA_OPTS="-Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m"
 #        SERVER_CPU=0 LOAD_CPU=1 PORT_BASE=24000 OBJECTS=1 (more: requests spread over that many
 #        distinct bodies per size, /size/N/o0 ..., e.g. OBJECTS=64 at 1 MiB so that disk hits come
@@ -38,7 +42,7 @@ ORIGIN_PORT=$PORT_BASE
 die() { echo "ab-jars: $*" >&2; exit 1; }
 for t in node wrk taskset curl java; do command -v "$t" >/dev/null || die "$t not found"; done
 [[ -f "$JAR_A" && -f "$JAR_B" ]] || die "JAR_A ($JAR_A) and JAR_B ($JAR_B) must both exist"
-[[ "$TIER" == memory || "$TIER" == disk ]] || die "TIER must be memory or disk"
+[[ "$TIER" == memory || "$TIER" == disk || "$TIER" == pass ]] || die "TIER must be memory, disk or pass"
 
 WORK="$(mktemp -d /tmp/edgecache-ab.XXXXXX)"
 PIDS=()
@@ -54,6 +58,9 @@ taskset -c "$SERVER_CPU" node "$HERE/sized-origin.mjs" --host 127.0.0.1 --port "
 PIDS+=($!)
 
 declare -A PORT=([A]=$((PORT_BASE + 10)) [B]=$((PORT_BASE + 20)))
+declare -A JVM=()
+ROUTE=size
+[[ "$TIER" == pass ]] && ROUTE=pass
 for side in A B; do
   jar="JAR_$side"
   node - "$ROOT/conf/proxy.json" "$WORK/$side.json" "${PORT[$side]}" "$((PORT[$side] + 1))" \
@@ -77,6 +84,7 @@ EOF
   # shellcheck disable=SC2086
   taskset -c "$SERVER_CPU" java $JAVA_OPTS -jar "${!jar}" --config "$WORK/$side.json" >"$WORK/$side.log" 2>&1 &
   PIDS+=($!)
+  JVM[$side]=$!
 done
 for side in A B; do
   for _ in $(seq 1 300); do
@@ -86,9 +94,12 @@ for side in A B; do
   curl -sf -o /dev/null "http://127.0.0.1:$((PORT[$side] + 1))/readyz" || { tail "$WORK/$side.log" >&2; die "$side did not start"; }
 done
 
+HZ="$(getconf CLK_TCK)"
+# user + system CPU ticks of process $1 (every thread)
+cpu_ticks() { awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat"; }
 # the paths of size $1: /size/$1 alone, or OBJECTS distinct ones (/size/$1/o0 ...)
 paths() {
-  if ((OBJECTS == 1)); then echo "/size/$1"; else for ((i = 0; i < OBJECTS; i++)); do echo "/size/$1/o$i"; done; fi
+  if ((OBJECTS == 1)); then echo "/$ROUTE/$1"; else for ((i = 0; i < OBJECTS; i++)); do echo "/$ROUTE/$1/o$i"; done; fi
 }
 for s in $SIZES; do
   for path in $(paths "$s"); do
@@ -98,18 +109,22 @@ for s in $SIZES; do
       for _ in 1 2 3 4 5 6 7 8 9 10; do
         curl -s -o /dev/null "$url"
         cs="$(curl -s -o "$WORK/body" -D - "$url" | tr -d '\r' | awk -F': ' 'tolower($1)=="cache-status"{print $2}')"
-        [[ "$cs" == *"; hit"* ]] && break
+        [[ "$TIER" == pass || "$cs" == *"; hit"* ]] && break
         sleep 0.3
       done
-      [[ "$cs" == *"; hit"* ]] || die "$side $url: not a hit after filling ($cs)"
+      if [[ "$TIER" == pass ]]; then
+        [[ "$cs" != *"; hit"* ]] || die "$side $url: a no-store response was served as a hit ($cs)"
+      else
+        [[ "$cs" == *"; hit"* ]] || die "$side $url: not a hit after filling ($cs)"
+      fi
       [[ "$(md5sum <"$WORK/body")" == "$want" ]] || die "$side $url: bytes differ from the origin's"
     done
   done
 done
 # wrk's target for size $1 on port $2: the one URL, or hot-set.lua spreading requests over the OBJECTS paths
 target() {
-  if ((OBJECTS == 1)); then echo "http://127.0.0.1:$2/size/$1"; else
-    echo "-s $HERE/hot-set.lua http://127.0.0.1:$2 -- /size/$1/o $OBJECTS"; fi
+  if ((OBJECTS == 1)); then echo "http://127.0.0.1:$2/$ROUTE/$1"; else
+    echo "-s $HERE/hot-set.lua http://127.0.0.1:$2 -- /$ROUTE/$1/o $OBJECTS"; fi
 }
 
 echo "ab-jars: A=$JAR_A B=$JAR_B tier=$TIER, both on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
@@ -121,15 +136,20 @@ for s in $SIZES; do
     order="A B"; ((r % 2)) || order="B A"
     for side in $order; do
       # shellcheck disable=SC2046
+      t0="$(cpu_ticks "${JVM[$side]}")"
       out="$(taskset -c "$LOAD_CPU" wrk -t1 -c32 -d"$DURATION" --latency $(target "$s" "${PORT[$side]}"))"
+      t1="$(cpu_ticks "${JVM[$side]}")"
       rps="$(awk '/Requests\/sec/{print $2}' <<<"$out")"
       p99="$(awk '$1=="99%"{print $2}' <<<"$out")"
-      echo "size $s round $r $side: $rps req/s, p99 $p99"
-      echo "$side $rps" >>"$WORK/rates"
+      n="$(awk '/requests in/{print $1}' <<<"$out")"
+      us="$(awk -v t="$((t1 - t0))" -v hz="$HZ" -v n="$n" 'BEGIN{printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0)}')"
+      echo "size $s round $r $side: $rps req/s, p99 $p99, $us us CPU per request"
+      echo "$side $rps $us" >>"$WORK/rates"
     done
   done
   for side in A B; do
     med="$(awk -v s="$side" '$1==s{print $2}' "$WORK/rates" | sort -n | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}')"
-    echo "size $s $side median: $med req/s"
+    cpu="$(awk -v s="$side" '$1==s{print $3}' "$WORK/rates" | sort -n | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}')"
+    echo "size $s $side median: $med req/s, $cpu us CPU per request"
   done
 done

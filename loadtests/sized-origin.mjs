@@ -12,6 +12,7 @@
 //               Surrogate-Key: group-<n mod --groups>  (for tag purges)
 //   /z/<n>      200 with a --zipf-size byte body, Cache-Control: public, max-age (the keys of
 //               the Zipf scenario of loadtests/run.sh)
+//   /pass/<N>   200 with exactly N bytes, Cache-Control: no-store (a pass-through request)
 //   /__count    {"requests": N, "byRoute": {...}}: every request except /__count itself
 // Anything else: 404 (Cache-Control: no-store). Bodies are deterministic printable bytes.
 // On SIGTERM/SIGINT the count is printed to stdout before exiting.
@@ -80,6 +81,12 @@ const server = http.createServer((req, res) => {
   if (/^\/z\/\d+/.test(url)) {
     count('z');
     send(req, res, 200, { 'Content-Type': 'application/octet-stream', 'Cache-Control': cacheControl }, bodyOf(zipfSize));
+    return;
+  }
+  m = /^\/pass\/(\d+)/.exec(url);
+  if (m && Number(m[1]) <= maxSize) {
+    count('pass');
+    send(req, res, 200, { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-store' }, bodyOf(Number(m[1])));
     return;
   }
   m = /^\/size\/(\d+)/.exec(url);
