@@ -17,7 +17,7 @@
 # with Cache-Control: no-store), so every request is a pass-through; the CPU per request is then
 # the figure to compare, since the origin shares CPU 0 with both jars.
 #
-#        Knobs: JAR_A (required) JAR_B (default proxy/target/edgecache.jar) TIER=memory|disk|pass SIZES="1048576"
+# Knobs: JAR_A (required) JAR_B (default proxy/target/edgecache.jar) TIER=memory|disk|pass SIZES="1048576"
 #        ROUNDS=4 DURATION=8s WARMUP=3s JAVA_OPTS="-Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m"
 #        SERVER_CPU=0 LOAD_CPU=1 PORT_BASE=24000 OBJECTS=1 (more: requests spread over that many
 #        distinct bodies per size, /size/N/o0 ..., e.g. OBJECTS=64 at 1 MiB so that disk hits come

@@ -175,7 +175,7 @@ public final class ProxyVerticle extends VerticleBase {
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
         .setDecompressionSupported(false)
-        // the proxy never terminates a WebSocket (an Upgrade is forwarded like any request), so
+        // the proxy never terminates a WebSocket (Upgrade is a hop-by-hop field it drops), so
         // Vert.x's extension handler would only look at every request and response in passing
         .setPerFrameWebSocketCompressionSupported(false)
         .setPerMessageWebSocketCompressionSupported(false);
