@@ -87,7 +87,8 @@ public final class ConfigLoader {
         string(listen, "listen.", "host", "0.0.0.0"),
         port(listen, "listen.", "port", 8080),
         integer(listen, "listen.", "eventLoops", cores, 1, 256), tls, plain,
-        ProxyConfig.Transport.valueOf(oneOf(listen, "listen.", "transport", "auto", "auto", "io_uring", "epoll", "nio")
+        ProxyConfig.Transport.valueOf(oneOf(listen, "listen.", "transport", "auto", java.util.Arrays
+            .stream(ProxyConfig.Transport.values()).map(ProxyConfig.Transport::value).toArray(String[]::new))
             .toUpperCase(java.util.Locale.ROOT)));
     if (tls != null && plain && tls.port() == l.port() && tls.port() != 0) {
       throw err("listen.tls.port", "must differ from listen.port (" + l.port() + ")");

@@ -130,12 +130,13 @@ public final class ProxyVerticle extends VerticleBase {
    * TLS connection and, on io_uring (no {@code FileRegion} there), on every connection, for
    * {@code sendFile}; edgecache never sends a file or a {@code ChunkedInput}, so the handler only
    * queued and flushed each write once more (about 4% of a pass-through request's event-loop time
-   * in a profile on io_uring). Vert.x removes it the same way when a connection upgrades.
+   * in a profile on io_uring). Vert.x removes it when a connection upgrades; this finds it by
+   * class, not by the name Vert.x gives it.
    */
   static void dropChunkedWriter(VertxConnection conn) {
     io.netty.channel.ChannelPipeline p = conn.channelHandlerContext().pipeline();
-    if (p.get("chunkedWriter") != null) {
-      p.remove("chunkedWriter");
+    if (p.get(io.netty.handler.stream.ChunkedWriteHandler.class) != null) {
+      p.remove(io.netty.handler.stream.ChunkedWriteHandler.class);
     }
   }
 
