@@ -42,16 +42,21 @@ import org.slf4j.LoggerFactory;
  * {@link OriginErrors.Failure#NO_SERVER} (503, or stale content where that is allowed).
  *
  * <h2>Retry and failover</h2>
- * A bodiless GET or HEAD gets at most one more attempt, and nothing else does: a request body
- * cannot be replayed, and other methods may not be idempotent (RFC 9110 9.2.2).
+ * A request gets at most one more attempt (RFC 9112 9.3.1: a failed automatic retry is not
+ * retried), and a peer fill none (its caller asks the origin instead).
  * <ul>
  *   <li>It could not connect (refused, connect timeout, TLS handshake, DNS): the request never
- *   left, so it is sent to another available server of the pool. With no other server it fails
- *   (a refused connect does not heal in a millisecond).</li>
+ *   left and its body has not been read, so any request, whatever its method, is sent to another
+ *   available server of the pool. With no other server it fails (a refused connect does not heal
+ *   in a millisecond).</li>
  *   <li>The connection failed after it was sent, before a response head (not a timeout): a pooled
  *   keep-alive connection may have been closed by the server, or poisoned by an earlier response
- *   that sent more bytes than it declared. It is sent again, to another server when the pool has
- *   one, else to the same one on a fresh connection.</li>
+ *   that sent more bytes than it declared. The server may have acted on the request, so only an
+ *   idempotent method (RFC 9110 9.2.2: GET, HEAD, OPTIONS, TRACE, PUT, DELETE) is sent again, to
+ *   another server when the pool has one, else to the same one again; and only
+ *   when its body can be sent again: none, or one of at most {@link #REPLAYABLE_BODY_BYTES} with a
+ *   Content-Length, which is read whole before the origin is asked (as nginx holds a body in its
+ *   {@code client_body_buffer_size}). POST and PATCH are never sent twice.</li>
  *   <li>A response timeout is not retried: the server may still be working on it, and a second
  *   wait would double the client's.</li>
  * </ul>
@@ -69,6 +74,12 @@ final class OriginFetch {
    * busy, not broken, and never counts towards its ejection.
    */
   static final long POOL_WAIT_SLACK_MS = 1000;
+  /**
+   * The largest request body (with a Content-Length) of an idempotent method that is read whole
+   * before the origin is asked, so that it can be sent again; larger ones stream to the origin
+   * as they arrive and are never sent twice. As much as the pipe to the origin holds anyway.
+   */
+  static final int REPLAYABLE_BODY_BYTES = 16 * 1024;
 
   /** The outcome of one {@link #send}; both methods run on the exchange's event loop. */
   interface Callback {
@@ -131,6 +142,8 @@ final class OriginFetch {
   /** What {@code hash} balancing hashes: the cache key. */
   private String balanceKey;
   private OriginPool pool;
+  /** The client's body, read whole so that it can be sent again ({@link #REPLAYABLE_BODY_BYTES}); null: streamed. */
+  private io.vertx.core.buffer.Buffer replayBody;
 
   /**
    * @param authority the authority the client addressed (Host, or an absolute-form target's)
@@ -252,9 +265,20 @@ final class OriginFetch {
    */
   void send(HttpMethod m, Headers validators, boolean withBody, boolean wholeObject, BooleanSupplier clientGone,
       Callback cb) {
-    boolean mayRetry = !withBody && retryable(m) && peer == null;
     if (peer != null) {
       attempt(m, validators, withBody, wholeObject, false, clientGone, cb, null);
+      return;
+    }
+    if (withBody && replayBody == null && idempotent(m) && !clientRequest.isEnded() && replayable(clientRequest.headers())) {
+      clientRequest.body().onComplete(b -> {
+        if (b.failed()) {
+          cb.onFailure(OriginErrors.Failure.ERROR, b.cause()); // the client's body broke off: no server to blame
+          return;
+        }
+        replayBody = b.result();
+        send(m, validators, true, wholeObject, clientGone, cb);
+      });
+      Messages.resume(clientRequest); // body() collects what flows; the exchange paused it
       return;
     }
     OriginPool.Member server = pool().pick(balanceKey, null);
@@ -263,7 +287,7 @@ final class OriginFetch {
           new java.util.NoSuchElementException("no server of origin " + origin.name() + " is up"));
       return;
     }
-    attempt(m, validators, withBody, wholeObject, mayRetry, clientGone, cb, server);
+    attempt(m, validators, withBody, wholeObject, true, clientGone, cb, server);
   }
 
   /**
@@ -288,13 +312,38 @@ final class OriginFetch {
         }, cb::onEarlyHints));
   }
 
-  private static boolean retryable(HttpMethod m) {
-    return m == HttpMethod.GET || m == HttpMethod.HEAD;
+  /** RFC 9110 9.2.2: the methods whose effect is the same however many times they are sent. */
+  static boolean idempotent(HttpMethod m) {
+    return m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.OPTIONS || m == HttpMethod.TRACE
+        || m == HttpMethod.PUT || m == HttpMethod.DELETE;
+  }
+
+  /** A body of a known length small enough to hold until the response head ({@link #REPLAYABLE_BODY_BYTES}). */
+  private static boolean replayable(MultiMap headers) {
+    if (headers.contains("transfer-encoding")) {
+      return false;
+    }
+    String length = headers.get("content-length");
+    if (length == null || length.isEmpty() || length.length() > 6) {
+      return false;
+    }
+    for (int i = 0; i < length.length(); i++) {
+      if (length.charAt(i) < '0' || length.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return Integer.parseInt(length) <= REPLAYABLE_BODY_BYTES;
+  }
+
+  /** The request can go out again after it was sent (see the class comment). */
+  private boolean resendable(HttpMethod m, boolean withBody) {
+    return idempotent(m) && (!withBody || replayBody != null);
   }
 
   /**
-   * One attempt on {@code server} (null: the peer). A failure to connect fails over to another
-   * server when {@code mayRetry} (see the class comment).
+   * One attempt on {@code server} (null: the peer). With {@code mayRetry}, a failure to connect
+   * fails over to another server, and a resendable request whose connection broke is sent once
+   * more (see the class comment).
    */
   private void attempt(HttpMethod m, Headers validators, boolean withBody, boolean wholeObject, boolean mayRetry,
       BooleanSupplier clientGone, Callback cb, OriginPool.Member server) {
@@ -316,7 +365,7 @@ final class OriginFetch {
         if (other != null) {
           log.debug("{} {}: cannot connect to {} ({}); failing over to {}", m, target, server, ar.cause().toString(),
               other);
-          attempt(m, validators, false, wholeObject, false, clientGone, cb, other);
+          attempt(m, validators, withBody, wholeObject, false, clientGone, cb, other);
           return;
         }
         cb.onFailure(OriginErrors.classify(ar.cause()), ar.cause());
@@ -362,7 +411,9 @@ final class OriginFetch {
     void start() {
       timer = vertx.setTimer(peer != null ? peerTimeoutMs : upstream.responseTimeoutMs(), id -> onTimeout());
       request.earlyHintsHandler(cb::onEarlyHints); // 100 Continue is never asked for (Expect is not forwarded)
-      (withBody ? request.send(clientRequest) : request.send()).onComplete(rr -> {
+      io.vertx.core.Future<HttpClientResponse> sent = !withBody ? request.send()
+          : replayBody != null ? request.send(replayBody) : request.send(clientRequest);
+      sent.onComplete(rr -> {
         vertx.cancelTimer(timer);
         if (rr.succeeded()) {
           if (server != null) {
@@ -396,12 +447,12 @@ final class OriginFetch {
         return;
       }
       OriginErrors.Failure f = OriginErrors.classify(cause);
-      if (mayRetry && f == OriginErrors.Failure.ERROR && !clientGone.getAsBoolean()) {
+      if (mayRetry && resendable(method, withBody) && f == OriginErrors.Failure.ERROR && !clientGone.getAsBoolean()) {
         OriginPool.Member next = pool.pick(balanceKey, server);
-        next = next != null ? next : pool.pick(balanceKey, null); // a pool of one: the same server, anew
+        next = next != null ? next : pool.pick(balanceKey, null); // a pool of one: the same server again
         if (next != null) {
           log.debug("retrying {} {} on {} after {}", method, target, next, cause.toString());
-          attempt(method, validators, false, wholeObject, false, clientGone, cb, next);
+          attempt(method, validators, withBody, wholeObject, false, clientGone, cb, next);
           return;
         }
       }

@@ -114,13 +114,16 @@ public final class ProxyVerticle extends VerticleBase {
     // inherit the garbage.
     return vertx.httpClientBuilder()
         .with(co)
-        .with(new PoolOptions().setHttp1MaxSize(up.maxConnectionsPerOrigin()))
+        // Vert.x 5 drops an expired idle connection only when this cleaner runs (1 s by default),
+        // not when it hands one out: a quarter second keeps OriginFramingGuard's one-second
+        // Keep-Alive margin a margin
+        .with(new PoolOptions().setHttp1MaxSize(up.maxConnectionsPerOrigin()).setCleanerPeriod(250))
         .withConnectHandler(conn -> {
           conn.exceptionHandler(t -> conn.close());
           if (conn instanceof VertxConnection vc) {
             dropChunkedWriter(vc);
           }
-          OriginFramingGuard.install(conn);
+          OriginFramingGuard.install(conn, (int) Math.max(1, up.idleTimeoutMs() / 1000));
         })
         .build();
   }

@@ -99,23 +99,29 @@ class OriginPoolIntegrationTest extends ProxyHarness {
   }
 
   @Test
-  void post_toAStoppedServer_isNotFailedOver() throws Exception {
+  void post_toAStoppedServer_failsOverBecauseItWasNeverSent() throws Exception {
     bothAnswerWithTheirName();
+    second.handle(r -> r.body().onSuccess(b -> r.response().putHeader("Cache-Control", "no-store").end("second " + b)));
     start(pool(new JsonObject().put("ejectAfter", 0)));
     origin.close();
-    int failed = 0;
+    int answered = 0;
     for (int i = 0; i < 4; i++) {
-      RawHttp.Response r = RawHttp.exchange(port(), "POST", "/form", "Content-Length", "0");
+      RawHttp.Response r;
+      try (RawHttp c = new RawHttp(port())) {
+        c.send("POST /form HTTP/1.1\r\nHost: edge.test\r\nContent-Length: 3\r\n\r\na=b");
+        r = c.read(false);
+      }
       if (r.status() == 502) {
-        failed++;
-        // refused, or reset when the freed port was taken by another process meanwhile
-        assertTrue(r.header("Cache-Status").matches(".*detail=\"origin-(unreachable|error)\".*"), r.header("Cache-Status"));
+        // only when the freed port was taken by another process meanwhile: the connect succeeded,
+        // the POST was sent, so it is not sent again
+        assertTrue(r.header("Cache-Status").matches(".*detail=\"origin-error\".*"), r.header("Cache-Status"));
       } else {
-        assertEquals("second", r.text());
+        assertEquals("second a=b", r.text(), "a refused connect sends the POST, body and all, to the next server");
+        answered++;
       }
     }
-    assertEquals(2, failed, "round robin sent every other POST to the stopped server, and none was sent again");
-    assertEquals(2, second.requests.get());
+    assertTrue(answered >= 2, "round robin sent every other POST to the stopped server: " + answered);
+    assertEquals(answered, second.requests.get());
     for (int i = 0; i < 4; i++) {
       assertEquals(200, RawHttp.get(port(), "/g" + i).status(), "a GET fails over");
     }
