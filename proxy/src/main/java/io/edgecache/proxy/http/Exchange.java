@@ -418,6 +418,9 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     Peers.Peer owner = mode != Mode.PASS && !withBody && !fromPeer
         && (m == HttpMethod.GET || m == HttpMethod.HEAD) ? ctx.peers().ownerOf(primaryKey) : null;
     if (owner == null) {
+      if (withBody) {
+        whenClientLeft(origin::clientLeft);
+      }
       origin.send(m, validators, withBody, wholeForRange(mode, m), () -> clientGone, answered);
       return;
     }
@@ -459,6 +462,10 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
 
   private void originFailed(OriginErrors.Failure f, Throwable cause, CacheStatus.Fwd fwd, CachedResponse stored) {
     releaseRevalidation();
+    if (f == OriginErrors.Failure.CLIENT_GONE) { // nobody to answer, nothing the origin did
+      releaseShared(null, false);
+      return;
+    }
     ctx.metrics().originError(origin.originName(), f.metricLabel());
     releaseShared(f, false);
     if (stored != null && Reuse.staleWhenDisconnectedAllowed(freshness, reqControl, stored.view(), ctx.nowMs(),

@@ -24,7 +24,13 @@ final class OriginErrors {
     /** Reset, closed early, or a protocol error (may be a stale pooled connection). */
     ERROR(502, "origin-error", "reset"),
     /** Every server of the origin's pool is down (health checks) or ejected: nothing was dialled. */
-    NO_SERVER(503, "no-healthy-server", "no-server");
+    NO_SERVER(503, "no-healthy-server", "no-server"),
+    /**
+     * The client left before the response head (an upload broken off, a stream reset): the origin
+     * request was abandoned. Nobody is answered, and it is neither an origin error nor the server's
+     * failure.
+     */
+    CLIENT_GONE(400, "client-gone", "client-gone");
 
     private final int status;
     private final String detail;

@@ -144,6 +144,10 @@ final class OriginFetch {
   private OriginPool pool;
   /** The client's body, read whole so that it can be sent again ({@link #REPLAYABLE_BODY_BYTES}); null: streamed. */
   private io.vertx.core.buffer.Buffer replayBody;
+  /** The attempt waiting for its response head, if any. */
+  private Attempt waiting;
+  /** {@link #clientLeft} was called: an attempt that gets its connection only now is not sent. */
+  private boolean left;
 
   /**
    * @param authority the authority the client addressed (Host, or an absolute-form target's)
@@ -272,7 +276,7 @@ final class OriginFetch {
     if (withBody && replayBody == null && idempotent(m) && !clientRequest.isEnded() && replayable(clientRequest.headers())) {
       clientRequest.body().onComplete(b -> {
         if (b.failed()) {
-          cb.onFailure(OriginErrors.Failure.ERROR, b.cause()); // the client's body broke off: no server to blame
+          cb.onFailure(OriginErrors.Failure.CLIENT_GONE, b.cause()); // the client's body broke off: no server to blame
           return;
         }
         replayBody = b.result();
@@ -310,6 +314,19 @@ final class OriginFetch {
             send(m, validators, false, wholeObject, clientGone, cb);
           }
         }, cb::onEarlyHints));
+  }
+
+  /**
+   * The client went away: an attempt still waiting for its response head is reset (its upload may
+   * be cut short, and nobody would read its answer) and fails as
+   * {@link OriginErrors.Failure#CLIENT_GONE}, not against its server. For requests with a body,
+   * which no other client shares; a fill others wait for goes on without the client that led it.
+   */
+  void clientLeft() {
+    left = true;
+    if (waiting != null) {
+      waiting.abandon();
+    }
   }
 
   /** RFC 9110 9.2.2: the methods whose effect is the same however many times they are sent. */
@@ -371,8 +388,14 @@ final class OriginFetch {
         cb.onFailure(OriginErrors.classify(ar.cause()), ar.cause());
         return;
       }
-      new Attempt(ar.result(), m, validators, withBody, wholeObject, mayRetry, clientGone, cb, requestTime, server,
-          startNanos).start();
+      Attempt a = new Attempt(ar.result(), m, validators, withBody, wholeObject, mayRetry, clientGone, cb, requestTime,
+          server, startNanos);
+      if (left) {
+        a.abandon(); // the client left while a connection was found: nothing is sent
+        a.onFailed(new java.util.concurrent.CancellationException("the client went away"));
+        return;
+      }
+      a.start();
     });
   }
 
@@ -390,6 +413,8 @@ final class OriginFetch {
     private final OriginPool.Member server;
     private final long startNanos;
     private boolean timedOut;
+    /** Reset because the client left ({@link #clientLeft}). */
+    private boolean abandoned;
     private long timer;
 
     Attempt(HttpClientRequest request, HttpMethod method, Headers validators, boolean withBody, boolean wholeObject,
@@ -410,11 +435,15 @@ final class OriginFetch {
 
     void start() {
       timer = vertx.setTimer(peer != null ? peerTimeoutMs : upstream.responseTimeoutMs(), id -> onTimeout());
+      waiting = this;
       request.earlyHintsHandler(cb::onEarlyHints); // 100 Continue is never asked for (Expect is not forwarded)
       io.vertx.core.Future<HttpClientResponse> sent = !withBody ? request.send()
           : replayBody != null ? request.send(replayBody) : request.send(clientRequest);
       sent.onComplete(rr -> {
         vertx.cancelTimer(timer);
+        if (waiting == this) {
+          waiting = null;
+        }
         if (rr.succeeded()) {
           if (server != null) {
             pool.answered(server, rr.result().statusCode(), System.nanoTime() - startNanos);
@@ -437,7 +466,19 @@ final class OriginFetch {
               + (peer != null ? peerTimeoutMs : upstream.responseTimeoutMs()) + " ms"));
     }
 
+    void abandon() {
+      abandoned = true;
+      request.reset(0, new java.util.concurrent.CancellationException("the client went away"));
+    }
+
     private void onFailed(Throwable cause) {
+      if (abandoned || withBody && (clientGone.getAsBoolean() || clientRequest.response().closed())) {
+        if (server != null) {
+          pool.finished(server); // the client broke it off: says nothing about the server
+        }
+        cb.onFailure(OriginErrors.Failure.CLIENT_GONE, cause);
+        return;
+      }
       if (server != null) {
         pool.failed(server, timedOut ? "timeout" : cause.toString());
         pool.finished(server);

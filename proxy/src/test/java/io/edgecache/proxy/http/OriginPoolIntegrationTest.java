@@ -128,6 +128,25 @@ class OriginPoolIntegrationTest extends ProxyHarness {
   }
 
   @Test
+  void uploads_theClientAbandons_neverCountAgainstTheServers() throws Exception {
+    origin.handle(r -> r.body().onSuccess(b -> r.response().end("first " + b.length())));
+    second.handle(r -> r.body().onSuccess(b -> r.response().end("second " + b.length())));
+    start(pool(new JsonObject().put("ejectAfter", 2)));
+    for (int i = 0; i < 6; i++) { // streamed bodies (over 16 KiB), each broken off after 10 bytes
+      try (RawHttp c = new RawHttp(port())) {
+        c.send("PUT /up HTTP/1.1\r\nHost: edge.test\r\nContent-Length: 100000\r\n\r\n0123456789");
+      }
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> server(id(origin)).getInteger("inFlight") == 0
+        && server(id(second)).getInteger("inFlight") == 0);
+    for (TestOrigin o : new TestOrigin[] {origin, second}) {
+      JsonObject s = server(id(o));
+      assertEquals("up", s.getString("state"), s.encode());
+      assertEquals(0L, s.getLong("errors"), "a client that leaves mid-upload says nothing about the server: " + s.encode());
+    }
+  }
+
+  @Test
   void get_everyServerDown_servesStaleWhereAllowedAndOtherwise503WithDetail() throws Exception {
     origin.handle(r -> r.response().putHeader("Cache-Control", "max-age=60").putHeader("Age", "120")
         .putHeader("ETag", "\"v1\"").end("kept"));
