@@ -273,7 +273,7 @@ final class OriginFetch {
       attempt(m, validators, withBody, wholeObject, false, clientGone, cb, null);
       return;
     }
-    if (withBody && replayBody == null && idempotent(m) && !clientRequest.isEnded() && replayable(clientRequest.headers())) {
+    if (withBody && replayBody == null && idempotent(m) && !clientRequest.isEnded() && replayableBody()) {
       clientRequest.body().onComplete(b -> {
         if (b.failed()) {
           cb.onFailure(OriginErrors.Failure.CLIENT_GONE, b.cause()); // the client's body broke off: no server to blame
@@ -336,20 +336,9 @@ final class OriginFetch {
   }
 
   /** A body of a known length small enough to hold until the response head ({@link #REPLAYABLE_BODY_BYTES}). */
-  private static boolean replayable(MultiMap headers) {
-    if (headers.contains("transfer-encoding")) {
-      return false;
-    }
-    String length = headers.get("content-length");
-    if (length == null || length.isEmpty() || length.length() > 6) {
-      return false;
-    }
-    for (int i = 0; i < length.length(); i++) {
-      if (length.charAt(i) < '0' || length.charAt(i) > '9') {
-        return false;
-      }
-    }
-    return Integer.parseInt(length) <= REPLAYABLE_BODY_BYTES;
+  private boolean replayableBody() {
+    long length = Messages.contentLength(requestHeaders);
+    return length >= 0 && length <= REPLAYABLE_BODY_BYTES && !requestHeaders.contains("transfer-encoding");
   }
 
   /** The request can go out again after it was sent (see the class comment). */
