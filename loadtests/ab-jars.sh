@@ -19,6 +19,8 @@
 #
 # Knobs: JAR_A (required) JAR_B (default proxy/target/edgecache.jar) TIER=memory|disk|pass SIZES="1048576"
 #        ROUNDS=4 DURATION=8s WARMUP=3s JAVA_OPTS="-Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m"
+#        TRANSPORT= (listen.transport for both jars; empty: as conf/proxy.json ships it; TRANSPORT_A
+#        and TRANSPORT_B set one jar's)
 #        SERVER_CPU=0 LOAD_CPU=1 PORT_BASE=24000 OBJECTS=1 (more: requests spread over that many
 #        distinct bodies per size, /size/N/o0 ..., e.g. OBJECTS=64 at 1 MiB so that disk hits come
 #        from LevelDB's table files rather than the 4 MiB memtable)
@@ -37,6 +39,8 @@ JAVA_OPTS="${JAVA_OPTS:--Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m -XX:G1HeapReg
 SERVER_CPU="${SERVER_CPU:-0}"
 LOAD_CPU="${LOAD_CPU:-1}"
 PORT_BASE="${PORT_BASE:-24000}"
+TRANSPORT="${TRANSPORT:-}"
+declare -A TRANSPORT_OF=([A]="${TRANSPORT_A:-$TRANSPORT}" [B]="${TRANSPORT_B:-$TRANSPORT}")
 ORIGIN_PORT=$PORT_BASE
 
 die() { echo "ab-jars: $*" >&2; exit 1; }
@@ -64,11 +68,12 @@ ROUTE=size
 for side in A B; do
   jar="JAR_$side"
   node - "$ROOT/conf/proxy.json" "$WORK/$side.json" "${PORT[$side]}" "$((PORT[$side] + 1))" \
-    "http://127.0.0.1:$ORIGIN_PORT" "$TIER" "$WORK/disk-$side" <<'EOF'
+    "http://127.0.0.1:$ORIGIN_PORT" "$TIER" "$WORK/disk-$side" "${TRANSPORT_OF[$side]}" <<'EOF'
 const fs = require('fs');
-const [src, dst, port, admin, origin, tier, diskPath] = process.argv.slice(2);
+const [src, dst, port, admin, origin, tier, diskPath, transport] = process.argv.slice(2);
 const c = JSON.parse(fs.readFileSync(src, 'utf8'));
 c.listen = { ...(c.listen || {}), host: '127.0.0.1', port: Number(port) };
+if (transport) c.listen.transport = transport;
 c.admin = { ...(c.admin || {}), host: '127.0.0.1', port: Number(admin) };
 c.origins = [{ name: 'ab-origin', url: origin, hosts: ['*'] }];
 c.accessLog = { ...(c.accessLog || {}), enabled: false };

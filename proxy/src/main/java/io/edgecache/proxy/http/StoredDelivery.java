@@ -28,19 +28,24 @@ import org.slf4j.LoggerFactory;
  * with the whole body, always with {@code Age} (RFC 9111 5.1).
  *
  * <h2>Memory and disk bodies</h2>
- * A memory body is sent in slices of {@value #MEMORY_SLICE_BYTES} bytes, the next one only when
- * the client's write queue has room. A body of {@value DirectBodies#MIN_BYTES} bytes or more is
- * written from its one direct copy ({@link DirectBodies}), shared by every reader, each slice
- * holding a reference until the transport wrote it; a shorter one (or any while direct memory is
- * tight) wraps the stored bytes, and the transport copies what it writes into direct memory, so
- * one buffer of a whole 8 MiB body per slow reader would hold 8 MiB of direct memory each until
- * that reader caught up. A body of up to one slice goes out in
- * one write; the connection's write queue holds up to
- * {@link ProxyVerticle#CLIENT_WRITE_QUEUE_BYTES} before the next slice waits for it to drain. While a memory body waits for a
- * slow client's queue to drain, this delivery holds it: it is pinned in the cache
- * ({@link HttpCache#pin}) from the first wait until its last slice is written or the client
- * leaves ({@link #release}), so that a body the memory tier evicts meanwhile still counts against
- * its bound. A body written without waiting is not held after the write (the transport copies it).
+ * A body of {@value DirectBodies#MIN_BYTES} bytes or more is written from its one direct copy
+ * ({@link DirectBodies}), shared by every reader, in one write that holds a reference until the
+ * transport wrote it: what a slow reader's connection queues of it is a view of that copy, no
+ * memory of the reader's own. Slices of it only added a wait for the queue to drain per
+ * {@value #MEMORY_SLICE_BYTES} bytes (14% of a 1 MiB hit's CPU in a pinned A/B,
+ * {@code loadtests/ab-jars.sh}). While direct memory is tight ({@link ClientQueue#tight}) no new
+ * copy is made, and a body that has one is written in slices of {@link ClientQueue#TIGHT_BYTES}.
+ * A shorter body, or one without a copy, wraps the stored bytes, and the transport copies what it
+ * writes into direct memory, one copy per reader: such a body is sent in slices of
+ * {@value #MEMORY_SLICE_BYTES} bytes (or the tight size),
+ * the next one only when the client's write queue has room, since one buffer of a whole 8 MiB
+ * body per slow reader would hold 8 MiB of direct memory each until that reader caught up. The
+ * connection's write queue holds up to {@link ProxyVerticle#CLIENT_WRITE_QUEUE_BYTES} before the
+ * next slice waits for it to drain. While a memory body waits for a slow client's queue to drain,
+ * this delivery holds it: it is pinned in the cache ({@link HttpCache#pin}) from the first wait
+ * until its last slice is written or the client leaves ({@link #release}), so that a body the
+ * memory tier evicts meanwhile still counts against its bound. A body written without waiting is
+ * not held after the write (the transport copies it, or its direct copy is referenced).
  * A disk body
  * ({@link DiskBody}) is streamed by {@link DiskStream}: runs of chunks read on disk workers into
  * direct buffers and written without a copy, each chunk only when the client's write queue has
@@ -252,7 +257,9 @@ final class StoredDelivery {
         && ClientQueue.sizeQueue(req, last - first + 1)) {
       sliceBytes = ClientQueue.TIGHT_BYTES; // direct memory got tight mid-body
     }
-    long end = Math.min(last + 1, first + sliceBytes);
+    // a body with a direct copy goes out in one write: what the connection queues of it is a view of
+    // the shared copy, no memory of this reader's own, so slices would only add drain round trips
+    long end = copy != null && sliceBytes > ClientQueue.TIGHT_BYTES ? last + 1 : Math.min(last + 1, first + sliceBytes);
     if (end > last) {
       io.vertx.core.Future<Void> written = writeSlice(body, first, end, true);
       dropCopy(); // the last slice holds the copy until it is written
