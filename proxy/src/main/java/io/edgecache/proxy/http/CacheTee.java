@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * Each origin buffer goes, in order, to the {@link BodyCollector} (bounded by the object limit and
  * the shared {@link FillBudget}; when it says no, the response is only streamed), to the
  * {@link SharedFetch} subscribers, and to the client, pausing the origin while the client's write
- * queue is full and resuming on drain (backpressure). The complete body is handed to the owner
+ * queue is full and resuming on drain (backpressure), except while coalesced requests wait on a
+ * body kept in memory: those are not held to this client's pace ({@link #feedsOthers}). The complete body is handed to the owner
  * exactly once: with a Content-Length, as soon as the last byte is collected and before it is
  * written, so the client's next request finds the stored response; otherwise at the origin's end.
  *
@@ -150,6 +151,9 @@ final class CacheTee {
     this.client = client;
     this.collector = collector;
     this.shared = shared;
+    if (shared != null) {
+      shared.whenJoined(() -> context.runOnContext(v -> othersJoined()));
+    }
     this.contentLength = contentLength;
     this.owner = owner;
     this.key = key;
@@ -265,7 +269,7 @@ final class CacheTee {
         if (nobodyNeedsTheRest()) {
           abandon();
         }
-      } else if (client.writeQueueFull()) {
+      } else if (client.writeQueueFull() && !feedsOthers()) {
         clientFull = true;
         pauseOrigin();
         Drains.once(client, () -> {
@@ -275,6 +279,25 @@ final class CacheTee {
       }
     } else if (nobodyNeedsTheRest()) {
       abandon();
+    }
+  }
+
+  /**
+   * Whether requests coalesced on this fetch wait on the body while it is kept in memory: then the
+   * origin is not paused for this client. They are fed without backpressure ({@link Fill}), so
+   * pausing for one slow client stalled every one of them with it (a stalled leader held 200
+   * others at the 3 MiB its socket took, {@code DirectMemoryJarIT}); what this client's queue then
+   * holds are the buffers the fill keeps for them anyway, up to the object limit.
+   */
+  private boolean feedsOthers() {
+    return collector != null && shared != null && shared.subscribers() > 0;
+  }
+
+  /** A request joined this fetch: if the origin waits on this client alone, it goes on. */
+  private void othersJoined() {
+    if (!over && clientFull && feedsOthers()) {
+      clientFull = false;
+      resumeOrigin();
     }
   }
 

@@ -67,6 +67,8 @@ final class Fill {
   private State state = State.WAITING;
   private boolean retaining = true;
   private Head head;
+  /** Told when a subscriber joins ({@link #whenJoined}), or null. */
+  private Runnable joined;
   /** The disk write subscribers follow, once the body goes to disk. */
   private DiskWriter tail;
 
@@ -96,6 +98,9 @@ final class Fill {
       return true;
     }
     subscribers.add(s);
+    if (joined != null) {
+      joined.run();
+    }
     if (head != null) {
       Head h = head;
       List<Buffer> replay = List.copyOf(retained);
@@ -107,6 +112,15 @@ final class Fill {
       });
     }
     return true;
+  }
+
+  /**
+   * Runs {@code r} (under this monitor: it must only hand work to another context) each time a
+   * subscriber joins while the body is retained: the leader stops pacing the origin to its own
+   * client once others wait on the body ({@link CacheTee}).
+   */
+  synchronized void whenJoined(Runnable r) {
+    joined = r;
   }
 
   synchronized int subscribers() {

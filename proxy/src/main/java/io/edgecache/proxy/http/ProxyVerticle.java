@@ -123,6 +123,9 @@ public final class ProxyVerticle extends VerticleBase {
           if (conn instanceof VertxConnection vc) {
             dropChunkedWriter(vc);
           }
+          if (conn instanceof io.vertx.core.net.impl.ConnectionBase cb) {
+            ReadMemoryGuard.install(cb.channel());
+          }
           OriginFramingGuard.install(conn, (int) Math.max(1, up.idleTimeoutMs() / 1000));
         })
         .build();
@@ -146,6 +149,11 @@ public final class ProxyVerticle extends VerticleBase {
   /** Client connections closed since start because a write found no memory ({@link DirectWriteGuard}). */
   public static java.util.concurrent.atomic.AtomicLong closedOutOfMemory() {
     return DirectWriteGuard.CLOSED;
+  }
+
+  /** Connections ended since start because a read found no memory ({@link ReadMemoryGuard}). */
+  public static java.util.concurrent.atomic.AtomicLong endedReadOutOfMemory() {
+    return ReadMemoryGuard.ENDED;
   }
 
   /** Direct memory in use by the transport, in bytes. */
@@ -206,6 +214,9 @@ public final class ProxyVerticle extends VerticleBase {
   }
 
   private void onConnection(HttpConnection conn) {
+    if (conn instanceof io.vertx.core.net.impl.ConnectionBase cb) {
+      ReadMemoryGuard.install(cb.channel());
+    }
     if (conn instanceof VertxConnection vc) {
       DirectWriteGuard.install(vc);
       dropChunkedWriter(vc);

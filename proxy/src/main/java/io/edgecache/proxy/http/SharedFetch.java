@@ -47,6 +47,11 @@ final class SharedFetch {
     }
   }
 
+  /** Runs {@code r} when a subscriber joins; {@code r} must only hand work to the leader's context. */
+  void whenJoined(Runnable r) {
+    fill.whenJoined(r);
+  }
+
   /** Subscribers still attached. */
   int subscribers() {
     return over ? 0 : fill.subscribers();

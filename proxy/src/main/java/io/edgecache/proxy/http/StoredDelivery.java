@@ -44,8 +44,9 @@ import org.slf4j.LoggerFactory;
  * next slice waits for it to drain. While a memory body waits for a slow client's queue to drain,
  * this delivery holds it: it is pinned in the cache ({@link HttpCache#pin}) from the first wait
  * until its last slice is written or the client leaves ({@link #release}), so that a body the
- * memory tier evicts meanwhile still counts against its bound. A body written without waiting is
- * not held after the write (the transport copies it, or its direct copy is referenced).
+ * memory tier evicts meanwhile still counts against its bound; so is a body written whole from its
+ * direct copy while the connection still queues it, until the transport wrote it. A shorter body
+ * written without waiting is not held after the write (the transport copies it).
  * A disk body
  * ({@link DiskBody}) is streamed by {@link DiskStream}: runs of chunks read on disk workers into
  * direct buffers and written without a copy, each chunk only when the client's write queue has
@@ -263,6 +264,11 @@ final class StoredDelivery {
     if (end > last) {
       io.vertx.core.Future<Void> written = writeSlice(body, first, end, true);
       dropCopy(); // the last slice holds the copy until it is written
+      if (pin == Store.Pin.NONE && end - first > sliceBytes && !written.isComplete()) {
+        // a whole body in one write the client has not taken yet: held as its slices would be, so a
+        // purge or eviction meanwhile still counts it against the bound
+        pin = cache.pin(key, stored);
+      }
       if (pin != Store.Pin.NONE) {
         // the connection may still queue earlier slices of this body: held until the last is written
         written.onComplete(ar -> release());

@@ -116,6 +116,19 @@ public final class ProxyMetrics {
   }
 
   /**
+   * Connections (to clients or origins) ended because a read found no direct memory (io_uring; the
+   * event loop goes on): like {@link #clientWritesOutOfMemory}, a sign to raise
+   * {@code -XX:MaxDirectMemorySize} or to look for slow clients.
+   */
+  public void readsOutOfMemory(java.util.concurrent.atomic.AtomicLong ended) {
+    functionCounterState.add(ended);
+    FunctionCounter.builder("edgecache.connection.ended.read.out.of.memory", ended,
+            java.util.concurrent.atomic.AtomicLong::get)
+        .description("Connections ended because a read found no (direct) memory; the event loop went on")
+        .register(registry);
+  }
+
+  /**
    * {@code edgecache_build_info{version, java, transport} 1}: what runs, as the Prometheus
    * convention for an info metric has it (join on it, or count nodes per transport).
    */

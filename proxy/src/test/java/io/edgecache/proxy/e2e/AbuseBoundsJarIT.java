@@ -47,7 +47,10 @@ class AbuseBoundsJarIT {
   static void startOriginAndProxy() throws Exception {
     new Random(7).nextBytes(LARGE_BODY);
     origin = new CountingOrigin(r -> {
-      if (r.path().startsWith("/large")) {
+      if (r.path().equals("/large-coalesced")) { // answers late, so that a second request joins the first's fetch
+        io.vertx.core.Vertx.currentContext().owner().setTimer(500, t -> r.response()
+            .putHeader("Cache-Control", "public, max-age=3600").end(io.vertx.core.buffer.Buffer.buffer(LARGE_BODY)));
+      } else if (r.path().startsWith("/large")) {
         r.response().putHeader("Cache-Control", "public, max-age=3600")
             .end(io.vertx.core.buffer.Buffer.buffer(LARGE_BODY));
       } else if (r.path().equals("/vary")) {
@@ -176,6 +179,25 @@ class AbuseBoundsJarIT {
     }
     await("the held body stops counting once its readers left").atMost(Duration.ofSeconds(10))
         .until(() -> proxy.stats().getJsonObject("memory").getLong("detachedBytes") == 0);
+  }
+
+  @Test
+  void aStalledClient_whoseMissOthersJoined_doesNotHoldTheirBodies() throws Exception {
+    try (Socket leader = new Socket()) {
+      leader.setReceiveBufferSize(4096); // reads nothing: its connection fills at once
+      leader.connect(new InetSocketAddress("127.0.0.1", proxy.port()), 5000);
+      leader.getOutputStream().write(("GET /large-coalesced HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n")
+          .getBytes(StandardCharsets.ISO_8859_1));
+      await("the stalled client's miss reached the origin").atMost(Duration.ofSeconds(5))
+          .until(() -> origin.count("GET", "/large-coalesced") == 1);
+      long start = System.nanoTime();
+      Http1.Response joined = Http1.once(proxy.port(), "GET", "/large-coalesced", HOST);
+      assertEquals(200, joined.status());
+      assertTrue(joined.cacheStatus().contains("collapsed"), "it joined the first fetch: " + joined.cacheStatus());
+      assertArrayEquals(LARGE_BODY, joined.body(), "the whole body, though the client it joined reads nothing");
+      assertTrue(System.nanoTime() - start < Duration.ofSeconds(10).toNanos(), "without waiting on that client");
+      assertEquals(1, origin.count("GET", "/large-coalesced"), "one origin fetch for both");
+    }
   }
 
   /** Reads one response head and its Content-Length body from {@code in}; returns the body's length. */
