@@ -44,8 +44,9 @@ final class HealthChecks extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false).setDecompressionSupported(false)
-        .setForceSni(true)); // as the origin client (ProxyVerticle)
+    client = vertx.httpClientBuilder().with(new HttpClientOptions().setKeepAlive(false)
+        .setDecompressionSupported(false).setForceSni(true)) // as the origin client (ProxyVerticle)
+        .withConnectHandler(ReadMemoryGuard::install).build();
     for (OriginPool pool : pools) {
       PoolConfig.HealthCheck hc = pool.config().healthCheck();
       for (OriginPool.Member m : pool.members()) {

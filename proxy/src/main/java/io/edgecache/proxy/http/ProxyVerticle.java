@@ -123,9 +123,7 @@ public final class ProxyVerticle extends VerticleBase {
           if (conn instanceof VertxConnection vc) {
             dropChunkedWriter(vc);
           }
-          if (conn instanceof io.vertx.core.net.impl.ConnectionBase cb) {
-            ReadMemoryGuard.install(cb.channel());
-          }
+          ReadMemoryGuard.install(conn);
           OriginFramingGuard.install(conn, (int) Math.max(1, up.idleTimeoutMs() / 1000));
         })
         .build();
@@ -214,9 +212,7 @@ public final class ProxyVerticle extends VerticleBase {
   }
 
   private void onConnection(HttpConnection conn) {
-    if (conn instanceof io.vertx.core.net.impl.ConnectionBase cb) {
-      ReadMemoryGuard.install(cb.channel());
-    }
+    ReadMemoryGuard.install(conn);
     if (conn instanceof VertxConnection vc) {
       DirectWriteGuard.install(vc);
       dropChunkedWriter(vc);

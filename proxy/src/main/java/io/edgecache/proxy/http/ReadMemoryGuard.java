@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe; the handles it makes are used on their channel's event loop.
  */
-final class ReadMemoryGuard implements RecvByteBufAllocator {
+public final class ReadMemoryGuard implements RecvByteBufAllocator {
   private static final Logger log = LoggerFactory.getLogger(ReadMemoryGuard.class);
   /** Connections ended because a read found no memory, since start. */
   static final AtomicLong ENDED = new AtomicLong();
@@ -42,8 +42,18 @@ final class ReadMemoryGuard implements RecvByteBufAllocator {
     this.inner = inner;
   }
 
-  /** Puts the guard on {@code ch} when it is an io_uring socket; before its first read. */
-  static void install(Channel ch) {
+  /**
+   * Puts the guard on {@code conn} when it is an io_uring socket; call from the connection handler,
+   * before its first read. Every HTTP connection of the proxy gets it: traffic, origin, health
+   * check and admin connections share the event loops.
+   */
+  public static void install(io.vertx.core.http.HttpConnection conn) {
+    if (conn instanceof io.vertx.core.net.impl.ConnectionBase cb) {
+      install(cb.channel());
+    }
+  }
+
+  private static void install(Channel ch) {
     if (!ch.getClass().getName().equals(IO_URING_SOCKET)) {
       return;
     }

@@ -110,6 +110,7 @@ class DirectMemoryJarIT {
     String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.adminPort() + "/metrics"))
         .build(), HttpResponse.BodyHandlers.ofString()).body();
     assertTrue(metrics.contains("edgecache_client_closed_out_of_memory_total"), "the closures are counted");
+    assertTrue(metrics.contains("edgecache_connection_ended_read_out_of_memory_total"), "so are reads that found none");
     String log = proxy.log();
     assertFalse(log.contains("has been blocked for"), "no event loop stalled: " + proxy.logTail());
     assertFalse(log.contains("Response has already been written"), "no write after a response ended");
