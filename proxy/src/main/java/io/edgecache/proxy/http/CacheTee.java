@@ -28,9 +28,11 @@ import org.slf4j.LoggerFactory;
  * A body too large for the memory tier (announced so by its Content-Length, or a body of unknown
  * length that grows past the memory tier's object limit while it is collected) is written to the
  * disk tier as it arrives instead ({@link HttpCache.StreamedStore}): the client is still sent each
- * buffer as it comes, without waiting for the disk; the coalesced requests follow the disk write
- * ({@link Fill#tail}). When the disk falls behind, the origin is paused until it catches up, as for
- * a slow client (so the client is sent the body at the speed the disk takes it). The entry is committed at the origin's end once the body is complete; if the disk
+ * buffer as it comes, without waiting for the disk, while it keeps up; the coalesced requests follow
+ * the disk write ({@link Fill#tail}), and so does the client once it falls behind, for a body of
+ * known length ({@link #followDisk}): the write does not wait for any client. When the disk falls
+ * behind, the origin is paused until it catches up (so a client fed from here is sent the body at
+ * the speed the disk takes it). The entry is committed at the origin's end once the body is complete; if the disk
  * write fails midway, or takes nothing for {@code upstream.bodyIdleTimeout}, the rest of the
  * response is only streamed (pass-through) and nothing is stored. The coalesced fill stays
  * registered until the commit is done, so that a request arriving in between follows the write
@@ -101,6 +103,15 @@ final class CacheTee {
     /** The origin sent nothing for {@code upstream.bodyIdleTimeout}; the transfer was abandoned. */
     default void originStalled() {
     }
+
+    /**
+     * The client fell behind a body being written to disk: send it bytes {@code from} up to
+     * {@code until} (exclusive) from that write, at its own pace ({@link DiskTail}), ending its
+     * response there. Returns whether it does (false: this tee keeps writing to the client).
+     */
+    default boolean followDisk(DiskWriter writer, long from, long until) {
+      return false;
+    }
   }
 
   private final HttpClientResponse origin;
@@ -132,7 +143,10 @@ final class CacheTee {
   private long received;
   private long windowFirst;
   private long windowLast = Long.MAX_VALUE;
-  /** The client's response ended (its slice is complete): it is sent nothing more. */
+  /**
+   * The client's response ended (its slice is complete), or the client follows the disk write
+   * ({@link #followDisk}): this tee sends it nothing more.
+   */
   private boolean clientDone;
   private long idleTimer = -1;
 
@@ -269,7 +283,7 @@ final class CacheTee {
         if (nobodyNeedsTheRest()) {
           abandon();
         }
-      } else if (client.writeQueueFull() && !feedsOthers()) {
+      } else if (client.writeQueueFull() && !feedsOthers() && !followDisk()) {
         clientFull = true;
         pauseOrigin();
         Drains.once(client, () -> {
@@ -291,6 +305,28 @@ final class CacheTee {
    */
   private boolean feedsOthers() {
     return collector != null && shared != null && shared.subscribers() > 0;
+  }
+
+  /**
+   * The client's queue is full while the body goes to disk: rather than pausing the origin, and with
+   * it the disk write and every request following that write, the client reads the rest from the
+   * write at its own pace, as the coalesced requests do. So a fill to disk goes at the origin's (and
+   * the disk's) pace, whoever reads it, as nginx's and Varnish's fetches do. Only for a body of known
+   * length: one of unknown length may outgrow {@code disk.maxObjectBytes}, and a write that fails
+   * leaves a client following it cut where the written chunks end (as the coalesced requests are),
+   * where one fed by this tee gets the rest as a pass-through. A known length is refused at open
+   * instead, so only a disk error can still cut such a client.
+   */
+  private boolean followDisk() {
+    if (disk == null || contentLength < 0) {
+      return false;
+    }
+    long until = windowLast == Long.MAX_VALUE ? Long.MAX_VALUE : windowLast + 1;
+    if (!owner.followDisk(disk.writer(), Math.max(received, windowFirst), until)) {
+      return false;
+    }
+    clientDone = true;
+    return true;
   }
 
   /** A request joined this fetch: if the origin waits on this client alone, it goes on. */

@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Sends a coalesced client the body of a fill that is being written to the disk tier, read back
  * chunk by chunk from the disk as the write progresses, from byte {@code from} on (what the client
- * was already sent from memory before the fill went to disk).
+ * was already sent from memory before the fill went to disk, or before the fill's first client fell
+ * behind the origin) up to byte {@code until} (exclusive; a client's Range cut from the body).
  *
  * <p>Why from the disk: a body of a gigabyte cannot be held for every client that joined the fill,
  * and feeding them from the origin's buffers would tie every client to the slowest. Each client
@@ -21,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * waits for the writer ({@link DiskWriter#whenChunk}) when it has caught up with the origin. So the
  * heap holds at most one chunk per client, and a slow client slows down nobody else.
  *
- * <p>Ends the client's response once the body's final length was sent. When the write fails (the
+ * <p>Ends the client's response once the body's final length, or {@code until}, was sent. When the write fails (the
  * origin broke off, the disk failed, the body was purged before it was committed) its chunks are
  * deleted and the next read fails: the client's connection is reset, a visible truncation, never a
  * wrong byte (every chunk is checked against the CRC32C taken when it was written).
@@ -36,6 +37,8 @@ final class DiskTail {
   private final Context context;
   private final BooleanSupplier clientGone;
   private long position;
+  /** Where this client's bytes end (exclusive): {@link Long#MAX_VALUE} for the whole body. */
+  private final long until;
   /**
    * The hold on the write's chunks while this client reads them: once committed, the entry may be
    * evicted at once (the admission policy), replaced or purged, and this client still gets it all.
@@ -43,8 +46,9 @@ final class DiskTail {
   private Store.Pin hold;
 
   DiskTail(DiskWriter writer, Store.Pin hold, Waiter.Client client, Context context, BooleanSupplier clientGone,
-      long from) {
+      long from, long until) {
     this.writer = writer;
+    this.until = until;
     this.hold = hold;
     this.client = client;
     this.context = context;
@@ -71,7 +75,7 @@ final class DiskTail {
     // the state first: the final length is set before the write commits and never changes after
     DiskWriter.State state = writer.state();
     long total = writer.finalLength();
-    if (total >= 0 && position >= total) {
+    if (position >= until || total >= 0 && position >= total) {
       stop();
       client.end();
       return;
@@ -104,9 +108,11 @@ final class DiskTail {
       client.reset();
       return;
     }
-    int from = (int) (position - (long) index * writer.chunkBytes());
-    position += chunk.length - from;
-    client.data(wrap(chunk, from));
+    long chunkStart = (long) index * writer.chunkBytes();
+    int from = (int) (position - chunkStart);
+    int to = (int) Math.min(chunk.length, until - chunkStart);
+    position += to - from;
+    client.data(wrap(chunk, from, to));
     if (client.writeQueueFull()) {
       client.drainHandler(this::next);
     } else {
@@ -114,7 +120,7 @@ final class DiskTail {
     }
   }
 
-  private static Buffer wrap(byte[] bytes, int offset) {
-    return BufferInternal.buffer(Unpooled.wrappedBuffer(bytes, offset, bytes.length - offset));
+  private static Buffer wrap(byte[] bytes, int from, int to) {
+    return BufferInternal.buffer(Unpooled.wrappedBuffer(bytes, from, to - from));
   }
 }

@@ -20,6 +20,7 @@ import io.edgecache.proxy.policy.Reuse;
 import io.edgecache.proxy.policy.Storability;
 import io.edgecache.proxy.policy.StoreDecision;
 import io.edgecache.proxy.purge.PurgeService;
+import io.edgecache.storage.DiskWriter;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -685,6 +686,18 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
       ctx.metrics().diskFill();
     }
     return store;
+  }
+
+  /** {@link CacheTee}: the client fell behind a body written to disk; it follows the write ({@link DiskTail}). */
+  @Override
+  public boolean followDisk(DiskWriter writer, long from, long until) {
+    if (clientGone) {
+      return false;
+    }
+    DiskTail tail = new DiskTail(writer, writer.holdChunks(), client(), context, this::clientGone, from, until);
+    whenClientLeft(tail::stop);
+    tail.start();
+    return true;
   }
 
   /** {@link CacheTee}: the origin went silent mid-body; the transfer was abandoned, nothing stored. */

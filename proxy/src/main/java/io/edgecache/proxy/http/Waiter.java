@@ -107,7 +107,7 @@ final class Waiter implements Fill.Subscriber {
   @Override
   public void onTail(DiskWriter writer, Store.Pin hold) {
     if (!detached && !owner.clientGone()) {
-      DiskTail tail = new DiskTail(writer, hold, client, context, owner::clientGone, relayed);
+      DiskTail tail = new DiskTail(writer, hold, client, context, owner::clientGone, relayed, Long.MAX_VALUE);
       owner.whenClientLeft(tail::stop);
       tail.start();
     } else {

@@ -202,15 +202,7 @@ class AbuseBoundsJarIT {
 
   /** Reads one response head and its Content-Length body from {@code in}; returns the body's length. */
   private static long bodyLength(InputStream in) throws IOException {
-    StringBuilder head = new StringBuilder();
-    while (!head.toString().endsWith("\r\n\r\n")) {
-      int b = in.read();
-      if (b < 0) {
-        throw new IOException("closed inside the head: " + head);
-      }
-      head.append((char) b);
-    }
-    String h = head.toString().toLowerCase(java.util.Locale.ROOT);
+    String h = Http1.readHead(in).toLowerCase(java.util.Locale.ROOT);
     assertTrue(h.startsWith("http/1.1 200"), h);
     int at = h.indexOf("content-length:");
     long want = Long.parseLong(h.substring(at + 15, h.indexOf("\r\n", at)).trim());

@@ -64,6 +64,19 @@ final class Http1 implements AutoCloseable {
     }
   }
 
+  /** Reads a response's head, status line to the empty line, from {@code in}: for sockets read by hand. */
+  static String readHead(InputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int c = in.read();
+      if (c < 0) {
+        throw new IOException("closed inside the head: " + head);
+      }
+      head.append((char) c);
+    }
+    return head.toString();
+  }
+
   /**
    * Sends {@code method target HTTP/1.1} with {@code Host: host}, the given name/value pairs and,
    * when {@code body} is not null, that body with its Content-Length; reads the whole response.

@@ -12,6 +12,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,6 +28,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -105,6 +108,9 @@ class StreamFillJarIT {
    * {@code stopAt} < 0: wait at {@code -stopAt} for {@link #release}.
    */
   private void send(HttpServerResponse resp, long at, long stopAt) {
+    if (resp.ended() || resp.closed()) {
+      return; // the proxy reset the transfer (a drain may still come)
+    }
     long pos = at;
     while (pos < BIG && !resp.writeQueueFull()) {
       if (stopAt > 0 && pos >= stopAt) {
@@ -215,6 +221,56 @@ class StreamFillJarIT {
         BIG >> 20, heap);
     assertTrue(heap > 0 && heap <= FLAT_HEAP_BYTES >> 20,
         "heap in use after a collection peaked at " + heap + " MiB (expected: at most " + (FLAT_HEAP_BYTES >> 20) + ")");
+  }
+
+  /**
+   * The first client of the fill stops reading: the fill goes on at the origin's pace. A second
+   * request coalesced on it gets the whole body, the entry is committed, and only then does the
+   * first client read, the whole body too, from the disk write it followed.
+   */
+  @Test
+  void firstClientThatStopsReading_holdsUpNeitherTheFillNorTheRequestCoalescedOnIt() throws Exception {
+    String expected = expectedDigest();
+    try (Socket first = new Socket()) {
+      first.setReceiveBufferSize(4096);
+      first.connect(new InetSocketAddress("127.0.0.1", proxy.port()), 5000);
+      first.setSoTimeout(60_000);
+      // the Host the JDK's client sends below, so that both requests are for the same URL
+      first.getOutputStream().write(("GET /big HTTP/1.1\r\nHost: 127.0.0.1:" + proxy.port() + "\r\n\r\n")
+          .getBytes(StandardCharsets.ISO_8859_1));
+      await("the first client's miss reached the origin").atMost(Duration.ofSeconds(10))
+          .until(() -> origin.count("GET", "/big") == 1);
+
+      Digested second = CompletableFuture.supplyAsync(() -> {
+        try {
+          return get("/big");
+        } catch (IOException | InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      }).get(120, TimeUnit.SECONDS);
+      assertTrue(second.cacheStatus().contains("collapsed"), second.cacheStatus());
+      assertEquals(expected, second.sha256(), "the whole body, while the first client reads nothing");
+      await("committed while the first client reads nothing").atMost(Duration.ofSeconds(60))
+          .until(() -> disk().getLong("entries") == 1);
+
+      InputStream in = first.getInputStream();
+      String head = Http1.readHead(in);
+      assertTrue(head.startsWith("HTTP/1.1 200") && head.contains("stored"), head);
+      MessageDigest sha = sha256();
+      byte[] buf = new byte[256 * 1024];
+      long got = 0;
+      while (got < BIG) {
+        int n = in.read(buf, 0, (int) Math.min(buf.length, BIG - got));
+        if (n < 0) {
+          break;
+        }
+        sha.update(buf, 0, n);
+        got += n;
+      }
+      assertEquals(BIG, got);
+      assertEquals(expected, HexFormat.of().formatHex(sha.digest()), "the first client's body, from the disk write");
+    }
+    assertEquals(1, origin.count("GET", "/big"));
   }
 
   @Test

@@ -58,12 +58,16 @@ final class RawHttp implements AutoCloseable {
    * the response, or not, and closes the socket.
    */
   static java.net.Socket slowGet(int port, String path) throws IOException {
+    return slowSend(port, "GET " + path + " HTTP/1.1\r\nHost: edge.test\r\n\r\n");
+  }
+
+  /** Sends {@code request} as it is on a connection with a 4 KiB receive buffer that reads nothing yet. */
+  static java.net.Socket slowSend(int port, String request) throws IOException {
     java.net.Socket s = new java.net.Socket();
     s.setReceiveBufferSize(4096);
     s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
     s.setSoTimeout(20_000);
-    s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: edge.test\r\n\r\n")
-        .getBytes(StandardCharsets.ISO_8859_1));
+    s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
     return s;
   }
 

@@ -40,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 class StreamingFillIntegrationTest extends ProxyHarness {
   private static final int PIECE = 64 * 1024;
   private static final Pattern WAITERS = Pattern.compile("edgecache_coalesced_waiters_total ([0-9.]+)");
+  private static final Pattern DISK_FILLS = Pattern.compile("edgecache_disk_fills_total ([0-9.]+)");
 
   @TempDir
   Path dir;
@@ -275,6 +276,102 @@ class StreamingFillIntegrationTest extends ProxyHarness {
     assertEquals(2, origin.requests.get());
   }
 
+  /**
+   * The first client of a fill that goes to disk stops reading: the fill does not wait for it. A
+   * request coalesced on the fill gets the whole body, the entry is committed, a later request is a
+   * hit, all while that client still reads nothing; it then gets every byte from the disk write it
+   * follows. Before, the origin was paused for that client and the write and everybody following it
+   * stopped where its connection filled. (Alone on its fill, such a client is moved to the write the
+   * same way: {@code StreamFillJarIT}, and the Range case below.)
+   */
+  @Test
+  void slowFirstClient_holdsUpNeitherTheFillNorTheRequestsCoalescedOnIt() throws Exception {
+    CompletableFuture<Boolean> go = new CompletableFuture<>();
+    pieceOrigin(false, 3 * PIECE, go);
+    start(config());
+    int size = 5_000_000;
+    String path = "/p?size=" + size;
+    byte[] expected = content("/p", size);
+    try (java.net.Socket slow = RawHttp.slowGet(port(), path)) {
+      await().atMost(Duration.ofSeconds(10)).until(() -> origin.requests.get() == 1);
+      CompletableFuture<RawHttp.Response> waiter = get(path);
+      await().atMost(Duration.ofSeconds(10)).until(() -> coalescedWaiters() == 1);
+      go.complete(true);
+
+      RawHttp.Response joined = waiter.get(20, TimeUnit.SECONDS);
+      assertTrue(joined.header("Cache-Status").contains("collapsed"), joined.header("Cache-Status"));
+      assertArrayEquals(expected, joined.body(), "the whole body while the first client reads nothing");
+      await("committed without waiting on the first client").atMost(Duration.ofSeconds(10))
+          .until(() -> diskEntries() == 1);
+      RawHttp.Response hit = RawHttp.get(port(), path);
+      assertTrue(hit.header("Cache-Status").startsWith("edgecache; hit"), hit.header("Cache-Status"));
+      assertArrayEquals(expected, hit.body());
+
+      java.io.InputStream in = slow.getInputStream();
+      String head = DiskTierIntegrationTest.readHead(in);
+      assertTrue(head.contains("stored"), head);
+      assertArrayEquals(expected, in.readNBytes(size), "every byte, from the disk write it followed");
+    }
+    assertEquals(1, origin.requests.get());
+  }
+
+  /**
+   * A Range request whose whole 200 is written to disk, from a client that stops reading: the fill
+   * goes on without it, and its 206 then holds exactly the requested bytes.
+   */
+  @Test
+  void slowFirstClient_withARange_getsExactlyItsBytesFromTheDiskWrite() throws Exception {
+    pieceOrigin(false, -1, null);
+    start(config());
+    int size = 12_000_000;
+    String path = "/p?size=" + size;
+    byte[] expected = Arrays.copyOfRange(content("/p", size), 1_000_000, 9_000_001);
+    try (java.net.Socket slow = RawHttp.slowSend(port(),
+        "GET " + path + " HTTP/1.1\r\nHost: edge.test\r\nRange: bytes=1000000-9000000\r\n\r\n")) {
+      await("committed while the client reads nothing").atMost(Duration.ofSeconds(10))
+          .until(() -> diskEntries() == 1);
+      java.io.InputStream in = slow.getInputStream();
+      String head = DiskTierIntegrationTest.readHead(in);
+      assertTrue(head.startsWith("HTTP/1.1 206"), head);
+      assertTrue(head.toLowerCase(java.util.Locale.ROOT).contains("content-length: 8000001"), head);
+      assertArrayEquals(expected, in.readNBytes(expected.length), "exactly the requested bytes");
+      slow.getOutputStream().write(("GET /p?size=1000 HTTP/1.1\r\nHost: edge.test\r\n\r\n")
+          .getBytes(StandardCharsets.ISO_8859_1));
+      String next = DiskTierIntegrationTest.readHead(in);
+      assertTrue(next.startsWith("HTTP/1.1 200"), "the connection carries the next request: " + next);
+    }
+    assertEquals(2, origin.requests.get());
+  }
+
+  /**
+   * A body of unknown length beyond {@code disk.maxObjectBytes}, whose only client stops reading:
+   * that client is not moved to the disk write (which fails at the limit and would cut it there) but
+   * gets the whole body as a pass-through, the origin paused for it.
+   */
+  @Test
+  void slowClient_ofAnUnknownLengthBodyPastDiskMaxObjectBytes_getsTheWholeBody() throws Exception {
+    pieceOrigin(true, -1, null);
+    JsonObject cfg = config();
+    cfg.getJsonObject("disk").put("maxObjectBytes", "8MiB");
+    start(cfg);
+    int size = 16_000_000;
+    byte[] expected = content("/p", size);
+    // HTTP/1.0: the body of unknown length is close-delimited, so it is read to the end as it is
+    try (java.net.Socket slow = RawHttp.slowSend(port(), "GET /p?size=" + size + " HTTP/1.0\r\nHost: edge.test\r\n\r\n")) {
+      await().atMost(Duration.ofSeconds(10)).until(() -> origin.requests.get() == 1);
+      await("the body went to disk").atMost(Duration.ofSeconds(10)).until(() -> diskFills() == 1);
+      // moved to the disk write, the client would be cut where the write fails, at 8 MiB (which the
+      // origin and the disk reach in milliseconds); fed from the origin it holds the write back
+      await("the write waits for the client").during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(2))
+          .until(() -> proxy.disk().diskStats().streamsOpen() == 1);
+      java.io.InputStream in = slow.getInputStream();
+      String head = DiskTierIntegrationTest.readHead(in);
+      assertTrue(head.startsWith("HTTP/1.0 200"), head);
+      assertArrayEquals(expected, in.readAllBytes(), "the whole body");
+    }
+    assertEquals(0, diskEntries());
+  }
+
   @Test
   void coalescedRequest_whenTheOriginDies_isTruncatedToo() throws Exception {
     CompletableFuture<Boolean> go = new CompletableFuture<>();
@@ -349,6 +446,12 @@ class StreamingFillIntegrationTest extends ProxyHarness {
         throw new IllegalStateException(e);
       }
     });
+  }
+
+  private double diskFills() throws Exception {
+    String metrics = new String(RawHttp.get(proxy.adminPort(), "/metrics").body(), StandardCharsets.UTF_8);
+    Matcher m = DISK_FILLS.matcher(metrics);
+    return m.find() ? Double.parseDouble(m.group(1)) : 0;
   }
 
   private double coalescedWaiters() throws Exception {
