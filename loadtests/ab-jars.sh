@@ -21,6 +21,8 @@
 #        ROUNDS=4 DURATION=8s WARMUP=3s JAVA_OPTS="-Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m"
 #        TRANSPORT= (listen.transport for both jars; empty: as conf/proxy.json ships it; TRANSPORT_A
 #        and TRANSPORT_B set one jar's)
+#        JAVA_A=java JAVA_B=java (the java that runs each jar: the same jar on two JDKs, e.g.
+#        JAR_A=$JAR_B JAVA_B=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java)
 #        SERVER_CPU=0 LOAD_CPU=1 PORT_BASE=24000 OBJECTS=1 (more: requests spread over that many
 #        distinct bodies per size, /size/N/o0 ..., e.g. OBJECTS=64 at 1 MiB so that disk hits come
 #        from LevelDB's table files rather than the 4 MiB memtable)
@@ -29,6 +31,8 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 JAR_A="${JAR_A:?set JAR_A to the jar to compare against}"
 JAR_B="${JAR_B:-$ROOT/proxy/target/edgecache.jar}"
+JAVA_A="${JAVA_A:-java}"
+JAVA_B="${JAVA_B:-java}"
 TIER="${TIER:-memory}"
 SIZES="${SIZES:-1048576}"
 OBJECTS="${OBJECTS:-1}"
@@ -45,6 +49,7 @@ ORIGIN_PORT=$PORT_BASE
 
 die() { echo "ab-jars: $*" >&2; exit 1; }
 for t in node wrk taskset curl java; do command -v "$t" >/dev/null || die "$t not found"; done
+for j in "$JAVA_A" "$JAVA_B"; do command -v "$j" >/dev/null || die "java $j not found"; done
 [[ -f "$JAR_A" && -f "$JAR_B" ]] || die "JAR_A ($JAR_A) and JAR_B ($JAR_B) must both exist"
 [[ "$TIER" == memory || "$TIER" == disk || "$TIER" == pass ]] || die "TIER must be memory, disk or pass"
 
@@ -87,7 +92,8 @@ if (tier === 'disk') {
 fs.writeFileSync(dst, JSON.stringify(c, null, 2) + '\n');
 EOF
   # shellcheck disable=SC2086
-  taskset -c "$SERVER_CPU" java $JAVA_OPTS -jar "${!jar}" --config "$WORK/$side.json" >"$WORK/$side.log" 2>&1 &
+  java_bin="JAVA_$side"
+  taskset -c "$SERVER_CPU" "${!java_bin}" $JAVA_OPTS -jar "${!jar}" --config "$WORK/$side.json" >"$WORK/$side.log" 2>&1 &
   PIDS+=($!)
   JVM[$side]=$!
 done
@@ -132,7 +138,7 @@ target() {
     echo "-s $HERE/hot-set.lua http://127.0.0.1:$2 -- /$ROUTE/$1/o $OBJECTS"; fi
 }
 
-echo "ab-jars: A=$JAR_A B=$JAR_B tier=$TIER, both on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
+echo "ab-jars: A=$JAR_A ($("$JAVA_A" -version 2>&1 | head -n1)) B=$JAR_B ($("$JAVA_B" -version 2>&1 | head -n1)) tier=$TIER, both on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
 for s in $SIZES; do
   # shellcheck disable=SC2046
   for side in A B; do taskset -c "$LOAD_CPU" wrk -t1 -c32 -d"$WARMUP" $(target "$s" "${PORT[$side]}") >/dev/null; done
