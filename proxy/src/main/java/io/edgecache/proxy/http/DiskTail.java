@@ -56,8 +56,13 @@ final class DiskTail {
     this.position = from;
   }
 
+  /** Reads the first chunk once the client's write queue has room: what it queued before is sent first. */
   void start() {
-    next();
+    if (client.writeQueueFull()) {
+      client.drainHandler(this::next);
+    } else {
+      next();
+    }
   }
 
   /** The body was sent, cut off, or the client left: the chunks are let go. Runs once. */
