@@ -203,7 +203,7 @@ public final class ProxyServer {
     java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
     metrics.clientConnections(connections);
     metrics.clientWritesOutOfMemory(ProxyVerticle.closedOutOfMemory());
-    metrics.readsOutOfMemory(ProxyVerticle.endedReadOutOfMemory());
+    metrics.readsOutOfMemory(io.edgecache.proxy.http.ReadMemoryGuard.ended());
     metrics.directMemory(ProxyVerticle::directMemoryUsed, io.netty.util.internal.PlatformDependent.maxDirectMemory(),
         ProxyVerticle::directCopyBytes);
     if (certificates != null) {

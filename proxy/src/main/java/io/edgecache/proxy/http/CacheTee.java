@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * disk tier as it arrives instead ({@link HttpCache.StreamedStore}): the client is still sent each
  * buffer as it comes, without waiting for the disk, while it keeps up; the coalesced requests follow
  * the disk write ({@link Fill#tail}), and so does the client once it falls behind, for a body of
- * known length ({@link #followDisk}): the write does not wait for any client. When the disk falls
+ * known length ({@link #movedToDiskWrite}): the write does not wait for any client. When the disk falls
  * behind, the origin is paused until it catches up (so a client fed from here is sent the body at
  * the speed the disk takes it). The entry is committed at the origin's end once the body is complete; if the disk
  * write fails midway, or takes nothing for {@code upstream.bodyIdleTimeout}, the rest of the
@@ -145,7 +145,7 @@ final class CacheTee {
   private long windowLast = Long.MAX_VALUE;
   /**
    * The client's response ended (its slice is complete), or the client follows the disk write
-   * ({@link #followDisk}): this tee sends it nothing more.
+   * ({@link #movedToDiskWrite}): this tee sends it nothing more.
    */
   private boolean clientDone;
   private long idleTimer = -1;
@@ -283,7 +283,7 @@ final class CacheTee {
         if (nobodyNeedsTheRest()) {
           abandon();
         }
-      } else if (client.writeQueueFull() && !feedsOthers() && !followDisk()) {
+      } else if (client.writeQueueFull() && !feedsOthers() && !movedToDiskWrite()) {
         clientFull = true;
         pauseOrigin();
         Drains.once(client, () -> {
@@ -308,7 +308,8 @@ final class CacheTee {
   }
 
   /**
-   * The client's queue is full while the body goes to disk: rather than pausing the origin, and with
+   * Moves the client to the disk write when its queue is full while the body goes to disk; returns
+   * whether it did. Rather than pausing the origin, and with
    * it the disk write and every request following that write, the client reads the rest from the
    * write at its own pace, as the coalesced requests do. So a fill to disk goes at the origin's (and
    * the disk's) pace, whoever reads it, as nginx's and Varnish's fetches do. Only for a body of known
@@ -317,7 +318,7 @@ final class CacheTee {
    * where one fed by this tee gets the rest as a pass-through. A known length is refused at open
    * instead, so only a disk error can still cut such a client.
    */
-  private boolean followDisk() {
+  private boolean movedToDiskWrite() {
     if (disk == null || contentLength < 0) {
       return false;
     }

@@ -45,7 +45,7 @@ final class DiskTail {
    */
   private Store.Pin hold;
 
-  DiskTail(DiskWriter writer, Store.Pin hold, Waiter.Client client, Context context, BooleanSupplier clientGone,
+  private DiskTail(DiskWriter writer, Store.Pin hold, Waiter.Client client, Context context, BooleanSupplier clientGone,
       long from, long until) {
     this.writer = writer;
     this.until = until;
@@ -56,8 +56,20 @@ final class DiskTail {
     this.position = from;
   }
 
+  /**
+   * Sends {@code client} bytes {@code from} up to {@code until} (exclusive) of the body {@code writer}
+   * writes, reading the chunks {@code hold} keeps (released when done, cut off, or when {@code owner}'s
+   * client leaves), on {@code context}: for a coalesced request and for the fill's own first client.
+   */
+  static void follow(DiskWriter writer, Store.Pin hold, Waiter.Client client, Context context, Waiter.Owner owner,
+      long from, long until) {
+    DiskTail tail = new DiskTail(writer, hold, client, context, owner::clientGone, from, until);
+    owner.whenClientLeft(tail::stop);
+    tail.start();
+  }
+
   /** Reads the first chunk once the client's write queue has room: what it queued before is sent first. */
-  void start() {
+  private void start() {
     if (client.writeQueueFull()) {
       client.drainHandler(this::next);
     } else {

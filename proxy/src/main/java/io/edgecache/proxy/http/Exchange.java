@@ -694,9 +694,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     if (clientGone) {
       return false;
     }
-    DiskTail tail = new DiskTail(writer, writer.holdChunks(), client(), context, this::clientGone, from, until);
-    whenClientLeft(tail::stop);
-    tail.start();
+    DiskTail.follow(writer, writer.holdChunks(), client(), context, this, from, until);
     return true;
   }
 

@@ -149,11 +149,6 @@ public final class ProxyVerticle extends VerticleBase {
     return DirectWriteGuard.CLOSED;
   }
 
-  /** Connections ended since start because a read found no memory ({@link ReadMemoryGuard}). */
-  public static java.util.concurrent.atomic.AtomicLong endedReadOutOfMemory() {
-    return ReadMemoryGuard.ENDED;
-  }
-
   /** Direct memory in use by the transport, in bytes. */
   public static long directMemoryUsed() {
     return ClientQueue.directBytesUsed();

@@ -30,8 +30,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReadMemoryGuard implements RecvByteBufAllocator {
   private static final Logger log = LoggerFactory.getLogger(ReadMemoryGuard.class);
-  /** Connections ended because a read found no memory, since start. */
-  static final AtomicLong ENDED = new AtomicLong();
+  private static final AtomicLong ENDED = new AtomicLong();
 
   /** The io_uring socket channel's class (a runtime dependency only). */
   private static final String IO_URING_SOCKET = "io.netty.channel.uring.IoUringSocketChannel";
@@ -40,6 +39,11 @@ public final class ReadMemoryGuard implements RecvByteBufAllocator {
 
   private ReadMemoryGuard(RecvByteBufAllocator inner) {
     this.inner = inner;
+  }
+
+  /** Connections ended because a read found no memory, since start (the metric's source). */
+  public static AtomicLong ended() {
+    return ENDED;
   }
 
   /**

@@ -107,9 +107,7 @@ final class Waiter implements Fill.Subscriber {
   @Override
   public void onTail(DiskWriter writer, Store.Pin hold) {
     if (!detached && !owner.clientGone()) {
-      DiskTail tail = new DiskTail(writer, hold, client, context, owner::clientGone, relayed, Long.MAX_VALUE);
-      owner.whenClientLeft(tail::stop);
-      tail.start();
+      DiskTail.follow(writer, hold, client, context, owner, relayed, Long.MAX_VALUE);
     } else {
       hold.release();
     }

@@ -449,14 +449,17 @@ class StreamingFillIntegrationTest extends ProxyHarness {
   }
 
   private double diskFills() throws Exception {
-    String metrics = new String(RawHttp.get(proxy.adminPort(), "/metrics").body(), StandardCharsets.UTF_8);
-    Matcher m = DISK_FILLS.matcher(metrics);
-    return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    return metric(DISK_FILLS);
   }
 
   private double coalescedWaiters() throws Exception {
+    return metric(WAITERS);
+  }
+
+  /** The value {@code counter} finds on the admin port's {@code /metrics}, 0 when it is not there yet. */
+  private double metric(Pattern counter) throws Exception {
     String metrics = new String(RawHttp.get(proxy.adminPort(), "/metrics").body(), StandardCharsets.UTF_8);
-    Matcher m = WAITERS.matcher(metrics);
+    Matcher m = counter.matcher(metrics);
     return m.find() ? Double.parseDouble(m.group(1)) : 0;
   }
 
