@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * length that grows past the memory tier's object limit while it is collected) is written to the
  * disk tier as it arrives instead ({@link HttpCache.StreamedStore}): the client is still sent each
  * buffer as it comes, without waiting for the disk, while it keeps up; the coalesced requests follow
- * the disk write ({@link Fill#tail}), and so does the client once it falls behind, for a body of
- * known length ({@link #movedToDiskWrite}): the write does not wait for any client. When the disk falls
+ * the disk write ({@link Fill#tail}), and so does the client once it falls behind
+ * ({@link #movedToDiskWrite}; for a body of unknown length, once another request follows the
+ * write): the write does not wait for any client. When the disk falls
  * behind, the origin is paused until it catches up (so a client fed from here is sent the body at
  * the speed the disk takes it). The entry is committed at the origin's end once the body is complete; if the disk
  * write fails midway, or takes nothing for {@code upstream.bodyIdleTimeout}, the rest of the
@@ -312,14 +313,18 @@ final class CacheTee {
    * whether it did. Rather than pausing the origin, and with
    * it the disk write and every request following that write, the client reads the rest from the
    * write at its own pace, as the coalesced requests do. So a fill to disk goes at the origin's (and
-   * the disk's) pace, whoever reads it, as nginx's and Varnish's fetches do. Only for a body of known
-   * length: one of unknown length may outgrow {@code disk.maxObjectBytes}, and a write that fails
-   * leaves a client following it cut where the written chunks end (as the coalesced requests are),
-   * where one fed by this tee gets the rest as a pass-through. A known length is refused at open
-   * instead, so only a disk error can still cut such a client.
+   * the disk's) pace, whoever reads it, as nginx's and Varnish's fetches do.
+   *
+   * <p>A body of known length is refused at open when it is too large for the disk tier, so only a
+   * disk error can cut a client following its write. One of unknown length may still outgrow
+   * {@code disk.maxObjectBytes}, and a write that fails leaves a client following it cut where the
+   * written chunks end, where one fed by this tee gets the rest as a pass-through. So its client
+   * is moved only once another request follows the write ({@link SharedFetch#followed}): that one
+   * would be cut the same way, and pausing the origin for this client would hold it (and every
+   * later one) to this client's pace. Alone, this client paces only its own fill.
    */
   private boolean movedToDiskWrite() {
-    if (disk == null || contentLength < 0) {
+    if (disk == null || contentLength < 0 && (shared == null || !shared.followed())) {
       return false;
     }
     long until = windowLast == Long.MAX_VALUE ? Long.MAX_VALUE : windowLast + 1;
@@ -330,9 +335,12 @@ final class CacheTee {
     return true;
   }
 
-  /** A request joined this fetch: if the origin waits on this client alone, it goes on. */
+  /**
+   * A request joined this fetch: if the origin waits on this client alone, it goes on (the client
+   * is fed without backpressure, or follows the disk write as the one that joined does).
+   */
   private void othersJoined() {
-    if (!over && clientFull && feedsOthers()) {
+    if (!over && clientFull && !clientDone && (feedsOthers() || movedToDiskWrite())) {
       clientFull = false;
       resumeOrigin();
     }

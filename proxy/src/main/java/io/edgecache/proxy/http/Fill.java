@@ -71,6 +71,8 @@ final class Fill {
   private Runnable joined;
   /** The disk write subscribers follow, once the body goes to disk. */
   private DiskWriter tail;
+  /** Subscribers handed the disk write ({@link #tail}): they read it, not this fill's buffers. */
+  private int following;
 
   Fill(String key) {
     this.key = key;
@@ -90,6 +92,10 @@ final class Fill {
       Store.Pin hold = w.holdChunks();
       if (hold == Store.Pin.NONE) {
         return false; // committed and already dropped from the disk tier: fetch alone
+      }
+      following++;
+      if (joined != null) {
+        joined.run();
       }
       s.context().runOnContext(v -> {
         s.onHead(h);
@@ -116,8 +122,8 @@ final class Fill {
 
   /**
    * Runs {@code r} (under this monitor: it must only hand work to another context) each time a
-   * subscriber joins while the body is retained: the leader stops pacing the origin to its own
-   * client once others wait on the body ({@link CacheTee}).
+   * subscriber joins, whether it is fed the retained body or follows the disk write: the leader
+   * stops pacing the origin to its own client once others wait on the body ({@link CacheTee}).
    */
   synchronized void whenJoined(Runnable r) {
     joined = r;
@@ -125,6 +131,11 @@ final class Fill {
 
   synchronized int subscribers() {
     return subscribers.size();
+  }
+
+  /** Whether a subscriber was handed the disk write (it may have finished or left since). */
+  synchronized boolean followed() {
+    return following > 0;
   }
 
   synchronized void head(Head h) {
@@ -143,6 +154,7 @@ final class Fill {
     tail = writer;
     retaining = false;
     retained.clear();
+    following += subscribers.size();
     for (Subscriber s : subscribers) {
       Store.Pin hold = writer.holdChunks(); // not committed yet: never refused
       s.context().runOnContext(v -> s.onTail(writer, hold));

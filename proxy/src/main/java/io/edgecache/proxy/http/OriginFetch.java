@@ -5,6 +5,7 @@ import io.edgecache.proxy.policy.Headers;
 import io.edgecache.proxy.policy.HopByHop;
 import io.edgecache.proxy.policy.HttpDates;
 import io.edgecache.proxy.policy.ResponseView;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -358,7 +359,15 @@ final class OriginFetch {
     if (server != null) {
       pool.started(server);
     }
-    client.request(request(m, validators, wholeObject, server)).onComplete(ar -> {
+    Future<HttpClientRequest> requested;
+    try {
+      requested = client.request(request(m, validators, wholeObject, server));
+    } catch (IllegalStateException closed) {
+      // the origin client is closed (the proxy is stopping): a failure like any other, not a throw
+      // out of the handler that retries
+      requested = Future.failedFuture(closed);
+    }
+    requested.onComplete(ar -> {
       if (ar.failed()) {
         if (server != null) {
           // a TimeoutException here is the wait for a free pooled connection (POOL_WAIT_SLACK_MS)
@@ -426,7 +435,7 @@ final class OriginFetch {
       timer = vertx.setTimer(peer != null ? peerTimeoutMs : upstream.responseTimeoutMs(), id -> onTimeout());
       waiting = this;
       request.earlyHintsHandler(cb::onEarlyHints); // 100 Continue is never asked for (Expect is not forwarded)
-      io.vertx.core.Future<HttpClientResponse> sent = !withBody ? request.send()
+      Future<HttpClientResponse> sent = !withBody ? request.send()
           : replayBody != null ? request.send(replayBody) : request.send(clientRequest);
       sent.onComplete(rr -> {
         vertx.cancelTimer(timer);

@@ -52,6 +52,11 @@ final class SharedFetch {
     fill.whenJoined(r);
   }
 
+  /** Whether a request coalesced on this fetch follows its disk write ({@link Fill#followed}). */
+  boolean followed() {
+    return !over && fill.followed();
+  }
+
   /** Subscribers still attached. */
   int subscribers() {
     return over ? 0 : fill.subscribers();

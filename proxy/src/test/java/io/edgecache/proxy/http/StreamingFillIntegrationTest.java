@@ -293,16 +293,7 @@ class StreamingFillIntegrationTest extends ProxyHarness {
     String path = "/p?size=" + size;
     byte[] expected = content("/p", size);
     try (java.net.Socket slow = RawHttp.slowGet(port(), path)) {
-      await().atMost(Duration.ofSeconds(10)).until(() -> origin.requests.get() == 1);
-      CompletableFuture<RawHttp.Response> waiter = get(path);
-      await().atMost(Duration.ofSeconds(10)).until(() -> coalescedWaiters() == 1);
-      go.complete(true);
-
-      RawHttp.Response joined = waiter.get(20, TimeUnit.SECONDS);
-      assertTrue(joined.header("Cache-Status").contains("collapsed"), joined.header("Cache-Status"));
-      assertArrayEquals(expected, joined.body(), "the whole body while the first client reads nothing");
-      await("committed without waiting on the first client").atMost(Duration.ofSeconds(10))
-          .until(() -> diskEntries() == 1);
+      joinWhileTheFirstClientReadsNothing(path, expected, go);
       RawHttp.Response hit = RawHttp.get(port(), path);
       assertTrue(hit.header("Cache-Status").startsWith("edgecache; hit"), hit.header("Cache-Status"));
       assertArrayEquals(expected, hit.body());
@@ -311,6 +302,50 @@ class StreamingFillIntegrationTest extends ProxyHarness {
       String head = DiskTierIntegrationTest.readHead(in);
       assertTrue(head.contains("stored"), head);
       assertArrayEquals(expected, in.readNBytes(size), "every byte, from the disk write it followed");
+    }
+    assertEquals(1, origin.requests.get());
+  }
+
+  /**
+   * With the fill's first client reading nothing: a second request for {@code path} joins the fill,
+   * the origin goes on ({@code go}), and that request gets the whole body while the fill commits.
+   */
+  private void joinWhileTheFirstClientReadsNothing(String path, byte[] expected, CompletableFuture<Boolean> go)
+      throws Exception {
+    await().atMost(Duration.ofSeconds(10)).until(() -> origin.requests.get() == 1);
+    CompletableFuture<RawHttp.Response> waiter = get(path);
+    await().atMost(Duration.ofSeconds(10)).until(() -> coalescedWaiters() == 1);
+    go.complete(true);
+
+    RawHttp.Response joined = waiter.get(20, TimeUnit.SECONDS);
+    assertTrue(joined.header("Cache-Status").contains("collapsed"), joined.header("Cache-Status"));
+    assertArrayEquals(expected, joined.body(), "the whole body while the first client reads nothing");
+    await("committed without waiting on the first client").atMost(Duration.ofSeconds(10))
+        .until(() -> diskEntries() == 1);
+  }
+
+  /**
+   * The same with a body of unknown length (chunked from the origin): once a second request follows
+   * the disk write, the first client, which reads nothing, no longer paces the origin. Before, the
+   * fill (and the request coalesced on it) stopped where that client's connection filled, and went
+   * on only as fast as it read.
+   */
+  @Test
+  void slowFirstClient_ofAChunkedBody_holdsUpNeitherTheFillNorTheRequestsCoalescedOnIt() throws Exception {
+    CompletableFuture<Boolean> go = new CompletableFuture<>();
+    pieceOrigin(true, 3 * PIECE, go);
+    start(config());
+    int size = 5_000_000;
+    String path = "/p?size=" + size;
+    byte[] expected = content("/p", size);
+    // HTTP/1.0: the body of unknown length is close-delimited, so it is read to the end as it is
+    try (java.net.Socket slow = RawHttp.slowSend(port(), "GET " + path + " HTTP/1.0\r\nHost: edge.test\r\n\r\n")) {
+      joinWhileTheFirstClientReadsNothing(path, expected, go);
+
+      java.io.InputStream in = slow.getInputStream();
+      String head = DiskTierIntegrationTest.readHead(in);
+      assertTrue(head.startsWith("HTTP/1.0 200"), head);
+      assertArrayEquals(expected, in.readAllBytes(), "every byte, the rest from the disk write it followed");
     }
     assertEquals(1, origin.requests.get());
   }
