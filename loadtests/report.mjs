@@ -138,6 +138,7 @@ out.push('');
 if (meta.gnuplot === '1') out.push(`![median req/s relative to the best peer per scenario](${path.basename(outPng)})`, '');
 out.push(`- machine: ${meta.nproc} CPU(s) (${meta.cpu}), ${meta.memory}, ${meta.host}`);
 out.push(`- CPU pinning: ${meta.pinning}`);
+if (meta.tcp) out.push(`- TCP: ${meta.tcp}`);
 out.push(`- load average (1/5/15 min): ${meta.loadavg}`);
 out.push(`- load: \`${meta.wrk}\` per server and scenario after ${meta.warmup} of unrecorded load, order reversed every other round; warm-up scenario: the server restarted with an empty cache, then ${meta.warmSeconds} back-to-back \`wrk -d1s\` runs from the moment it answers (edgecache: \`GET /readyz\` 200; the others: any answer on the traffic port)`);
 out.push(`- objects: ${scenarios.map((sc) => `${SHORT[sc]} \`${sc === 'zipf' ? '/z/<rank>' : paths[sc]}\``).join(', ')}${scenarios.includes('zipf') ? `; Zipf ranks from \`loadtests/zipf.lua\` (seed ${meta.zipfSeed}), every key filled before the runs` : ''}`);

@@ -52,6 +52,8 @@ EDGECACHE_JAVA_OPTS="${EDGECACHE_JAVA_OPTS:--Xms1g -Xmx1g -XX:MaxDirectMemorySiz
 EDGE_TRANSPORT="${EDGE_TRANSPORT:-}"
 EDGE_EVENT_LOOPS="${EDGE_EVENT_LOOPS:-}"
 PROFILE="${PROFILE:-0}"
+# empty: the machine's TCP congestion control as it is; e.g. cubic: set for the run (root), restored at exit
+TCP_CC="${TCP_CC:-}"
 PROFILE_SETTINGS="${PROFILE_SETTINGS:-profile}"
 ORIGIN_PORT="${ORIGIN_PORT:-18000}"
 ORIGIN_NODE_PORT="${ORIGIN_NODE_PORT:-18001}"
@@ -172,6 +174,14 @@ declare -A PORT_OF=([edgecache]=$EDGE_PORT [nginx]=$NGINX_PORT [varnish]=$VARNIS
 declare -A PID_OF=() VERSION_OF=() NOTE_OF=() READY_MS=()
 FAILED=0
 
+# every socket of the run is made after this: the setting applies to all servers alike
+if [[ -n "$TCP_CC" ]]; then
+  TCP_CC_BEFORE="$(sysctl -n net.ipv4.tcp_congestion_control)"
+  sysctl -q -w "net.ipv4.tcp_congestion_control=$TCP_CC" >/dev/null 2>&1 \
+    || { TCP_CC_BEFORE=""; die "TCP_CC=$TCP_CC: cannot set net.ipv4.tcp_congestion_control (needs root and one of: $(sysctl -n net.ipv4.tcp_available_congestion_control))"; }
+  log "TCP congestion control for this run: $TCP_CC (was $TCP_CC_BEFORE; restored at exit)"
+fi
+
 # ---------------------------------------------------------------- origin
 # nginx in front so that the pass-through scenario's origin is not the bottleneck (a node
 # http server answers fewer requests per CPU second than the proxies forward); the cacheable
@@ -245,6 +255,9 @@ origin_ticks() { echo $(($(tree_ticks "$ORIGIN_PID") + $(tree_ticks "$ORIGIN_NOD
 
 on_cleanup() {
   local c
+  if [[ -n "${TCP_CC_BEFORE:-}" ]]; then
+    sysctl -q -w "net.ipv4.tcp_congestion_control=$TCP_CC_BEFORE" || warn "could not restore tcp_congestion_control=$TCP_CC_BEFORE"
+  fi
   c="$(curl -fsS --max-time 2 "$NODE_URL/__count" 2>/dev/null || true)"
   [[ -n "$c" ]] && log "sized-origin final count: $c"
   return 0
@@ -777,6 +790,7 @@ fi
   m() { printf 'meta\t%s\t%s\n' "$1" "$2"; }
   m date "$(date -u '+%Y-%m-%d %H:%M:%SZ')"
   m host "$(uname -srm)"
+  m tcp "congestion control $(sysctl -n net.ipv4.tcp_congestion_control 2>/dev/null || echo '?')${TCP_CC:+ (TCP_CC, for this run)}, default qdisc $(sysctl -n net.core.default_qdisc 2>/dev/null || echo '?'), lo qdisc $(tc qdisc show dev lo 2>/dev/null | awk '{print $2; exit}')"
   m cpu "$(awk -F': *' '/^model name/{print $2; exit}' /proc/cpuinfo 2>/dev/null)"
   m nproc "$NPROC"
   m memory "$(awk '/^MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
