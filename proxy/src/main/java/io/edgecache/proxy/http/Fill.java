@@ -71,8 +71,8 @@ final class Fill {
   private Runnable joined;
   /** The disk write subscribers follow, once the body goes to disk. */
   private DiskWriter tail;
-  /** Subscribers handed the disk write ({@link #tail}): they read it, not this fill's buffers. */
-  private int following;
+  /** A subscriber was handed the disk write ({@link #tail}): it reads that, not this fill's buffers. */
+  private boolean followed;
 
   Fill(String key) {
     this.key = key;
@@ -83,30 +83,35 @@ final class Fill {
     if (state == State.ABORTED || state == State.DONE || !retaining && tail == null) {
       return false;
     }
-    if (tail != null) {
-      if (tail.state() == DiskWriter.State.FAILED || tail.removedSinceItBegan()) {
-        return false; // its chunks are gone, or a purge since it began: fetch alone
-      }
-      Head h = head;
-      DiskWriter w = tail;
-      Store.Pin hold = w.holdChunks();
-      if (hold == Store.Pin.NONE) {
-        return false; // committed and already dropped from the disk tier: fetch alone
-      }
-      following++;
-      if (joined != null) {
-        joined.run();
-      }
-      s.context().runOnContext(v -> {
-        s.onHead(h);
-        s.onTail(w, hold);
-      });
-      return true;
-    }
-    subscribers.add(s);
-    if (joined != null) {
+    boolean attached = tail != null ? handTail(s) : feed(s);
+    if (attached && joined != null) {
       joined.run();
     }
+    return attached;
+  }
+
+  /** Sends {@code s} to the disk write; false when its chunks are gone or no longer this URL's. */
+  private boolean handTail(Subscriber s) {
+    if (tail.state() == DiskWriter.State.FAILED || tail.removedSinceItBegan()) {
+      return false; // its chunks are gone, or a purge since it began: fetch alone
+    }
+    Head h = head;
+    DiskWriter w = tail;
+    Store.Pin hold = w.holdChunks();
+    if (hold == Store.Pin.NONE) {
+      return false; // committed and already dropped from the disk tier: fetch alone
+    }
+    followed = true;
+    s.context().runOnContext(v -> {
+      s.onHead(h);
+      s.onTail(w, hold);
+    });
+    return true;
+  }
+
+  /** Feeds {@code s} this fill's buffers: those retained so far, then each as it arrives. */
+  private boolean feed(Subscriber s) {
+    subscribers.add(s);
     if (head != null) {
       Head h = head;
       List<Buffer> replay = List.copyOf(retained);
@@ -135,7 +140,7 @@ final class Fill {
 
   /** Whether a subscriber was handed the disk write (it may have finished or left since). */
   synchronized boolean followed() {
-    return following > 0;
+    return followed;
   }
 
   synchronized void head(Head h) {
@@ -154,7 +159,7 @@ final class Fill {
     tail = writer;
     retaining = false;
     retained.clear();
-    following += subscribers.size();
+    followed |= !subscribers.isEmpty();
     for (Subscriber s : subscribers) {
       Store.Pin hold = writer.holdChunks(); // not committed yet: never refused
       s.context().runOnContext(v -> s.onTail(writer, hold));

@@ -359,9 +359,10 @@ final class OriginFetch {
     if (server != null) {
       pool.started(server);
     }
+    RequestOptions options = request(m, validators, wholeObject, server);
     Future<HttpClientRequest> requested;
     try {
-      requested = client.request(request(m, validators, wholeObject, server));
+      requested = client.request(options);
     } catch (IllegalStateException closed) {
       // the origin client is closed (the proxy is stopping): a failure like any other, not a throw
       // out of the handler that retries

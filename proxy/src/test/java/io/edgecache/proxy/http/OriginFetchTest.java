@@ -129,6 +129,20 @@ class OriginFetchTest {
     };
   }
 
+  /**
+   * The origin client closed under a request (as when the proxy stops while one is being retried):
+   * the request is answered with a failure at once, not left without an answer by an exception
+   * thrown out of the fetch.
+   */
+  @Test
+  void send_whenTheOriginClientIsClosed_reportsAFailure() throws Exception {
+    HttpClient closed = vertx.createHttpClient();
+    closed.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    startFront(originServer.actualPort(), 5000, closed);
+    assertEquals("failure ERROR", ask("GET", "/a"));
+    assertEquals(0, originRequests.get());
+  }
+
   @Test
   void send_get_forwardsHostAndViaAndReportsTheResponse() throws Exception {
     originHandler = r -> r.response().end(r.getHeader("Host") + " | " + r.getHeader("Via"));
