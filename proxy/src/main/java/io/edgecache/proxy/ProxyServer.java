@@ -10,6 +10,7 @@ import io.edgecache.proxy.config.ConfigException;
 import io.edgecache.proxy.config.ConfigLoader;
 import io.edgecache.proxy.config.ProxyConfig;
 import io.edgecache.proxy.config.ReloadPlan;
+import io.edgecache.proxy.http.GuardedTransport;
 import io.edgecache.proxy.http.HeapGuard;
 import io.edgecache.proxy.http.Peers;
 import io.edgecache.proxy.http.ProxyContext;
@@ -110,6 +111,7 @@ public final class ProxyServer {
       return Future.failedFuture(e);
     }
     this.transport = NetTransport.setting(transport);
+    transport = GuardedTransport.of(transport); // every socket, the event bus's too
     int loops = config.listen().eventLoops();
     VertxOptions options = new VertxOptions()
         .setEventLoopPoolSize(Math.max(loops, 1))

@@ -1,6 +1,7 @@
 package io.edgecache.proxy;
 
 import io.edgecache.proxy.config.ProxyConfig;
+import io.edgecache.proxy.http.GuardedTransport;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -67,7 +68,7 @@ final class Warmup {
     }
     long t0 = System.nanoTime();
     Vertx side = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(1))
-        .withTransport(NetTransport.choose(config.listen().transport(), config.source())).build();
+        .withTransport(GuardedTransport.of(NetTransport.choose(config.listen().transport(), config.source()))).build();
     ProxyServer proxy = null;
     AtomicLong ok = new AtomicLong();
     AtomicLong failed = new AtomicLong();

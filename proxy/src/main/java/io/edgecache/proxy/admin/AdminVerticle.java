@@ -135,7 +135,7 @@ public final class AdminVerticle extends VerticleBase {
         rc.response().putHeader("Content-Type", "application/json").end(answer.encode() + "\n");
       }
     }));
-    server = vertx.createHttpServer().connectionHandler(io.edgecache.proxy.http.ReadMemoryGuard::install);
+    server = vertx.createHttpServer();
     return server.requestHandler(router).listen(config.admin().port(), config.admin().host());
   }
 

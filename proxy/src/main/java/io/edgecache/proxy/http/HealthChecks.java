@@ -46,7 +46,7 @@ final class HealthChecks extends VerticleBase {
   public Future<?> start() {
     client = vertx.httpClientBuilder().with(new HttpClientOptions().setKeepAlive(false)
         .setDecompressionSupported(false).setForceSni(true)) // as the origin client (ProxyVerticle)
-        .withConnectHandler(ReadMemoryGuard::install).build();
+        .build();
     for (OriginPool pool : pools) {
       PoolConfig.HealthCheck hc = pool.config().healthCheck();
       for (OriginPool.Member m : pool.members()) {

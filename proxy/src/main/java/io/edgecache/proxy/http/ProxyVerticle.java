@@ -123,7 +123,6 @@ public final class ProxyVerticle extends VerticleBase {
           if (conn instanceof VertxConnection vc) {
             dropChunkedWriter(vc);
           }
-          ReadMemoryGuard.install(conn);
           OriginFramingGuard.install(conn, (int) Math.max(1, up.idleTimeoutMs() / 1000));
         })
         .build();
@@ -207,7 +206,6 @@ public final class ProxyVerticle extends VerticleBase {
   }
 
   private void onConnection(HttpConnection conn) {
-    ReadMemoryGuard.install(conn);
     if (conn instanceof VertxConnection vc) {
       DirectWriteGuard.install(vc);
       dropChunkedWriter(vc);

@@ -23,8 +23,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Here the allocation that found no memory gets an empty buffer instead: the transport reads
  * nothing, takes that as the end of the stream and closes this one connection; its client sees it
- * closed, as after any failure, and the event loop and every other connection on it go on. Only
- * io_uring connections get the guard: epoll would take an empty read for "no data yet" and wait.
+ * closed, as after any failure, and the event loop and every other connection on it go on. Every
+ * io_uring socket of the proxy's Vert.x gets the guard from {@link GuardedTransport}, the cluster's
+ * event-bus links included; only io_uring ones: epoll would take an empty read for "no data yet"
+ * and wait.
  *
  * <p>Thread-safe; the handles it makes are used on their channel's event loop.
  */
@@ -47,17 +49,10 @@ public final class ReadMemoryGuard implements RecvByteBufAllocator {
   }
 
   /**
-   * Puts the guard on {@code conn} when it is an io_uring socket; call from the connection handler,
-   * before its first read. Every HTTP connection of the proxy gets it: traffic, origin, health
-   * check and admin connections share the event loops.
+   * Puts the guard on {@code ch} when it is an io_uring socket, before its first read:
+   * {@link GuardedTransport} does so for every socket Vert.x makes.
    */
-  public static void install(io.vertx.core.http.HttpConnection conn) {
-    if (conn instanceof io.vertx.core.net.impl.ConnectionBase cb) {
-      install(cb.channel());
-    }
-  }
-
-  private static void install(Channel ch) {
+  static void install(Channel ch) {
     if (!ch.getClass().getName().equals(IO_URING_SOCKET)) {
       return;
     }

@@ -17,16 +17,15 @@ final class Revalidations {
 
   /** True when the caller leads the revalidation of {@code key}; otherwise {@code whenDone} is queued. */
   boolean lead(String key, Runnable whenDone) {
-    boolean[] leader = {false};
-    inFlight.compute(key, (k, waiters) -> {
-      if (waiters == null) {
-        leader[0] = true;
-        return new ArrayList<>();
+    List<Runnable> mine = new ArrayList<>();
+    List<Runnable> waiters = inFlight.compute(key, (k, queued) -> {
+      if (queued == null) {
+        return mine;
       }
-      waiters.add(whenDone);
-      return waiters;
+      queued.add(whenDone);
+      return queued;
     });
-    return leader[0];
+    return waiters == mine;
   }
 
   /** The leader of {@code key} is finished: wake every waiter. */
