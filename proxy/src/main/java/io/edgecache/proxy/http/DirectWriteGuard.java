@@ -1,8 +1,10 @@
 package io.edgecache.proxy.http;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.net.impl.VertxConnection;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,10 +27,13 @@ import org.slf4j.LoggerFactory;
  * passes in order, and looks at each write's outcome: after an {@code OutOfMemoryError} (in the
  * encoder or the transport) every later write is dropped and the connection closes. The client
  * sees a truncated transfer, as for any failure after the head, never wrong bytes; what the
- * connection had queued is freed. The cost per write is a look at its promise once written.
+ * connection had queued is freed. The cost per write is a look at its promise once written. On a
+ * TLS connection, HTTP/1.x or HTTP/2, a second guard sits below the TLS handler, where the
+ * encrypted records meet the transport ({@link #installBelowTls}).
  */
 final class DirectWriteGuard extends ChannelDuplexHandler {
   private static final Logger log = LoggerFactory.getLogger(DirectWriteGuard.class);
+  private static final String TLS_NAME = "edgecache-direct-write-guard-tls";
   /** Connections closed for want of memory, since start. */
   static final AtomicLong CLOSED = new AtomicLong();
   /** A write failed for want of memory: nothing more goes out. Event loop only. */
@@ -38,6 +43,20 @@ final class DirectWriteGuard extends ChannelDuplexHandler {
   static void install(VertxConnection conn) {
     ChannelHandlerContext vertx = conn.channelHandlerContext();
     vertx.pipeline().addBefore(vertx.name(), "edgecache-direct-write-guard", new DirectWriteGuard());
+  }
+
+  /**
+   * On a TLS connection (HTTP/1.x or HTTP/2), puts a guard below the TLS handler too, next to the
+   * transport: the TLS handler queues what it is given and encrypts it at flush, so a guard above
+   * it never sees that write fail. A record the transport could not copy is lost after it was
+   * sealed, and every later record then fails the client's decryption (its nonce counts records):
+   * no wrong bytes reach the client, but the connection is dead and would go on sending what
+   * nobody can read. The guard closes it at once and counts it.
+   */
+  static void installBelowTls(Channel ch) {
+    if (ch.pipeline().get(SslHandler.class) != null && ch.pipeline().get(TLS_NAME) == null) {
+      ch.pipeline().addFirst(TLS_NAME, new DirectWriteGuard());
+    }
   }
 
   @Override
@@ -65,7 +84,7 @@ final class DirectWriteGuard extends ChannelDuplexHandler {
     ctx.fireExceptionCaught(cause);
   }
 
-  private void stop(io.netty.channel.Channel ch, Throwable cause) {
+  private void stop(Channel ch, Throwable cause) {
     if (stopped) {
       return;
     }

@@ -212,6 +212,9 @@ public final class ProxyVerticle extends VerticleBase {
     } else if (conn instanceof io.vertx.core.net.impl.ConnectionBase h2) {
       StreamWritabilityCheck.install(h2);
     }
+    if (conn instanceof io.vertx.core.net.impl.ConnectionBase c) {
+      DirectWriteGuard.installBelowTls(c.channel());
+    }
     if (conn instanceof Http1xServerConnection) { // HTTP/2 frames its own requests and flow-controls each stream
       StrictRequestDecoder.install(conn, serverOptions);
       if (conn instanceof VertxConnection vc) {
