@@ -21,14 +21,14 @@ final class ListenTls {
   static final List<String> DEFAULT_PROTOCOLS = List.of("TLSv1.2", "TLSv1.3");
   private static final String P = "listen.tls.";
 
-  private final ConfigLoader loader;
+  private final ConfigFields loader;
 
-  private ListenTls(ConfigLoader loader) {
+  private ListenTls(ConfigFields loader) {
     this.loader = loader;
   }
 
   /** {@code raw} is the value of {@code listen.tls}; null when absent. */
-  static ProxyConfig.Tls parse(ConfigLoader loader, Object raw) {
+  static ProxyConfig.Tls parse(ConfigFields loader, Object raw) {
     if (raw == null) {
       return null;
     }

@@ -32,9 +32,9 @@ final class PoolLoader {
     }
   }
 
-  private final ConfigLoader loader;
+  private final ConfigFields loader;
 
-  PoolLoader(ConfigLoader loader) {
+  PoolLoader(ConfigFields loader) {
     this.loader = loader;
   }
 
@@ -219,7 +219,7 @@ final class PoolLoader {
   }
 
   private static String describe(Object v) {
-    return ConfigLoader.describe(v);
+    return ConfigFields.describe(v);
   }
 
   private ConfigException err(String key, String what) {

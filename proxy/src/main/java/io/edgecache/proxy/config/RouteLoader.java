@@ -21,9 +21,9 @@ import java.util.TreeSet;
  */
 final class RouteLoader {
   private static final String TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
-  private final ConfigLoader loader;
+  private final ConfigFields loader;
 
-  RouteLoader(ConfigLoader loader) {
+  RouteLoader(ConfigFields loader) {
     this.loader = loader;
   }
 
@@ -35,14 +35,14 @@ final class RouteLoader {
     }
     if (!(raw instanceof JsonArray arr)) {
       throw loader.err(p + "routes", "expected a list of routes such as [{\"path\": \"/api/\", \"bypass\": true}], got "
-          + ConfigLoader.describe(raw));
+          + ConfigFields.describe(raw));
     }
     List<ProxyConfig.Route> out = new ArrayList<>();
     Map<String, Integer> seen = new HashMap<>();
     for (int i = 0; i < arr.size(); i++) {
       String at = p + "routes[" + i + "]";
       if (!(arr.getValue(i) instanceof JsonObject r)) {
-        throw loader.err(at, "expected an object, got " + ConfigLoader.describe(arr.getValue(i)));
+        throw loader.err(at, "expected an object, got " + ConfigFields.describe(arr.getValue(i)));
       }
       ProxyConfig.Route route = route(r, at + ".");
       String id = route.path() + " " + new TreeSet<>(route.methods());
@@ -85,12 +85,12 @@ final class RouteLoader {
     }
     if (!(v instanceof JsonArray arr) || arr.isEmpty()) {
       throw loader.err(p + "methods", "expected a non-empty list such as [\"GET\", \"HEAD\"], got "
-          + ConfigLoader.describe(v));
+          + ConfigFields.describe(v));
     }
     Set<String> out = new LinkedHashSet<>();
     for (int i = 0; i < arr.size(); i++) {
       if (!(arr.getValue(i) instanceof String m) || !m.matches(TOKEN)) {
-        throw loader.err(p + "methods[" + i + "]", "expected a method name, got " + ConfigLoader.describe(arr.getValue(i)));
+        throw loader.err(p + "methods[" + i + "]", "expected a method name, got " + ConfigFields.describe(arr.getValue(i)));
       }
       out.add(m.toUpperCase(Locale.ROOT));
     }
@@ -127,12 +127,12 @@ final class RouteLoader {
     }
     if (!(v instanceof JsonArray arr) || arr.isEmpty()) {
       throw loader.err(prefix + field, "expected a non-empty list of parameter names (\"*\" matches any run), got "
-          + ConfigLoader.describe(v));
+          + ConfigFields.describe(v));
     }
     List<String> out = new ArrayList<>();
     for (int i = 0; i < arr.size(); i++) {
       if (!(arr.getValue(i) instanceof String s) || s.isEmpty() || s.contains("&") || s.contains("=")) {
-        throw loader.err(prefix + field + "[" + i + "]", "expected a parameter name, got " + ConfigLoader.describe(arr.getValue(i)));
+        throw loader.err(prefix + field + "[" + i + "]", "expected a parameter name, got " + ConfigFields.describe(arr.getValue(i)));
       }
       out.add(s);
     }
@@ -147,14 +147,14 @@ final class RouteLoader {
     }
     if (!(v instanceof JsonArray arr)) {
       throw loader.err(prefix + field, "expected a list of " + (headers ? "header" : "cookie") + " names, got "
-          + ConfigLoader.describe(v));
+          + ConfigFields.describe(v));
     }
     Set<String> out = new LinkedHashSet<>();
     for (int i = 0; i < arr.size(); i++) {
       String at = prefix + field + "[" + i + "]";
       if (!(arr.getValue(i) instanceof String name) || !name.matches(TOKEN)) {
         throw loader.err(at, "expected a " + (headers ? "header" : "cookie") + " name, got "
-            + ConfigLoader.describe(arr.getValue(i)));
+            + ConfigFields.describe(arr.getValue(i)));
       }
       if (headers && name.equalsIgnoreCase("cookie")) {
         throw loader.err(at, "key on single cookies with cacheKey.cookies; the whole Cookie field would make one entry per visitor");
@@ -201,7 +201,7 @@ final class RouteLoader {
   private JsonObject object(JsonObject o, String prefix, String key) {
     Object v = o.getValue(key);
     if (!(v instanceof JsonObject obj)) {
-      throw loader.err(prefix + key, "expected an object, got " + ConfigLoader.describe(v));
+      throw loader.err(prefix + key, "expected an object, got " + ConfigFields.describe(v));
     }
     return obj;
   }
