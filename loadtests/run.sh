@@ -15,7 +15,7 @@
 #      answers; req/s second by second for WARM_SECONDS
 #   6. writes results/latest.md, latest.csv, latest-warmup.csv and latest.png; stops all it started
 #
-# Scenarios (SCENARIOS, in this order): hit1k hit100k hit1m zipf pass1k warmup.
+# Scenarios (SCENARIOS, in this order): hit1k hit100k hit1m zipf paced1k pass1k warmup.
 # Knobs, defaults and how to read the output: loadtests/README.md.
 set -Eeuo pipefail
 
@@ -24,7 +24,7 @@ HERE="$ROOT/loadtests"
 LOG_TAG="loadtest"
 RUN_START=$SECONDS
 
-ALL_SCENARIOS="hit1k hit100k hit1m zipf pass1k warmup"
+ALL_SCENARIOS="hit1k hit100k hit1m zipf paced1k pass1k warmup"
 SCENARIOS="${SCENARIOS:-$ALL_SCENARIOS}"
 DURATION="${DURATION:-8s}"
 WARMUP="${WARMUP:-3s}"
@@ -35,6 +35,8 @@ WARM_SECONDS="${WARM_SECONDS:-10}"
 ZIPF_KEYS="${ZIPF_KEYS:-10000}"
 ZIPF_S="${ZIPF_S:-1.0}"
 ZIPF_SEED="${ZIPF_SEED:-12345}"
+# paced1k: each connection waits this long after a response (loadtests/paced.lua)
+PACED_DELAY_MS="${PACED_DELAY_MS:-2}"
 PASS_ORIGIN_ALONE="${PASS_ORIGIN_ALONE:-1}"
 PIN="${PIN:-0}"
 SERVER_CPUS="${SERVER_CPUS:-0}"
@@ -90,8 +92,9 @@ quiet() {
 
 # ---------------------------------------------------------------- scenarios
 declare -A SC_PATH=([hit1k]=/size/1024 [hit100k]=/size/102400 [hit1m]=/size/1048576
-  [zipf]=/z/1 [pass1k]=/pass/1k [warmup]=/size/1024)
-declare -A SC_SIZE=([hit1k]=1024 [hit100k]=102400 [hit1m]=1048576 [zipf]=1024 [pass1k]=1024 [warmup]=1024)
+  [zipf]=/z/1 [paced1k]=/size/1024 [pass1k]=/pass/1k [warmup]=/size/1024)
+declare -A SC_SIZE=([hit1k]=1024 [hit100k]=102400 [hit1m]=1048576 [zipf]=1024 [paced1k]=1024 [pass1k]=1024
+  [warmup]=1024)
 declare -a MEASURED=() # every selected scenario but warmup, in the canonical order
 WANT_WARMUP=0
 for sc in $SCENARIOS; do
@@ -615,6 +618,8 @@ run_wrk() { # run_wrk SCENARIO SERVER DURATION OUTFILE
   local -a cmd=(wrk "-t$THREADS" "-c$CONNECTIONS" "-d$d" --latency)
   if [[ "$sc" == zipf ]]; then
     cmd+=(-s "$HERE/zipf.lua" "$url" -- "$ZIPF_KEYS" "$ZIPF_S" "$ZIPF_SEED")
+  elif [[ "$sc" == paced1k ]]; then
+    cmd+=(-s "$HERE/paced.lua" "$url${SC_PATH[$sc]}" -- "$PACED_DELAY_MS")
   else
     cmd+=("$url${SC_PATH[$sc]}")
   fi
@@ -800,7 +805,7 @@ fi
   m wrk "$WRK_CMD"
   m wrkVersion "$(wrk -v 2>&1 | head -n1 | awk '{print $1, $2}')"
   m duration "$DURATION"; m warmup "$WARMUP"; m rounds "$ROUNDS"; m warmSeconds "$WARM_SECONDS"
-  m zipfKeys "$ZIPF_KEYS"; m zipfS "$ZIPF_S"; m zipfSeed "$ZIPF_SEED"
+  m zipfKeys "$ZIPF_KEYS"; m zipfS "$ZIPF_S"; m zipfSeed "$ZIPF_SEED"; m pacedDelayMs "$PACED_DELAY_MS"
   m scenarios "$SCENARIOS"
   m origin "nginx $(nginx -v 2>&1 | sed 's/^nginx version: nginx\///') ($SRV_NCPU worker(s)) answering /pass/1k itself, in front of sized-origin.mjs (node $(node -v))"
   m edgeEventLoops "${EDGE_LOOPS:-}"
