@@ -29,20 +29,32 @@ import org.slf4j.LoggerFactory;
  * sees a truncated transfer, as for any failure after the head, never wrong bytes; what the
  * connection had queued is freed. The cost per write is a look at its promise once written. On a
  * TLS connection, HTTP/1.x or HTTP/2, a second guard sits below the TLS handler, where the
- * encrypted records meet the transport ({@link #installBelowTls}).
+ * encrypted records meet the transport ({@link #installBelowTls}). Both also stop once any
+ * allocation of the connection found no memory ({@link NotingAllocator}): a failure inside the TLS
+ * handler drops bytes that no write's outcome reports.
  */
 final class DirectWriteGuard extends ChannelDuplexHandler {
   private static final Logger log = LoggerFactory.getLogger(DirectWriteGuard.class);
   private static final String TLS_NAME = "edgecache-direct-write-guard-tls";
   /** Connections closed for want of memory, since start. */
   static final AtomicLong CLOSED = new AtomicLong();
+  /** The connection's allocator, which tells whether any of its allocations found no memory. */
+  private final NotingAllocator alloc;
+  /** Below the TLS handler: closing here goes straight to the socket. */
+  private final boolean belowTls;
   /** A write failed for want of memory: nothing more goes out. Event loop only. */
   private boolean stopped;
+
+  private DirectWriteGuard(NotingAllocator alloc, boolean belowTls) {
+    this.alloc = alloc;
+    this.belowTls = belowTls;
+  }
 
   /** Puts a guard on {@code conn}'s channel, between its HTTP codec and Vert.x. */
   static void install(VertxConnection conn) {
     ChannelHandlerContext vertx = conn.channelHandlerContext();
-    vertx.pipeline().addBefore(vertx.name(), "edgecache-direct-write-guard", new DirectWriteGuard());
+    vertx.pipeline().addBefore(vertx.name(), "edgecache-direct-write-guard",
+        new DirectWriteGuard(NotingAllocator.of(vertx.channel()), false));
   }
 
   /**
@@ -55,12 +67,15 @@ final class DirectWriteGuard extends ChannelDuplexHandler {
    */
   static void installBelowTls(Channel ch) {
     if (ch.pipeline().get(SslHandler.class) != null && ch.pipeline().get(TLS_NAME) == null) {
-      ch.pipeline().addFirst(TLS_NAME, new DirectWriteGuard());
+      ch.pipeline().addFirst(TLS_NAME, new DirectWriteGuard(NotingAllocator.of(ch), true));
     }
   }
 
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (!stopped && alloc.failure() != null) {
+      stop(ctx, alloc.failure()); // e.g. the TLS handler lost what it was encrypting
+    }
     if (stopped) {
       ReferenceCountUtil.release(msg);
       promise.tryFailure(new java.nio.channels.ClosedChannelException());
@@ -71,28 +86,39 @@ final class DirectWriteGuard extends ChannelDuplexHandler {
     // that found no memory has failed by now: no listener is needed (it cost a few percent of a
     // 1 KiB hit); a void promise reports the failure through exceptionCaught instead
     if (!promise.isVoid() && promise.isDone() && promise.cause() instanceof OutOfMemoryError oom) {
-      stop(ctx.channel(), oom);
+      stop(ctx, oom);
+    } else if (alloc.failure() != null) {
+      stop(ctx, alloc.failure());
     }
   }
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    if (cause instanceof OutOfMemoryError) {
-      stop(ctx.channel(), cause);
-      return;
+    // a failure in a decoder arrives wrapped (DecoderException)
+    for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof OutOfMemoryError) {
+        stop(ctx, t);
+        return;
+      }
     }
     ctx.fireExceptionCaught(cause);
   }
 
-  private void stop(Channel ch, Throwable cause) {
+  private void stop(ChannelHandlerContext ctx, Throwable cause) {
     if (stopped) {
       return;
     }
     stopped = true;
-    long n = CLOSED.incrementAndGet();
-    if (Long.bitCount(n) == 1) { // the 1st, 2nd, 4th, 8th...: a flood of these is not a flood of lines
-      log.warn("closed a client connection whose write found no memory ({} so far): {}", n, cause.toString());
+    if (alloc.firstClose()) {
+      long n = CLOSED.incrementAndGet();
+      if (Long.bitCount(n) == 1) { // the 1st, 2nd, 4th, 8th...: a flood of these is not a flood of lines
+        log.warn("closed a client connection whose write found no memory ({} so far): {}", n, cause.toString());
+      }
     }
-    ch.close();
+    if (belowTls) {
+      ctx.close(); // the socket only: the TLS handler may be in the middle of its own work
+    } else {
+      ctx.channel().close();
+    }
   }
 }

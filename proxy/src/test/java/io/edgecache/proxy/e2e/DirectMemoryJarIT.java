@@ -139,10 +139,8 @@ class DirectMemoryJarIT {
     assertTrue(proxy.isAlive(), "still running");
   }
 
-  // "openssl" is left out for now: in about one run in six one HTTP/1.1-over-TLS reader got
-  // bytes other than the object's past 2.6 MB (README, "Security and failure behaviour")
   @ParameterizedTest(name = "listen.tls.engine {0}")
-  @ValueSource(strings = {"jdk"})
+  @ValueSource(strings = {"jdk", "openssl"})
   void httpsReadersStalledBeyondDirectMemory_getTheObjectOrAPrefixOfIt_andOthersAreAnswered(String engine)
       throws Exception {
     TestCerts.Pair cert = TestCerts.create(dir, "edge-" + engine, "edge.test");
