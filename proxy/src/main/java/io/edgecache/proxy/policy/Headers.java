@@ -12,14 +12,20 @@ import java.util.function.Predicate;
  * <p>Order and repeated lines are kept as received, because order matters in places (of two
  * {@code Age} lines the first one counts, RFC 9111 section 5.1). Names keep the
  * case they arrived with; lookups ignore it.
+ *
+ * <p>The fields are kept in two arrays, which the instance owns: every lookup is a plain loop
+ * over them, the same code whatever the number of fields (immutable lists are of one class up to
+ * two elements and of another above, and the JIT recompiled the request path when the mix of
+ * header counts changed, as when real traffic followed the start-up warm-up).
  */
 public final class Headers {
-  public static final Headers EMPTY = new Headers(List.of(), List.of());
+  private static final String[] NONE = new String[0];
+  public static final Headers EMPTY = new Headers(NONE, NONE);
 
-  private final List<String> names;
-  private final List<String> values;
+  private final String[] names;
+  private final String[] values;
 
-  private Headers(List<String> names, List<String> values) {
+  private Headers(String[] names, String[] values) {
     this.names = names;
     this.values = values;
   }
@@ -38,22 +44,22 @@ public final class Headers {
   }
 
   public int size() {
-    return names.size();
+    return names.length;
   }
 
   public String name(int i) {
-    return names.get(i);
+    return names[i];
   }
 
   public String value(int i) {
-    return values.get(i);
+    return values[i];
   }
 
   /** The first value of {@code name}, or {@code null}. */
   public String get(String name) {
-    for (int i = 0; i < names.size(); i++) {
-      if (names.get(i).equalsIgnoreCase(name)) {
-        return values.get(i);
+    for (int i = 0; i < names.length; i++) {
+      if (names[i].equalsIgnoreCase(name)) {
+        return values[i];
       }
     }
     return null;
@@ -66,12 +72,12 @@ public final class Headers {
   /** Every field line of {@code name}, in order. */
   public List<String> all(String name) {
     List<String> out = null;
-    for (int i = 0; i < names.size(); i++) {
-      if (names.get(i).equalsIgnoreCase(name)) {
+    for (int i = 0; i < names.length; i++) {
+      if (names[i].equalsIgnoreCase(name)) {
         if (out == null) {
           out = new ArrayList<>(2);
         }
-        out.add(values.get(i));
+        out.add(values[i]);
       }
     }
     return out == null ? List.of() : Collections.unmodifiableList(out);
@@ -130,9 +136,9 @@ public final class Headers {
   /** A copy without the fields whose lower-case name matches. */
   public Headers without(Predicate<String> lowerCaseNameMatches) {
     Builder b = builder();
-    for (int i = 0; i < names.size(); i++) {
-      if (!lowerCaseNameMatches.test(names.get(i).toLowerCase(Locale.ROOT))) {
-        b.add(names.get(i), values.get(i));
+    for (int i = 0; i < names.length; i++) {
+      if (!lowerCaseNameMatches.test(names[i].toLowerCase(Locale.ROOT))) {
+        b.add(names[i], values[i]);
       }
     }
     return b.build();
@@ -140,8 +146,8 @@ public final class Headers {
 
   public Builder toBuilder() {
     Builder b = builder();
-    for (int i = 0; i < names.size(); i++) {
-      b.add(names.get(i), values.get(i));
+    for (int i = 0; i < names.length; i++) {
+      b.add(names[i], values[i]);
     }
     return b;
   }
@@ -149,8 +155,8 @@ public final class Headers {
   @Override
   public String toString() {
     StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < names.size(); i++) {
-      sb.append(names.get(i)).append(": ").append(values.get(i)).append('\n');
+    for (int i = 0; i < names.length; i++) {
+      sb.append(names[i]).append(": ").append(values[i]).append('\n');
     }
     return sb.toString();
   }
@@ -183,7 +189,7 @@ public final class Headers {
     }
 
     public Headers build() {
-      return names.isEmpty() ? EMPTY : new Headers(List.copyOf(names), List.copyOf(values));
+      return names.isEmpty() ? EMPTY : new Headers(names.toArray(NONE), values.toArray(NONE));
     }
   }
 }
