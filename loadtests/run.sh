@@ -32,6 +32,7 @@ ROUNDS="${ROUNDS:-3}"
 THREADS="${THREADS:-1}"
 CONNECTIONS="${CONNECTIONS:-50}"
 WARM_SECONDS="${WARM_SECONDS:-10}"
+WARM_OF="${WARM_OF:-hit1k}"
 ZIPF_KEYS="${ZIPF_KEYS:-10000}"
 ZIPF_S="${ZIPF_S:-1.0}"
 ZIPF_SEED="${ZIPF_SEED:-12345}"
@@ -93,6 +94,7 @@ quiet() {
 # ---------------------------------------------------------------- scenarios
 declare -A SC_PATH=([hit1k]=/size/1024 [hit100k]=/size/102400 [hit1m]=/size/1048576
   [zipf]=/z/1 [paced1k]=/size/1024 [pass1k]=/pass/1k [warmup]=/size/1024)
+case "$WARM_OF" in hit1k | pass1k) SC_PATH[warmup]="${SC_PATH[$WARM_OF]}" ;; *) echo "WARM_OF must be hit1k or pass1k, not '$WARM_OF'" >&2; exit 2 ;; esac
 declare -A SC_SIZE=([hit1k]=1024 [hit100k]=102400 [hit1m]=1048576 [zipf]=1024 [paced1k]=1024 [pass1k]=1024
   [warmup]=1024)
 declare -a MEASURED=() # every selected scenario but warmup, in the canonical order
@@ -804,7 +806,7 @@ fi
   m loadavg "$LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end"
   m wrk "$WRK_CMD"
   m wrkVersion "$(wrk -v 2>&1 | head -n1 | awk '{print $1, $2}')"
-  m duration "$DURATION"; m warmup "$WARMUP"; m rounds "$ROUNDS"; m warmSeconds "$WARM_SECONDS"
+  m duration "$DURATION"; m warmup "$WARMUP"; m rounds "$ROUNDS"; m warmSeconds "$WARM_SECONDS"; m warmOf "$WARM_OF"
   m zipfKeys "$ZIPF_KEYS"; m zipfS "$ZIPF_S"; m zipfSeed "$ZIPF_SEED"; m pacedDelayMs "$PACED_DELAY_MS"
   m scenarios "$SCENARIOS"
   m origin "nginx $(nginx -v 2>&1 | sed 's/^nginx version: nginx\///') ($SRV_NCPU worker(s)) answering /pass/1k itself, in front of sized-origin.mjs (node $(node -v))"
