@@ -53,6 +53,8 @@ const series = readTsv(path.join(rawDir, 'warmup-series.tsv'));
 for (const r of series) for (const k of ['round', 'second', 'rps', 'p50_ms', 'p99_ms', 'non2xx']) r[k] = num(r[k]);
 
 const SCENARIOS = ['hit1k', 'hit100k', 'hit1m', 'zipf', 'paced1k', 'pass1k', 'warmup'];
+// the warm-up scenario loads the path of WARM_OF (hit1k or pass1k) and compares with its steady median
+const warmOf = meta.warmOf === 'pass1k' ? 'pass1k' : 'hit1k';
 const LABEL = {
   hit1k: '1 KiB hit',
   hit100k: '100 KiB hit',
@@ -60,16 +62,13 @@ const LABEL = {
   zipf: `Zipf (s=${meta.zipfS}) over ${Number(meta.zipfKeys).toLocaleString('en-US')} 1 KiB keys`,
   paced1k: `1 KiB hit, paced (${meta.pacedDelayMs} ms between a response and the next request)`,
   pass1k: 'pass-through 1 KiB (`no-store`)',
-  warmup: `1 KiB hit, first ${meta.warmSeconds} s after start`,
+  warmup: `${warmOf === 'pass1k' ? 'pass-through 1 KiB' : '1 KiB hit'}, first ${meta.warmSeconds} s after start`,
 };
 const SHORT = {
   hit1k: '1 KiB hit', hit100k: '100 KiB hit', hit1m: '1 MiB hit',
   zipf: `Zipf ${Number(meta.zipfKeys) % 1000 ? meta.zipfKeys : `${Number(meta.zipfKeys) / 1000}k`} x 1 KiB`,
   paced1k: '1 KiB hit, paced', pass1k: 'pass-through 1 KiB', warmup: `first ${meta.warmSeconds} s after start`,
 };
-// the warm-up scenario loads the path of WARM_OF (hit1k or pass1k) and compares with its steady median
-const warmOf = meta.warmOf === 'pass1k' ? 'pass1k' : 'hit1k';
-LABEL.warmup = `${SHORT[warmOf]}, first ${meta.warmSeconds} s after start`;
 const HIT = new Set(['hit1k', 'hit100k', 'hit1m', 'zipf']);
 const SERVERS = ['edgecache', 'nginx', 'varnish', 'ats'];
 const PEERS = ['nginx', 'varnish', 'ats'];

@@ -2,6 +2,7 @@ package io.edgecache.proxy;
 
 import io.edgecache.proxy.config.ProxyConfig;
 import io.edgecache.proxy.http.GuardedTransport;
+import io.edgecache.proxy.policy.HttpDates;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -242,7 +243,7 @@ final class Warmup {
     String path = req.path();
     MultiMap h = req.response().headers();
     // the fields a typical origin server adds to every answer
-    h.set("Server", "warmup").set("Date", io.edgecache.proxy.policy.HttpDates.format(System.currentTimeMillis()))
+    h.set("Server", "warmup").set("Date", HttpDates.format(System.currentTimeMillis()))
         .set("Accept-Ranges", "bytes").set("Last-Modified", "Mon, 02 Nov 2020 10:00:00 GMT");
     Buffer body;
     if (path.startsWith("/pass/")) {

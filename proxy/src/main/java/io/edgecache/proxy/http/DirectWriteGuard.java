@@ -94,8 +94,9 @@ final class DirectWriteGuard extends ChannelDuplexHandler {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    // a failure in a decoder arrives wrapped (DecoderException)
-    for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+    // a failure in a decoder arrives wrapped (DecoderException); a few levels are enough
+    Throwable t = cause;
+    for (int depth = 0; t != null && depth < 4; depth++, t = t.getCause()) {
       if (t instanceof OutOfMemoryError) {
         stop(ctx, t);
         return;
