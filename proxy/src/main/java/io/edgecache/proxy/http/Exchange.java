@@ -3,7 +3,6 @@ package io.edgecache.proxy.http;
 import io.edgecache.proxy.cache.CacheKey;
 import io.edgecache.proxy.cache.CachedResponse;
 import io.edgecache.proxy.cache.HttpCache;
-import io.edgecache.proxy.cache.Tags;
 import io.edgecache.proxy.config.ProxyConfig;
 import io.edgecache.proxy.metrics.ProxyMetrics;
 import io.edgecache.proxy.policy.Authorization;
@@ -13,14 +12,11 @@ import io.edgecache.proxy.policy.Conditionals;
 import io.edgecache.proxy.policy.FreshnessPolicy;
 import io.edgecache.proxy.policy.HeaderUpdate;
 import io.edgecache.proxy.policy.Headers;
-import io.edgecache.proxy.policy.Invalidation;
 import io.edgecache.proxy.policy.RequestDirectives;
 import io.edgecache.proxy.policy.ResponseView;
 import io.edgecache.proxy.policy.Reuse;
 import io.edgecache.proxy.policy.Storability;
-import io.edgecache.proxy.policy.StoreDecision;
 import io.edgecache.proxy.purge.PurgeService;
-import io.edgecache.storage.DiskWriter;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -41,14 +37,16 @@ import org.slf4j.LoggerFactory;
  * everything the cache must not answer) → {@code DELIVER} or {@code SYNTH} (a response made here:
  * errors and refusals); {@code PURGE} hands over to {@link PurgeService}. Each step decides and
  * hands the work to a part: the RFC rules in {@code policy/}, {@link OriginFetch} (the origin
- * request, retry, timeout), {@link CacheTee} (stream to the client while collecting for the
- * cache under the {@link FillBudget}), {@link StoredDelivery} (memory and disk bodies, ranges,
- * 304), {@link Waiter} (a coalesced request), {@link BackgroundRefresh} (stale-while-revalidate).
+ * request, retry, timeout), {@link ForwardedResponse} (whether and where an origin's response is
+ * stored, the head the client gets, and the {@link CacheTee} that streams the body to the client
+ * while collecting for the cache under the {@link FillBudget}), {@link StoredDelivery} (memory
+ * and disk bodies, ranges, 304), {@link Waiter} (a coalesced request), {@link BackgroundRefresh}
+ * (stale-while-revalidate).
  *
  * <p>Every method runs on the event loop of the connection's context; completions from the cache
  * hop back to it ({@link OnContext}). Nothing here blocks. The trail of steps is logged at TRACE.
  */
-final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Owner {
+final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
   private static final Logger log = LoggerFactory.getLogger(Exchange.class);
 
   enum Step { RECV, LOOKUP, HIT, MISS, REVALIDATE, PASS, PURGE, DELIVER, SYNTH }
@@ -86,10 +84,6 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   private long epochAtFetch = -1;
   /** The shared fetch this exchange leads, until its response goes to the {@link CacheTee}. */
   private SharedFetch shared;
-  /** The response to store once its body is complete (set when a fetch is forwarded). */
-  private ResponseView toStore;
-  /** Whether a body too large for the memory tier may be written to the disk tier as it arrives. */
-  private boolean streamsToDisk;
   /** Told when the client goes away before its response is done, or null. */
   private Runnable leftListener;
 
@@ -175,8 +169,7 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     origin = new OriginFetch(vertx, client, ctx.config().upstream(), ctx.clock(), routed, req, authority,
         target, reqHeaders).pooled(ctx.pools(), primaryKey);
     // a member filling for another gets the purge tags too, so that tag purges reach the copy it keeps
-    delivery = new StoredDelivery(req, reqHeaders, context, ctx.config().purge().exposeTags() || fromPeer, primaryKey, this,
-        ctx.cache());
+    delivery = new StoredDelivery(req, reqHeaders, context, exposeTags(), primaryKey, this, ctx.cache());
     turn = new RevalidationTurn(ctx.revalidations(), vertx, context, ctx.config().upstream().responseTimeoutMs());
     if (method.equals("PURGE")) {
       purge();
@@ -191,23 +184,12 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     }
   }
 
-  /**
-   * {@code origins[].redirectHttps}: a plain-HTTP request gets the same target on the HTTPS
-   * listener, {@code 301} for GET and HEAD and {@code 308} otherwise (RFC 9110 15.4.9: a 308 keeps
-   * the method and body, a 301 may turn a POST into a GET). Nothing is looked up or dialled.
-   */
+  /** {@code origins[].redirectHttps}: nothing is looked up or dialled ({@link Synthetic#redirectHttps}). */
   private void redirectHttps(HostAndPort authority, String target) {
     enter(Step.SYNTH);
     Messages.resume(req);
     record.generated(ProxyMetrics.Outcome.BYPASS);
-    String host = authority.host();
-    if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
-      host = "[" + host + "]"; // an IPv6 literal
-    }
-    int port = ctx.config().listen().tls().port();
-    String location = "https://" + host + (port == 443 ? "" : ":" + port) + (target.equals("*") ? "/" : target);
-    boolean safe = req.method() == HttpMethod.GET || req.method() == HttpMethod.HEAD;
-    Synthetic.redirect(req, safe ? 301 : 308, location, ctx.nowMs());
+    Synthetic.redirectHttps(req, authority, target, ctx.config().listen().tls().port(), ctx.nowMs());
   }
 
   // ---------------------------------------------------------------- PURGE
@@ -368,7 +350,8 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     }
   }
 
-  private void releaseRevalidation() {
+  @Override
+  public void releaseRevalidation() {
     if (turn != null) {
       turn.release();
     }
@@ -461,6 +444,15 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     }
   }
 
+  /** Hands the origin's response to a {@link ForwardedResponse}, with the lead of the shared fetch. */
+  private void forward(Mode mode, CacheStatus.Fwd fwd, HttpClientResponse cresp, ResponseView view) {
+    SharedFetch lead = shared;
+    shared = null;
+    ForwardedResponse.Request rq = new ForwardedResponse.Request(req, method, primaryKey, reqHeaders, reqControl,
+        freshness, route, viaPeer, mode == Mode.PASS, wholeForRange(mode, req.method()), exposeTags(), epochAtFetch);
+    new ForwardedResponse(ctx, vertx, context, this, record, rq, origin.originName(), lead).start(fwd, cresp, view);
+  }
+
   private void originFailed(OriginErrors.Failure f, Throwable cause, CacheStatus.Fwd fwd, CachedResponse stored) {
     releaseRevalidation();
     if (f == OriginErrors.Failure.CLIENT_GONE) { // nobody to answer, nothing the origin did
@@ -497,107 +489,6 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     }
   }
 
-  /** Streams the origin's response to the client ({@link CacheTee}), collecting a copy if it may be stored. */
-  private void forward(Mode mode, CacheStatus.Fwd fwd, HttpClientResponse cresp, ResponseView view) {
-    int status = view.status();
-    record.fromOrigin(mode == Mode.PASS ? ProxyMetrics.Outcome.BYPASS : ProxyMetrics.Outcome.MISS);
-    boolean isGet = req.method() == HttpMethod.GET;
-    long maxObject = ctx.config().maxCachedObjectBytes();
-    long contentLength = Messages.contentLength(view.headers());
-    StoreDecision decision = StoreDecision.of(freshness, method, mode == Mode.PASS, reqControl,
-        reqHeaders.contains("authorization"), view, primaryKey, maxObject, ctx.config().cache().storeSetCookie());
-    CacheStatus cs = CacheStatus.fwd(fwd).param("fwd-status", status);
-    String peerDetail = viaPeer != null ? "peer " + viaPeer : null;
-    String routeDetail = route == null ? null : "route " + route.path() + (route.bypass() ? " bypass" : "");
-    if (decision.stored()) {
-      cs.param("stored").param("ttl", decision.ttl());
-      if (peerDetail != null || routeDetail != null) {
-        cs.detail(peerDetail == null ? routeDetail : routeDetail == null ? peerDetail : peerDetail + "; " + routeDetail);
-      }
-    } else if (mode != Mode.PASS) {
-      cs.detail(peerDetail != null ? peerDetail + "; " + decision.refusal().detail() : decision.refusal().detail());
-    } else if (routeDetail != null) {
-      cs.detail(routeDetail);
-    }
-    toStore = decision.stored() ? Storability.storedForm(view) : null;
-    if (shared != null) {
-      if (!decision.stored() || !isGet) {
-        releaseShared(null, true);
-      } else {
-        shared.head(toStore, cresp.statusMessage(), contentLength, reqHeaders); // waiters get what a hit would
-      }
-    }
-    if (mode == Mode.PASS && Invalidation.invalidates(method, status)) {
-      // before any byte reaches the client, so its next request cannot see the old response
-      for (String key : Invalidation.targets(primaryKey, view.headers())) {
-        ctx.cache().invalidate(key);
-      }
-      if (decision.postReusable()) {
-        epochAtFetch = ctx.cache().epoch(); // this response may replace what was just invalidated
-      }
-    }
-    if (clientGone && shared == null) {
-      cresp.request().reset();
-      return;
-    }
-    enter(Step.DELIVER);
-    boolean bodyless = req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
-    ByteRange slice = sliceOf(status, view.headers(), contentLength);
-    if (slice != null) {
-      client().partialHead(view.headers(), cs, slice, contentLength);
-    } else {
-      client().head(status, cresp.statusMessage(), view.headers(), cs, contentLength, bodyless);
-    }
-    streamsToDisk = toStore != null && isGet && !bodyless && status != 206 && ctx.config().disk().enabled();
-    long memoryLimit = ctx.config().memory().maxObjectBytes();
-    HttpCache.StreamedStore onDisk = null;
-    BodyCollector collector = null;
-    if (toStore != null && (isGet || decision.postReusable())) {
-      if (streamsToDisk && contentLength > memoryLimit) {
-        onDisk = openDisk(contentLength); // too large for memory: written to disk as it arrives
-        if (onDisk == null) {
-          notStoring();
-        }
-      } else {
-        // a body of unknown length that outgrows the memory tier moves to disk (CacheTee)
-        collector = new BodyCollector(streamsToDisk ? memoryLimit : maxObject, ctx.fillBudget(),
-            bodyless ? -1 : contentLength);
-      }
-    }
-    if (!decision.stored() && wholeForRange(mode, req.method())) {
-      ctx.coalescer().markUncacheable(primaryKey); // later ranges of this URL go to the origin as ranges
-    }
-    SharedFetch lead = shared;
-    shared = null;
-    if (lead != null && toStore != null && collector == null && onDisk == null) {
-      lead.stopSharing();
-    }
-    CacheTee tee = new CacheTee(cresp, resp, collector, lead, contentLength, this, primaryKey, vertx,
-        ctx.config().upstream().bodyIdleTimeoutMs());
-    if (onDisk != null) {
-      tee.toDisk(onDisk);
-    }
-    if (slice != null) {
-      tee.clientWindow(slice.first(), slice == ByteRange.UNSATISFIABLE ? -1 : slice.last());
-    }
-    ClientQueue.sizeQueue(req, contentLength < 0 ? Long.MAX_VALUE : contentLength); // the origin's buffers are the slices
-    tee.start();
-  }
-
-  /**
-   * The client's Range cut from a whole 200 of known length, when the origin sent one (it ignored
-   * the Range, or was not sent it): the range, {@link ByteRange#UNSATISFIABLE} for a 416, or null
-   * to send the whole 200 (no Range, several ranges, unknown length, or an If-Range that does not
-   * match this response's validator: RFC 9110 13.1.5, 14.2).
-   */
-  private ByteRange sliceOf(int status, Headers fields, long contentLength) {
-    if (status != 200 || req.method() != HttpMethod.GET || contentLength < 0 || !reqHeaders.contains("range")
-        || !Conditionals.ifRangeAllows(reqHeaders, fields)) {
-      return null;
-    }
-    return ByteRange.parse(reqHeaders.get("range"), contentLength);
-  }
-
   // ---------------------------------------------------------------- DELIVER
 
   /** Serves a stored response through {@link StoredDelivery}. */
@@ -609,7 +500,12 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   }
 
   private ClientResponse client() {
-    return new ClientResponse(req, ctx.config().purge().exposeTags() || fromPeer);
+    return new ClientResponse(req, exposeTags());
+  }
+
+  /** Purge tags stay in responses when configured, and for a member filling for another (its copy needs them). */
+  private boolean exposeTags() {
+    return ctx.config().purge().exposeTags() || fromPeer;
   }
 
   // ---------------------------------------------------------------- SYNTH
@@ -646,6 +542,11 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
   }
 
   @Override
+  public void delivering() {
+    enter(Step.DELIVER);
+  }
+
+  @Override
   public void clientLeft() {
     clientGone = true;
     if (leftListener != null) {
@@ -655,53 +556,6 @@ final class Exchange implements CacheTee.Owner, StoredDelivery.Owner, Waiter.Own
     if (delivery != null) {
       delivery.release();
     }
-  }
-
-  /** {@link CacheTee}: the body is complete; store it (before its last byte reaches the client). */
-  @Override
-  public void complete(byte[] body) {
-    if (body != null) {
-      ctx.cache().store(primaryKey, reqHeaders, toStore, body, Tags.of(toStore.headers()), epochAtFetch);
-    }
-    releaseRevalidation();
-  }
-
-  /** {@link CacheTee}: too large to store; later Range requests for the URL ask the origin for the range. */
-  @Override
-  public void notStoring() {
-    if (reqHeaders.contains("range")) {
-      ctx.coalescer().markUncacheable(primaryKey);
-    }
-  }
-
-  /** {@link CacheTee}: a store on disk for a body too large for memory, or null when it cannot be. */
-  @Override
-  public HttpCache.StreamedStore openDisk(long expectedLength) {
-    if (!streamsToDisk) {
-      return null;
-    }
-    HttpCache.StreamedStore store = ctx.cache().openStream(primaryKey, reqHeaders, toStore, Tags.of(toStore.headers()),
-        epochAtFetch, expectedLength);
-    if (store != null) {
-      ctx.metrics().diskFill();
-    }
-    return store;
-  }
-
-  /** {@link CacheTee}: the client fell behind a body written to disk; it follows the write ({@link DiskTail}). */
-  @Override
-  public boolean followDisk(DiskWriter writer, long from, long until) {
-    if (clientGone) {
-      return false;
-    }
-    DiskTail.follow(writer, writer.holdChunks(), client(), context, this, from, until);
-    return true;
-  }
-
-  /** {@link CacheTee}: the origin went silent mid-body; the transfer was abandoned, nothing stored. */
-  @Override
-  public void originStalled() {
-    ctx.metrics().originError(origin.originName(), "body-timeout");
   }
 
   @Override

@@ -3,9 +3,11 @@ package io.edgecache.proxy.http;
 import io.edgecache.proxy.policy.HttpDates;
 import io.edgecache.proxy.purge.PurgeService;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.HostAndPort;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -39,8 +41,23 @@ final class Synthetic {
     });
   }
 
-  /** A redirect to {@code location} ({@code origins[].redirectHttps}), with a one-line body. */
-  static void redirect(HttpServerRequest req, int status, String location, long nowMs) {
+  /**
+   * {@code origins[].redirectHttps}: a plain-HTTP request gets the same target on the HTTPS
+   * listener ({@code tlsPort}), {@code 301} for GET and HEAD and {@code 308} otherwise (RFC 9110
+   * 15.4.9: a 308 keeps the method and body, a 301 may turn a POST into a GET).
+   */
+  static void redirectHttps(HttpServerRequest req, HostAndPort authority, String target, int tlsPort, long nowMs) {
+    String host = authority.host();
+    if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
+      host = "[" + host + "]"; // an IPv6 literal
+    }
+    String location = "https://" + host + (tlsPort == 443 ? "" : ":" + tlsPort) + (target.equals("*") ? "/" : target);
+    boolean safe = req.method() == HttpMethod.GET || req.method() == HttpMethod.HEAD;
+    redirect(req, safe ? 301 : 308, location, nowMs);
+  }
+
+  /** A redirect to {@code location}, with a one-line body. */
+  private static void redirect(HttpServerRequest req, int status, String location, long nowMs) {
     byte[] body = (status + " moved to " + location + "\n").getBytes(StandardCharsets.UTF_8);
     HttpServerResponse resp = req.response();
     resp.setStatusCode(status)
@@ -49,7 +66,7 @@ final class Synthetic {
         .putHeader("Content-Length", Integer.toString(body.length))
         .putHeader("Date", HttpDates.format(nowMs))
         .putHeader(Messages.CACHE_STATUS, CacheStatus.fwd(CacheStatus.Fwd.BYPASS).detail("redirect-https").toString());
-    resp.end(req.method() == io.vertx.core.http.HttpMethod.HEAD ? Buffer.buffer() : Buffer.buffer(body));
+    resp.end(req.method() == HttpMethod.HEAD ? Buffer.buffer() : Buffer.buffer(body));
   }
 
   /** The answer to {@code PURGE /path}. */
