@@ -28,10 +28,10 @@ public final class DiskBody {
   private final String key;
   private final DiskFormat.Meta format;
   /** The index entry this body was opened at: the handle is current while the index holds it. */
-  private final DiskStore.Indexed openedAt;
+  private final DiskIndex.Indexed openedAt;
   private volatile Object attachment;
 
-  DiskBody(DiskStore store, String key, DiskFormat.Meta format, DiskStore.Indexed openedAt) {
+  DiskBody(DiskStore store, String key, DiskFormat.Meta format, DiskIndex.Indexed openedAt) {
     this.store = store;
     this.key = key;
     this.format = format;
@@ -132,7 +132,7 @@ public final class DiskBody {
     return format;
   }
 
-  DiskStore.Indexed openedAt() {
+  DiskIndex.Indexed openedAt() {
     return openedAt;
   }
 }

@@ -63,7 +63,7 @@ final class DiskReader {
   }
 
   /** The whole entry under {@code key} from one LevelDB snapshot, or null; {@code hit} is its index entry. */
-  DiskStore.Versioned readWhole(String key, DiskStore.Indexed hit) {
+  DiskStore.Versioned readWhole(String key, DiskIndex.Indexed hit) {
     byte[] metaKey = DiskFormat.metaKey(key);
     Outcome outcome;
     try {
@@ -78,7 +78,7 @@ final class DiskReader {
     return outcome.found();
   }
 
-  private Outcome readWhole(byte[] metaKey, DiskStore.Indexed hit, ReadOptions snapshot) {
+  private Outcome readWhole(byte[] metaKey, DiskIndex.Indexed hit, ReadOptions snapshot) {
     byte[] record = db.get(metaKey, snapshot);
     if (record == null) {
       return Outcome.ABSENT;
@@ -104,7 +104,7 @@ final class DiskReader {
   }
 
   /** The decoded metadata record under {@code key}, or null (absent, unreadable, or damaged and reported). */
-  DiskFormat.Meta readMeta(String key, DiskStore.Indexed hit) {
+  DiskFormat.Meta readMeta(String key, DiskIndex.Indexed hit) {
     byte[] metaKey = DiskFormat.metaKey(key);
     byte[] record;
     try {

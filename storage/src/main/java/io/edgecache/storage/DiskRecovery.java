@@ -50,7 +50,7 @@ final class DiskRecovery {
       long maxGeneration, String deleteFailure, long indexMillis, long sweepMillis) {}
 
   /** Rebuilds into {@code index} and sweeps; the caller has exclusive use of {@code db}. */
-  static Result run(Db db, BiConsumer<String, DiskStore.Indexed> index) {
+  static Result run(Db db, BiConsumer<String, DiskIndex.Indexed> index) {
     Deleter deleter = new Deleter(db);
     long start = System.nanoTime();
     long entries = 0;
@@ -69,7 +69,7 @@ final class DiskRecovery {
           continue;
         }
         long weight = DiskFormat.storedBytes(metaKey.length, value.length, m.chunkCount(), m.bodyLength());
-        index.accept(DiskFormat.keyOf(metaKey), new DiskStore.Indexed(m.generation(), m.chunkCount(), weight, m.tags()));
+        index.accept(DiskFormat.keyOf(metaKey), new DiskIndex.Indexed(m.generation(), m.chunkCount(), weight, m.tags()));
         if (entries == generations.length) {
           generations = Arrays.copyOf(generations, generations.length * 2);
         }
@@ -169,7 +169,7 @@ final class DiskRecovery {
    */
   record Audit(long metaRecords, long chunkRecords, long orphanChunks, long missingChunks, long indexMismatches) {}
 
-  static Audit audit(Db db, Map<String, DiskStore.Indexed> index) {
+  static Audit audit(Db db, Map<String, DiskIndex.Indexed> index) {
     Map<Long, Integer> expected = new HashMap<>();
     long metas = 0;
     long mismatches = 0;
@@ -180,7 +180,7 @@ final class DiskRecovery {
         DiskFormat.Meta m = DiskFormat.decodeMeta(c.key(), c.value());
         String key = DiskFormat.keyOf(c.key());
         seen.add(key);
-        DiskStore.Indexed slot = index.get(key);
+        DiskIndex.Indexed slot = index.get(key);
         if (m == null || slot == null || slot.generation() != m.generation()) {
           mismatches++;
         }

@@ -2,25 +2,17 @@ package io.edgecache.storage;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.RemovalCause;
 import java.time.Clock;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.BiPredicate;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
-import org.iq80.leveldb.DBException;
-import org.iq80.leveldb.WriteBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,6 +49,15 @@ import org.slf4j.LoggerFactory;
  * reused open body, a refused write, a closed store), where they are complete before the method
  * returns. Every method
  * is non-blocking and safe on an event loop, except {@link #open} and {@link #close}.
+ *
+ * <p>Who owns what. This class opens and closes the store, serves reads (and keeps the
+ * {@link #opened} bodies), takes removals and purges, and reports the counters; the rest is in
+ * package-private parts it wires together, each with its own counters: {@link DiskIndex} (the
+ * index, the key index, the removal log and the commit lock: commits, soft purges, removals,
+ * evictions), {@link DiskWrites} (admission of writes, whole bodies, the disk work of a
+ * {@link DiskWriter}), {@link DiskDeletions} (chunks kept for their readers, deferred deletions,
+ * compactions), {@link DiskBackoff} (the back-off after a failed write); reads go through
+ * {@link DiskReader}, and every task through {@link DiskWorkers}.
  */
 public final class DiskStore implements Store {
   private static final Logger LOG = LoggerFactory.getLogger(DiskStore.class);
@@ -68,14 +69,6 @@ public final class DiskStore implements Store {
    * the disk fell behind. One body larger than this is still accepted when nothing else waits.
    */
   public static final long MAX_QUEUED_WRITE_BYTES = 64L << 20;
-  private static final int REMOVE_BATCH = 512;
-  /** Writes of a multi-chunk body go out in batches of about this many bytes. */
-  static final int CHUNK_BATCH_BYTES = 1 << 20;
-  /**
-   * Chunk bytes a streaming write may have waiting for a worker before its producer is asked to
-   * pause ({@link DiskWriter}); at least two chunks.
-   */
-  static final int STREAM_WINDOW_BYTES = 1 << 20;
 
   /**
    * Heap bound of the {@link #opened} bodies: about 4,000 recently read entries with 1 KiB of
@@ -83,84 +76,33 @@ public final class DiskStore implements Store {
    */
   static final long OPENED_BYTES = 4L << 20;
 
-  /**
-   * Bytes of removed entries whose chunks may wait for their readers at once: a tenth of
-   * {@code maxBytes}, at least this ({@link ReadPins}).
-   */
-  static final long MIN_HELD_FOR_READERS = 64L << 20;
-
-  /** What the index holds per key. */
-  record Indexed(long generation, int chunkCount, long weight, Set<String> tags) {}
-
-  /**
-   * Heap of one index entry beyond its key and tags: the {@code Indexed} record (40 B), Caffeine's
-   * node (40 B), the {@code ConcurrentHashMap} node (32 B) and table slot (about 11 B), rounded up;
-   * counted as {@link Entry#OVERHEAD_BYTES} is (a class histogram of 100,000 entries, JDK 17).
-   */
-  static final int INDEX_ENTRY_BYTES = 128;
-
-  /**
-   * The index weighs an entry by its stored bytes or, when larger, by its heap scaled by
-   * {@code maxBytes / indexMaxBytes}: the weights' sum then bounds both the stored bytes by
-   * {@code maxBytes} and the index heap by {@code indexMaxBytes} with one Caffeine bound. Small
-   * objects make the heap bind (1 KiB bodies on 8 GiB would otherwise index 7 million keys, over a
-   * gigabyte of heap); large ones the disk.
-   */
-  private long indexWeight(String key, Indexed e) {
-    if (options.indexMaxBytes() == DiskOptions.UNBOUNDED_INDEX) {
-      return e.weight();
-    }
-    long heap = INDEX_ENTRY_BYTES + Entry.keyBytes(key) + Entry.tagBytes(e.tags()) + KeyIndex.heapBytes(e.tags().size());
-    return Math.max(e.weight(), (long) Math.ceil(heap * ((double) options.maxBytes() / options.indexMaxBytes())));
-  }
-
   /** Injected collaborators: the LevelDB probe, the back-off clock and the storedAt clock. */
   record Hooks(Db.Probe probe, LongSupplier nanoTime, Clock clock) {
     static final Hooks DEFAULT = new Hooks(Db.Probe.NONE, System::nanoTime, Clock.systemUTC());
   }
 
-
   /** A stored entry and the generation it was read at. */
   record Versioned(Entry entry, long generation) {}
 
   private final DiskOptions options;
-  private final Hooks hooks;
   private final Db db;
   private final DiskWorkers workers;
-  private final Cache<String, Indexed> index;
+  private final DiskBackoff backoff;
+  private final DiskDeletions deletions;
+  private final DiskIndex index;
+  private final DiskWrites writes;
   /**
    * Bodies opened recently, by key, so that a hit on a streamed body reads no metadata record and
    * needs no hand-off to a worker before its chunks are read. One is handed out only while the
-   * index holds the very {@link Indexed} it was opened at: every commit, soft purge (rewrite),
-   * removal and eviction replaces or drops that object, after LevelDB has the change, so a reused
-   * body always describes the record LevelDB holds. Bounded by {@link #OPENED_BYTES}.
+   * index holds the very {@link DiskIndex.Indexed} it was opened at: every commit, soft purge
+   * (rewrite), removal and eviction replaces or drops that object, after LevelDB has the change, so
+   * a reused body always describes the record LevelDB holds. Bounded by {@link #OPENED_BYTES}.
    */
   private final Cache<String, DiskBody> opened;
-  /** Generations being read: their chunks are deleted when the last reader lets go ({@link ReadPins}). */
-  private final ReadPins pins;
-  /** The index's keys sorted and by tag: prefix and tag purges visit only what they select. */
-  private final KeyIndex keyIndex = new KeyIndex();
-  private final Object commitLock = new Object();
-  /** Orders removals against accepted writes: a removal wins over a write queued before it. */
-  private final RemovalLog removals = new RemovalLog();
-  private final LongAdder droppedByRemoval = new LongAdder();
-  private final AtomicLong queuedWriteBytes = new AtomicLong();
-  private final LongAdder skippedWrites = new LongAdder();
-  private final AtomicLong nextGeneration = new AtomicLong(1);
-  private final LongAdder evictions = new LongAdder();
-  private final LongAdder rejected = new LongAdder();
   private final LongAdder checksumFailures = new LongAdder();
-  private final LongAdder storeErrors = new LongAdder();
   private final LongAdder discarded = new LongAdder();
-  private final LongAdder compactions = new LongAdder();
-  private final AtomicLong streamsOpen = new AtomicLong();
-  private final LongAdder streamsCommitted = new LongAdder();
-  private final AtomicBoolean degraded = new AtomicBoolean();
-  private final DiskCompaction compaction;
   private final DiskReader reader;
   private volatile long orphansSwept;
-  private volatile boolean storing = true;
-  private volatile long resumeAtNanos;
   private volatile boolean closed;
   /** Set when start-up gave this instance up as damaged: work it queued must not touch LevelDB. */
   private volatile boolean abandoned;
@@ -168,19 +110,14 @@ public final class DiskStore implements Store {
 
   private DiskStore(DiskOptions options, Hooks hooks, Db db, DiskWorkers workers) {
     this.options = options;
-    this.hooks = hooks;
     this.db = db;
     this.workers = workers;
-    this.compaction = new DiskCompaction(options.maxBytes());
+    BooleanSupplier isAbandoned = () -> abandoned;
+    this.backoff = new DiskBackoff(options, hooks.nanoTime());
+    this.deletions = new DiskDeletions(options, db, workers, backoff, isAbandoned);
     this.reader = new DiskReader(db, options.dir(), this::dropCorrupt);
-    this.pins = new ReadPins(this::deleteDeferred, Math.max(MIN_HELD_FOR_READERS, options.maxBytes() / 10));
-    this.index =
-        Caffeine.newBuilder()
-            .maximumWeight(options.maxBytes())
-            .weigher((String key, Indexed e) -> (int) Math.min(Integer.MAX_VALUE, indexWeight(key, e)))
-            .executor(Runnable::run)
-            .removalListener(this::onRemoval)
-            .build();
+    this.index = new DiskIndex(options, db, workers, deletions, backoff, isAbandoned);
+    this.writes = new DiskWrites(options, hooks.clock(), db, workers, reader, index, deletions, backoff, isAbandoned);
     this.opened =
         Caffeine.newBuilder()
             .maximumWeight(OPENED_BYTES)
@@ -242,11 +179,8 @@ public final class DiskStore implements Store {
   }
 
   private void recover(long startedNanos) {
-    DiskRecovery.Result r = DiskRecovery.run(db, (k, e) -> {
-      index.put(k, e);
-      indexed(k, e);
-    });
-    nextGeneration.set(r.maxGeneration() + 1);
+    DiskRecovery.Result r = DiskRecovery.run(db, index::recovered);
+    writes.startGenerationsAt(r.maxGeneration() + 1);
     orphansSwept = r.orphans();
     discarded.add(r.discarded() + r.unknown());
     LOG.info("disk tier {}: opened in {} ms (index {} ms, sweep {} ms): {} entries, {} bytes; swept {} orphan chunks"
@@ -265,7 +199,7 @@ public final class DiskStore implements Store {
 
   /** {@link #get} with the generation the entry was read at; {@code null} on a miss. */
   CompletionStage<Versioned> getVersioned(String key) {
-    Indexed hit = index.getIfPresent(key);
+    DiskIndex.Indexed hit = index.get(key);
     if (hit == null) {
       return CompletableFuture.completedFuture(null);
     }
@@ -281,7 +215,7 @@ public final class DiskStore implements Store {
    * {@link #opened}). Completes on a disk worker, or at once on an index miss or such a reuse.
    */
   public CompletionStage<DiskBody> openBody(String key) {
-    Indexed hit = index.getIfPresent(key);
+    DiskIndex.Indexed hit = index.get(key);
     if (hit == null) {
       return CompletableFuture.completedFuture(null);
     }
@@ -315,7 +249,7 @@ public final class DiskStore implements Store {
   /** The metadata block under {@code key}; reads only the metadata record, never refused. */
   @Override
   public CompletionStage<byte[]> metadata(String key) {
-    if (peek(key) == null) {
+    if (index.peek(key) == null) {
       return CompletableFuture.completedFuture(null);
     }
     return submit(false, () -> {
@@ -334,40 +268,16 @@ public final class DiskStore implements Store {
   private void dropCorrupt(String key, long generation, int chunkCount) {
     checksumFailures.increment();
     LOG.warn("disk tier {}: entry {} failed its checksum; removed", options.dir(), key);
-    deleteGenerationIfCurrent(key, generation, chunkCount, 0);
+    index.deleteGenerationIfCurrent(key, generation, chunkCount, 0);
   }
 
-  /**
-   * Deletes the chunks of {@code generation} of {@code key} and, when the key's metadata record
-   * still refers to that generation (or is unreadable), the record and the index entry too; a
-   * newer write under the key is left alone. The one path by which damaged and evicted entries
-   * leave LevelDB. {@code chunkCount} -1 leaves the chunks for the start-up sweep. Chunks being
-   * read stay until their last reader lets go ({@link ReadPins}; {@code bytes} is reported as
-   * deleted then). Returns whether LevelDB took the deletion of the chunks now.
-   */
-  private boolean deleteGenerationIfCurrent(String key, long generation, int chunkCount, long bytes) {
-    byte[] metaKey = DiskFormat.metaKey(key);
-    boolean chunksNow = pins.deleteNowOrDefer(generation, chunkCount, bytes);
-    try {
-      synchronized (commitLock) {
-        byte[] record = db.get(metaKey);
-        DiskFormat.Meta current = DiskFormat.decodeMeta(metaKey, record);
-        boolean stillThis = record != null && (current == null || current.generation() == generation);
-        db.write(b -> {
-          if (stillThis) {
-            b.delete(metaKey);
-          }
-          if (chunksNow) {
-            deleteChunks(b, generation, chunkCount);
-          }
-        });
-        index.asMap().computeIfPresent(key, (k, e) -> e.generation() == generation ? null : e);
-      }
-      return chunksNow;
-    } catch (DBException e) {
-      writeFailed(e);
-      return false;
-    }
+  /** Holds {@code body}'s chunks for a reader while the index serves its generation ({@link DiskBody#hold}). */
+  Store.Pin holdRead(DiskBody body) {
+    long generation = body.generation();
+    return deletions.pins().hold(generation, () -> {
+      DiskIndex.Indexed now = index.peek(body.key());
+      return now != null && now.generation() == generation;
+    });
   }
 
   // ---------------------------------------------------------------- writes
@@ -382,190 +292,9 @@ public final class DiskStore implements Store {
    */
   @Override
   public CompletionStage<Void> put(String key, Entry entry) {
-    long weight = DiskFormat.storedBytes(key, entry, options.chunkBytes());
-    if (entry.body().length > options.maxObjectBytes() || weight > options.maxBytes()) {
-      rejected.increment();
-      return remove(key).handle((r, t) -> null);
-    }
-    if (!mayStore()) {
-      return remove(key).handle((r, t) -> null);
-    }
-    long bytes = entry.body().length;
-    long queued = queuedWriteBytes.addAndGet(bytes);
-    if (queued > MAX_QUEUED_WRITE_BYTES && queued > bytes) {
-      queuedWriteBytes.addAndGet(-bytes);
-      skippedWrites.increment();
-      return remove(key).handle((r, t) -> null);
-    }
-    long ticket = removals.open();
-    return this.<Void>submit(true, () -> {
-      write(key, entry, weight, ticket);
-      return null;
-    }, null).whenComplete((v, t) -> {
-      queuedWriteBytes.addAndGet(-bytes);
-      removals.close(ticket);
-    });
+    CompletionStage<Void> write = writes.put(key, entry);
+    return write != null ? write : remove(key).handle((r, t) -> null);
   }
-
-  private boolean mayStore() {
-    if (storing) {
-      return true;
-    }
-    if (hooks.nanoTime().getAsLong() - resumeAtNanos < 0) {
-      return false;
-    }
-    storing = true;
-    return true;
-  }
-
-  private void write(String key, Entry entry, long weight, long ticket) {
-    if (!storing || removals.removedSince(ticket, key, entry.tags())) {
-      return;
-    }
-    long generation = nextGeneration.getAndIncrement();
-    byte[] body = entry.body();
-    int chunkSize = options.chunkBytes();
-    int count = DiskFormat.chunkCount(body.length, chunkSize);
-    int[] crcs = new int[count];
-    int written = 0;
-    try {
-      byte[] single = null;
-      if (count == 1) {
-        crcs[0] = DiskFormat.crc(body, 0, body.length);
-        single = DiskFormat.encodeChunk(body, 0, body.length, crcs[0]);
-      } else {
-        while (written < count) {
-          ensureRoom();
-          int from = written;
-          int to = Math.min(count, from + Math.max(1, CHUNK_BATCH_BYTES / chunkSize));
-          db.write(b -> {
-            for (int i = from; i < to; i++) {
-              int offset = i * chunkSize;
-              int length = Math.min(chunkSize, body.length - offset);
-              crcs[i] = DiskFormat.crc(body, offset, length);
-              b.put(DiskFormat.chunkKey(generation, i), DiskFormat.encodeChunk(body, offset, length, crcs[i]));
-            }
-          });
-          written = to;
-        }
-      }
-      ensureRoom();
-      commit(key, entry.tags(), weight, new DiskFormat.Meta(generation, body.length, chunkSize, crcs, entry.tags(),
-          entry.meta(), hooks.clock().millis()), single, ticket, true);
-      storingAgain();
-    } catch (DBException e) {
-      writeFailed(e);
-      int chunksWritten = written;
-      try {
-        db.write(b -> deleteChunks(b, generation, chunksWritten));
-      } catch (DBException again) {
-        // Left for the start-up sweep: no metadata record refers to them.
-      }
-    }
-  }
-
-  /**
-   * Refuses a write, as a failed one, while the file system holds less than {@code minFreeBytes}
-   * free: LevelDB must never meet a full file system (see {@link DiskOptions}). One statfs call.
-   */
-  private void ensureRoom() {
-    long free = options.dir().toFile().getUsableSpace();
-    if (free < options.minFreeBytes()) {
-      throw new DBException("only " + (free >> 20) + " MiB free on the file system, less than the "
-          + (options.minFreeBytes() >> 20) + " MiB kept free (disk.minFreeBytes)");
-    }
-  }
-
-  private void storingAgain() {
-    if (degraded.compareAndSet(true, false)) {
-      LOG.info("disk tier {}: storing again", options.dir());
-    }
-  }
-
-  /**
-   * The commit point: writes the metadata record (and a single chunk) in one batch and indexes
-   * the entry, unless a removal recorded after the write was accepted selects it; then the removal
-   * stands and, with {@code deleteIfDropped}, the chunks already written are deleted. Returns
-   * whether the entry was committed.
-   */
-  private boolean commit(String key, Set<String> tags, long weight, DiskFormat.Meta meta, byte[] singleChunk,
-      long ticket, boolean deleteIfDropped) {
-    byte[] metaKey = DiskFormat.metaKey(key);
-    byte[] record = DiskFormat.encodeMeta(metaKey, meta);
-    DiskFormat.Meta previous;
-    long previousWeight = 0;
-    boolean previousNow;
-    synchronized (commitLock) {
-      if (removals.removedSince(ticket, key, tags)) {
-        droppedByRemoval.increment();
-        int written = singleChunk != null ? 0 : meta.chunkCount();
-        if (deleteIfDropped) {
-          db.write(b -> deleteChunks(b, meta.generation(), written));
-        }
-        return false;
-      }
-      byte[] old = db.get(metaKey);
-      previous = DiskFormat.decodeMeta(metaKey, old);
-      if (previous != null) {
-        previousWeight = DiskFormat.storedBytes(metaKey.length, old.length, previous.chunkCount(),
-            previous.bodyLength());
-      }
-      // the chunks replaced go now, or when the last reader of them lets go
-      previousNow = previous != null && pins.deleteNowOrDefer(previous.generation(), previous.chunkCount(),
-          previousWeight);
-      boolean deleteNow = previousNow;
-      try {
-        db.write(b -> {
-          if (singleChunk != null) {
-            b.put(DiskFormat.chunkKey(meta.generation(), 0), singleChunk);
-          }
-          if (deleteNow) {
-            deleteChunks(b, previous.generation(), previous.chunkCount());
-          }
-          b.put(metaKey, record);
-        });
-      } catch (DBException e) {
-        if (previous != null) {
-          pins.keep(previous.generation()); // not replaced after all: it stays, and may be held again
-        }
-        throw e;
-      }
-      Indexed fresh = new Indexed(meta.generation(), meta.chunkCount(), weight, tags);
-      index.put(key, fresh);
-      indexed(key, fresh);
-    }
-    if (previousNow) {
-      noteDeleted(previousWeight, previous.generation());
-    }
-    return true;
-  }
-
-  /**
-   * Counts a failed write and, unless already backing off, stops storing for the back-off. Failures
-   * during the back-off (removals still try to write) do not push the retry time further out.
-   */
-  private void writeFailed(DBException e) {
-    storeErrors.increment();
-    boolean first;
-    synchronized (degraded) {
-      if (!storing) {
-        return;
-      }
-      storing = false;
-      resumeAtNanos = hooks.nanoTime().getAsLong() + options.retryAfter().toNanos();
-      first = degraded.compareAndSet(false, true);
-    }
-    LOG.warn("disk tier {}: {}: {}; storing nothing for {} s", options.dir(),
-        first ? "stopped storing" : "still failing", e.getMessage(), options.retryAfter().toSeconds());
-  }
-
-  private static void deleteChunks(WriteBatch b, long generation, int count) {
-    for (int i = 0; i < count; i++) {
-      b.delete(DiskFormat.chunkKey(generation, i));
-    }
-  }
-
-  // ---------------------------------------------------------------- streaming writes
 
   /**
    * Opens a write of a body that arrives piece by piece (see {@link DiskWriter}): its chunks are
@@ -583,120 +312,11 @@ public final class DiskStore implements Store {
     if (closed) {
       return null;
     }
-    int chunkSize = options.chunkBytes();
-    if (expectedLength > options.maxObjectBytes() || expectedLength >= 0
-        && DiskFormat.storedBytes(DiskFormat.metaKey(key).length,
-            DiskFormat.metaRecordLength(DiskFormat.chunkCount(expectedLength, chunkSize), tags, meta.length),
-            DiskFormat.chunkCount(expectedLength, chunkSize), expectedLength) > options.maxBytes()) {
-      rejected.increment();
+    DiskWriter writer = writes.openWriter(key, meta, tags, expectedLength);
+    if (writer == null) {
       remove(key);
-      return null;
     }
-    if (!mayStore()) {
-      remove(key);
-      return null;
-    }
-    int window = Math.max(2, STREAM_WINDOW_BYTES / chunkSize);
-    // the window, the chunk being filled and the batch a worker is writing
-    long reserved = (long) (window + 1) * (chunkSize + DiskFormat.CHUNK_HEADER);
-    long queued = queuedWriteBytes.addAndGet(reserved);
-    if (queued > MAX_QUEUED_WRITE_BYTES && queued > reserved) {
-      queuedWriteBytes.addAndGet(-reserved);
-      skippedWrites.increment();
-      remove(key);
-      return null;
-    }
-    long ticket = removals.open();
-    streamsOpen.incrementAndGet();
-    return new DiskWriter(this, key, meta, tags, expectedLength, options.maxObjectBytes(),
-        nextGeneration.getAndIncrement(), ticket, chunkSize, window, reserved);
-  }
-
-  /** Runs a streaming write's task on a worker; never refused before the store closes. */
-  CompletableFuture<Void> submitStreamWork(Supplier<Void> work) {
-    return submit(false, () -> abandoned ? null : work.get(), null);
-  }
-
-  /** Writes chunk records {@code first..} of {@code generation} in one batch; throws on failure. */
-  void writeStreamChunks(long generation, int first, List<byte[]> records) {
-    ensureRoom();
-    db.write(b -> {
-      for (int i = 0; i < records.size(); i++) {
-        b.put(DiskFormat.chunkKey(generation, first + i), records.get(i));
-      }
-    });
-  }
-
-  /**
-   * The commit point of a streaming write, as for {@link #put}: false (nothing deleted) when it is
-   * too heavy for the bound or a removal since it was opened selects it.
-   */
-  boolean commitStream(DiskWriter w, byte[] meta, long length, int[] crcs) {
-    String key = w.key();
-    int chunks = crcs.length;
-    long weight = DiskFormat.storedBytes(DiskFormat.metaKey(key).length,
-        DiskFormat.metaRecordLength(chunks, w.tags(), meta.length), chunks, length);
-    if (weight > options.maxBytes()) {
-      rejected.increment();
-      return false;
-    }
-    ensureRoom();
-    boolean committed = commit(key, w.tags(), weight, new DiskFormat.Meta(w.generation(), length, options.chunkBytes(),
-        crcs, w.tags(), meta, hooks.clock().millis()), null, w.ticket(), false);
-    if (committed) {
-      streamsCommitted.increment();
-      storingAgain();
-    }
-    return committed;
-  }
-
-  /** Whether a removal recorded since {@code w} was opened selects its key or tags. */
-  boolean removedSince(DiskWriter w) {
-    return removals.removedSince(w.ticket(), w.key(), w.tags());
-  }
-
-  /** Whether a client following the streaming write {@code w} holds its chunks now. */
-  boolean streamHeld(DiskWriter w) {
-    return pins.held(w.generation());
-  }
-
-  void streamWriteFailed(DBException e) {
-    writeFailed(e);
-  }
-
-  void droppedStream() {
-    droppedByRemoval.increment();
-  }
-
-  void rejectedStream() {
-    rejected.increment();
-  }
-
-  /** Deletes the chunks of an abandoned streaming write; on failure they are left for the start-up sweep. */
-  void deleteStreamChunks(long generation, int count) {
-    if (count == 0) {
-      return;
-    }
-    if (!pins.deleteNowOrDefer(generation, count, (long) count * options.chunkBytes())) {
-      return; // a client following the write reads them still
-    }
-    try {
-      db.write(b -> deleteChunks(b, generation, count));
-    } catch (DBException e) {
-      writeFailed(e);
-    }
-  }
-
-  /** A streaming write is over: its window and its place in the removal log are given back. */
-  void streamEnded(DiskWriter w) {
-    queuedWriteBytes.addAndGet(-w.reservedBytes());
-    removals.close(w.ticket());
-    streamsOpen.decrementAndGet();
-  }
-
-  /** Reads written chunk {@code index} of a streaming write; see {@link DiskWriter#readChunk}. */
-  CompletionStage<byte[]> readStreamChunk(DiskWriter w, int index, int crc, int length) {
-    return submit(false, () -> reader.readStreamChunk(w.key(), w.generation(), index, crc, length), null);
+    return writer;
   }
 
   // ---------------------------------------------------------------- removals
@@ -711,12 +331,14 @@ public final class DiskStore implements Store {
    */
   @Override
   public CompletionStage<Map<String, Set<String>>> removeMatching(Selector selector) {
+    RemovalLog removals = index.removals();
     removals.record(selector);
     if (selector instanceof Selector.Keys keys && !removals.anyOpen()
-        && keys.keys().stream().allMatch(k -> peek(k) == null) && !closed) {
+        && keys.keys().stream().allMatch(k -> index.peek(k) == null) && !closed) {
       return CompletableFuture.completedFuture(Map.of()); // nothing indexed and no write that could commit
     }
-    return submit(false, () -> removeNow(candidates(selector), (k, e) -> selector.matches(k, e.tags())), Map.of());
+    return submit(false, () -> index.removeNow(index.candidates(selector), (k, e) -> selector.matches(k, e.tags())),
+        Map.of());
   }
 
   /**
@@ -725,8 +347,8 @@ public final class DiskStore implements Store {
    */
   @Override
   public CompletionStage<Set<String>> rewriteMatching(Selector selector, UnaryOperator<byte[]> rewrite) {
-    removals.record(selector);
-    return submit(false, () -> rewriteNow(candidates(selector), selector, rewrite), Set.of());
+    index.removals().record(selector);
+    return submit(false, () -> index.rewriteNow(index.candidates(selector), selector, rewrite), Set.of());
   }
 
   /**
@@ -735,170 +357,7 @@ public final class DiskStore implements Store {
    */
   @Override
   public CompletionStage<List<String>> keys(Selector selector) {
-    return submit(false, () -> candidates(selector), List.of());
-  }
-
-  /**
-   * The indexed keys the selector matches, looked up directly for exact keys and by walking the
-   * index otherwise. Runs on a worker. It first waits for a commit in progress: a write that
-   * passed its removal check before the caller recorded its removal is then indexed and found.
-   */
-  private List<String> candidates(Selector selector) {
-    synchronized (commitLock) {
-      // empty: entering the lock orders this search after any commit already under way
-    }
-    List<String> out = new ArrayList<>();
-    if (selector instanceof Selector.Keys keys) {
-      for (String k : keys.keys()) {
-        if (peek(k) != null) {
-          out.add(k);
-        }
-      }
-      return out;
-    }
-    List<String> indexed = keyIndex.candidates(selector);
-    if (indexed != null) {
-      for (String k : indexed) {
-        Indexed e = peek(k);
-        if (e != null && selector.matches(k, e.tags())) {
-          out.add(k);
-        }
-      }
-      return out;
-    }
-    index.asMap().forEach((k, e) -> {
-      if (selector.matches(k, e.tags())) {
-        out.add(k);
-      }
-    });
-    return out;
-  }
-
-  private Set<String> rewriteNow(List<String> candidates, Selector selector, UnaryOperator<byte[]> rewrite) {
-    Set<String> rewritten = new HashSet<>();
-    for (String key : candidates) {
-      byte[] metaKey = DiskFormat.metaKey(key);
-      try {
-        synchronized (commitLock) {
-          Indexed e = peek(key);
-          if (e == null || !selector.matches(key, e.tags())) {
-            continue;
-          }
-          DiskFormat.Meta m = DiskFormat.decodeMeta(metaKey, db.get(metaKey));
-          byte[] meta = m == null || m.generation() != e.generation() ? null : rewrite.apply(m.meta());
-          if (meta == null) {
-            continue;
-          }
-          byte[] record = DiskFormat.encodeMeta(metaKey, new DiskFormat.Meta(m.generation(), m.bodyLength(), m.chunkSize(),
-              m.chunkCrcs(), m.tags(), meta, m.storedAtMillis()));
-          db.write(b -> b.put(metaKey, record));
-          index.put(key, new Indexed(e.generation(), e.chunkCount(),
-              DiskFormat.storedBytes(metaKey.length, record.length, m.chunkCount(), m.bodyLength()), e.tags()));
-          rewritten.add(key);
-        }
-      } catch (DBException ex) {
-        writeFailed(ex);
-      }
-    }
-    return rewritten;
-  }
-
-  private Map<String, Set<String>> removeNow(List<String> candidates, BiPredicate<String, Indexed> stillMatches) {
-    Map<String, Set<String>> removed = new HashMap<>();
-    for (int from = 0; from < candidates.size(); from += REMOVE_BATCH) {
-      List<String> slice = candidates.subList(from, Math.min(candidates.size(), from + REMOVE_BATCH));
-      List<Indexed> gone = new ArrayList<>();
-      try {
-        synchronized (commitLock) {
-          db.write(b -> {
-            for (String key : slice) {
-              Indexed e = peek(key);
-              if (e != null && stillMatches.test(key, e) && index.asMap().remove(key, e)) {
-                removed.put(key, e.tags());
-                b.delete(DiskFormat.metaKey(key));
-                if (pins.deleteNowOrDefer(e.generation(), e.chunkCount(), e.weight())) {
-                  gone.add(e);
-                  deleteChunks(b, e.generation(), e.chunkCount());
-                }
-              }
-            }
-          });
-        }
-      } catch (DBException e) {
-        // The entries are out of the index, so no longer served; LevelDB may still hold them until
-        // the next start, which would index them again.
-        writeFailed(e);
-      }
-      for (Indexed e : gone) {
-        noteDeleted(e.weight(), e.generation());
-      }
-    }
-    return removed;
-  }
-
-  /** Records a key the index now holds in {@link #keyIndex} (and drops it again if it was evicted at once). */
-  private void indexed(String key, Indexed e) {
-    keyIndex.added(key, e.tags());
-    if (index.policy().getIfPresentQuietly(key) == null) {
-      keyIndex.removed(key, e.tags(), this::indexedTags);
-    }
-  }
-
-  private Set<String> indexedTags(String key) {
-    Indexed now = index.policy().getIfPresentQuietly(key);
-    return now == null ? null : now.tags();
-  }
-
-  private void onRemoval(String key, Indexed e, RemovalCause cause) {
-    if (key != null && e != null) {
-      keyIndex.removed(key, e.tags(), this::indexedTags);
-    }
-    if (key == null || e == null || !cause.wasEvicted()) {
-      return;
-    }
-    evictions.increment();
-    submit(false, () -> {
-      if (!abandoned) {
-        deleteEvicted(key, e);
-      }
-      return null;
-    }, null);
-  }
-
-  private void deleteEvicted(String key, Indexed e) {
-    if (deleteGenerationIfCurrent(key, e.generation(), e.chunkCount(), e.weight())) {
-      noteDeleted(e.weight(), e.generation());
-    }
-  }
-
-  /** Holds {@code body}'s chunks for a reader while the index serves its generation ({@link DiskBody#hold}). */
-  Store.Pin holdRead(DiskBody body) {
-    long generation = body.generation();
-    return pins.hold(generation, () -> {
-      Indexed now = peek(body.key());
-      return now != null && now.generation() == generation;
-    });
-  }
-
-  /** Holds the chunks of a streaming write for a reader following it ({@link DiskWriter#holdChunks}). */
-  Store.Pin holdStream(long generation) {
-    return pins.hold(generation, () -> true);
-  }
-
-  /** The last reader of {@code generation} let go: its deferred deletion runs on a worker. */
-  private void deleteDeferred(long generation) {
-    submit(false, () -> {
-      ReadPins.Deferred d = abandoned ? null : pins.takeDeferred(generation);
-      if (d != null) {
-        try {
-          db.write(b -> deleteChunks(b, generation, d.chunkCount()));
-          noteDeleted(d.bytes(), generation);
-        } catch (DBException e) {
-          writeFailed(e); // left for the start-up sweep
-        }
-      }
-      return null;
-    }, null);
+    return submit(false, () -> index.candidates(selector), List.of());
   }
 
   /**
@@ -906,25 +365,7 @@ public final class DiskStore implements Store {
    * ({@link ReadPins}): disk use beyond {@code maxBytes}, back to 0 once those readers are done.
    */
   public long bytesHeldForReaders() {
-    return pins.deferredBytes();
-  }
-
-  private void noteDeleted(long bytes, long generation) {
-    long[] range = compaction.deleted(bytes, generation);
-    if (range == null) {
-      return;
-    }
-    workers.compact(() -> {
-      try {
-        db.compactRange(DiskFormat.chunkKey(range[0], 0), DiskFormat.chunkKey(range[1] + 1, 0));
-        compactions.increment();
-      } catch (DBException e) {
-        LOG.warn("disk tier {}: compaction failed: {}", options.dir(), e.getMessage());
-      } finally {
-        compaction.done();
-      }
-      return null;
-    });
+    return deletions.bytesHeldForReaders();
   }
 
   // ---------------------------------------------------------------- stats, close
@@ -932,17 +373,18 @@ public final class DiskStore implements Store {
   @Override
   public StoreStats stats() {
     index.cleanUp();
-    long bytes = index.policy().eviction().map(ev -> ev.weightedSize().orElse(0L)).orElse(0L);
-    return new StoreStats(index.estimatedSize(), bytes, options.maxBytes(), evictions.sum(), rejected.sum());
+    long bytes = index.weightedSize();
+    return new StoreStats(index.estimatedSize(), bytes, options.maxBytes(), index.evictions(), writes.rejected());
   }
 
   /** {@link #stats()} and the disk tier's own counters. */
   public DiskStats diskStats() {
     StoreStats s = stats();
     return new DiskStats(s.entries(), s.bytes(), s.maxBytes(), s.evictions(), s.rejected(), checksumFailures.sum(),
-        storeErrors.sum(), reader.readErrors(), orphansSwept, discarded.sum(), workers.refused() + skippedWrites.sum(), compactions.sum(),
-        droppedByRemoval.sum(), storing, recovery == DiskStartup.Action.REPAIRED ? 1 : 0,
-        recovery == DiskStartup.Action.MOVED_ASIDE ? 1 : 0, streamsOpen.get(), streamsCommitted.sum(), reader.bodyBytesRead());
+        backoff.storeErrors(), reader.readErrors(), orphansSwept, discarded.sum(),
+        workers.refused() + writes.skippedWrites(), deletions.compactions(), index.droppedByRemoval(), backoff.storing(),
+        recovery == DiskStartup.Action.REPAIRED ? 1 : 0, recovery == DiskStartup.Action.MOVED_ASIDE ? 1 : 0,
+        writes.streamsOpen(), writes.streamsCommitted(), reader.bodyBytesRead());
   }
 
   public DiskOptions options() {
@@ -964,19 +406,17 @@ public final class DiskStore implements Store {
 
   // ---------------------------------------------------------------- package-private, for tests and TieredStore
 
+  /** {@link DiskIndex#INDEX_ENTRY_BYTES}: the heap of one index entry beyond its key and tags. */
+  static final int INDEX_ENTRY_BYTES = DiskIndex.INDEX_ENTRY_BYTES;
+
   /** The index generation of {@code key}, or -1 when absent. */
   long generationOf(String key) {
-    Indexed e = peek(key);
+    DiskIndex.Indexed e = index.peek(key);
     return e == null ? -1 : e.generation();
   }
 
-  /** The index entry of {@code key} without counting a use: removals and checks are not reads. */
-  private Indexed peek(String key) {
-    return index.policy().getIfPresentQuietly(key);
-  }
-
   Set<String> keys() {
-    return Set.copyOf(index.asMap().keySet());
+    return index.keys();
   }
 
   /** Waits, without a timeout, until no task submitted so far is queued or running. */

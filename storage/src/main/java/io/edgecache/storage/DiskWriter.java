@@ -64,7 +64,7 @@ public final class DiskWriter {
     FAILED
   }
 
-  private final DiskStore store;
+  private final DiskWrites writes;
   private final String key;
   private final byte[] meta;
   private final Set<String> tags;
@@ -100,9 +100,9 @@ public final class DiskWriter {
   private Runnable roomWaiter;
   private final List<Runnable> chunkWaiters = new ArrayList<>();
 
-  DiskWriter(DiskStore store, String key, byte[] meta, Set<String> tags, long expectedLength, long maxLength,
+  DiskWriter(DiskWrites writes, String key, byte[] meta, Set<String> tags, long expectedLength, long maxLength,
       long generation, long ticket, int chunkBytes, int windowChunks, long reservedBytes) {
-    this.store = store;
+    this.writes = writes;
     this.key = key;
     this.meta = meta;
     this.tags = Set.copyOf(tags);
@@ -153,7 +153,7 @@ public final class DiskWriter {
       if (length + n > maxLength || expectedLength >= 0 && length + n > expectedLength) {
         bytes.position(bytes.limit());
         failLater(length + n > maxLength ? "longer than maxObjectBytes" : "longer than announced");
-        store.rejectedStream();
+        writes.rejectedStream();
         return true;
       }
       length += n;
@@ -232,7 +232,7 @@ public final class DiskWriter {
    * clients this is {@link #abort}. Completes with false, as a refused commit does.
    */
   public CompletionStage<Boolean> finishUnstored() {
-    if (!store.streamHeld(this)) {
+    if (!writes.streamHeld(this)) {
       abort();
       return done;
     }
@@ -320,7 +320,7 @@ public final class DiskWriter {
       crc = crcs[index];
       chunkLength = (int) Math.min(chunkBytes, length - (long) index * chunkBytes);
     }
-    return store.readStreamChunk(this, index, crc, chunkLength);
+    return writes.readStreamChunk(this, index, crc, chunkLength);
   }
 
   /**
@@ -328,7 +328,7 @@ public final class DiskWriter {
    * committed, and no new reader should follow it (a request after the purge fetches again).
    */
   public boolean removedSinceItBegan() {
-    return store.removedSince(this);
+    return writes.removedSince(this);
   }
 
   /**
@@ -338,7 +338,7 @@ public final class DiskWriter {
    * chunks of a write that fails, as far as it got. Release it once.
    */
   public Store.Pin holdChunks() {
-    return store.holdStream(generation);
+    return writes.holdStream(generation);
   }
 
   // ---------------------------------------------------------------- internals
@@ -399,7 +399,7 @@ public final class DiskWriter {
       }
       draining = true;
     }
-    store.submitStreamWork(this::drain).whenComplete((v, t) -> {
+    writes.submitStreamWork(this::drain).whenComplete((v, t) -> {
       if (t != null) {
         // the store is closed: nothing more can be written or deleted; the sweep removes the chunks
         ended(State.FAILED);
@@ -419,7 +419,7 @@ public final class DiskWriter {
         }
         first = written;
         int bytes = 0;
-        while (!queue.isEmpty() && (batch.isEmpty() || bytes < DiskStore.CHUNK_BATCH_BYTES)) {
+        while (!queue.isEmpty() && (batch.isEmpty() || bytes < DiskWrites.CHUNK_BATCH_BYTES)) {
           byte[] r = queue.pollFirst();
           bytes += r.length;
           batch.add(r);
@@ -437,16 +437,16 @@ public final class DiskWriter {
         synchronized (this) {
           abandoning = true; // every chunk is written: its readers have all of it
         }
-        store.droppedStream();
+        writes.droppedStream();
         break;
       }
       if (finish) {
         boolean committed;
         int count = DiskFormat.chunkCount(finalLength, chunkBytes);
         try {
-          committed = store.commitStream(this, meta, finalLength, Arrays.copyOf(crcs, count));
+          committed = writes.commitStream(this, meta, finalLength, Arrays.copyOf(crcs, count));
         } catch (DBException e) {
-          store.streamWriteFailed(e);
+          writes.streamWriteFailed(e);
           committed = false;
         }
         if (committed) {
@@ -462,16 +462,16 @@ public final class DiskWriter {
         // a purge since the write began: it can no longer be committed. Stop writing, unless
         // clients that coalesced on the fill before the purge follow it: they get the whole body
         // from the chunks they hold, and the commit is dropped at the end.
-        if (store.removedSince(this) && !store.streamHeld(this)) {
+        if (writes.removedSince(this) && !writes.streamHeld(this)) {
           synchronized (this) {
             abandoning = true;
           }
-          store.droppedStream();
+          writes.droppedStream();
           break;
         }
-        store.writeStreamChunks(generation, first, batch);
+        writes.writeStreamChunks(generation, first, batch);
       } catch (DBException e) {
-        store.streamWriteFailed(e);
+        writes.streamWriteFailed(e);
         synchronized (this) {
           abandoning = true;
         }
@@ -498,7 +498,7 @@ public final class DiskWriter {
     synchronized (this) {
       toDelete = Math.max(written, cut);
     }
-    store.deleteStreamChunks(generation, toDelete);
+    writes.deleteStreamChunks(generation, toDelete);
     ended(State.FAILED);
     return null;
   }
@@ -519,7 +519,7 @@ public final class DiskWriter {
       ready = List.copyOf(chunkWaiters);
       chunkWaiters.clear();
     }
-    store.streamEnded(this);
+    writes.streamEnded(this);
     if (room != null) {
       room.run();
     }
