@@ -35,6 +35,14 @@ import org.slf4j.LoggerFactory;
  * starts cold serves a fraction of its steady rate for its first seconds, and less still on a
  * machine whose other cores are busy, since compiler threads then compete with the event loops.
  *
+ * <p>It begins with a rehearsal: a first throwaway server serves {@link #REHEARSAL} requests, its
+ * admin endpoints are asked once, and it is stopped before the second one takes the rest. What
+ * the JVM meets for the first time after the request path is compiled can throw that compiled
+ * code away (a class that breaks an assumption it was compiled under, a branch its profile never
+ * saw): the admin router's request wrapper at the first health check, and the close paths of
+ * servers, clients and connections when the warm-up stops. Met during the rehearsal instead,
+ * they are in the profiles the request path is compiled from.
+ *
  * <p>With {@code listen.tls} half of the connections go to a throwaway HTTPS listener with the
  * configured certificate, protocols, engine and HTTP/2 setting (HTTP/2 when it is on), so the TLS
  * and HTTP/2 codecs are compiled too.
@@ -48,6 +56,10 @@ final class Warmup {
   private static final int CONNECTIONS = 16;
   /** Enough for the request path's methods to pass the JIT's top-tier thresholds several times over. */
   private static final long REQUESTS = 60_000;
+  /** Requests through the rehearsal server (see {@link #run}), counted in {@link #REQUESTS}. */
+  private static final long REHEARSAL = 2_000;
+  /** What load balancers, probes and scrapers ask the admin listener. */
+  private static final List<String> ADMIN_PATHS = List.of("/healthz", "/readyz", "/metrics", "/stats");
   private static final long WINDOW_MS = 250;
   private static final int HOT_KEYS = 64;
   private static final byte[] SMALL = body(1024);
@@ -76,30 +88,19 @@ final class Warmup {
     try {
       HttpServer origin = side.createHttpServer().requestHandler(Warmup::origin).listen(0, "127.0.0.1")
           .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budget);
+      // the rehearsal (class Javadoc): the admin router's request wrapper is a second implementation
+      // of HttpServerRequest, and the stop runs branches of the hot I/O code no request takes
       proxy = new ProxyServer(throwaway(config, origin.actualPort()));
       proxy.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      HttpClient client = side.httpClientBuilder()
-          .with(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true).setDefaultHost("127.0.0.1")
-              .setDefaultPort(proxy.port()))
-          .with(new PoolOptions().setHttp1MaxSize(CONNECTIONS))
-          .build();
-      ProxyConfig.Tls tls = config.listen().tls();
-      HttpClient tlsClient = tls == null ? null : side.httpClientBuilder()
-          .with(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true).setDefaultHost("127.0.0.1")
-              .setDefaultPort(proxy.tlsPort()).setSsl(true).setUseAlpn(true).setTrustAll(true).setVerifyHost(false)
-              .setProtocolVersion(tls.http2() ? HttpVersion.HTTP_2 : HttpVersion.HTTP_1_1))
-          .with(new PoolOptions().setHttp1MaxSize(CONNECTIONS / 2).setHttp2MaxSize(2))
-          .build();
-      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budget);
-      Promise<Void> sent = Promise.promise();
-      AtomicLong running = new AtomicLong(CONNECTIONS);
-      side.runOnContext(v -> {
-        for (int i = 0; i < CONNECTIONS; i++) {
-          boolean https = tlsClient != null && i % 2 == 1;
-          loop(https ? tlsClient : client, https && tls.http2(), deadline, ok, failed, running, sent);
-        }
-      });
-      sent.future().compose(v -> quietCompiler(side, deadline))
+      int adminPort = proxy.adminPort();
+      drive(side, proxy, config, deadline, REHEARSAL, ok, failed).compose(v -> askAdmin(side, adminPort))
+          .toCompletionStage().toCompletableFuture().get(budget + 30_000, TimeUnit.MILLISECONDS);
+      proxy.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      proxy = null;
+      proxy = new ProxyServer(throwaway(config, origin.actualPort()));
+      proxy.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      drive(side, proxy, config, deadline, REQUESTS, ok, failed).compose(v -> quietCompiler(side, deadline))
           .toCompletionStage().toCompletableFuture().get(budget + 30_000, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       log.warn("start-up warm-up stopped early: {}", e.toString());
@@ -170,13 +171,56 @@ final class Warmup {
   }
 
   /**
+   * {@link #CONNECTIONS} client connections to {@code proxy} (half of them over HTTPS with
+   * {@code listen.tls}) send requests until {@code ok + failed} reaches {@code limit} or the
+   * deadline passes; then the clients are closed.
+   */
+  private static Future<Void> drive(Vertx side, ProxyServer proxy, ProxyConfig config, long deadline, long limit,
+      AtomicLong ok, AtomicLong failed) {
+    HttpClient client = side.httpClientBuilder()
+        .with(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true).setDefaultHost("127.0.0.1")
+            .setDefaultPort(proxy.port()))
+        .with(new PoolOptions().setHttp1MaxSize(CONNECTIONS))
+        .build();
+    ProxyConfig.Tls tls = config.listen().tls();
+    HttpClient tlsClient = tls == null ? null : side.httpClientBuilder()
+        .with(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true).setDefaultHost("127.0.0.1")
+            .setDefaultPort(proxy.tlsPort()).setSsl(true).setUseAlpn(true).setTrustAll(true).setVerifyHost(false)
+            .setProtocolVersion(tls.http2() ? HttpVersion.HTTP_2 : HttpVersion.HTTP_1_1))
+        .with(new PoolOptions().setHttp1MaxSize(CONNECTIONS / 2).setHttp2MaxSize(2))
+        .build();
+    Promise<Void> sent = Promise.promise();
+    AtomicLong running = new AtomicLong(CONNECTIONS);
+    side.runOnContext(v -> {
+      for (int i = 0; i < CONNECTIONS; i++) {
+        boolean https = tlsClient != null && i % 2 == 1;
+        loop(https ? tlsClient : client, https && tls.http2(), deadline, limit, ok, failed, running, sent);
+      }
+    });
+    return sent.future()
+        .compose(v -> client.close())
+        .compose(v -> tlsClient == null ? Future.<Void>succeededFuture() : tlsClient.close());
+  }
+
+  /** Asks each of the admin endpoints a monitor polls once, one after the other; failures are ignored. */
+  private static Future<Void> askAdmin(Vertx side, int adminPort) {
+    HttpClient admin = side.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(adminPort));
+    Future<Void> asked = Future.succeededFuture();
+    for (String path : ADMIN_PATHS) {
+      asked = asked.eventually(() -> admin.request(HttpMethod.GET, path)
+          .compose(r -> r.send().compose(resp -> resp.body())).mapEmpty());
+    }
+    return asked.eventually(admin::close).recover(t -> Future.succeededFuture());
+  }
+
+  /**
    * One client connection's worth of work: request after request until the deadline. Over HTTP/2
    * ({@code h2}) the request names its authority in {@code :authority} alone: a Host field that
    * differs from it makes the request malformed (RFC 9113 8.3.1) and the stream is reset.
    */
-  private static void loop(HttpClient client, boolean h2, long deadline, AtomicLong ok, AtomicLong failed,
+  private static void loop(HttpClient client, boolean h2, long deadline, long limit, AtomicLong ok, AtomicLong failed,
       AtomicLong running, Promise<Void> done) {
-    if (System.nanoTime() >= deadline || ok.get() + failed.get() >= REQUESTS) {
+    if (System.nanoTime() >= deadline || ok.get() + failed.get() >= limit) {
       if (running.decrementAndGet() == 0) {
         done.tryComplete();
       }
@@ -194,7 +238,7 @@ final class Warmup {
           } else {
             failed.incrementAndGet();
           }
-          loop(client, h2, deadline, ok, failed, running, done);
+          loop(client, h2, deadline, limit, ok, failed, running, done);
         });
   }
 
