@@ -60,6 +60,8 @@ final class Warmup {
   private static final long REHEARSAL = 2_000;
   /** What load balancers, probes and scrapers ask the admin listener. */
   private static final List<String> ADMIN_PATHS = List.of("/healthz", "/readyz", "/metrics", "/stats");
+  /** A silent admin endpoint delays the warm-up by at most this, per path. */
+  private static final long ADMIN_TIMEOUT_MS = 2_000;
   private static final long WINDOW_MS = 250;
   private static final int HOT_KEYS = 64;
   private static final byte[] SMALL = body(1024);
@@ -92,16 +94,17 @@ final class Warmup {
       // the rehearsal (class Javadoc): the admin router's request wrapper is a second implementation
       // of HttpServerRequest, and the stop runs branches of the hot I/O code no request takes
       proxy = new ProxyServer(throwaway(config, origin.actualPort()));
-      proxy.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      await(proxy.start(), 30_000);
       int adminPort = proxy.adminPort();
-      drive(side, proxy, config, deadline, REHEARSAL, ok, failed).compose(v -> askAdmin(side, adminPort))
-          .toCompletionStage().toCompletableFuture().get(budget + 30_000, TimeUnit.MILLISECONDS);
-      proxy.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      proxy = null;
+      await(drive(side, proxy, config, deadline, REHEARSAL, ok, failed).compose(v -> askAdmin(side, adminPort)),
+          budget + 30_000);
+      ProxyServer rehearsed = proxy;
+      proxy = null; // stopped here, not again in finally
+      await(rehearsed.stop(), 30_000);
       proxy = new ProxyServer(throwaway(config, origin.actualPort()));
-      proxy.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      drive(side, proxy, config, deadline, REQUESTS, ok, failed).compose(v -> quietCompiler(side, deadline))
-          .toCompletionStage().toCompletableFuture().get(budget + 30_000, TimeUnit.MILLISECONDS);
+      await(proxy.start(), 30_000);
+      await(drive(side, proxy, config, deadline, REQUESTS, ok, failed).compose(v -> quietCompiler(side, deadline)),
+          budget + 30_000);
     } catch (Exception e) {
       log.warn("start-up warm-up stopped early: {}", e.toString());
     } finally {
@@ -122,6 +125,11 @@ final class Warmup {
     log.info("start-up warm-up: {} requests through the request path in {} ms ({} failed, JIT {} ms);"
         + " startup.warmup \"0s\" turns it off", r.requests(), r.millis(), r.failures(), jitMillis());
     return r;
+  }
+
+  /** Waits on the calling (start-up) thread, never an event loop. */
+  private static void await(Future<?> f, long timeoutMs) throws Exception {
+    f.toCompletionStage().toCompletableFuture().get(timeoutMs, TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -207,8 +215,8 @@ final class Warmup {
     HttpClient admin = side.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(adminPort));
     Future<Void> asked = Future.succeededFuture();
     for (String path : ADMIN_PATHS) {
-      asked = asked.eventually(() -> admin.request(HttpMethod.GET, path)
-          .compose(r -> r.send().compose(resp -> resp.body())).mapEmpty());
+      RequestOptions get = new RequestOptions().setMethod(HttpMethod.GET).setURI(path).setIdleTimeout(ADMIN_TIMEOUT_MS);
+      asked = asked.eventually(() -> admin.request(get).compose(r -> r.send().compose(resp -> resp.body())).mapEmpty());
     }
     return asked.eventually(admin::close).recover(t -> Future.succeededFuture());
   }

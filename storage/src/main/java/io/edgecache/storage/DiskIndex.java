@@ -116,7 +116,7 @@ final class DiskIndex {
   /** Indexes an entry found at start-up ({@link DiskRecovery}). */
   void recovered(String key, Indexed e) {
     index.put(key, e);
-    indexed(key, e);
+    keyIndex.stored(key, e.tags(), this::indexedTags);
   }
 
   Set<String> keys() {
@@ -207,7 +207,7 @@ final class DiskIndex {
       }
       Indexed fresh = new Indexed(meta.generation(), meta.chunkCount(), weight, tags);
       index.put(key, fresh);
-      indexed(key, fresh);
+      keyIndex.stored(key, fresh.tags(), this::indexedTags);
     }
     if (previousNow) {
       deletions.noteDeleted(previousWeight, previous.generation());
@@ -349,14 +349,6 @@ final class DiskIndex {
   }
 
   // ---------------------------------------------------------------- key index, eviction
-
-  /** Records a key the index now holds in {@link #keyIndex} (and drops it again if it was evicted at once). */
-  private void indexed(String key, Indexed e) {
-    keyIndex.added(key, e.tags());
-    if (index.policy().getIfPresentQuietly(key) == null) {
-      keyIndex.removed(key, e.tags(), this::indexedTags);
-    }
-  }
 
   private Set<String> indexedTags(String key) {
     Indexed now = index.policy().getIfPresentQuietly(key);

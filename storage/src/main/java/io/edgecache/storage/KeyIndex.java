@@ -40,6 +40,17 @@ final class KeyIndex {
   }
 
   /**
+   * {@link #added}, then {@link #removed} again when the store's map no longer holds {@code key}
+   * (evicted at once): {@code current} as for {@link #removed}.
+   */
+  void stored(String key, Set<String> tags, Function<String, Set<String>> current) {
+    added(key, tags);
+    if (current.apply(key) == null) {
+      removed(key, tags, current);
+    }
+  }
+
+  /**
    * The store removed or replaced the entry of {@code key} that had {@code oldTags};
    * {@code current} gives the tags of what the map holds under a key now, or null.
    */

@@ -124,16 +124,8 @@ public final class MemoryStore implements Store {
       return false;
     }
     cache.put(key, entry);
-    indexed(key, entry);
+    keyIndex.stored(key, entry.tags(), this::storedTags);
     return true;
-  }
-
-  /** Records a key the map now holds in {@link #keyIndex} (and drops it again if it was evicted at once). */
-  private void indexed(String key, Entry entry) {
-    keyIndex.added(key, entry.tags());
-    if (cache.policy().getIfPresentQuietly(key) == null) {
-      keyIndex.removed(key, entry.tags(), this::storedTags);
-    }
   }
 
   private Set<String> storedTags(String key) {
@@ -188,7 +180,7 @@ public final class MemoryStore implements Store {
   boolean putIfAbsentNow(String key, Entry entry) {
     applyBoundIfStale();
     if (fits(entry) && cache.asMap().putIfAbsent(key, entry) == null) {
-      indexed(key, entry);
+      keyIndex.stored(key, entry.tags(), this::storedTags);
       return true;
     }
     return false;

@@ -41,6 +41,18 @@ class KeyIndexTest {
   }
 
   @Test
+  void stored_keepsWhatTheMapHolds_andDropsWhatItEvictedAtOnce() {
+    Map<String, Set<String>> map = new ConcurrentHashMap<>();
+    KeyIndex idx = new KeyIndex();
+    map.put("http://a/kept", Set.of("t"));
+    idx.stored("http://a/kept", Set.of("t"), map::get);
+    idx.stored("http://a/evicted", Set.of("t"), map::get); // the map let it go before it was recorded
+    assertEquals(List.of("http://a/kept"), idx.withPrefix("http://a/"));
+    assertEquals(List.of("http://a/kept"), idx.tagged("t"));
+    assertEquals(1, idx.size());
+  }
+
+  @Test
   void memoryStore_manyPutsAndEvictions_leaveNoKeysBehind() {
     MemoryStore m = new MemoryStore(64 * 1024, 8 * 1024, Runnable::run);
     for (int i = 0; i < 5000; i++) {
