@@ -1,5 +1,6 @@
 package io.edgecache.proxy.config;
 
+import io.edgecache.proxy.policy.FieldNames;
 import java.util.List;
 import java.util.Set;
 
@@ -265,19 +266,19 @@ public record ProxyConfig(
    * {@code bodyIdleTimeoutMs} bounds the silence between two reads of a response body (the
    * origin's, not a slow client's).
    *
-   * @param stripRequestHeaders lower-case names of client request fields never forwarded to the
+   * @param stripRequestHeaders names (a case-insensitive set) of client request fields never forwarded to the
    *     origin: fields that frameworks read to reroute a request but that are not part of the
    *     cache key (web-cache poisoning); {@link #DEFAULT_STRIP_REQUEST_HEADERS} unless configured
    */
   public record Upstream(long connectTimeoutMs, long responseTimeoutMs, long idleTimeoutMs, int maxConnectionsPerOrigin,
       Set<String> stripRequestHeaders, long bodyIdleTimeoutMs) {
     /** The default of {@code upstream.stripRequestHeaders}. */
-    public static final Set<String> DEFAULT_STRIP_REQUEST_HEADERS = Set.of(
+    public static final Set<String> DEFAULT_STRIP_REQUEST_HEADERS = FieldNames.of(
         "x-original-url", "x-rewrite-url", "x-http-method-override", "x-http-method", "x-method-override",
         "x-forwarded-scheme", "x-forwarded-port", "x-forwarded-server", "x-host", "x-forwarded-prefix", "forwarded");
 
     public Upstream {
-      stripRequestHeaders = Set.copyOf(stripRequestHeaders);
+      stripRequestHeaders = FieldNames.copyOf(stripRequestHeaders);
     }
   }
 

@@ -149,7 +149,7 @@ final class CacheTee {
    * ({@link #movedToDiskWrite}): this tee sends it nothing more.
    */
   private boolean clientDone;
-  private long idleTimer = -1;
+  private Deadlines.Deadline idleTimer;
 
   /**
    * @param collector the cache copy, or null when the response is not to be stored in memory
@@ -213,12 +213,12 @@ final class CacheTee {
   }
 
   private void armIdleTimer(long delayMs) {
-    idleTimer = vertx.setTimer(Math.max(1, delayMs), id -> onIdleTimer());
+    idleTimer = Deadlines.of(context).after(delayMs, this::onIdleTimer);
   }
 
   /** One timer per body, re-armed for what is left of the window rather than per buffer. */
   private void onIdleTimer() {
-    idleTimer = -1;
+    idleTimer = null;
     if (over) {
       return;
     }
@@ -244,9 +244,9 @@ final class CacheTee {
 
   private void stopIdleTimer() {
     over = true;
-    if (idleTimer >= 0) {
-      vertx.cancelTimer(idleTimer);
-      idleTimer = -1;
+    if (idleTimer != null) {
+      idleTimer.cancel();
+      idleTimer = null;
     }
   }
 

@@ -1,6 +1,7 @@
 package io.edgecache.proxy.http;
 
 import io.edgecache.proxy.policy.Conditionals;
+import io.edgecache.proxy.policy.FieldNames;
 import io.edgecache.proxy.policy.Headers;
 import io.edgecache.proxy.policy.ResponseView;
 import io.netty.util.AsciiString;
@@ -8,7 +9,6 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.BiConsumer;
 
 /**
@@ -99,7 +99,19 @@ final class ClientHeaders {
   }
 
   /** The upstream's Cache-Status and Via values (each combined over its lines), or null. */
-  private record Upstream(String cacheStatus, String via) {}
+  private record Upstream(String cacheStatus, String via) {
+    static final Upstream NONE = new Upstream(null, null);
+  }
+
+  /** The fields {@link #emitFields} treats apart from the others. */
+  private enum Special { SURROGATE_CONTROL, TAG, CACHE_STATUS, VIA, RECOMPUTED }
+
+  /** Looked up by the name as received, in any case: lower-casing it made a string per field. */
+  private static final FieldNames SPECIAL_NAMES = FieldNames.of(
+      "surrogate-control", "surrogate-key", "cache-tag", "cache-status", "via", "content-length", "age");
+  /** What each of {@link #SPECIAL_NAMES} is, in the same order. */
+  private static final Special[] SPECIAL = {Special.SURROGATE_CONTROL, Special.TAG, Special.TAG,
+      Special.CACHE_STATUS, Special.VIA, Special.RECOMPUTED, Special.RECOMPUTED};
 
   /** Gives {@code out} the fields of {@code h} that go to the client, in order, with tags marked. */
   private static Upstream emitFields(Headers h, boolean fromStore, FieldSink out) {
@@ -107,20 +119,24 @@ final class ClientHeaders {
     String via = null;
     for (int i = 0; i < h.size(); i++) {
       String name = h.name(i);
-      switch (name.toLowerCase(Locale.ROOT)) {
-        case "surrogate-control" -> { }
-        case "surrogate-key", "cache-tag" -> out.accept(name, h.value(i), true);
-        case "cache-status" -> upstreamStatus = upstreamStatus == null ? h.value(i) : upstreamStatus + ", " + h.value(i);
-        case "via" -> via = via == null ? h.value(i) : via + ", " + h.value(i);
-        case "content-length", "age" -> {
+      int special = SPECIAL_NAMES.indexOf(name);
+      if (special < 0) {
+        out.accept(name, h.value(i), false);
+        continue;
+      }
+      switch (SPECIAL[special]) {
+        case SURROGATE_CONTROL -> { }
+        case TAG -> out.accept(name, h.value(i), true);
+        case CACHE_STATUS -> upstreamStatus = upstreamStatus == null ? h.value(i) : upstreamStatus + ", " + h.value(i);
+        case VIA -> via = via == null ? h.value(i) : via + ", " + h.value(i);
+        case RECOMPUTED -> {
           if (!fromStore) {
             out.accept(name, h.value(i), false);
           }
         }
-        default -> out.accept(name, h.value(i), false);
       }
     }
-    return new Upstream(upstreamStatus, via);
+    return upstreamStatus == null && via == null ? Upstream.NONE : new Upstream(upstreamStatus, via);
   }
 
   /**
@@ -166,8 +182,11 @@ final class ClientHeaders {
     Messages.copyInto(h, resp.headers());
   }
 
+  private static final String VIA_10 = "1.0 " + CacheStatus.NAME;
+  private static final String VIA_11 = "1.1 " + CacheStatus.NAME;
+
   private static String via(String upstream, boolean http10) {
-    String ours = (http10 ? "1.0 " : "1.1 ") + CacheStatus.NAME;
+    String ours = http10 ? VIA_10 : VIA_11;
     return upstream == null ? ours : upstream + ", " + ours;
   }
 }

@@ -79,6 +79,7 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
   private StoredDelivery delivery;
   private boolean clientGone;
   /** This request's place at the per-variant revalidation gate. */
+  /** Made on the first stale lookup ({@link #turn()}); most requests never need one. */
   private RevalidationTurn turn;
   /** The purge epoch when the origin fetch began: a purge since then voids the store. */
   private long epochAtFetch = -1;
@@ -128,6 +129,13 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
 
   // ---------------------------------------------------------------- RECV
 
+  private RevalidationTurn turn() {
+    if (turn == null) {
+      turn = new RevalidationTurn(ctx.revalidations(), vertx, context, ctx.config().upstream().responseTimeoutMs());
+    }
+    return turn;
+  }
+
   void recv() {
     if (RequestCheck.forwardsBody(req.method(), req.headers())) {
       req.pause(); // until the body is piped to the origin (or discarded by a response made here)
@@ -170,7 +178,6 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
         target, reqHeaders).pooled(ctx.pools(), primaryKey);
     // a member filling for another gets the purge tags too, so that tag purges reach the copy it keeps
     delivery = new StoredDelivery(req, reqHeaders, context, exposeTags(), primaryKey, this, ctx.cache());
-    turn = new RevalidationTurn(ctx.revalidations(), vertx, context, ctx.config().upstream().responseTimeoutMs());
     if (method.equals("PURGE")) {
       purge();
     } else if (route != null && route.bypass()) {
@@ -337,8 +344,8 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
     CacheStatus.Fwd why = clientAsked ? CacheStatus.Fwd.REQUEST : CacheStatus.Fwd.STALE;
     Headers h = stored.view().headers();
     boolean validators = h.contains("etag") || h.contains("last-modified");
-    if (validators && why == CacheStatus.Fwd.STALE && !turn.waited() && !reqHeaders.contains("authorization")
-        && !turn.leadOrWait(RevalidationTurn.variantKey(primaryKey, stored), this::lookAgain)) {
+    if (validators && why == CacheStatus.Fwd.STALE && !turn().waited() && !reqHeaders.contains("authorization")
+        && !turn().leadOrWait(RevalidationTurn.variantKey(primaryKey, stored), this::lookAgain)) {
       return; // someone is already asking the origin: look again when they are done
     }
     fetch(validators ? Mode.REVALIDATE : Mode.MISS, why, stored);

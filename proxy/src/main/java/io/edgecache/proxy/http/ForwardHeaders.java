@@ -1,11 +1,11 @@
 package io.edgecache.proxy.http;
 
+import io.edgecache.proxy.policy.FieldNames;
 import io.edgecache.proxy.policy.Headers;
 import io.edgecache.proxy.policy.HopByHop;
 import io.edgecache.proxy.policy.TargetedControl;
 import io.edgecache.proxy.policy.Vary;
 import io.vertx.core.MultiMap;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -28,9 +28,9 @@ import java.util.Set;
 final class ForwardHeaders {
   static final String SURROGATE_CAPABILITY = TargetedControl.DEVICE + "=\"Surrogate/1.0\"";
   private static final Set<String> DROPPED =
-      Set.of("host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "surrogate-capability", "expect");
+      FieldNames.of("host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "surrogate-capability", "expect");
   private static final Set<String> CONDITIONALS =
-      Set.of("if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range");
+      FieldNames.of("if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range");
 
   private ForwardHeaders() {}
 
@@ -42,8 +42,8 @@ final class ForwardHeaders {
    * @param lookup a GET or HEAD: sent without content, Accept-Encoding reduced
    * @param validators when revalidating, the stored response's fields whose ETag / Last-Modified
    *     replace the client's conditionals; null otherwise
-   * @param stripped lower-case names of client fields never forwarded
-   *     ({@code upstream.stripRequestHeaders})
+   * @param stripped names of client fields never forwarded ({@code upstream.stripRequestHeaders}),
+   *     a case-insensitive set ({@link FieldNames})
    */
   static MultiMap build(Headers h, String clientAddress, String host, String httpVersion,
       boolean lookup, Headers validators, Set<String> stripped) {
@@ -58,36 +58,38 @@ final class ForwardHeaders {
    */
   static MultiMap build(Headers h, String clientAddress, String host, String httpVersion,
       boolean lookup, Headers validators, Set<String> stripped, String proto) {
+    return build(MultiMap.caseInsensitiveMultiMap(), h, clientAddress, host, httpVersion, lookup, validators, stripped,
+        proto);
+  }
+
+  /** As above, added to {@code out} (an empty map: the request's own), which is returned. */
+  static MultiMap build(MultiMap out, Headers h, String clientAddress, String host, String httpVersion,
+      boolean lookup, Headers validators, Set<String> stripped, String proto) {
     Set<String> hop = h.contains("connection") ? HopByHop.namesIn(h) : null;
-    MultiMap out = MultiMap.caseInsensitiveMultiMap();
     String via = null;
     for (int i = 0; i < h.size(); i++) {
-      String name = h.name(i);
-      String lower = name.toLowerCase(Locale.ROOT);
-      if (lower.startsWith(":")) {
-        continue; // the cache's own request fields (Vary.ROUTE_KEY_FIELD), never sent
+      String name = h.name(i); // matched as received: the sets here ignore case (FieldNames)
+      if (name.startsWith(":")) {
+        continue; // pseudo-header fields, and the cache's own request fields (Vary.ROUTE_KEY_FIELD): never sent
       }
-      if (HopByHop.isHopByHop(lower) || (hop != null && hop.contains(lower)) || DROPPED.contains(lower)
-          || stripped.contains(lower) || (lookup && lower.equals("content-length"))) {
+      if (HopByHop.isHopByHop(name) || (hop != null && hop.contains(name)) || DROPPED.contains(name)
+          || stripped.contains(name) || (lookup && name.equalsIgnoreCase("content-length"))) {
         continue;
       }
-      if (validators != null && CONDITIONALS.contains(lower)) {
+      if (validators != null && CONDITIONALS.contains(name)) {
         continue;
       }
-      if (!lower.isEmpty() && lower.charAt(0) == ':') {
-        continue;
-      }
-      if (lower.equals("cookie") && httpVersion.equals("2")) {
+      if (name.equalsIgnoreCase("cookie") && httpVersion.equals("2")) {
         if (!out.contains("Cookie")) {
           out.add(name, String.join("; ", h.all("cookie")));
         }
         continue;
       }
-      if (lower.equals("via")) {
+      if (name.equalsIgnoreCase("via")) {
         via = via == null ? h.value(i) : via + ", " + h.value(i);
         continue;
       }
-      if (lower.equals("accept-encoding") && lookup) {
+      if (lookup && name.equalsIgnoreCase("accept-encoding")) {
         continue;
       }
       out.add(name, h.value(i));

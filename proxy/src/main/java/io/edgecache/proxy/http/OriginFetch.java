@@ -205,14 +205,13 @@ final class OriginFetch {
   }
 
   /**
-   * The request as sent to the origin.
+   * Where and how the request goes: method, target, server, TLS and connect bounds. Its fields
+   * are not in the options: {@link #forwardedFields} writes them into the request Vert.x made,
+   * which saves copying every field from the options' map into the request's.
    *
-   * @param validators when revalidating, the stored response's fields; null otherwise
-   * @param wholeObject leave the client's Range and If-Range out (see {@link #send})
    * @param server the pool's server to send it to; null for a peer fill
    */
-  RequestOptions request(HttpMethod m, Headers validators, boolean wholeObject, OriginPool.Member server) {
-    boolean cacheable = m == HttpMethod.GET || m == HttpMethod.HEAD;
+  RequestOptions request(HttpMethod m, OriginPool.Member server) {
     String host = server != null ? server.host : origin.host();
     int port = server != null ? server.port : origin.port();
     RequestOptions o = new RequestOptions()
@@ -223,34 +222,45 @@ final class OriginFetch {
         // the TCP connect is bounded by upstream.connectTimeout (the client's option); this bound
         // is for the whole wait for a connection, a free pooled one included, and is a little
         // longer so that a server that does not answer a connect fails as a connect timeout
-        .setConnectTimeout(upstream.connectTimeoutMs() + POOL_WAIT_SLACK_MS)
-        .setHeaders(ForwardHeaders.build(requestHeaders, clientAddress(clientRequest), hostHeader(),
-            viaVersion(clientRequest.version()), cacheable, validators,
-            upstream.stripRequestHeaders(), clientRequest.isSSL() ? "https" : "http"));
-    if (wholeObject) {
-      o.getHeaders().remove("Range").remove("If-Range");
-    }
-    o.getHeaders().remove(Peers.HEADER); // a member's mark never reaches an origin
+        .setConnectTimeout(upstream.connectTimeoutMs() + POOL_WAIT_SLACK_MS);
     if (peer != null) {
       // the owner routes on the Host the client sent, as this node did
       o.setServer(SocketAddress.inetSocketAddress(peer.port(), peer.host())).setSsl(false)
           .setConnectTimeout(Math.min(upstream.connectTimeoutMs(), peerTimeoutMs))
           .setHost(authority.host()).setPort(authority.port() > 0 ? authority.port() : 80);
-      o.putHeader(Peers.HEADER, peerMark);
     } else if (origin.tls()) {
       // SNI and the certificate check take the name from host/port: the server's, as configured;
-      // the Host field, when it is the client's, is set on its own
+      // the Host field, when it is the client's, is set on its own (forwardedFields)
       o.setSslOptions(pool().sslOptions()).setHost(host).setPort(port);
-      if (origin.preserveHost()) {
-        o.putHeader("Host", authority.port() > 0 && authority.port() != 443
-            ? authority.host() + ":" + authority.port() : authority.host());
-      }
     } else if (origin.preserveHost()) {
       o.setHost(authority.host()).setPort(authority.port() > 0 ? authority.port() : 80);
     } else {
       o.setHost(host).setPort(port);
     }
     return o;
+  }
+
+  /**
+   * The fields sent to the origin, added to {@code out} (the request's own map).
+   *
+   * @param validators when revalidating, the stored response's fields; null otherwise
+   * @param wholeObject leave the client's Range and If-Range out (see {@link #send})
+   */
+  void forwardedFields(MultiMap out, HttpMethod m, Headers validators, boolean wholeObject) {
+    boolean cacheable = m == HttpMethod.GET || m == HttpMethod.HEAD;
+    ForwardHeaders.build(out, requestHeaders, clientAddress(clientRequest), hostHeader(),
+        viaVersion(clientRequest.version()), cacheable, validators,
+        upstream.stripRequestHeaders(), clientRequest.isSSL() ? "https" : "http");
+    if (wholeObject) {
+      out.remove("Range").remove("If-Range");
+    }
+    out.remove(Peers.HEADER); // a member's mark never reaches an origin
+    if (peer != null) {
+      out.set(Peers.HEADER, peerMark);
+    } else if (origin.tls() && origin.preserveHost()) {
+      out.set("Host", authority.port() > 0 && authority.port() != 443
+          ? authority.host() + ":" + authority.port() : authority.host());
+    }
   }
 
   /**
@@ -359,7 +369,7 @@ final class OriginFetch {
     if (server != null) {
       pool.started(server);
     }
-    RequestOptions options = request(m, validators, wholeObject, server);
+    RequestOptions options = request(m, server);
     Future<HttpClientRequest> requested;
     try {
       requested = client.request(options);
@@ -387,6 +397,7 @@ final class OriginFetch {
         cb.onFailure(OriginErrors.classify(ar.cause()), ar.cause());
         return;
       }
+      forwardedFields(ar.result().headers(), m, validators, wholeObject);
       Attempt a = new Attempt(ar.result(), m, validators, withBody, wholeObject, mayRetry, clientGone, cb, requestTime,
           server, startNanos);
       if (left) {
@@ -398,7 +409,7 @@ final class OriginFetch {
     });
   }
 
-  /** One request on one connection, with its response timer. */
+  /** One request on one connection, with its response deadline. */
   private final class Attempt {
     private final HttpClientRequest request;
     private final HttpMethod method;
@@ -414,7 +425,7 @@ final class OriginFetch {
     private boolean timedOut;
     /** Reset because the client left ({@link #clientLeft}). */
     private boolean abandoned;
-    private long timer;
+    private Deadlines.Deadline deadline;
 
     Attempt(HttpClientRequest request, HttpMethod method, Headers validators, boolean withBody, boolean wholeObject,
         boolean mayRetry, BooleanSupplier clientGone, Callback cb, long requestTime, OriginPool.Member server,
@@ -433,13 +444,14 @@ final class OriginFetch {
     }
 
     void start() {
-      timer = vertx.setTimer(peer != null ? peerTimeoutMs : upstream.responseTimeoutMs(), id -> onTimeout());
+      deadline = Deadlines.of(vertx.getOrCreateContext())
+          .after(peer != null ? peerTimeoutMs : upstream.responseTimeoutMs(), this::onTimeout);
       waiting = this;
       request.earlyHintsHandler(cb::onEarlyHints); // 100 Continue is never asked for (Expect is not forwarded)
       Future<HttpClientResponse> sent = !withBody ? request.send()
           : replayBody != null ? request.send(replayBody) : request.send(clientRequest);
       sent.onComplete(rr -> {
-        vertx.cancelTimer(timer);
+        deadline.cancel();
         if (waiting == this) {
           waiting = null;
         }

@@ -1,9 +1,9 @@
 package io.edgecache.proxy.policy;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.Predicate;
 
 /**
@@ -31,7 +31,12 @@ public final class Headers {
   }
 
   public static Builder builder() {
-    return new Builder();
+    return new Builder(12);
+  }
+
+  /** A builder with room for {@code expected} fields before it grows. */
+  public static Builder builder(int expected) {
+    return new Builder(expected);
   }
 
   /** Builds from alternating name, value arguments; for tests. */
@@ -107,6 +112,9 @@ public final class Headers {
 
   /** Splits a list-based field value on commas that are not inside a quoted string. */
   public static List<String> splitList(String v) {
+    if (v.indexOf(',') < 0 && v.indexOf('"') < 0) {
+      return List.of(v.trim()); // one member: most values of most fields
+    }
     List<String> out = new ArrayList<>();
     StringBuilder cur = new StringBuilder();
     boolean quoted = false;
@@ -133,11 +141,24 @@ public final class Headers {
     return out;
   }
 
-  /** A copy without the fields whose lower-case name matches. */
-  public Headers without(Predicate<String> lowerCaseNameMatches) {
-    Builder b = builder();
+  /**
+   * These fields without those whose name matches, {@code this} when none does. The predicate
+   * sees each name as received: give it a case-insensitive set's {@code contains}
+   * ({@link FieldNames}).
+   */
+  public Headers without(Predicate<String> nameMatches) {
+    int first = -1;
+    for (int i = 0; i < names.length && first < 0; i++) {
+      if (nameMatches.test(names[i])) {
+        first = i;
+      }
+    }
+    if (first < 0) {
+      return this;
+    }
+    Builder b = new Builder(names.length - 1);
     for (int i = 0; i < names.length; i++) {
-      if (!lowerCaseNameMatches.test(names[i].toLowerCase(Locale.ROOT))) {
+      if (i != first && (i < first || !nameMatches.test(names[i]))) {
         b.add(names[i], values[i]);
       }
     }
@@ -145,7 +166,7 @@ public final class Headers {
   }
 
   public Builder toBuilder() {
-    Builder b = builder();
+    Builder b = new Builder(names.length + 1);
     for (int i = 0; i < names.length; i++) {
       b.add(names[i], values[i]);
     }
@@ -163,12 +184,23 @@ public final class Headers {
 
   /** Accumulates field lines; not thread-safe. */
   public static final class Builder {
-    private final List<String> names = new ArrayList<>();
-    private final List<String> values = new ArrayList<>();
+    private String[] names;
+    private String[] values;
+    private int size;
+
+    private Builder(int capacity) {
+      names = new String[Math.max(capacity, 4)];
+      values = new String[names.length];
+    }
 
     public Builder add(String name, String value) {
-      names.add(name);
-      values.add(value);
+      if (size == names.length) {
+        names = Arrays.copyOf(names, size * 2);
+        values = Arrays.copyOf(values, size * 2);
+      }
+      names[size] = name;
+      values[size] = value;
+      size++;
       return this;
     }
 
@@ -179,17 +211,26 @@ public final class Headers {
     }
 
     public Builder remove(String name) {
-      for (int i = names.size() - 1; i >= 0; i--) {
-        if (names.get(i).equalsIgnoreCase(name)) {
-          names.remove(i);
-          values.remove(i);
+      int kept = 0;
+      for (int i = 0; i < size; i++) {
+        if (!names[i].equalsIgnoreCase(name)) {
+          names[kept] = names[i];
+          values[kept] = values[i];
+          kept++;
         }
       }
+      Arrays.fill(names, kept, size, null);
+      Arrays.fill(values, kept, size, null);
+      size = kept;
       return this;
     }
 
+    /** The fields added so far; the builder may be used again afterwards. */
     public Headers build() {
-      return names.isEmpty() ? EMPTY : new Headers(names.toArray(NONE), values.toArray(NONE));
+      if (size == 0) {
+        return EMPTY;
+      }
+      return new Headers(Arrays.copyOf(names, size), Arrays.copyOf(values, size));
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.edgecache.proxy.policy;
 
-import java.util.Locale;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -8,31 +9,45 @@ import java.util.Set;
  * 7.6.1), plus those named in a message's own {@code Connection} field.
  */
 public final class HopByHop {
-  static final Set<String> FIELDS =
-      Set.of("connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade",
+  static final FieldNames FIELDS =
+      FieldNames.of("connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade",
           "proxy-connection", "proxy-authenticate", "proxy-authorization", "proxy-authentication-info");
 
   private HopByHop() {}
 
-  public static boolean isHopByHop(String lowerCaseName) {
-    return FIELDS.contains(lowerCaseName);
+  /** Whether {@code name} (in any case) is one of the fixed hop-by-hop fields. */
+  public static boolean isHopByHop(String name) {
+    return FIELDS.contains(name);
   }
 
-  /** The fixed hop-by-hop names plus those listed in Connection, all lower case. */
+  /**
+   * The fixed hop-by-hop names plus those listed in Connection, as a case-insensitive set; the
+   * fixed set itself when Connection names nothing else (its usual {@code keep-alive} or
+   * {@code close}).
+   */
   public static Set<String> namesIn(Headers h) {
-    java.util.HashSet<String> out = new java.util.HashSet<>(FIELDS);
+    List<String> out = null;
     for (String n : h.listMembers("connection")) {
-      out.add(n.toLowerCase(Locale.ROOT));
+      if (!FIELDS.contains(n)) {
+        if (out == null) {
+          out = new ArrayList<>(FIELDS);
+        }
+        out.add(n);
+      }
     }
-    return out;
+    return out == null ? FIELDS : FieldNames.copyOf(out);
   }
 
-  /** A copy of {@code h} without hop-by-hop fields. */
+  /** {@code h} without hop-by-hop fields: {@code h} itself when it has none. */
   public static Headers strip(Headers h) {
-    if (!h.contains("connection")) {
-      return h.without(FIELDS::contains);
+    boolean any = false;
+    for (int i = 0; i < h.size() && !any; i++) {
+      any = FIELDS.contains(h.name(i)); // Connection is one of them
     }
-    Set<String> names = namesIn(h);
+    if (!any) {
+      return h;
+    }
+    Set<String> names = h.contains("connection") ? namesIn(h) : FIELDS;
     return h.without(names::contains);
   }
 }

@@ -1,7 +1,8 @@
 package io.edgecache.proxy.policy;
 
 import io.edgecache.proxy.cache.CacheKey;
-import java.util.HashSet;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -136,12 +137,12 @@ public final class Storability {
    */
   public static ResponseView storedForm(ResponseView r) {
     CacheControl cc = r.cacheControl();
-    Set<String> names = new HashSet<>();
-    names.addAll(cc.fieldNames("private"));
-    names.addAll(cc.fieldNames("no-cache"));
-    if (names.isEmpty()) {
+    List<String> named = new ArrayList<>(cc.fieldNames("private"));
+    named.addAll(cc.fieldNames("no-cache"));
+    if (named.isEmpty()) {
       return r;
     }
+    Set<String> names = FieldNames.copyOf(named);
     return r.withHeaders(r.headers().without(names::contains), r.requestTimeMs(), r.responseTimeMs());
   }
 }

@@ -41,6 +41,18 @@ class ClientHeadersTest {
   }
 
   @Test
+  void of_specialFieldsInAnyCase_areTreatedAsTheirName() {
+    Headers h = ClientHeaders.of(Headers.of("SURROGATE-CONTROL", "max-age=60", "cache-TAG", "t", "VIA", "1.0 up",
+        "CONTENT-LENGTH", "5", "X-Other", "1"), CacheStatus.hit(), true, false, false);
+
+    assertNull(h.get("surrogate-control"));
+    assertNull(h.get("cache-tag"));
+    assertNull(h.get("content-length"));
+    assertEquals(List.of("1.0 up, 1.1 edgecache"), h.all("via"));
+    assertEquals("1", h.get("x-other"));
+  }
+
+  @Test
   void of_http10Client_viaSays10() {
     Headers h = ClientHeaders.of(Headers.of(), CacheStatus.hit(), true, false, true);
     assertEquals("1.0 edgecache", h.get("via"));

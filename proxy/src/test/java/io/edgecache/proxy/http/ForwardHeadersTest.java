@@ -29,6 +29,15 @@ class ForwardHeadersTest {
   }
 
   @Test
+  void build_configuredStripNames_matchFieldsInAnyCase() {
+    Set<String> configured = new ProxyConfig.Upstream(1, 1, 1, 1, Set.of("x-tenant"), 1).stripRequestHeaders();
+    MultiMap out = build(true, configured, "X-TENANT", "other", "Accept", "*/*");
+
+    assertNull(out.get("X-Tenant"));
+    assertEquals("*/*", out.get("Accept"));
+  }
+
+  @Test
   void build_emptyStripSet_forwardsThoseFields() {
     MultiMap out = build(true, Set.of(), "X-Original-URL", "/admin");
 

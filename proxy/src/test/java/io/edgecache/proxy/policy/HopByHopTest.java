@@ -2,6 +2,7 @@ package io.edgecache.proxy.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -54,5 +55,27 @@ class HopByHopTest {
   @Test
   void isHopByHop_cacheControl_isFalse() {
     assertFalse(HopByHop.isHopByHop("cache-control"));
+  }
+
+  @Test
+  void strip_noHopByHopField_isTheSameInstance() {
+    Headers h = Headers.of("Content-Type", "text/plain", "Content-Length", "5");
+
+    assertSame(h, HopByHop.strip(h));
+  }
+
+  @Test
+  void strip_fixedNamesInAnyCase_areRemoved() {
+    Headers h = Headers.of("CONNECTION", "Keep-Alive", "keep-ALIVE", "timeout=5", "Transfer-encoding", "chunked",
+        "ETag", "\"a\"");
+
+    assertEquals("ETag: \"a\"\n", HopByHop.strip(h).toString());
+  }
+
+  @Test
+  void namesIn_connectionNamingOnlyFixedFields_matchesListedNamesInAnyCase() {
+    assertTrue(HopByHop.namesIn(Headers.of("Connection", "keep-alive")).contains("Keep-Alive"));
+    assertTrue(HopByHop.namesIn(Headers.of("Connection", "X-Private")).contains("x-PRIVATE"));
+    assertFalse(HopByHop.namesIn(Headers.of("Connection", "X-Private")).contains("x-public"));
   }
 }
