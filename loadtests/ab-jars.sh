@@ -11,8 +11,11 @@
 # and what it spends per request decides its rate. Fills every size on both, checks the second
 # request is a hit with the origin's bytes, then ROUNDS times per size: WARMUP unrecorded, then
 # `wrk -t1 -c32 -dDURATION --latency` on A and B, the order reversed every other round. Prints one
-# line per run (req/s, p99, and the jar's CPU per request from /proc: user + system time of its
-# JVM over the run, JIT threads included, divided by wrk's request count) and the medians per jar;
+# line per run (req/s, p99, the jar's CPU per request from /proc: user + system time of its JVM
+# over the run, JIT threads included, divided by wrk's request count, and the heap bytes it
+# allocated per request: what its collector counted, `jvm_gc_memory_allocated_bytes_total` on the
+# admin port, plus eden's use from `jstat`, before and after the run; unlike the CPU figure this
+# hardly moves with other load on the machine) and the medians per jar;
 # stops everything it started. TIER=pass asks for /pass/N instead (the origin answers N bytes
 # with Cache-Control: no-store), so every request is a pass-through; the CPU per request is then
 # the figure to compare, since the origin shares CPU 0 with both jars.
@@ -48,7 +51,7 @@ declare -A TRANSPORT_OF=([A]="${TRANSPORT_A:-$TRANSPORT}" [B]="${TRANSPORT_B:-$T
 ORIGIN_PORT=$PORT_BASE
 
 die() { echo "ab-jars: $*" >&2; exit 1; }
-for t in node wrk taskset curl java; do command -v "$t" >/dev/null || die "$t not found"; done
+for t in node wrk taskset curl java jstat; do command -v "$t" >/dev/null || die "$t not found"; done
 for j in "$JAVA_A" "$JAVA_B"; do command -v "$j" >/dev/null || die "java $j not found"; done
 [[ -f "$JAR_A" && -f "$JAR_B" ]] || die "JAR_A ($JAR_A) and JAR_B ($JAR_B) must both exist"
 [[ "$TIER" == memory || "$TIER" == disk || "$TIER" == pass ]] || die "TIER must be memory, disk or pass"
@@ -106,6 +109,14 @@ for side in A B; do
 done
 
 HZ="$(getconf CLK_TCK)"
+# heap bytes JVM $1 (admin port $2) allocated so far: the sum its collector counted at each young
+# collection (eden before it, less eden after the one before) plus what eden holds now
+heap_allocated() {
+  local counted eden
+  counted="$(curl -s "http://127.0.0.1:$2/metrics" | awk '$1=="jvm_gc_memory_allocated_bytes_total"{printf "%.0f", $2}')"
+  eden="$(jstat -gc "$1" | awk 'NR==2{printf "%.0f", $6 * 1024}')"
+  echo $((${counted:-0} + ${eden:-0}))
+}
 # user + system CPU ticks of process $1 (every thread)
 cpu_ticks() { awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat"; }
 # the paths of size $1: /size/$1 alone, or OBJECTS distinct ones (/size/$1/o0 ...)
@@ -148,19 +159,23 @@ for s in $SIZES; do
     for side in $order; do
       # shellcheck disable=SC2046
       t0="$(cpu_ticks "${JVM[$side]}")"
+      h0="$(heap_allocated "${JVM[$side]}" "$((PORT[$side] + 1))")"
       out="$(taskset -c "$LOAD_CPU" wrk -t1 -c32 -d"$DURATION" --latency $(target "$s" "${PORT[$side]}"))"
       t1="$(cpu_ticks "${JVM[$side]}")"
+      h1="$(heap_allocated "${JVM[$side]}" "$((PORT[$side] + 1))")"
       rps="$(awk '/Requests\/sec/{print $2}' <<<"$out")"
       p99="$(awk '$1=="99%"{print $2}' <<<"$out")"
       n="$(awk '/requests in/{print $1}' <<<"$out")"
       us="$(awk -v t="$((t1 - t0))" -v hz="$HZ" -v n="$n" 'BEGIN{printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0)}')"
-      echo "size $s round $r $side: $rps req/s, p99 $p99, $us us CPU per request"
-      echo "$side $rps $us" >>"$WORK/rates"
+      heap="$(awk -v b="$((h1 - h0))" -v n="$n" 'BEGIN{printf "%.0f", (n > 0 ? b / n : 0)}')"
+      echo "size $s round $r $side: $rps req/s, p99 $p99, $us us CPU per request, $heap heap bytes per request"
+      echo "$side $rps $us $heap" >>"$WORK/rates"
     done
   done
   for side in A B; do
     med="$(awk -v s="$side" '$1==s{print $2}' "$WORK/rates" | sort -n | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}')"
     cpu="$(awk -v s="$side" '$1==s{print $3}' "$WORK/rates" | sort -n | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}')"
-    echo "size $s $side median: $med req/s, $cpu us CPU per request"
+    heap="$(awk -v s="$side" '$1==s{print $4}' "$WORK/rates" | sort -n | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}')"
+    echo "size $s $side median: $med req/s, $cpu us CPU per request, $heap heap bytes per request"
   done
 done
