@@ -17,12 +17,20 @@ final class Messages {
 
   private Messages() {}
 
+  /**
+   * A builder per thread for {@link #toHeaders}, which runs for every request and every origin
+   * response: only the fields' own arrays are allocated, at their size.
+   */
+  private static final ThreadLocal<Headers.Builder> SCRATCH = ThreadLocal.withInitial(() -> Headers.builder(32));
+
   static Headers toHeaders(MultiMap m) {
-    Headers.Builder b = Headers.builder();
+    Headers.Builder b = SCRATCH.get().clear();
     for (Map.Entry<String, String> e : m) {
       b.add(e.getKey(), e.getValue());
     }
-    return b.build();
+    Headers h = b.build();
+    b.clear(); // keeps no field alive
+    return h;
   }
 
   static void copyInto(Headers h, MultiMap target) {

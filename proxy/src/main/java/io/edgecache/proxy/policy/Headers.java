@@ -225,6 +225,14 @@ public final class Headers {
       return this;
     }
 
+    /** Forgets every field added. */
+    public Builder clear() {
+      Arrays.fill(names, 0, size, null);
+      Arrays.fill(values, 0, size, null);
+      size = 0;
+      return this;
+    }
+
     /** The fields added so far; the builder may be used again afterwards. */
     public Headers build() {
       if (size == 0) {

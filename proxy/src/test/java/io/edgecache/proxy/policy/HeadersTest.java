@@ -54,6 +54,16 @@ class HeadersTest {
   }
 
   @Test
+  void builder_clear_startsOver_andLeavesWhatItBuiltAlone() {
+    Headers.Builder b = Headers.builder().add("A", "1");
+    Headers first = b.build();
+
+    assertEquals("B: 2\n", b.clear().add("B", "2").build().toString());
+    assertEquals("A: 1\n", first.toString());
+    assertSame(Headers.EMPTY, b.clear().build());
+  }
+
+  @Test
   void builder_remove_dropsEveryLineOfTheNameInAnyCase() {
     Headers h = Headers.builder().add("Vary", "a").add("X", "1").add("VARY", "b").remove("vary").build();
 
