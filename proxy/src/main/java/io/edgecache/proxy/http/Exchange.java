@@ -25,6 +25,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.net.HostAndPort;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,7 +72,9 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
   private ProxyConfig.Route route;
   /** Freshness rules: the configured ones with the route's on top. */
   private FreshnessPolicy freshness;
-  private OriginFetch origin;
+  /** How to make the origin fetch; made on first use ({@link #origin()}), which a hit never needs. */
+  private Supplier<OriginFetch> origin;
+  private OriginFetch originFetch;
   /** Whether this request is a peer fill from another member (then never sent on to a third one). */
   private boolean fromPeer;
   /** The member asked for this fill (sharded mode), or null. */
@@ -129,6 +132,13 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
 
   // ---------------------------------------------------------------- RECV
 
+  private OriginFetch origin() {
+    if (originFetch == null) {
+      originFetch = origin.get();
+    }
+    return originFetch;
+  }
+
   private RevalidationTurn turn() {
     if (turn == null) {
       turn = new RevalidationTurn(ctx.revalidations(), vertx, context, ctx.config().upstream().responseTimeoutMs());
@@ -174,7 +184,7 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
     }
     freshness = route == null ? ctx.freshness() : ctx.freshness().withTtl(route.ttl());
     reqControl = RequestDirectives.honored(reqHeaders, ctx.config().cache().honorClientDirectives());
-    origin = new OriginFetch(vertx, client, ctx.config().upstream(), ctx.clock(), routed, req, authority,
+    origin = () -> new OriginFetch(vertx, client, ctx.config().upstream(), ctx.clock(), routed, req, authority,
         target, reqHeaders).pooled(ctx.pools(), primaryKey);
     // a member filling for another gets the purge tags too, so that tag purges reach the copy it keeps
     delivery = new StoredDelivery(req, reqHeaders, context, exposeTags(), primaryKey, this, ctx.cache());
@@ -254,7 +264,7 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
       case FRESH, STALE_OK -> hit(stored, d, CacheStatus.hit().param("ttl", d.ttl()));
       case STALE_WHILE_REVALIDATE -> {
         hit(stored, d, CacheStatus.hit().param("ttl", d.ttl()).detail("stale-while-revalidate"));
-        new BackgroundRefresh(ctx, origin, primaryKey, reqHeaders, reqControl, freshness.ttl(), stored).start();
+        new BackgroundRefresh(ctx, origin(), primaryKey, reqHeaders, reqControl, freshness.ttl(), stored).start();
       }
       case REVALIDATE -> revalidate(stored, d);
     }
@@ -410,13 +420,13 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
         && (m == HttpMethod.GET || m == HttpMethod.HEAD) ? ctx.peers().ownerOf(primaryKey) : null;
     if (owner == null) {
       if (withBody) {
-        whenClientLeft(origin::clientLeft);
+        whenClientLeft(origin()::clientLeft);
       }
-      origin.send(m, validators, withBody, wholeForRange(mode, m), () -> clientGone, answered);
+      origin().send(m, validators, withBody, wholeForRange(mode, m), () -> clientGone, answered);
       return;
     }
     viaPeer = owner.id();
-    origin.sendViaPeer(ctx.peers(), owner, m, validators, wholeForRange(mode, m), () -> clientGone, answered,
+    origin().sendViaPeer(ctx.peers(), owner, m, validators, wholeForRange(mode, m), () -> clientGone, answered,
         () -> viaPeer = null);
   }
 
@@ -434,9 +444,9 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
       long requestTime) {
     long responseTime = ctx.nowMs();
     int status = cresp.statusCode();
-    record.originAnswered(ctx.metrics(), origin.originName());
+    record.originAnswered(ctx.metrics(), origin().originName());
     if (status >= 500) {
-      ctx.metrics().originError(origin.originName(), "5xx");
+      ctx.metrics().originError(origin().originName(), "5xx");
     }
     ResponseView view = OriginFetch.view(cresp, requestTime, responseTime);
     if (mode == Mode.REVALIDATE && status == 304) {
@@ -457,7 +467,7 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
     shared = null;
     ForwardedResponse.Request rq = new ForwardedResponse.Request(req, method, primaryKey, reqHeaders, reqControl,
         freshness, route, viaPeer, mode == Mode.PASS, wholeForRange(mode, req.method()), exposeTags(), epochAtFetch);
-    new ForwardedResponse(ctx, vertx, context, this, record, rq, origin.originName(), lead).start(fwd, cresp, view);
+    new ForwardedResponse(ctx, vertx, context, this, record, rq, origin().originName(), lead).start(fwd, cresp, view);
   }
 
   private void originFailed(OriginErrors.Failure f, Throwable cause, CacheStatus.Fwd fwd, CachedResponse stored) {
@@ -466,14 +476,14 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
       releaseShared(null, false);
       return;
     }
-    ctx.metrics().originError(origin.originName(), f.metricLabel());
+    ctx.metrics().originError(origin().originName(), f.metricLabel());
     releaseShared(f, false);
     if (stored != null && Reuse.staleWhenDisconnectedAllowed(freshness, reqControl, stored.view(), ctx.nowMs(),
         ctx.config().cache().staleOnOriginFailureSeconds())) {
       serveStaleOnError(stored, f.detail(), 0);
       return;
     }
-    log.debug("origin {} failed for {}: {}", origin.originName(), primaryKey, cause.toString());
+    log.debug("origin {} failed for {}: {}", origin().originName(), primaryKey, cause.toString());
     synth(f.status(), f.message(), fwd, false, f.detail());
   }
 
