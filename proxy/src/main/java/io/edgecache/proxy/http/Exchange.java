@@ -81,8 +81,10 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
   private String viaPeer;
   private StoredDelivery delivery;
   private boolean clientGone;
-  /** This request's place at the per-variant revalidation gate. */
-  /** Made on the first stale lookup ({@link #turn()}); most requests never need one. */
+  /**
+   * This request's place at the per-variant revalidation gate: made on the first stale lookup
+   * ({@link #turn()}); most requests never need one.
+   */
   private RevalidationTurn turn;
   /** The purge epoch when the origin fetch began: a purge since then voids the store. */
   private long epochAtFetch = -1;
