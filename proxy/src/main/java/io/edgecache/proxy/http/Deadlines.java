@@ -1,5 +1,6 @@
 package io.edgecache.proxy.http;
 
+import io.netty.channel.EventLoop;
 import io.vertx.core.Context;
 import io.vertx.core.internal.ContextInternal;
 import java.util.HashMap;
@@ -52,20 +53,21 @@ final class Deadlines {
   Deadline after(long delayMs, Runnable action) {
     long delay = Math.max(1, delayMs);
     ContextInternal caller = ContextInternal.current();
-    Deadline d = new Deadline(caller != null ? caller : loop, action);
-    if (!loop.isEventLoopContext() || !loop.nettyEventLoop().inEventLoop()) {
-      d.timerId = d.context.setTimer(delay, id -> d.expire());
+    ContextInternal on = caller != null ? caller : loop;
+    Line line = null;
+    if (loop.isEventLoopContext() && loop.nettyEventLoop().inEventLoop()) {
+      line = lines.get(delay);
+      if (line == null && lines.size() < MAX_LINES) {
+        line = new Line(delay);
+        lines.put(delay, line);
+      }
+    }
+    if (line == null) {
+      Deadline d = new Deadline(on, action, null);
+      d.timerId = on.setTimer(delay, id -> d.expire());
       return d;
     }
-    Line line = lines.get(delay);
-    if (line == null) {
-      if (lines.size() >= MAX_LINES) {
-        d.timerId = d.context.setTimer(delay, id -> d.expire());
-        return d;
-      }
-      line = new Line(delay);
-      lines.put(delay, line);
-    }
+    Deadline d = new Deadline(on, action, loop.nettyEventLoop());
     line.add(d, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay));
     return d;
   }
@@ -73,6 +75,8 @@ final class Deadlines {
   /** One pending timeout. */
   static final class Deadline {
     private final ContextInternal context;
+    /** The event loop whose lists hold this deadline; null when it is a Vert.x timer of its own. */
+    private final EventLoop home;
     private Runnable action;
     private long dueNanos;
     private Line line;
@@ -81,13 +85,22 @@ final class Deadlines {
     /** When this deadline is a Vert.x timer of its own; -1 otherwise. */
     private long timerId = -1;
 
-    private Deadline(ContextInternal context, Runnable action) {
+    private Deadline(ContextInternal context, Runnable action, EventLoop home) {
       this.context = context;
       this.action = action;
+      this.home = home;
     }
 
-    /** Calls the deadline off: its action will not run. Calling it again, or after it ran, does nothing. */
+    /**
+     * Calls the deadline off: its action will not run. Calling it again, or after it ran, does
+     * nothing. From another thread than its event loop's, the list is changed on that loop (a
+     * Vert.x timer could be cancelled from anywhere; so can this).
+     */
     void cancel() {
+      if (home != null && !home.inEventLoop()) {
+        home.execute(this::cancel);
+        return;
+      }
       action = null;
       if (line != null) {
         line.remove(this);

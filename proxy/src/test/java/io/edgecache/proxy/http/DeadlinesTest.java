@@ -148,6 +148,19 @@ class DeadlinesTest {
   }
 
   @Test
+  void cancel_fromAnotherThread_stillCallsItOff() throws Exception {
+    Deadlines.Deadline[] set = new Deadlines.Deadline[1];
+    CountDownLatch later = new CountDownLatch(1);
+    onLoop(d -> {
+      set[0] = d.after(100, () -> ran.add("called off from the test thread"));
+      d.after(200, later::countDown);
+    });
+    set[0].cancel(); // the test thread, not the loop
+    assertTrue(later.await(5, TimeUnit.SECONDS));
+    assertEquals(List.of(), ran);
+  }
+
+  @Test
   void after_offTheLoopThread_isAPlainTimer_thatRunsAndCancels() throws Exception {
     Deadlines d = Deadlines.of(loop);
     CountDownLatch fired = new CountDownLatch(1);
