@@ -25,7 +25,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.net.HostAndPort;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,8 +71,11 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
   private ProxyConfig.Route route;
   /** Freshness rules: the configured ones with the route's on top. */
   private FreshnessPolicy freshness;
-  /** How to make the origin fetch; made on first use ({@link #origin()}), which a hit never needs. */
-  private Supplier<OriginFetch> origin;
+  /** The origin this request is routed to, the authority it asked for and the target sent on. */
+  private ProxyConfig.Origin routed;
+  private HostAndPort authority;
+  private String target;
+  /** The fetch from the origin, made on first use ({@link #origin()}), which a hit never needs. */
   private OriginFetch originFetch;
   /** Whether this request is a peer fill from another member (then never sent on to a third one). */
   private boolean fromPeer;
@@ -136,7 +138,8 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
 
   private OriginFetch origin() {
     if (originFetch == null) {
-      originFetch = origin.get();
+      originFetch = new OriginFetch(vertx, client, ctx.config().upstream(), ctx.clock(), routed, req, authority,
+          target, reqHeaders).pooled(ctx.pools(), primaryKey);
     }
     return originFetch;
   }
@@ -164,8 +167,8 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
       return;
     }
     RequestCheck.Accepted request = (RequestCheck.Accepted) checked;
-    HostAndPort authority = request.authority();
-    ProxyConfig.Origin routed = ctx.router().route(authority.host());
+    authority = request.authority();
+    routed = ctx.router().route(authority.host());
     if (routed == null) {
       synth(421, "no origin is configured for host " + authority.host(), CacheStatus.Fwd.BYPASS, false);
       return;
@@ -177,7 +180,7 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
     }
     route = routed.routes().isEmpty() ? null : routed.route(RouteRequest.matchPath(request.target()), method);
     // the query the cache keys on is the query the origin is asked for: no hidden variants
-    String target = route == null ? request.target() : route.query().apply(request.target());
+    target = route == null ? request.target() : route.query().apply(request.target());
     primaryKey = CacheKey.of(https ? "https" : "http", authority.host(), authority.port(), target);
     fromPeer = ctx.peers().isPeerFill(req.getHeader(Peers.HEADER));
     reqHeaders = Messages.toHeaders(req.headers());
@@ -186,8 +189,6 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
     }
     freshness = route == null ? ctx.freshness() : ctx.freshness().withTtl(route.ttl());
     reqControl = RequestDirectives.honored(reqHeaders, ctx.config().cache().honorClientDirectives());
-    origin = () -> new OriginFetch(vertx, client, ctx.config().upstream(), ctx.clock(), routed, req, authority,
-        target, reqHeaders).pooled(ctx.pools(), primaryKey);
     // a member filling for another gets the purge tags too, so that tag purges reach the copy it keeps
     delivery = new StoredDelivery(req, reqHeaders, context, exposeTags(), primaryKey, this, ctx.cache());
     if (method.equals("PURGE")) {

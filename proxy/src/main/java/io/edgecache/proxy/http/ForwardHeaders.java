@@ -35,44 +35,33 @@ final class ForwardHeaders {
   private ForwardHeaders() {}
 
   /**
+   * The fields to send, added to {@code out} (an empty map: the origin request's own), which is
+   * returned. From an HTTP/2 client ({@code httpVersion} "2"), Cookie field lines (which HTTP/2 may
+   * split, one per cookie) are joined into one with "; ", as RFC 9113 8.2.3 requires before a
+   * request goes on over HTTP/1.1; pseudo-header fields never leave.
+   *
    * @param h the client's fields
    * @param clientAddress the peer address of the client connection
    * @param host the Host the client asked for
-   * @param httpVersion "1.1" or "1.0", for Via
+   * @param httpVersion "1.1", "1.0" or "2", for Via
    * @param lookup a GET or HEAD: sent without content, Accept-Encoding reduced
    * @param validators when revalidating, the stored response's fields whose ETag / Last-Modified
    *     replace the client's conditionals; null otherwise
    * @param stripped names of client fields never forwarded ({@code upstream.stripRequestHeaders}),
    *     a case-insensitive set ({@link FieldNames})
+   * @param proto {@code "http"} or {@code "https"}, the scheme the client used, sent as
+   *     X-Forwarded-Proto
    */
-  static MultiMap build(Headers h, String clientAddress, String host, String httpVersion,
-      boolean lookup, Headers validators, Set<String> stripped) {
-    return build(h, clientAddress, host, httpVersion, lookup, validators, stripped, "http");
-  }
-
-  /**
-   * As above for a request received over {@code proto} ({@code "http"} or {@code "https"}, sent as
-   * X-Forwarded-Proto). From an HTTP/2 client ({@code httpVersion} "2"), Cookie field lines (which
-   * HTTP/2 may split, one per cookie) are joined into one with "; ", as RFC 9113 8.2.3 requires
-   * before a request goes on over HTTP/1.1; pseudo-header fields never leave.
-   */
-  static MultiMap build(Headers h, String clientAddress, String host, String httpVersion,
-      boolean lookup, Headers validators, Set<String> stripped, String proto) {
-    return build(MultiMap.caseInsensitiveMultiMap(), h, clientAddress, host, httpVersion, lookup, validators, stripped,
-        proto);
-  }
-
-  /** As above, added to {@code out} (an empty map: the request's own), which is returned. */
   static MultiMap build(MultiMap out, Headers h, String clientAddress, String host, String httpVersion,
       boolean lookup, Headers validators, Set<String> stripped, String proto) {
-    Set<String> hop = h.contains("connection") ? HopByHop.namesIn(h) : null;
+    Set<String> hop = HopByHop.namesIn(h); // the fixed set, and whatever Connection names
     String via = null;
     for (int i = 0; i < h.size(); i++) {
       String name = h.name(i); // matched as received: the sets here ignore case (FieldNames)
       if (name.startsWith(":")) {
         continue; // pseudo-header fields, and the cache's own request fields (Vary.ROUTE_KEY_FIELD): never sent
       }
-      if (HopByHop.isHopByHop(name) || (hop != null && hop.contains(name)) || DROPPED.contains(name)
+      if (hop.contains(name) || DROPPED.contains(name)
           || stripped.contains(name) || (lookup && name.equalsIgnoreCase("content-length"))) {
         continue;
       }

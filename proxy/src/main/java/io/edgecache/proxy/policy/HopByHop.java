@@ -47,7 +47,6 @@ public final class HopByHop {
     if (!any) {
       return h;
     }
-    Set<String> names = h.contains("connection") ? namesIn(h) : FIELDS;
-    return h.without(names::contains);
+    return h.without(namesIn(h)::contains);
   }
 }

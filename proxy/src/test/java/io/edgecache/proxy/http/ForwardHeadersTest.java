@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 
 class ForwardHeadersTest {
   private static MultiMap build(boolean lookup, Set<String> stripped, String... nameValues) {
-    return ForwardHeaders.build(Headers.of(nameValues), "10.0.0.1", "edge.test", "1.1", lookup, null, stripped);
+    return ForwardHeaders.build(MultiMap.caseInsensitiveMultiMap(), Headers.of(nameValues), "10.0.0.1", "edge.test",
+        "1.1", lookup, null, stripped, "http");
   }
 
   @Test
@@ -65,13 +66,23 @@ class ForwardHeadersTest {
 
   @Test
   void build_fromHttp2Client_joinsCookieLinesDropsPseudoFieldsAndSaysHttps() {
-    MultiMap out = ForwardHeaders.build(Headers.of(":path", "/x", "cookie", "a=1", "Accept", "*/*", "cookie", "b=2"),
+    MultiMap out = ForwardHeaders.build(MultiMap.caseInsensitiveMultiMap(),
+        Headers.of(":path", "/x", "cookie", "a=1", "Accept", "*/*", "cookie", "b=2"),
         "10.0.0.1", "edge.test", "2", true, null, Set.of(), "https");
 
     assertEquals(java.util.List.of("a=1; b=2"), out.getAll("Cookie"));
     assertNull(out.get(":path"));
     assertEquals("https", out.get("X-Forwarded-Proto"));
     assertEquals("2 edgecache", out.get("Via"));
+  }
+
+  @Test
+  void build_dropsHopByHopFieldsAndThoseConnectionNames_inAnyCase() {
+    MultiMap out = build(true, Set.of(), "CONNECTION", "keep-alive, X-Private", "Keep-Alive", "timeout=5",
+        "x-private", "secret", "TE", "trailers", "Upgrade", "h2c", "Accept", "*/*");
+
+    assertEquals(Set.of("accept", "via", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
+        "surrogate-capability"), lowerNames(out));
   }
 
   @Test
