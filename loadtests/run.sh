@@ -48,7 +48,12 @@ SKIP_VARNISH="${SKIP_VARNISH:-0}"
 SKIP_ATS="${SKIP_ATS:-0}"
 REBUILD="${REBUILD:-0}"
 EDGECACHE_JAR="${EDGECACHE_JAR:-$ROOT/proxy/target/edgecache.jar}"
-JAVA="${JAVA:-java}"
+# the java that runs edgecache, as in the image (Dockerfile: JDK 25): unless JAVA names one, a
+# JDK 25 under /usr/lib/jvm when there is one, else the java on PATH
+if [[ -z "${JAVA:-}" ]]; then
+  JAVA=java
+  for j in /usr/lib/jvm/*25*/bin/java; do [[ -x "$j" ]] && { JAVA="$j"; break; }; done
+fi
 # the image's flags (Dockerfile) with the heap fixed instead of a share of a container's memory
 EDGECACHE_JAVA_OPTS="${EDGECACHE_JAVA_OPTS:--Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m -XX:G1HeapRegionSize=8m -XX:+ExitOnOutOfMemoryError}"
 # empty: listen.transport as conf/proxy.json ships it ("auto"); or io_uring, epoll, nio
@@ -327,6 +332,11 @@ stop_server() {
 if [[ "$SKIP_EDGECACHE" != 1 ]]; then
   ensure_jar
   read -r -a JOPTS <<<"$EDGECACHE_JAVA_OPTS"
+  # as the image's jvm.args: from JDK 23 on, Netty uses Unsafe's memory access only when allowed
+  JAVA_SPEC="$("$JAVA" -XshowSettings:properties -version 2>&1 | awk -F' = ' '$1 ~ /java[.]specification[.]version$/ {print $2}')"
+  if [[ "$JAVA_SPEC" =~ ^[0-9]+$ ]] && ((JAVA_SPEC >= 23)); then
+    JOPTS=(--sun-misc-unsafe-memory-access=allow "${JOPTS[@]}")
+  fi
   # conf/proxy.json as shipped, with only the addresses, the origin and disk.path changed, and
   # the access log off like the peers' (ACCESS_LOG=1 keeps it)
   node - "$ROOT/conf/proxy.json" "$WORK/edgecache.json" "$EDGE_PORT" "$EDGE_ADMIN_PORT" "$ORIGIN_URL" "$ACCESS_LOG" "$EDGE_TRANSPORT" "$EDGE_EVENT_LOOPS" <<'EOF'
@@ -356,7 +366,7 @@ EOF
     SERVERS+=(edgecache)
     EDGE_RUNS_ON="$(curl -s "http://127.0.0.1:$EDGE_ADMIN_PORT/api/status" \
       | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).build.transport||"")}catch(e){}})' || true)"
-    VERSION_OF[edgecache]="$EDGE_VERSION (java $JAVA_VERSION, $EDGECACHE_JAVA_OPTS${EDGE_GC:+, $EDGE_GC}${EDGE_RUNS_ON:+, $EDGE_RUNS_ON})"
+    VERSION_OF[edgecache]="$EDGE_VERSION (java $JAVA_VERSION, ${JOPTS[*]}${EDGE_GC:+, $EDGE_GC}${EDGE_RUNS_ON:+, $EDGE_RUNS_ON})"
     log "edgecache up on :$EDGE_PORT (admin :$EDGE_ADMIN_PORT, pid ${PID_OF[edgecache]}, ready after ${READY_MS[edgecache]} ms)"
   else
     NOTE_OF[edgecache]="did not become ready (GET /readyz on the admin port)"; FAILED=1

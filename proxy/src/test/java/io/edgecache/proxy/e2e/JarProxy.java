@@ -118,6 +118,9 @@ final class JarProxy implements AutoCloseable {
     Path err = dir.resolve(name + ".err.log");
     List<String> cmd = new java.util.ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    if (Runtime.version().feature() >= 23) {
+      cmd.add("--sun-misc-unsafe-memory-access=allow"); // as the image's jvm.args (Dockerfile)
+    }
     cmd.addAll(jvmOptions);
     cmd.addAll(List.of("-jar", jar().toString(), "--config", cfg.toString()));
     ProcessBuilder builder = new ProcessBuilder(cmd)
