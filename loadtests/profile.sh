@@ -23,7 +23,8 @@
 # into the local Maven repository on first use (`mvn dependency:get`), or AP_JAR names one.
 #
 # Knobs: SCENARIOS="hit1k hit100k pass1k" DURATION=10 WARMUP=8s EDGECACHE_JAR (default
-# proxy/target/edgecache.jar) EDGECACHE_JAVA_OPTS (as run.sh) ORIGIN_PORT=27000 EDGE_PORT=27080
+# proxy/target/edgecache.jar) JAVA and EDGECACHE_JAVA_OPTS (as run.sh: a JDK 25 when there is
+# one, with --sun-misc-unsafe-memory-access=allow from JDK 23 on) ORIGIN_PORT=27000 EDGE_PORT=27080
 # ADMIN_PORT=27090 AP_VERSION=4.2-10 AP_JAR RESULTS KEEP_WORK=0
 set -Eeuo pipefail
 
@@ -34,6 +35,10 @@ SCENARIOS="${SCENARIOS:-hit1k hit100k pass1k}"
 DURATION="${DURATION:-10}"
 WARMUP="${WARMUP:-8s}"
 EDGECACHE_JAR="${EDGECACHE_JAR:-$ROOT/proxy/target/edgecache.jar}"
+if [[ -z "${JAVA:-}" ]]; then
+  JAVA=java
+  for j in /usr/lib/jvm/*25*/bin/java; do [[ -x "$j" ]] && { JAVA="$j"; break; }; done
+fi
 EDGECACHE_JAVA_OPTS="${EDGECACHE_JAVA_OPTS:--Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m -XX:G1HeapRegionSize=8m -XX:+ExitOnOutOfMemoryError}"
 ORIGIN_PORT="${ORIGIN_PORT:-27000}"
 EDGE_PORT="${EDGE_PORT:-27080}"
@@ -117,7 +122,11 @@ c.disk = { ...(c.disk || {}), path: null };
 fs.writeFileSync(dst, JSON.stringify(c, null, 2) + '\n');
 EOF
 read -r -a JOPTS <<<"$EDGECACHE_JAVA_OPTS"
-start_bg edgecache "" java "${JOPTS[@]}" -jar "$JAR" --config "$WORK/edge.json"
+JAVA_SPEC="$("$JAVA" -XshowSettings:properties -version 2>&1 | awk -F' = ' '$1 ~ /java[.]specification[.]version$/ {print $2}')"
+if [[ "$JAVA_SPEC" =~ ^[0-9]+$ ]] && ((JAVA_SPEC >= 23)); then
+  JOPTS=(--sun-misc-unsafe-memory-access=allow "${JOPTS[@]}") # as the image's jvm.args
+fi
+start_bg edgecache "" "$JAVA" "${JOPTS[@]}" -jar "$JAR" --config "$WORK/edge.json"
 EDGE_PID="$LAST_PID"
 wait_http edgecache "$EDGE_PID" "http://127.0.0.1:$ADMIN_PORT/readyz" 200 || die "edgecache did not start"
 
@@ -128,7 +137,7 @@ wait_http edgecache "$EDGE_PID" "http://127.0.0.1:$ADMIN_PORT/readyz" 200 || die
   echo "CPU every 200 µs and allocations every 256 KiB for ${DURATION} s of \`wrk -t1 -c50\` after ${WARMUP} of"
   echo "unrecorded load; edgecache, nginx as the origin and wrk unpinned on $(nproc) CPU(s)."
   echo
-  echo "- edgecache: $EDGE_VERSION (java $(java -version 2>&1 | head -n1 | awk -F'"' '{print $2}'), $EDGECACHE_JAVA_OPTS)"
+  echo "- edgecache: $EDGE_VERSION (java $("$JAVA" -version 2>&1 | head -n1 | awk -F'"' '{print $2}'), ${JOPTS[*]})"
   echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- flame graphs and collapsed stacks: \`loadtests/results/raw/profile-$STAMP/\` (not committed)"
 } >"$WORK/report.md"
