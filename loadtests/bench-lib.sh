@@ -1,11 +1,15 @@
 # shellcheck shell=bash
-# Shared helpers for loadtests/disk-vs-memory.sh and loadtests/purge-bench.sh (sourced, not run).
+# Shared helpers for the scripts in loadtests/ other than run.sh (sourced, not run).
 #
 # Provides: log/warn/die, a process registry with a cleanup trap (every started process is
 # stopped by PID on EXIT/INT/TERM; the temp dir is removed unless KEEP_WORK=1), start_bg,
-# port_free, wait_http, jar copying, /proc CPU accounting and wait_quiet.
+# port_free, wait_http, jar copying, /proc CPU accounting and wait_quiet, an nginx origin
+# serving files (start_file_origin), edgecache's config for one origin (write_edge_config), and
+# the image's JDK and its options (common.sh).
 # The sourcing script must set ROOT, HERE, WORK (may be empty until created), KEEP_WORK,
 # STARTUP_TIMEOUT, QUIET_WAIT, QUIET_MAX and LOG_TAG before calling these.
+
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 log()  { printf '[%s %(%H:%M:%S)T] %s\n' "$LOG_TAG" -1 "$*"; }
 warn() { printf '[%s %(%H:%M:%S)T] WARNING: %s\n' "$LOG_TAG" -1 "$*" >&2; }
@@ -169,4 +173,48 @@ damon_note() {
     out+="kdamond ${k##*/} on (ops ${ops:-?}, sample ${smp:-?} us, scheme ${act:-none}); "
   done
   printf '%s' "${out%; }"
+}
+
+# start_file_origin PORT: nginx on 127.0.0.1:PORT (in $WORK/origin), 2 workers, serving files:
+# /size/1024 and /size/102400 with Cache-Control "public, max-age=3600", /pass/1k (1 KiB) with
+# "no-store". Waits until it answers; dies if it does not.
+start_file_origin() {
+  local port="$1" og="$WORK/origin"
+  mkdir -p "$og/www/size" "$og/www/pass" "$og/tmp" "$og/logs"
+  head -c 1024 /dev/zero | tr '\0' 'a' >"$og/www/size/1024"
+  head -c 102400 /dev/urandom >"$og/www/size/102400"
+  head -c 1024 /dev/zero | tr '\0' 'p' >"$og/www/pass/1k"
+  chmod -R a+rX "$og"
+  [[ "$(id -u)" == 0 ]] && chown -R nobody:nogroup "$og/tmp" "$og/logs"
+  {
+    nginx_conf_head "$og" 2
+    cat <<EOF
+  server {
+    listen 127.0.0.1:$port backlog=4096;
+    root $og/www;
+    default_type application/octet-stream;
+    location /size/ { add_header Cache-Control "public, max-age=3600" always; }
+    location /pass/ { add_header Cache-Control "no-store" always; }
+  }
+}
+EOF
+  } >"$og/nginx.conf"
+  start_bg origin "" nginx -p "$og" -c "$og/nginx.conf" -e "$og/logs/error.log"
+  wait_http origin "$LAST_PID" "http://127.0.0.1:$port/size/1024" 200 || die "the origin did not start"
+}
+
+# write_edge_config OUT EDGE_PORT ADMIN_PORT ORIGIN_PORT: conf/proxy.json with listen and admin
+# on 127.0.0.1, one origin for every host, the access log off and no disk tier
+write_edge_config() {
+  node - "$ROOT/conf/proxy.json" "$@" <<'EOF'
+const fs = require('fs');
+const [src, dst, port, admin, origin] = process.argv.slice(2);
+const c = JSON.parse(fs.readFileSync(src, 'utf8'));
+c.listen = { ...(c.listen || {}), host: '127.0.0.1', port: Number(port) };
+c.admin = { ...(c.admin || {}), host: '127.0.0.1', port: Number(admin) };
+c.origins = [{ name: 'origin', url: `http://127.0.0.1:${origin}`, hosts: ['*'] }];
+c.accessLog = { ...(c.accessLog || {}), enabled: false };
+c.disk = { ...(c.disk || {}), path: null };
+fs.writeFileSync(dst, JSON.stringify(c, null, 2) + '\n');
+EOF
 }

@@ -35,10 +35,6 @@ SCENARIOS="${SCENARIOS:-hit1k hit100k pass1k}"
 DURATION="${DURATION:-10}"
 WARMUP="${WARMUP:-8s}"
 EDGECACHE_JAR="${EDGECACHE_JAR:-$ROOT/proxy/target/edgecache.jar}"
-if [[ -z "${JAVA:-}" ]]; then
-  JAVA=java
-  for j in /usr/lib/jvm/*25*/bin/java; do [[ -x "$j" ]] && { JAVA="$j"; break; }; done
-fi
 EDGECACHE_JAVA_OPTS="${EDGECACHE_JAVA_OPTS:--Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m -XX:G1HeapRegionSize=8m -XX:+ExitOnOutOfMemoryError}"
 ORIGIN_PORT="${ORIGIN_PORT:-27000}"
 EDGE_PORT="${EDGE_PORT:-27080}"
@@ -52,6 +48,7 @@ QUIET_WAIT="${QUIET_WAIT:-30}"
 QUIET_MAX="${QUIET_MAX:-0.3}"
 WORK=""
 source "$HERE/bench-lib.sh"
+JAVA="${JAVA:-$(image_java)}"
 
 declare -A PATH_OF=([hit1k]=/size/1024 [hit100k]=/size/102400 [pass1k]=/pass/1k)
 for s in $SCENARIOS; do [[ -n "${PATH_OF[$s]:-}" ]] || die "unknown scenario '$s' (hit1k hit100k pass1k)"; done
@@ -72,60 +69,9 @@ RAW="$HERE/results/raw/profile-$STAMP"
 mkdir -p "$RAW" "$(dirname "$RESULTS")"
 ensure_jar
 
-# the origin: nginx serving files
-OG="$WORK/origin"
-mkdir -p "$OG/www/size" "$OG/www/pass" "$OG/tmp" "$OG/logs"
-head -c 1024 /dev/zero | tr '\0' 'a' >"$OG/www/size/1024"
-head -c 102400 /dev/urandom >"$OG/www/size/102400"
-head -c 1024 /dev/zero | tr '\0' 'p' >"$OG/www/pass/1k"
-chmod -R a+rX "$OG"
-NG_USER=""
-[[ "$(id -u)" == 0 ]] && NG_USER="user nobody nogroup;" && chown -R nobody:nogroup "$OG/tmp" "$OG/logs"
-cat >"$OG/nginx.conf" <<EOF
-$NG_USER
-worker_processes 2;
-pid $OG/nginx.pid;
-error_log $OG/logs/error.log warn;
-daemon off;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  keepalive_timeout 65s;
-  client_body_temp_path $OG/tmp/client;
-  proxy_temp_path       $OG/tmp/proxy;
-  fastcgi_temp_path     $OG/tmp/fastcgi;
-  uwsgi_temp_path       $OG/tmp/uwsgi;
-  scgi_temp_path        $OG/tmp/scgi;
-  server {
-    listen 127.0.0.1:$ORIGIN_PORT backlog=4096;
-    root $OG/www;
-    default_type application/octet-stream;
-    location /size/ { add_header Cache-Control "public, max-age=3600" always; }
-    location /pass/ { add_header Cache-Control "no-store" always; }
-  }
-}
-EOF
-start_bg origin "" nginx -p "$OG" -c "$OG/nginx.conf" -e "$OG/logs/error.log"
-wait_http origin "$LAST_PID" "http://127.0.0.1:$ORIGIN_PORT/size/1024" 200 || die "the origin did not start"
-
-node - "$ROOT/conf/proxy.json" "$WORK/edge.json" "$EDGE_PORT" "$ADMIN_PORT" "$ORIGIN_PORT" <<'EOF'
-const fs = require('fs');
-const [src, dst, port, admin, origin] = process.argv.slice(2);
-const c = JSON.parse(fs.readFileSync(src, 'utf8'));
-c.listen = { ...(c.listen || {}), host: '127.0.0.1', port: Number(port) };
-c.admin = { ...(c.admin || {}), host: '127.0.0.1', port: Number(admin) };
-c.origins = [{ name: 'profile-origin', url: `http://127.0.0.1:${origin}`, hosts: ['*'] }];
-c.accessLog = { ...(c.accessLog || {}), enabled: false };
-c.memory = { ...(c.memory || {}), maxObjectBytes: '8MiB' };
-c.disk = { ...(c.disk || {}), path: null };
-fs.writeFileSync(dst, JSON.stringify(c, null, 2) + '\n');
-EOF
-read -r -a JOPTS <<<"$EDGECACHE_JAVA_OPTS"
-JAVA_SPEC="$("$JAVA" -XshowSettings:properties -version 2>&1 | awk -F' = ' '$1 ~ /java[.]specification[.]version$/ {print $2}')"
-if [[ "$JAVA_SPEC" =~ ^[0-9]+$ ]] && ((JAVA_SPEC >= 23)); then
-  JOPTS=(--sun-misc-unsafe-memory-access=allow "${JOPTS[@]}") # as the image's jvm.args
-fi
+start_file_origin "$ORIGIN_PORT"
+write_edge_config "$WORK/edge.json" "$EDGE_PORT" "$ADMIN_PORT" "$ORIGIN_PORT"
+read -r -a JOPTS <<<"$(image_jvm_flags "$JAVA") $EDGECACHE_JAVA_OPTS"
 start_bg edgecache "" "$JAVA" "${JOPTS[@]}" -jar "$JAR" --config "$WORK/edge.json"
 EDGE_PID="$LAST_PID"
 wait_http edgecache "$EDGE_PID" "http://127.0.0.1:$ADMIN_PORT/readyz" 200 || die "edgecache did not start"
@@ -183,5 +129,5 @@ for sc in $SCENARIOS; do
   } >>"$WORK/report.md"
 done
 cp "$WORK/report.md" "$RESULTS"
-cp "$WORK/edge.json" "$OG/nginx.conf" "$RAW/"
+cp "$WORK/edge.json" "$WORK/origin/nginx.conf" "$RAW/"
 log "wrote $RESULTS; flame graphs in $RAW"

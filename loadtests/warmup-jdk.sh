@@ -26,10 +26,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HERE="$ROOT/loadtests"
 LOG_TAG="warmup-jdk"
 JAVA_A="${JAVA_A:-java}"
-if [[ -z "${JAVA_B:-}" ]]; then
-  for j in /usr/lib/jvm/*25*/bin/java; do [[ -x "$j" ]] && { JAVA_B="$j"; break; }; done
-fi
-JAVA_B="${JAVA_B:-}"
 SCENARIOS="${SCENARIOS:-pass1k hit1k}"
 ROUNDS="${ROUNDS:-3}"
 WARM_SECONDS="${WARM_SECONDS:-10}"
@@ -46,11 +42,12 @@ QUIET_WAIT="${QUIET_WAIT:-30}"
 QUIET_MAX="${QUIET_MAX:-0.3}"
 WORK=""
 source "$HERE/bench-lib.sh"
+JAVA_B="${JAVA_B:-$(image_java)}"
 
 declare -A PATH_OF=([hit1k]=/size/1024 [pass1k]=/pass/1k)
 for s in $SCENARIOS; do [[ -n "${PATH_OF[$s]:-}" ]] || die "unknown scenario '$s' (pass1k hit1k)"; done
 for c in nginx wrk curl node awk; do command -v "$c" >/dev/null || die "$c is required"; done
-[[ -n "$JAVA_B" ]] || die "no JDK 25 under /usr/lib/jvm: name the second JDK with JAVA_B"
+[[ "$JAVA_B" != java ]] || die "no JDK 25 under /usr/lib/jvm: name the second JDK with JAVA_B"
 for j in "$JAVA_A" "$JAVA_B"; do command -v "$j" >/dev/null || die "java $j not found"; done
 for v in ROUNDS WARM_SECONDS STEADY_SECONDS; do [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v is a whole number, not '${!v}'"; done
 for p in "$ORIGIN_PORT" "$EDGE_PORT" "$ADMIN_PORT"; do port_free "$p" || die "port $p is in use"; done
@@ -62,65 +59,18 @@ RAW="$HERE/results/raw/warmup-jdk-$STAMP"
 mkdir -p "$RAW" "$(dirname "$RESULTS")"
 ensure_jar
 
-# java_spec JAVA: the runtime's feature version (17, 25)
-java_spec() { "$1" -XshowSettings:properties -version 2>&1 | awk -F' = ' '$1 ~ /java[.]specification[.]version$/ {print $2}'; }
 declare -A OPTS_OF=() NAME_OF=()
 for side in A B; do
   var="JAVA_$side"; j="${!var}"
   spec="$(java_spec "$j")"
   [[ "$spec" =~ ^[0-9]+$ ]] || die "cannot read the Java version of $j"
-  OPTS_OF[$side]="$EDGECACHE_JAVA_OPTS"
-  ((spec >= 23)) && OPTS_OF[$side]="--sun-misc-unsafe-memory-access=allow $EDGECACHE_JAVA_OPTS"
+  OPTS_OF[$side]="$(image_jvm_flags "$j") $EDGECACHE_JAVA_OPTS"
+  OPTS_OF[$side]="${OPTS_OF[$side]# }"
   NAME_OF[$side]="JDK $spec ($("$j" -version 2>&1 | awk -F'"' 'NR==1{print $2}'), $j)"
 done
 
-# the origin: nginx serving files
-OG="$WORK/origin"
-mkdir -p "$OG/www/size" "$OG/www/pass" "$OG/tmp" "$OG/logs"
-head -c 1024 /dev/zero | tr '\0' 'a' >"$OG/www/size/1024"
-head -c 1024 /dev/zero | tr '\0' 'p' >"$OG/www/pass/1k"
-chmod -R a+rX "$OG"
-NG_USER=""
-[[ "$(id -u)" == 0 ]] && NG_USER="user nobody nogroup;" && chown -R nobody:nogroup "$OG/tmp" "$OG/logs"
-cat >"$OG/nginx.conf" <<EOF
-$NG_USER
-worker_processes 2;
-pid $OG/nginx.pid;
-error_log $OG/logs/error.log warn;
-daemon off;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  keepalive_timeout 65s;
-  client_body_temp_path $OG/tmp/client;
-  proxy_temp_path       $OG/tmp/proxy;
-  fastcgi_temp_path     $OG/tmp/fastcgi;
-  uwsgi_temp_path       $OG/tmp/uwsgi;
-  scgi_temp_path        $OG/tmp/scgi;
-  server {
-    listen 127.0.0.1:$ORIGIN_PORT backlog=4096;
-    root $OG/www;
-    default_type application/octet-stream;
-    location /size/ { add_header Cache-Control "public, max-age=3600" always; }
-    location /pass/ { add_header Cache-Control "no-store" always; }
-  }
-}
-EOF
-start_bg origin "" nginx -p "$OG" -c "$OG/nginx.conf" -e "$OG/logs/error.log"
-wait_http origin "$LAST_PID" "http://127.0.0.1:$ORIGIN_PORT/size/1024" 200 || die "the origin did not start"
-
-node - "$ROOT/conf/proxy.json" "$WORK/edge.json" "$EDGE_PORT" "$ADMIN_PORT" "$ORIGIN_PORT" <<'EOF'
-const fs = require('fs');
-const [src, dst, port, admin, origin] = process.argv.slice(2);
-const c = JSON.parse(fs.readFileSync(src, 'utf8'));
-c.listen = { ...(c.listen || {}), host: '127.0.0.1', port: Number(port) };
-c.admin = { ...(c.admin || {}), host: '127.0.0.1', port: Number(admin) };
-c.origins = [{ name: 'warmup-origin', url: `http://127.0.0.1:${origin}`, hosts: ['*'] }];
-c.accessLog = { ...(c.accessLog || {}), enabled: false };
-c.disk = { ...(c.disk || {}), path: null };
-fs.writeFileSync(dst, JSON.stringify(c, null, 2) + '\n');
-EOF
+start_file_origin "$ORIGIN_PORT"
+write_edge_config "$WORK/edge.json" "$EDGE_PORT" "$ADMIN_PORT" "$ORIGIN_PORT"
 
 rps_of() { awk '/^Requests\/sec:/ {print $2}' "$1"; }
 req_of() { awk '/requests in/ {print $1}' "$1"; }
