@@ -5,7 +5,7 @@
 #   1. starts loadtests/sized-origin.mjs (GET /size/N = N bytes, Cache-Control: public, max-age=3600)
 #   2. starts TWO edgecache processes side by side (same jar, same JVM options, same CPUs):
 #        tiered  - memory 256MiB / maxObjectBytes 64KiB over disk 1GiB / maxObjectBytes 64MiB /
-#                  chunkBytes 256KiB: bodies > 64KiB are streamed from the disk tier on every hit
+#                  chunkBytes 512KiB: bodies > 64KiB are streamed from the disk tier on every hit
 #        memonly - memory 256MiB / maxObjectBytes 8MiB, no disk: every size is a memory hit
 #   3. fills each size on each edge and checks `Cache-Status: edgecache; hit`
 #   4. runs wrk on every (edge, size) ROUNDS times, reversing the order every other round;
@@ -94,7 +94,7 @@ cat >"$WORK/tiered.json" <<EOF
   "origins": [ { "name": "sized-origin", "url": "$ORIGIN_URL", "hosts": ["*"] } ],
   "accessLog": { "enabled": false },
   "memory": { "maxBytes": "256MiB", "maxObjectBytes": "64KiB" },
-  "disk": { "path": "$WORK/disk", "maxBytes": "1GiB", "maxObjectBytes": "64MiB", "chunkBytes": "256KiB" }
+  "disk": { "path": "$WORK/disk", "maxBytes": "1GiB", "maxObjectBytes": "64MiB", "chunkBytes": "512KiB" }
 }
 EOF
 cat >"$WORK/memonly.json" <<EOF
@@ -269,7 +269,7 @@ L.push(`| load | \`${meta.wrk}\` on ${meta.objects > 1 ? `${meta.objects} URLs p
 L.push(`| load average | ${meta.loadavg} |`);
 L.push(`| raw output | \`${meta.rawDir}/\` (git-ignored) |`, '');
 L.push('Two edgecache processes ran side by side for the whole run (same jar, JVM options and CPU), each idle while the other was measured:', '');
-L.push('- **tiered** (the disk configuration): `memory` 256MiB, `maxObjectBytes` 64KiB; `disk` 1GiB, `maxObjectBytes` 64MiB, `chunkBytes` 256KiB. 16 KiB bodies are memory hits; bodies above 64 KiB are never promoted to memory and are streamed from the disk tier on every hit.');
+L.push('- **tiered** (the disk configuration): `memory` 256MiB, `maxObjectBytes` 64KiB; `disk` 1GiB, `maxObjectBytes` 64MiB, `chunkBytes` 512KiB (the default). 16 KiB bodies are memory hits; bodies above 64 KiB are never promoted to memory and are streamed from the disk tier on every hit.');
 L.push('- **memonly** (the memory reference): `memory` 256MiB, `maxObjectBytes` 8MiB, `disk.path` null. Every size is a memory hit.', '');
 L.push('```json', fs.readFileSync(tieredCfg, 'utf8').trim(), '```', '');
 L.push('## Results', '');
@@ -300,7 +300,7 @@ const wrkBound = [];
 for (const s of sizes) for (const e of ['tiered', 'memonly']) { const a = agg(e, s); if (a && a.wrkCpu >= 0.95) wrkBound.push(`${e} ${kib(s)} (wrk ${a.wrkCpu.toFixed(2)} cores, edge ${a.cpu.toFixed(2)})`); }
 L.push('## Caveats', '');
 if (wrkBound.length) L.push(`- **Load-generator bound:** ${wrkBound.join('; ')}. wrk had its one core to itself and used all of it, so those req/s are a floor for the edge, not its limit; where that is the memonly side, the raw tiered/memonly ratio understates the gap and the per-server-core ratio is the better comparison.`);
-L.push('- The disk tier was written during this run, so its reads were served from the OS page cache: this measures edgecache\'s disk read path (LevelDB lookups, 256 KiB chunks, CRC32C checks, disk worker threads, copying into the response), not a cold disk. With a cold cache or a slow device disk hits would cost more; the script does not drop caches (that would disturb the whole shared machine).');
+L.push('- The disk tier was written during this run, so its reads were served from the OS page cache: this measures edgecache\'s disk read path (LevelDB lookups, 512 KiB chunks, CRC32C checks, disk worker threads, copying into the response), not a cold disk. With a cold cache or a slow device disk hits would cost more; the script does not drop caches (that would disturb the whole shared machine).');
 L.push('- One hot URL per run: every request hits the same object, so index lookups and the chunks are always hot. A large working set would add index and page-cache misses.');
 L.push('- A disk entry no larger than `memory.maxObjectBytes` (64 KiB) is promoted to memory on its second read, which is why the disk-only sizes are above 64 KiB. The tiered 16 KiB row is a memory hit and serves as a control.');
 L.push('- Loopback only, 2 shared CPUs; each edge JVM saw one CPU (one event loop, its GC choice as above). Absolute numbers say little about production hardware; compare within the run.');

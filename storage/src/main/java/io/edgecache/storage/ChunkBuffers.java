@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * keeps for reuse, so that what it holds can be counted ({@link #held}) and a leak would show.
  *
  * <p>Why its own: a chunk is allocated on a disk worker and freed on an event loop, in sizes of a
- * whole chunk (256 KiB by default). Netty's pooled allocator, without thread caches for that
+ * whole chunk (512 KiB by default). Netty's pooled allocator, without thread caches for that
  * reason, gave its 4 MiB pages back to the system whenever they emptied and mapped new ones a
  * moment later: page faults and zeroing on every few reads, which made 1 MiB disk hits slower than
  * copying through the heap (measured). Here a freed buffer of 64 KiB or more waits in a queue of

@@ -153,6 +153,27 @@ class DiskStoreTest extends StoreContractTest {
   }
 
   @Test
+  void reopen_withAnotherChunkSize_readsEntriesInTheChunksTheyWereWrittenIn() {
+    Entry old = randomEntry(5 * CHUNK + 3, 1, "a");
+    put("old", old);
+    store.close();
+
+    store = open(new DiskOptions(dir(), MAX_BYTES, 4 * CHUNK, 2, MAX_OBJECT, Duration.ofSeconds(30)));
+    Entry fresh = randomEntry(5 * CHUNK + 3, 2, "a");
+    put("new", fresh);
+
+    assertSameEntry(old, get("old"));
+    assertSameEntry(fresh, get("new"));
+    assertEquals(DiskFormat.storedBytes("new", fresh, 4 * CHUNK) + DiskFormat.storedBytes("old", old, CHUNK),
+        store.stats().bytes());
+
+    reopen(); // back to CHUNK
+    assertSameEntry(old, get("old"));
+    assertSameEntry(fresh, get("new"));
+    assertTrue(store.remove("new").toCompletableFuture().join()); // the contract's check weighs in CHUNK
+  }
+
+  @Test
   void reopen_withSmallerMaxBytes_evictsDownToTheNewBound() {
     for (int i = 0; i < 40; i++) {
       put("k" + i, randomEntry(4000, i));

@@ -188,7 +188,7 @@ public final class ConfigLoader {
     String diskPath = disk.getValue("path") == null ? null : f.string(disk, "disk.", "path", null);
     long diskMax = f.size(disk, "disk.", "maxBytes", 10L << 30);
     long diskMaxObject = f.size(disk, "disk.", "maxObjectBytes", 64L << 20);
-    long chunk = f.size(disk, "disk.", "chunkBytes", 256L << 10);
+    long chunk = f.size(disk, "disk.", "chunkBytes", DiskOptions.DEFAULT_CHUNK_BYTES);
     if (chunk < 4096 || chunk > (16L << 20)) {
       throw f.err("disk.chunkBytes", "expected a size from 4KiB to 16MiB, got " + chunk);
     }

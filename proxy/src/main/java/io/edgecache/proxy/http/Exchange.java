@@ -175,7 +175,7 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
     }
     boolean https = req.isSSL();
     if (routed.redirectHttps() && !https && !method.equals("PURGE")) {
-      redirectHttps(authority, request.target());
+      redirectHttps(request.target());
       return;
     }
     route = routed.routes().isEmpty() ? null : routed.route(RouteRequest.matchPath(request.target()), method);
@@ -204,12 +204,15 @@ final class Exchange implements ForwardedResponse.Owner, StoredDelivery.Owner {
     }
   }
 
-  /** {@code origins[].redirectHttps}: nothing is looked up or dialled ({@link Synthetic#redirectHttps}). */
-  private void redirectHttps(HostAndPort authority, String target) {
+  /**
+   * {@code origins[].redirectHttps}: nothing is looked up or dialled ({@link Synthetic#redirectHttps}).
+   * The location keeps the target as the client sent it, before a route's query rule.
+   */
+  private void redirectHttps(String requestTarget) {
     enter(Step.SYNTH);
     Messages.resume(req);
     record.generated(ProxyMetrics.Outcome.BYPASS);
-    Synthetic.redirectHttps(req, authority, target, ctx.config().listen().tls().port(), ctx.nowMs());
+    Synthetic.redirectHttps(req, authority, requestTarget, ctx.config().listen().tls().port(), ctx.nowMs());
   }
 
   // ---------------------------------------------------------------- PURGE
