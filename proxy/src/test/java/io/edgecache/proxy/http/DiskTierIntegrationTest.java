@@ -137,6 +137,32 @@ class DiskTierIntegrationTest extends ProxyHarness {
   }
 
   @Test
+  void restart_withAnotherChunkSize_streamsEachBodyInTheChunksItWasWrittenIn() throws Exception {
+    sizedOrigin();
+    int size = 1_000_000;
+    start(diskConfig("64MiB")); // 64 KiB chunks
+    RawHttp.get(port(), "/old.bin?size=" + size);
+    await().atMost(Duration.ofSeconds(10)).until(() -> proxy.disk().stats().entries() > 0);
+    JsonObject bigger = diskConfig("64MiB");
+    bigger.getJsonObject("disk").put("chunkBytes", "256KiB");
+    restart(bigger);
+    RawHttp.get(port(), "/new.bin?size=" + size);
+    await().atMost(Duration.ofSeconds(10)).until(() -> proxy.disk().stats().entries() > 1);
+
+    for (String path : new String[] {"/old.bin", "/new.bin"}) {
+      byte[] expected = content(path, size);
+      RawHttp.Response whole = RawHttp.get(port(), path + "?size=" + size);
+      assertTrue(whole.header("Cache-Status").startsWith("edgecache; hit"), path + ": " + whole.header("Cache-Status"));
+      assertArrayEquals(expected, whole.body(), path);
+      // across a boundary of 64 KiB chunks and one of 256 KiB chunks
+      RawHttp.Response part = RawHttp.get(port(), path + "?size=" + size, "Range", "bytes=65530-262150");
+      assertEquals(206, part.status(), path);
+      assertArrayEquals(Arrays.copyOfRange(expected, 65530, 262151), part.body(), path);
+    }
+    assertEquals(2, origin.requests.get());
+  }
+
+  @Test
   void largeBody_aboveMemoryLimit_isStreamedFromDiskIncludingRanges() throws Exception {
     sizedOrigin();
     start(diskConfig("64MiB"));
