@@ -24,8 +24,11 @@
 #        ROUNDS=4 DURATION=8s WARMUP=3s JAVA_OPTS="-Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m"
 #        TRANSPORT= (listen.transport for both jars; empty: as conf/proxy.json ships it; TRANSPORT_A
 #        and TRANSPORT_B set one jar's)
-#        JAVA_A=java JAVA_B=java (the java that runs each jar: the same jar on two JDKs, e.g.
-#        JAR_A=$JAR_B JAVA_B=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java)
+#        JAVA_A JAVA_B (the java that runs each jar; default: as run.sh, a JDK 25 under /usr/lib/jvm
+#        when there is one, else the java on PATH; each gets the image's options for its version,
+#        --sun-misc-unsafe-memory-access=allow from JDK 23 on. The same jar on two JDKs:
+#        JAR_A=$JAR_B JAVA_A=java JAVA_B=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java)
+#        CHUNK_A CHUNK_B (disk.chunkBytes of each jar, e.g. CHUNK_A=256KiB; empty: as conf/proxy.json)
 #        SERVER_CPU=0 LOAD_CPU=1 PORT_BASE=24000 OBJECTS=1 (more: requests spread over that many
 #        distinct bodies per size, /size/N/o0 ..., e.g. OBJECTS=64 at 1 MiB so that disk hits come
 #        from LevelDB's table files rather than the 4 MiB memtable)
@@ -34,8 +37,10 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 JAR_A="${JAR_A:?set JAR_A to the jar to compare against}"
 JAR_B="${JAR_B:-$ROOT/proxy/target/edgecache.jar}"
-JAVA_A="${JAVA_A:-java}"
-JAVA_B="${JAVA_B:-java}"
+# shellcheck source=loadtests/common.sh
+source "$HERE/common.sh"
+JAVA_A="${JAVA_A:-$(image_java)}"
+JAVA_B="${JAVA_B:-$(image_java)}"
 TIER="${TIER:-memory}"
 SIZES="${SIZES:-1048576}"
 OBJECTS="${OBJECTS:-1}"
@@ -48,6 +53,7 @@ LOAD_CPU="${LOAD_CPU:-1}"
 PORT_BASE="${PORT_BASE:-24000}"
 TRANSPORT="${TRANSPORT:-}"
 declare -A TRANSPORT_OF=([A]="${TRANSPORT_A:-$TRANSPORT}" [B]="${TRANSPORT_B:-$TRANSPORT}")
+declare -A CHUNK_OF=([A]="${CHUNK_A:-}" [B]="${CHUNK_B:-}")
 ORIGIN_PORT=$PORT_BASE
 
 die() { echo "ab-jars: $*" >&2; exit 1; }
@@ -76,9 +82,9 @@ ROUTE=size
 for side in A B; do
   jar="JAR_$side"
   node - "$ROOT/conf/proxy.json" "$WORK/$side.json" "${PORT[$side]}" "$((PORT[$side] + 1))" \
-    "http://127.0.0.1:$ORIGIN_PORT" "$TIER" "$WORK/disk-$side" "${TRANSPORT_OF[$side]}" <<'EOF'
+    "http://127.0.0.1:$ORIGIN_PORT" "$TIER" "$WORK/disk-$side" "${TRANSPORT_OF[$side]}" "${CHUNK_OF[$side]}" <<'EOF'
 const fs = require('fs');
-const [src, dst, port, admin, origin, tier, diskPath, transport] = process.argv.slice(2);
+const [src, dst, port, admin, origin, tier, diskPath, transport, chunk] = process.argv.slice(2);
 const c = JSON.parse(fs.readFileSync(src, 'utf8'));
 c.listen = { ...(c.listen || {}), host: '127.0.0.1', port: Number(port) };
 if (transport) c.listen.transport = transport;
@@ -88,6 +94,7 @@ c.accessLog = { ...(c.accessLog || {}), enabled: false };
 if (tier === 'disk') {
   c.memory = { ...(c.memory || {}), maxObjectBytes: '64KiB' };
   c.disk = { ...(c.disk || {}), path: diskPath, maxBytes: '1GiB' };
+  if (chunk) c.disk.chunkBytes = chunk;
 } else {
   c.memory = { ...(c.memory || {}), maxObjectBytes: '8MiB' };
   c.disk = { ...(c.disk || {}), path: null };
@@ -96,7 +103,8 @@ fs.writeFileSync(dst, JSON.stringify(c, null, 2) + '\n');
 EOF
   # shellcheck disable=SC2086
   java_bin="JAVA_$side"
-  taskset -c "$SERVER_CPU" "${!java_bin}" $JAVA_OPTS -jar "${!jar}" --config "$WORK/$side.json" >"$WORK/$side.log" 2>&1 &
+  taskset -c "$SERVER_CPU" "${!java_bin}" $(image_jvm_flags "${!java_bin}") $JAVA_OPTS -jar "${!jar}" \
+    --config "$WORK/$side.json" >"$WORK/$side.log" 2>&1 &
   PIDS+=($!)
   JVM[$side]=$!
 done
@@ -149,7 +157,7 @@ target() {
     echo "-s $HERE/hot-set.lua http://127.0.0.1:$2 -- /$ROUTE/$1/o $OBJECTS"; fi
 }
 
-echo "ab-jars: A=$JAR_A ($("$JAVA_A" -version 2>&1 | head -n1)) B=$JAR_B ($("$JAVA_B" -version 2>&1 | head -n1)) tier=$TIER, both on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
+echo "ab-jars: A=$JAR_A ($("$JAVA_A" -version 2>&1 | head -n1)) B=$JAR_B ($("$JAVA_B" -version 2>&1 | head -n1)) tier=$TIER${CHUNK_A:+, disk.chunkBytes A=$CHUNK_A}${CHUNK_B:+, disk.chunkBytes B=$CHUNK_B}, both on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
 for s in $SIZES; do
   # shellcheck disable=SC2046
   for side in A B; do taskset -c "$LOAD_CPU" wrk -t1 -c32 -d"$WARMUP" $(target "$s" "${PORT[$side]}") >/dev/null; done
