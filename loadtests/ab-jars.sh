@@ -21,7 +21,7 @@
 # the figure to compare, since the origin shares CPU 0 with both jars.
 #
 # Knobs: JAR_A (required) JAR_B (default proxy/target/edgecache.jar) TIER=memory|disk|pass SIZES="1048576"
-#        ROUNDS=4 DURATION=8s WARMUP=3s JAVA_OPTS="-Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m"
+#        ROUNDS=4 DURATION=8s WARMUP=3s JAVA_OPTS (common.sh's EDGE_JVM_OPTS: the image's options, a 1 GiB heap)
 #        TRANSPORT= (listen.transport for both jars; empty: as conf/proxy.json ships it; TRANSPORT_A
 #        and TRANSPORT_B set one jar's)
 #        JAVA_A JAVA_B (the java that runs each jar; default: as run.sh, a JDK 25 under /usr/lib/jvm
@@ -47,7 +47,7 @@ OBJECTS="${OBJECTS:-1}"
 ROUNDS="${ROUNDS:-4}"
 DURATION="${DURATION:-8s}"
 WARMUP="${WARMUP:-3s}"
-JAVA_OPTS="${JAVA_OPTS:--Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m -XX:G1HeapRegionSize=8m}"
+JAVA_OPTS="${JAVA_OPTS:-$EDGE_JVM_OPTS}"
 SERVER_CPU="${SERVER_CPU:-0}"
 LOAD_CPU="${LOAD_CPU:-1}"
 PORT_BASE="${PORT_BASE:-24000}"

@@ -3,6 +3,10 @@
 # by the others): the JDK edgecache runs on, as the container image does, and the part of an
 # nginx config they all share.
 
+# The JVM options every script gives edgecache unless told otherwise: the image's direct-memory
+# bound and G1 regions (Dockerfile, JAVA_TOOL_OPTIONS) at a fixed 1 GiB heap.
+EDGE_JVM_OPTS="-Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m -XX:G1HeapRegionSize=8m -XX:+ExitOnOutOfMemoryError"
+
 # image_java: a JDK 25 under /usr/lib/jvm when there is one (the image's runtime, Dockerfile),
 # else the java on PATH
 image_java() {

@@ -35,7 +35,6 @@ SCENARIOS="${SCENARIOS:-hit1k hit100k pass1k}"
 DURATION="${DURATION:-10}"
 WARMUP="${WARMUP:-8s}"
 EDGECACHE_JAR="${EDGECACHE_JAR:-$ROOT/proxy/target/edgecache.jar}"
-EDGECACHE_JAVA_OPTS="${EDGECACHE_JAVA_OPTS:--Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m -XX:G1HeapRegionSize=8m -XX:+ExitOnOutOfMemoryError}"
 ORIGIN_PORT="${ORIGIN_PORT:-27000}"
 EDGE_PORT="${EDGE_PORT:-27080}"
 ADMIN_PORT="${ADMIN_PORT:-27090}"
@@ -49,6 +48,7 @@ QUIET_MAX="${QUIET_MAX:-0.3}"
 WORK=""
 source "$HERE/bench-lib.sh"
 JAVA="${JAVA:-$(image_java)}"
+EDGECACHE_JAVA_OPTS="${EDGECACHE_JAVA_OPTS:-$EDGE_JVM_OPTS}"
 
 declare -A PATH_OF=([hit1k]=/size/1024 [hit100k]=/size/102400 [pass1k]=/pass/1k)
 for s in $SCENARIOS; do [[ -n "${PATH_OF[$s]:-}" ]] || die "unknown scenario '$s' (hit1k hit100k pass1k)"; done

@@ -53,7 +53,7 @@ source "$HERE/common.sh"
 # JDK 25 under /usr/lib/jvm when there is one, else the java on PATH
 JAVA="${JAVA:-$(image_java)}"
 # the image's flags (Dockerfile) with the heap fixed instead of a share of a container's memory
-EDGECACHE_JAVA_OPTS="${EDGECACHE_JAVA_OPTS:--Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m -XX:G1HeapRegionSize=8m -XX:+ExitOnOutOfMemoryError}"
+EDGECACHE_JAVA_OPTS="${EDGECACHE_JAVA_OPTS:-$EDGE_JVM_OPTS}"
 # empty: listen.transport as conf/proxy.json ships it ("auto"); or io_uring, epoll, nio
 EDGE_TRANSPORT="${EDGE_TRANSPORT:-}"
 EDGE_EVENT_LOOPS="${EDGE_EVENT_LOOPS:-}"
