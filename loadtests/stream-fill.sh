@@ -10,14 +10,16 @@
 #   2. starts edgecache with HEAP (-Xmx256m) and a GC log, memory tier 8MiB / maxObjectBytes 1MiB,
 #      disk tier with maxObjectBytes 2GiB (chunkBytes 512KiB)
 #   3. samples the heap with `jstat -gc -t PID 500` for the whole run
-#   4. GET /gen/SIZE three times through the proxy (fill, then two disk hits), each read by curl into
-#      sha256sum; checks Cache-Status, the digests and that the origin saw one request
-#   5. writes loadtests/results/stream-fill.md: per phase the time, MB/s, the heap in use (max of
-#      the samples: young + old, garbage included), the old generation, and the heap left after each
-#      collection (from the GC log); stops everything it started (trap on EXIT)
+#   4. GET /gen/SIZE through the proxy: the fill, with FOLLOWERS more clients coalesced on it once it
+#      reached the origin (they follow its disk write), then two disk hits; every client reads by
+#      curl into sha256sum; checks Cache-Status, every digest and that the origin saw one request
+#   5. writes loadtests/results/stream-fill.md: per phase the time, MB/s per client, the heap in use
+#      (max of the samples: young + old, garbage included), the old generation, the collections, the
+#      heap they freed (garbage made) and the heap left after each (from the GC log); stops
+#      everything it started (trap on EXIT)
 #
 # Knobs (environment):
-#   SIZE=1073741824 HEAP=256m EDGECACHE_JAR=proxy/target/edgecache.jar REBUILD=0
+#   SIZE=1073741824 HEAP=256m FOLLOWERS=3 EDGECACHE_JAR=proxy/target/edgecache.jar REBUILD=0
 #   ORIGIN_PORT=18300 EDGE_PORT=18380 EDGE_ADMIN_PORT=19380 STARTUP_TIMEOUT=60 KEEP_WORK=0
 #   QUIET_WAIT=30 QUIET_MAX=0.5 RESULTS=loadtests/results/stream-fill.md
 set -Eeuo pipefail
@@ -28,6 +30,7 @@ LOG_TAG="stream-fill"
 
 SIZE="${SIZE:-1073741824}"
 HEAP="${HEAP:-256m}"
+FOLLOWERS="${FOLLOWERS:-3}"
 EDGECACHE_JAR="${EDGECACHE_JAR:-$ROOT/proxy/target/edgecache.jar}"
 REBUILD="${REBUILD:-0}"
 ORIGIN_PORT="${ORIGIN_PORT:-18300}"
@@ -94,18 +97,39 @@ disk_stat() { curl -fsS --max-time 5 "http://127.0.0.1:$EDGE_ADMIN_PORT/stats" |
   "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log(JSON.parse(s).disk['$1']))"; }
 
 declare -a ROWS=()
-phase() { # NAME: one GET through the proxy, timed, digested; appends a report row
-  local name="$1" s0 g0 t0 t1 out status bytes cs digest
+# one client: GET into sha256sum, the digest in $WORK/NAME.digest, the head in $WORK/NAME.headers
+client() { curl -sS -D "$WORK/$1.headers" "http://127.0.0.1:$EDGE_PORT/gen/$SIZE" | sha256sum | cut -d' ' -f1 >"$WORK/$1.digest"; }
+check_client() { # NAME: 200, SIZE bytes, the origin's digest; prints its Cache-Status
+  local status bytes
+  status="$(head -n1 "$WORK/$1.headers" | awk '{print $2}')"
+  bytes="$(tr -d '\r' <"$WORK/$1.headers" | awk -F': ' 'tolower($1)=="content-length"{print $2}')"
+  [[ "$status" == 200 && "$bytes" == "$SIZE" ]] || die "$1: expected 200 with $SIZE bytes, got '$status' / '$bytes'"
+  [[ "$(cat "$WORK/$1.digest")" == "$REF" ]] || die "$1: digest $(cat "$WORK/$1.digest") differs from the origin's $REF"
+  tr -d '\r' <"$WORK/$1.headers" | awk -F': ' 'tolower($1)=="cache-status"{print $2}'
+}
+phase() { # NAME [FOLLOWERS]: a GET through the proxy (and FOLLOWERS more once it reached the origin), timed, digested; appends a report row
+  local name="$1" followers="${2:-0}" s0 g0 t0 t1 cs i fetched deadline
+  local -a pids=()
   s0="$(samples)"; g0="$(gc_lines)"; t0="$(date +%s.%N)"
-  out="$( { curl -sS -D "$WORK/$name.headers" "http://127.0.0.1:$EDGE_PORT/gen/$SIZE" | sha256sum | cut -d' ' -f1; } 2>&1)"
+  fetched="$(origin_count)"
+  client "$name" & pids+=($!)
+  if ((followers > 0)); then
+    deadline=$((SECONDS + 30))
+    until (($(origin_count) > fetched)); do
+      ((SECONDS < deadline)) || die "$name: the origin saw no request within 30 s"
+      sleep 0.05
+    done
+    for ((i = 1; i <= followers; i++)); do client "$name-$i" & pids+=($!); done
+  fi
+  wait "${pids[@]}"
   t1="$(date +%s.%N)"
-  digest="$out"
-  status="$(head -n1 "$WORK/$name.headers" | awk '{print $2}')"
-  bytes="$(tr -d '\r' <"$WORK/$name.headers" | awk -F': ' 'tolower($1)=="content-length"{print $2}')"
-  cs="$(tr -d '\r' <"$WORK/$name.headers" | awk -F': ' 'tolower($1)=="cache-status"{print $2}')"
+  cs="$(check_client "$name")"
+  for ((i = 1; i <= followers; i++)); do
+    [[ "$(check_client "$name-$i")" == *collapsed* ]] || die "$name-$i: not coalesced on the fill"
+  done
   sleep 1 # one more heap sample after the last byte
-  ROWS+=("$(awk -v name="$name" -v t0="$t0" -v t1="$t1" -v size="$SIZE" -v s0="$s0" -v s1="$(samples)" \
-    -v g0="$g0" -v g1="$(gc_lines)" -v jf="$WORK/jstat.txt" -v gf="$WORK/gc.log" -v cs="$cs" -v ok="$([[ "$digest" == "$REF" ]] && echo same || echo DIFFERENT)" '
+  ROWS+=("$(awk -v name="$name" -v clients="$((followers + 1))" -v t0="$t0" -v t1="$t1" -v size="$SIZE" -v s0="$s0" -v s1="$(samples)" \
+    -v g0="$g0" -v g1="$(gc_lines)" -v jf="$WORK/jstat.txt" -v gf="$WORK/gc.log" -v cs="$cs" '
     BEGIN {
       n = 0; maxUsed = 0; maxOld = 0
       while ((getline line < jf) > 0) {
@@ -114,22 +138,21 @@ phase() { # NAME: one GET through the proxy, timed, digested; appends a report r
         used = (f[4] + f[5] + f[7] + f[9]) / 1024; old = f[9] / 1024
         if (used > maxUsed) maxUsed = used; if (old > maxOld) maxOld = old
       }
-      n = 0; gcs = 0; maxAfter = 0
+      n = 0; gcs = 0; maxAfter = 0; freed = 0
       while ((getline line < gf) > 0) {
         n++; if (n <= g0 || n > g1) continue
         if (match(line, /[0-9]+M->[0-9]+M\(/)) {
-          split(substr(line, RSTART, RLENGTH), p, /M->|M\(/); gcs++; if (p[2] + 0 > maxAfter) maxAfter = p[2] + 0
+          split(substr(line, RSTART, RLENGTH), p, /M->|M\(/); gcs++; freed += p[1] - p[2]
+          if (p[2] + 0 > maxAfter) maxAfter = p[2] + 0
         }
       }
       secs = t1 - t0
-      printf "| %s | %s | %.1f | %.0f | %.0f | %.0f | %d | %d | %s |", name, cs, secs, size / secs / 1e6, maxUsed, maxOld, gcs, maxAfter, ok
+      printf "| %s | %d | %s | %.1f | %.0f | %.0f | %.0f | %d | %d | %d | same |", name, clients, cs, secs, size / secs / 1e6, maxUsed, maxOld, gcs, freed, maxAfter
     }')")
-  [[ "$status" == 200 && "$bytes" == "$SIZE" ]] || die "$name: expected 200 with $SIZE bytes, got '$status' / '$bytes'"
-  [[ "$digest" == "$REF" ]] || die "$name: digest $digest differs from the origin's $REF"
   log "$name: ${ROWS[-1]}"
 }
 
-phase fill
+phase fill "$FOLLOWERS"
 deadline=$((SECONDS + 120))
 until [[ "$(disk_stat entries)" == 1 ]]; do
   ((SECONDS < deadline)) || die "the body was not committed to disk within 120 s"
@@ -157,14 +180,19 @@ cp "$WORK/gc.log" "$WORK/jstat.txt" "$WORK/edge.json" "$(dirname "$RESULTS")/" 2
   echo "config: memory.maxBytes 8MiB, memory.maxObjectBytes 1MiB, memory.fillBufferBytes 4MiB,"
   echo "disk.maxObjectBytes 2GiB, disk.chunkBytes 512KiB (\`stream-fill-edge.json\`)."
   echo
-  echo "| phase | Cache-Status | s | MB/s | heap in use, max MiB | old gen, max MiB | GCs | heap after GC, max MiB | SHA-256 vs origin |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| phase | clients | Cache-Status (the first client's) | s | MB/s per client | heap in use, max MiB | old gen, max MiB | GCs | MiB freed by them | heap after GC, max MiB | SHA-256 vs origin |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${ROWS[@]}"
   echo
   echo "The same body read straight from the origin (curl into sha256sum, no proxy): $DIRECT."
   echo
   echo "Origin requests through the proxy: $FETCHES; disk writes committed: $COMMITTED; collections in"
   echo "the whole run: $GC_ALL, the most heap left after any of them: ${MAX_AFTER_ALL:-0} MiB of $HEAP."
+  echo
+  echo "In the fill, $FOLLOWERS more clients asked for the body once the first one's request reached the origin:"
+  echo "they were coalesced on the fill and followed its disk write. \"MB/s per client\" is the body over the"
+  echo "time until the phase's last client had its last byte; \"MiB freed\" adds up what the phase's collections"
+  echo "freed (heap before minus after): the garbage it made."
   echo
   echo "\"heap in use\" is young + old generation as \`jstat -gc\` sampled it every 500 ms (garbage"
   echo "included, so it climbs to the young generation's size between collections); \"heap after GC\" is"

@@ -29,8 +29,9 @@ import java.util.Objects;
  * through every level and deleted), a check, a hand-off between threads and a socket write, whatever
  * its size; a 1 MiB disk hit cost about a fifth more CPU in 256 KiB chunks than in 512 KiB or 1 MiB
  * ones. Larger chunks cost memory where a chunk is the unit: a client following a fill's disk write
- * holds one chunk of heap, a fill reserves two or more of them out of the write queue's budget, and a
- * range of a few bytes is checked over its whole chunk.
+ * holds one chunk of direct memory (over LevelDB's, or pooled), a fill reserves two or more of them
+ * out of the write queue's budget and fills them in the heap, and a range of a few bytes is checked
+ * over its whole chunk.
  *
  * <p>Why {@code minFreeBytes}: leveldbjni 1.8 writes its log and table files through {@code mmap},
  * so a file system that really fills up does not answer a write with an error: the process dies

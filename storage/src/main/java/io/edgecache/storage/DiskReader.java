@@ -184,25 +184,29 @@ final class DiskReader {
   }
 
   /**
-   * Chunk {@code i} of a streaming write of {@code generation}, checked against {@code crc}; fails
-   * with {@link EntryGoneException} when it is missing or does not match (the write was abandoned,
-   * or its entry replaced or removed since), or with {@link StoreException} when LevelDB failed.
+   * Chunk {@code i} of a streaming write of {@code generation}, checked against {@code crc}: its
+   * payload in a buffer the caller owns and releases, direct as for {@link #readChunks} (over
+   * LevelDB's memory, or a copy in the pool's direct memory; on the heap only when that is tight).
+   * Fails with {@link EntryGoneException} when it is missing or does not match (the write was
+   * abandoned, or its entry replaced or removed since), or with {@link StoreException} when
+   * LevelDB failed.
    */
-  byte[] readStreamChunk(String key, long generation, int i, int crc, int length) {
-    byte[] record;
+  ByteBuf readStreamChunk(String key, long generation, int i, int crc, int length) {
+    ByteBuf record;
     try {
-      record = db.get(DiskFormat.chunkKey(generation, i), new ReadOptions().fillCache(false));
+      record = readRecord(DiskFormat.chunkKey(generation, i), true);
     } catch (DBException e) {
       failed(key, e);
       throw new StoreException(dir + ": " + key + ": reading chunk " + i + " failed: " + e.getMessage(), e);
     }
     if (!DiskFormat.chunkIntact(record, crc, length)) {
+      if (record != null) {
+        record.release();
+      }
       throw new EntryGoneException(key + ": chunk " + i + " of a streamed write is gone");
     }
-    ByteBuffer payload = DiskFormat.chunkPayload(record);
-    byte[] out = new byte[payload.remaining()];
-    payload.get(out);
-    return out;
+    bodyBytesRead.add(length);
+    return record.skipBytes(DiskFormat.CHUNK_HEADER);
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.edgecache.storage;
 
+import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -84,6 +85,13 @@ public final class DiskWriter {
   // Shared with the workers and readers: guarded by this.
   private long length;
   private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
+  /**
+   * Full-size chunk records LevelDB is done with (a batch copies what it is given), for the
+   * producer to fill again rather than allocate one per chunk: a 1 GiB fill would otherwise make
+   * 2,048 arrays of 512 KiB of garbage, each one humongous in G1's 1 MiB regions. At most
+   * {@link #windowChunks} are kept, dropped when the write is over.
+   */
+  private final ArrayDeque<byte[]> spare = new ArrayDeque<>();
   private int[] crcs = new int[16];
   /** Chunks cut so far (written or queued). */
   private int cut;
@@ -160,7 +168,7 @@ public final class DiskWriter {
     }
     while (bytes.hasRemaining()) {
       if (filling == null) {
-        filling = new byte[DiskFormat.CHUNK_HEADER + chunkBytes];
+        filling = emptyRecord();
         fillAt = DiskFormat.CHUNK_HEADER;
       }
       int take = Math.min(bytes.remaining(), filling.length - fillAt);
@@ -174,6 +182,17 @@ public final class DiskWriter {
     synchronized (this) {
       return state != State.WRITING || cut - written < windowChunks;
     }
+  }
+
+  /** A full-size chunk record to fill: one LevelDB has written, else a new one. */
+  private byte[] emptyRecord() {
+    synchronized (this) {
+      byte[] r = spare.pollFirst();
+      if (r != null) {
+        return r;
+      }
+    }
+    return new byte[DiskFormat.CHUNK_HEADER + chunkBytes];
   }
 
   /** {@link #write} of {@code length} bytes of {@code bytes} from {@code offset}. */
@@ -302,14 +321,16 @@ public final class DiskWriter {
   }
 
   /**
-   * The payload of written chunk {@code index}, checked against its CRC32C. Fails with
-   * {@link EntryGoneException} when the chunk is gone: the write failed or its committed entry was
-   * replaced, purged or evicted since, and no {@linkplain #holdChunks hold} kept its chunks (a
-   * write a purge dropped at its commit is whole, and its held chunks are read as they were
-   * written); with {@link IllegalStateException} for a chunk not written (yet). Completes on a
-   * worker thread.
+   * The payload of written chunk {@code index}, checked against its CRC32C, in a buffer the caller
+   * owns and must release (direct, for a socket write without a copy: over LevelDB's memory or in
+   * the chunk pool, see {@link DiskBody#readChunks}; a release after the caller's stage was
+   * abandoned is the caller's too). Fails with {@link EntryGoneException} when the chunk is gone:
+   * the write failed or its committed entry was replaced, purged or evicted since, and no
+   * {@linkplain #holdChunks hold} kept its chunks (a write a purge dropped at its commit is whole,
+   * and its held chunks are read as they were written); with {@link IllegalStateException} for a
+   * chunk not written (yet). Completes on a worker thread.
    */
-  public CompletionStage<byte[]> readChunk(int index) {
+  public CompletionStage<ByteBuf> readChunk(int index) {
     int crc;
     int chunkLength;
     synchronized (this) {
@@ -481,6 +502,11 @@ public final class DiskWriter {
       List<Runnable> ready;
       synchronized (this) {
         written += batch.size();
+        for (byte[] r : batch) {
+          if (r.length == DiskFormat.CHUNK_HEADER + chunkBytes && spare.size() < windowChunks) {
+            spare.addLast(r); // the batch copied it: the producer may overwrite it now
+          }
+        }
         if (roomWaiter != null && cut - written <= windowChunks / 2) {
           room = roomWaiter;
           roomWaiter = null;
@@ -514,6 +540,7 @@ public final class DiskWriter {
       state = outcome;
       draining = false;
       queue.clear();
+      spare.clear();
       room = roomWaiter;
       roomWaiter = null;
       ready = List.copyOf(chunkWaiters);

@@ -1,5 +1,6 @@
 package io.edgecache.storage;
 
+import io.netty.buffer.ByteBuf;
 import java.time.Clock;
 import java.util.List;
 import java.util.Set;
@@ -303,7 +304,7 @@ final class DiskWrites {
   }
 
   /** Reads written chunk {@code index} of a streaming write; see {@link DiskWriter#readChunk}. */
-  CompletionStage<byte[]> readStreamChunk(DiskWriter w, int chunk, int crc, int length) {
+  CompletionStage<ByteBuf> readStreamChunk(DiskWriter w, int chunk, int crc, int length) {
     return workers.submit(false, () -> reader.readStreamChunk(w.key(), w.generation(), chunk, crc, length), null);
   }
 

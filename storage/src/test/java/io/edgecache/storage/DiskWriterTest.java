@@ -311,18 +311,69 @@ class DiskWriterTest {
     store.awaitIdle();
     assertEquals(0, second.getCount(), "told once chunk 1 was written");
 
-    assertArrayEquals(Arrays.copyOfRange(body, 0, CHUNK), join(w.readChunk(0)));
-    assertArrayEquals(Arrays.copyOfRange(body, CHUNK, 2 * CHUNK), join(w.readChunk(1)));
+    assertArrayEquals(Arrays.copyOfRange(body, 0, CHUNK), chunk(w, 0));
+    assertArrayEquals(Arrays.copyOfRange(body, CHUNK, 2 * CHUNK), chunk(w, 1));
     assertInstanceOf(IllegalStateException.class, failure(w.readChunk(2)));
 
     w.write(body, 2 * CHUNK, body.length - 2 * CHUNK);
     assertTrue(join(w.commit()));
     ByteArrayOutputStream all = new ByteArrayOutputStream();
     for (int i = 0; i < w.chunkCount(); i++) {
-      all.writeBytes(join(w.readChunk(i)));
+      all.writeBytes(chunk(w, i));
     }
     assertArrayEquals(body, all.toByteArray());
     assertEquals(body.length, w.finalLength());
+  }
+
+  @Test
+  void readChunk_payloadIsDirectAndHeldUntilTheReaderReleasesIt() {
+    byte[] body = randomBytes(3 * CHUNK, 30);
+    DiskWriter w = writer("k", body.length);
+    w.write(body, 0, 2 * CHUNK);
+    store.awaitIdle();
+    long heldBefore = ChunkBuffers.held();
+
+    io.netty.buffer.ByteBuf first = join(w.readChunk(0));
+    io.netty.buffer.ByteBuf second = join(w.readChunk(1));
+
+    assertTrue(first.isDirect() && second.isDirect(), "for a socket write without a copy");
+    assertEquals(heldBefore + 2, ChunkBuffers.held());
+    assertEquals(CHUNK, first.readableBytes(), "the payload, without the record's header");
+    first.release();
+    assertEquals(heldBefore + 1, ChunkBuffers.held());
+    byte[] bytes = new byte[second.readableBytes()];
+    second.getBytes(second.readerIndex(), bytes);
+    second.release();
+    assertArrayEquals(Arrays.copyOfRange(body, CHUNK, 2 * CHUNK), bytes);
+    assertEquals(heldBefore, ChunkBuffers.held());
+    w.write(body, 2 * CHUNK, CHUNK);
+    assertTrue(join(w.commit()));
+  }
+
+  @Test
+  void write_manyChunks_reusesTheRecordsLevelDbWroteAndStoresEveryByte() {
+    // the producer fills records the workers have written (it waits for them now and then, so that
+    // there are some); a record reused before LevelDB copied it would store another chunk's bytes
+    byte[] body = randomBytes(200 * CHUNK + 7, 31);
+    DiskWriter w = writer("k", body.length);
+    int writes = 0;
+    for (int at = 0; at < body.length; writes++) {
+      int n = Math.min(3 * CHUNK / 2, body.length - at);
+      w.write(body, at, n);
+      at += n;
+      if (writes % 8 == 7) {
+        store.awaitIdle();
+      }
+    }
+    assertTrue(join(w.commit()));
+    Entry stored = join(store.get("k"));
+    assertNotNull(stored, "read back intact (a chunk that fails its CRC32C removes the entry)");
+    assertArrayEquals(body, stored.body());
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    for (int i = 0; i < w.chunkCount(); i++) {
+      all.writeBytes(chunk(w, i));
+    }
+    assertArrayEquals(body, all.toByteArray());
   }
 
   @Test
@@ -368,6 +419,18 @@ class DiskWriterTest {
     Store.Found found = join(tiered.lookup("k"));
     assertEquals(Store.Tier.DISK, found.tier());
     assertEquals(body.length, found.body().length());
+  }
+
+  /** Chunk {@code i} of {@code w} read back, its buffer released. */
+  private static byte[] chunk(DiskWriter w, int i) {
+    io.netty.buffer.ByteBuf b = join(w.readChunk(i));
+    try {
+      byte[] out = new byte[b.readableBytes()];
+      b.getBytes(b.readerIndex(), out);
+      return out;
+    } finally {
+      b.release();
+    }
   }
 
   private static Throwable failure(CompletionStage<?> stage) {

@@ -3,6 +3,7 @@ package io.edgecache.proxy.http;
 import io.edgecache.proxy.policy.ByteRange;
 import io.edgecache.proxy.policy.Headers;
 import io.edgecache.proxy.policy.HopByHop;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
@@ -85,6 +86,18 @@ final class ClientResponse implements Waiter.Client {
   @Override
   public void data(Buffer data) {
     resp.write(data);
+  }
+
+  @Override
+  public void data(Buffer data, Runnable written) {
+    Future<Void> write;
+    try {
+      write = resp.write(data);
+    } catch (RuntimeException e) { // the response was ended meanwhile
+      written.run();
+      throw e;
+    }
+    write.onComplete(ar -> written.run());
   }
 
   @Override

@@ -2,9 +2,8 @@ package io.edgecache.proxy.http;
 
 import io.edgecache.storage.DiskWriter;
 import io.edgecache.storage.Store;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
@@ -19,8 +18,9 @@ import org.slf4j.LoggerFactory;
  * <p>Why from the disk: a body of a gigabyte cannot be held for every client that joined the fill,
  * and feeding them from the origin's buffers would tie every client to the slowest. Each client
  * here reads at its own pace, one chunk at a time, the next only when its write queue has room, and
- * waits for the writer ({@link DiskWriter#whenChunk}) when it has caught up with the origin. So the
- * heap holds at most one chunk per client, and a slow client slows down nobody else.
+ * waits for the writer ({@link DiskWriter#whenChunk}) when it has caught up with the origin. So
+ * each client holds at most one chunk, in direct memory (over LevelDB's own, or a pooled copy) that
+ * is let go once the socket took it, and a slow client slows down nobody else.
  *
  * <p>Ends the client's response once the body's final length, or {@code until}, was sent. When the write fails (the
  * origin broke off, the disk failed, the body was purged before it was committed) its chunks are
@@ -110,11 +110,14 @@ final class DiskTail {
       }
       return;
     }
-    writer.readChunk(index).whenComplete((chunk, err) -> OnContext.run(context, () -> sent(index, chunk, err)));
+    writer.readChunk(index).whenComplete((chunk, err) -> OnContext.run(context, () -> arrived(index, chunk, err)));
   }
 
-  private void sent(int index, byte[] chunk, Throwable err) {
+  private void arrived(int index, ByteBuf chunk, Throwable err) {
     if (clientGone.getAsBoolean()) {
+      if (chunk != null) {
+        chunk.release();
+      }
       stop();
       return;
     }
@@ -127,17 +130,15 @@ final class DiskTail {
     }
     long chunkStart = (long) index * writer.chunkBytes();
     int from = (int) (position - chunkStart);
-    int to = (int) Math.min(chunk.length, until - chunkStart);
+    int to = (int) Math.min(chunk.readableBytes(), until - chunkStart);
     position += to - from;
-    client.data(wrap(chunk, from, to));
+    // the transport writes the chunk as it is (a direct one without a copy) and never releases it
+    // (Vert.x hands it over unreleasable): it is released once written or failed
+    client.data(BufferInternal.buffer(chunk.slice(chunk.readerIndex() + from, to - from)), chunk::release);
     if (client.writeQueueFull()) {
       client.drainHandler(this::next);
     } else {
       next();
     }
-  }
-
-  private static Buffer wrap(byte[] bytes, int from, int to) {
-    return BufferInternal.buffer(Unpooled.wrappedBuffer(bytes, from, to - from));
   }
 }

@@ -43,6 +43,9 @@ final class Waiter implements Fill.Subscriber {
   interface Client {
     void data(Buffer data);
 
+    /** {@link #data}, then runs {@code written} (on the client's context) once the transport wrote or dropped it. */
+    void data(Buffer data, Runnable written);
+
     void end();
 
     /** The shared fetch broke after the head was written: reset the client connection. */

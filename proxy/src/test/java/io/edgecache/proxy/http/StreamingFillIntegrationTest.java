@@ -208,6 +208,67 @@ class StreamingFillIntegrationTest extends ProxyHarness {
     await().atMost(Duration.ofSeconds(10)).until(() -> diskEntries() == 1);
   }
 
+  /**
+   * Clients coalesced on a fill that goes to disk read its chunks into direct buffers (over
+   * LevelDB's memory, or pooled), as disk hits do, not into the heap; whether they read it all,
+   * leave after a few bytes or stall until they close, every buffer is let go once they are done,
+   * and every byte they got is right (the {@code edgecache_disk_chunk_buffers} gauge).
+   */
+  @Test
+  void coalescedClients_wholeAbandonedAndStalled_everyChunkBufferOfTheDiskWriteIsFreedAndEveryByteRight()
+      throws Exception {
+    CompletableFuture<Boolean> go = new CompletableFuture<>();
+    pieceOrigin(false, 3 * PIECE, go);
+    start(config());
+    int size = 10_000_000; // more than the sockets of the stalled clients take
+    String path = "/p?size=" + size;
+    byte[] expected = content("/p", size);
+    long before = io.edgecache.storage.ChunkBuffers.held();
+
+    CompletableFuture<RawHttp.Response> leader = get(path);
+    await().atMost(Duration.ofSeconds(10)).until(() -> origin.requests.get() == 1);
+    List<CompletableFuture<RawHttp.Response>> whole = new ArrayList<>();
+    List<Socket> leavers = new ArrayList<>();
+    List<Socket> stalled = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        whole.add(get(path));
+        leavers.add(RawHttp.slowGet(port(), path));
+        stalled.add(RawHttp.slowGet(port(), path));
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> coalescedWaiters() == 9);
+      go.complete(true);
+
+      assertArrayEquals(expected, leader.get(20, TimeUnit.SECONDS).body());
+      for (CompletableFuture<RawHttp.Response> w : whole) {
+        RawHttp.Response r = w.get(20, TimeUnit.SECONDS);
+        assertTrue(r.header("Cache-Status").contains("collapsed"), r.header("Cache-Status"));
+        assertArrayEquals(expected, r.body());
+      }
+      for (Socket leaver : leavers) {
+        InputStream in = leaver.getInputStream();
+        DiskTierIntegrationTest.readHead(in);
+        assertArrayEquals(Arrays.copyOf(expected, 3000), in.readNBytes(3000));
+        leaver.setSoLinger(true, 0); // a reset, as a client that crashed
+        leaver.close();
+      }
+      await("the stalled clients hold chunk buffers, not heap copies").atMost(Duration.ofSeconds(10))
+          .until(() -> io.edgecache.storage.ChunkBuffers.held() > before);
+    } finally {
+      for (Socket s : stalled) {
+        s.close();
+      }
+      for (Socket s : leavers) {
+        s.close();
+      }
+    }
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertEquals(before,
+        io.edgecache.storage.ChunkBuffers.held(), "chunk buffers still held after every client left"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> diskEntries() == 1);
+    assertArrayEquals(expected, RawHttp.get(port(), path).body(), "served right afterwards");
+    assertEquals(1, origin.requests.get());
+  }
+
   /** A 5 MB fill held back at 3 pieces by {@code go}, its first client, and a slow client coalesced on it. */
   private record SlowFollower(CompletableFuture<Boolean> go, int size, byte[] expected, String path,
       CompletableFuture<RawHttp.Response> leader, java.net.Socket slow) {}

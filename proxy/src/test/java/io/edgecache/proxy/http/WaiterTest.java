@@ -52,6 +52,12 @@ class WaiterTest {
     }
 
     @Override
+    public void data(Buffer data, Runnable written) {
+      data(data);
+      written.run();
+    }
+
+    @Override
     public void end() {
       calls.add("end");
     }
