@@ -9,7 +9,9 @@
 #      and reads the body once straight from it for its SHA-256
 #   2. starts edgecache with HEAP (-Xmx256m) and a GC log, memory tier 8MiB / maxObjectBytes 1MiB,
 #      disk tier with maxObjectBytes 2GiB (chunkBytes 512KiB)
-#   3. samples the heap with `jstat -gc -t PID 500` for the whole run
+#   3. samples the heap with `jstat -gc -t PID 500` and the process's anonymous resident memory
+#      (RssAnon: heap, direct buffers and native memory such as LevelDB's memtables, but not the
+#      table files LevelDB maps) every 500 ms for the whole run
 #   4. GET /gen/SIZE through the proxy: the fill, with FOLLOWERS more clients coalesced on it once it
 #      reached the origin (they follow its disk write), then two disk hits; every client reads by
 #      curl into sha256sum; checks Cache-Status, every digest and that the origin saw one request
@@ -88,11 +90,18 @@ log "edgecache up on :$EDGE_PORT (pid $EDGE_PID, ${JOPTS[*]})"
 jstat -gc -t "$EDGE_PID" 500 >"$WORK/jstat.txt" 2>/dev/null &
 JSTAT_PID=$!
 PIDS+=("$JSTAT_PID"); PID_NAME[$JSTAT_PID]=jstat
+while kill -0 "$EDGE_PID" 2>/dev/null; do
+  awk '/^RssAnon:/ { print $2 }' "/proc/$EDGE_PID/status" 2>/dev/null || true
+  sleep 0.5
+done >"$WORK/rss.txt" &
+RSS_PID=$!
+PIDS+=("$RSS_PID"); PID_NAME[$RSS_PID]=rss-sampler
 sleep 2
 wait_quiet
 
 gc_lines() { wc -l <"$WORK/gc.log" 2>/dev/null || echo 0; }
 samples() { wc -l <"$WORK/jstat.txt"; }
+rss_samples() { wc -l <"$WORK/rss.txt"; }
 disk_stat() { curl -fsS --max-time 5 "http://127.0.0.1:$EDGE_ADMIN_PORT/stats" | node -e \
   "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log(JSON.parse(s).disk['$1']))"; }
 
@@ -108,9 +117,9 @@ check_client() { # NAME: 200, SIZE bytes, the origin's digest; prints its Cache-
   tr -d '\r' <"$WORK/$1.headers" | awk -F': ' 'tolower($1)=="cache-status"{print $2}'
 }
 phase() { # NAME [FOLLOWERS]: a GET through the proxy (and FOLLOWERS more once it reached the origin), timed, digested; appends a report row
-  local name="$1" followers="${2:-0}" s0 g0 t0 t1 cs i fetched deadline
+  local name="$1" followers="${2:-0}" s0 r0 g0 t0 t1 cs i fetched deadline
   local -a pids=()
-  s0="$(samples)"; g0="$(gc_lines)"; t0="$(date +%s.%N)"
+  s0="$(samples)"; r0="$(rss_samples)"; g0="$(gc_lines)"; t0="$(date +%s.%N)"
   fetched="$(origin_count)"
   client "$name" & pids+=($!)
   if ((followers > 0)); then
@@ -129,7 +138,7 @@ phase() { # NAME [FOLLOWERS]: a GET through the proxy (and FOLLOWERS more once i
   done
   sleep 1 # one more heap sample after the last byte
   ROWS+=("$(awk -v name="$name" -v clients="$((followers + 1))" -v t0="$t0" -v t1="$t1" -v size="$SIZE" -v s0="$s0" -v s1="$(samples)" \
-    -v g0="$g0" -v g1="$(gc_lines)" -v jf="$WORK/jstat.txt" -v gf="$WORK/gc.log" -v cs="$cs" '
+    -v r0="$r0" -v r1="$(rss_samples)" -v rf="$WORK/rss.txt" -v g0="$g0" -v g1="$(gc_lines)" -v jf="$WORK/jstat.txt" -v gf="$WORK/gc.log" -v cs="$cs" '
     BEGIN {
       n = 0; maxUsed = 0; maxOld = 0
       while ((getline line < jf) > 0) {
@@ -137,6 +146,11 @@ phase() { # NAME [FOLLOWERS]: a GET through the proxy (and FOLLOWERS more once i
         split(line, f); if (f[1] !~ /^[0-9.]+$/) continue
         used = (f[4] + f[5] + f[7] + f[9]) / 1024; old = f[9] / 1024
         if (used > maxUsed) maxUsed = used; if (old > maxOld) maxOld = old
+      }
+      n = 0; maxRss = 0
+      while ((getline line < rf) > 0) {
+        n++; if (n <= r0 || n > r1) continue
+        if (line + 0 > maxRss) maxRss = line + 0
       }
       n = 0; gcs = 0; maxAfter = 0; freed = 0
       while ((getline line < gf) > 0) {
@@ -147,7 +161,7 @@ phase() { # NAME [FOLLOWERS]: a GET through the proxy (and FOLLOWERS more once i
         }
       }
       secs = t1 - t0
-      printf "| %s | %d | %s | %.1f | %.0f | %.0f | %.0f | %d | %d | %d | same |", name, clients, cs, secs, size / secs / 1e6, maxUsed, maxOld, gcs, freed, maxAfter
+      printf "| %s | %d | %s | %.1f | %.0f | %.0f | %.0f | %d | %d | %d | %.0f | same |", name, clients, cs, secs, size / secs / 1e6, maxUsed, maxOld, gcs, freed, maxAfter, maxRss / 1024
     }')")
   log "$name: ${ROWS[-1]}"
 }
@@ -180,8 +194,8 @@ cp "$WORK/gc.log" "$WORK/jstat.txt" "$WORK/edge.json" "$(dirname "$RESULTS")/" 2
   echo "config: memory.maxBytes 8MiB, memory.maxObjectBytes 1MiB, memory.fillBufferBytes 4MiB,"
   echo "disk.maxObjectBytes 2GiB, disk.chunkBytes 512KiB (\`stream-fill-edge.json\`)."
   echo
-  echo "| phase | clients | Cache-Status (the first client's) | s | MB/s per client | heap in use, max MiB | old gen, max MiB | GCs | MiB freed by them | heap after GC, max MiB | SHA-256 vs origin |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| phase | clients | Cache-Status (the first client's) | s | MB/s per client | heap in use, max MiB | old gen, max MiB | GCs | MiB freed by them | heap after GC, max MiB | anonymous resident, max MiB | SHA-256 vs origin |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${ROWS[@]}"
   echo
   echo "The same body read straight from the origin (curl into sha256sum, no proxy): $DIRECT."
@@ -192,7 +206,9 @@ cp "$WORK/gc.log" "$WORK/jstat.txt" "$WORK/edge.json" "$(dirname "$RESULTS")/" 2
   echo "In the fill, $FOLLOWERS more clients asked for the body once the first one's request reached the origin:"
   echo "they were coalesced on the fill and followed its disk write. \"MB/s per client\" is the body over the"
   echo "time until the phase's last client had its last byte; \"MiB freed\" adds up what the phase's collections"
-  echo "freed (heap before minus after): the garbage it made."
+  echo "freed (heap before minus after): the garbage it made. \"anonymous resident\" is the process's RssAnon, sampled"
+  echo "every 500 ms: heap, direct buffers and native memory (LevelDB's memtables and block reads) together, without"
+  echo "the pages of the table files LevelDB maps (those are the page cache's)."
   echo
   echo "\"heap in use\" is young + old generation as \`jstat -gc\` sampled it every 500 ms (garbage"
   echo "included, so it climbs to the young generation's size between collections); \"heap after GC\" is"
