@@ -18,7 +18,9 @@ SIZE="${SIZE:-1024}"
 ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-8s}"
 WARMUP="${WARMUP:-3s}"
-JAVA_OPTS="${JAVA_OPTS:--Xms1g -Xmx1g -XX:MaxDirectMemorySize=256m -XX:G1HeapRegionSize=8m}"
+# shellcheck source=loadtests/common.sh
+source "$ROOT/loadtests/common.sh"
+JAVA_OPTS="${JAVA_OPTS:-$EDGE_JVM_OPTS}"
 ENGINES="${ENGINES:-jdk}" # listen.tls.engine values, one edgecache each: "jdk openssl" compares them
 [[ -f "$JAR" ]] || { echo "no jar at $JAR (mvn -q -DskipTests package)" >&2; exit 1; }
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
