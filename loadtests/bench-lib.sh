@@ -107,8 +107,16 @@ ensure_jar() {
   cp "$EDGECACHE_JAR" "$WORK/edgecache.jar"
   JAR="$WORK/edgecache.jar"
   EDGE_VERSION="$(timeout 30 java -jar "$JAR" --version 2>/dev/null | head -n1 || true)"
-  # what the jar was built from (a dirty tree means uncommitted changes were in the build)
-  EDGE_SOURCE="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown), jar built $(date -u -r "$EDGECACHE_JAR" '+%Y-%m-%d %H:%M:%SZ')"
+  # what the jar was built from (a dirty tree means uncommitted changes were in the build); the
+  # checkout's commit says nothing about a jar from elsewhere (EDGECACHE_JAR=/tmp/before.jar), so
+  # such a jar is named by its path
+  local built
+  built="jar built $(date -u -r "$EDGECACHE_JAR" '+%Y-%m-%d %H:%M:%SZ')"
+  if [[ "$(realpath "$EDGECACHE_JAR")" == "$(realpath "$ROOT/proxy/target/edgecache.jar" 2>/dev/null)" ]]; then
+    EDGE_SOURCE="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown), $built"
+  else
+    EDGE_SOURCE="$EDGECACHE_JAR, not this checkout's build; $built"
+  fi
   EDGE_VERSION="${EDGE_VERSION:-unknown} [$EDGE_SOURCE]"
 }
 
