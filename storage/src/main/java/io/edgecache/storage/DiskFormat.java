@@ -279,14 +279,6 @@ final class DiskFormat {
     return (int) c.getValue() == expectedCrc;
   }
 
-  /**
-   * The payload of an intact chunk record, not copied: a buffer over {@code record} from its first
-   * payload byte, with position 0 and limit the payload length.
-   */
-  static ByteBuffer chunkPayload(byte[] record) {
-    return ByteBuffer.wrap(record, CHUNK_HEADER, record.length - CHUNK_HEADER).slice();
-  }
-
   static int crc(byte[] bytes, int offset, int length) {
     CRC32C c = new CRC32C();
     c.update(bytes, offset, length);

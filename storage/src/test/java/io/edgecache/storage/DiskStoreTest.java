@@ -418,8 +418,7 @@ class DiskStoreTest extends StoreContractTest {
     run.release(); // frees chunk 1, not the taken chunk 0
     run.release();
     assertEquals(heldBefore + 1, ChunkBuffers.held());
-    byte[] bytes = new byte[taken.readableBytes()];
-    taken.getBytes(taken.readerIndex(), bytes);
+    byte[] bytes = io.netty.buffer.ByteBufUtil.getBytes(taken);
     assertArrayEquals(java.util.Arrays.copyOf(e.body(), CHUNK), bytes);
     taken.release();
     assertEquals(heldBefore, ChunkBuffers.held());

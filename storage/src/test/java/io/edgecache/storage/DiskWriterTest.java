@@ -341,8 +341,7 @@ class DiskWriterTest {
     assertEquals(CHUNK, first.readableBytes(), "the payload, without the record's header");
     first.release();
     assertEquals(heldBefore + 1, ChunkBuffers.held());
-    byte[] bytes = new byte[second.readableBytes()];
-    second.getBytes(second.readerIndex(), bytes);
+    byte[] bytes = io.netty.buffer.ByteBufUtil.getBytes(second);
     second.release();
     assertArrayEquals(Arrays.copyOfRange(body, CHUNK, 2 * CHUNK), bytes);
     assertEquals(heldBefore, ChunkBuffers.held());
@@ -425,9 +424,7 @@ class DiskWriterTest {
   private static byte[] chunk(DiskWriter w, int i) {
     io.netty.buffer.ByteBuf b = join(w.readChunk(i));
     try {
-      byte[] out = new byte[b.readableBytes()];
-      b.getBytes(b.readerIndex(), out);
-      return out;
+      return io.netty.buffer.ByteBufUtil.getBytes(b);
     } finally {
       b.release();
     }

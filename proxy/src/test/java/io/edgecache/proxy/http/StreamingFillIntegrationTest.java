@@ -199,11 +199,7 @@ class StreamingFillIntegrationTest extends ProxyHarness {
     go.complete(true);
 
     assertArrayEquals(expected, leader.get(20, TimeUnit.SECONDS).body());
-    for (CompletableFuture<RawHttp.Response> w : waiters) {
-      RawHttp.Response r = w.get(20, TimeUnit.SECONDS);
-      assertTrue(r.header("Cache-Status").contains("collapsed"), r.header("Cache-Status"));
-      assertArrayEquals(expected, r.body());
-    }
+    assertCollapsedWhole(waiters, expected);
     assertEquals(1, origin.requests.get());
     await().atMost(Duration.ofSeconds(10)).until(() -> diskEntries() == 1);
   }
@@ -240,11 +236,7 @@ class StreamingFillIntegrationTest extends ProxyHarness {
       go.complete(true);
 
       assertArrayEquals(expected, leader.get(20, TimeUnit.SECONDS).body());
-      for (CompletableFuture<RawHttp.Response> w : whole) {
-        RawHttp.Response r = w.get(20, TimeUnit.SECONDS);
-        assertTrue(r.header("Cache-Status").contains("collapsed"), r.header("Cache-Status"));
-        assertArrayEquals(expected, r.body());
-      }
+      assertCollapsedWhole(whole, expected);
       for (Socket leaver : leavers) {
         InputStream in = leaver.getInputStream();
         DiskTierIntegrationTest.readHead(in);
@@ -267,6 +259,16 @@ class StreamingFillIntegrationTest extends ProxyHarness {
     await().atMost(Duration.ofSeconds(10)).until(() -> diskEntries() == 1);
     assertArrayEquals(expected, RawHttp.get(port(), path).body(), "served right afterwards");
     assertEquals(1, origin.requests.get());
+  }
+
+  /** Each response was coalesced on the fill and carries the whole body. */
+  private static void assertCollapsedWhole(List<CompletableFuture<RawHttp.Response>> responses, byte[] expected)
+      throws Exception {
+    for (CompletableFuture<RawHttp.Response> w : responses) {
+      RawHttp.Response r = w.get(20, TimeUnit.SECONDS);
+      assertTrue(r.header("Cache-Status").contains("collapsed"), r.header("Cache-Status"));
+      assertArrayEquals(expected, r.body());
+    }
   }
 
   /** A 5 MB fill held back at 3 pieces by {@code go}, its first client, and a slow client coalesced on it. */
