@@ -32,6 +32,12 @@ import org.iq80.leveldb.DBException;
  * included, and never block; every method that reads or writes LevelDB runs on a disk worker.
  * Caffeine runs its maintenance on whichever thread touches the index, so {@link #onRemoval} may
  * run on any of them: it only counts an eviction and hands its deletion to a worker.
+ *
+ * <p>An entry too large for Caffeine's admission window gets time to be asked for again before
+ * W-TinyLFU judges it ({@link LargeEntryGrace}): it is weighed 0 while it waits, and what the
+ * waiting entries weigh is taken off the bound Caffeine enforces. Without that a body of more than
+ * a hundredth of {@code maxBytes} was written whole and evicted as it was committed, again at each
+ * request, until its uses outnumbered those of the tier's coldest entries.
  */
 final class DiskIndex {
   private static final int REMOVE_BATCH = 512;
@@ -62,6 +68,10 @@ final class DiskIndex {
   private final RemovalLog removals = new RemovalLog();
   private final LongAdder droppedByRemoval = new LongAdder();
   private final LongAdder evictions = new LongAdder();
+  /** Large new entries waiting to be judged; what they weigh is taken off Caffeine's bound. */
+  private final LargeEntryGrace<Indexed> grace;
+  /** Set when a waiting entry left and Caffeine's bound has not followed yet (a lower bound is safe). */
+  private volatile boolean boundStale;
 
   DiskIndex(DiskOptions options, Db db, DiskWorkers workers, DiskDeletions deletions, DiskBackoff backoff,
       BooleanSupplier abandoned) {
@@ -72,10 +82,11 @@ final class DiskIndex {
     this.pins = deletions.pins();
     this.backoff = backoff;
     this.abandoned = abandoned;
+    this.grace = new LargeEntryGrace<>(options.maxBytes());
     this.index =
         Caffeine.newBuilder()
             .maximumWeight(options.maxBytes())
-            .weigher((String key, Indexed e) -> (int) Math.min(Integer.MAX_VALUE, indexWeight(key, e)))
+            .weigher((String key, Indexed e) -> grace.holds(key, e) ? 0 : (int) Math.min(Integer.MAX_VALUE, indexWeight(key, e)))
             .executor(Runnable::run)
             .removalListener(this::onRemoval)
             .build();
@@ -130,6 +141,7 @@ final class DiskIndex {
 
   /** Runs Caffeine's pending maintenance, so that the sizes below are current. */
   void cleanUp() {
+    applyBoundIfStale();
     index.cleanUp();
   }
 
@@ -139,7 +151,12 @@ final class DiskIndex {
 
   /** The sum of the entries' weights: the stored bytes, or more where the index heap binds. */
   long weightedSize() {
-    return index.policy().eviction().map(ev -> ev.weightedSize().orElse(0L)).orElse(0L);
+    return index.policy().eviction().map(ev -> ev.weightedSize().orElse(0L)).orElse(0L) + grace.heldBytes();
+  }
+
+  /** Large entries waiting to be judged by the admission policy ({@link LargeEntryGrace}). */
+  int waiting() {
+    return grace.size();
   }
 
   long evictions() {
@@ -206,6 +223,7 @@ final class DiskIndex {
         throw e;
       }
       Indexed fresh = new Indexed(meta.generation(), meta.chunkCount(), weight, tags);
+      enterGrace(key, fresh);
       index.put(key, fresh);
       keyIndex.stored(key, fresh.tags(), this::indexedTags);
     }
@@ -271,8 +289,10 @@ final class DiskIndex {
           byte[] record = DiskFormat.encodeMeta(metaKey, new DiskFormat.Meta(m.generation(), m.bodyLength(), m.chunkSize(),
               m.chunkCrcs(), m.tags(), meta, m.storedAtMillis()));
           db.write(b -> b.put(metaKey, record));
-          index.put(key, new Indexed(e.generation(), e.chunkCount(),
-              DiskFormat.storedBytes(metaKey.length, record.length, m.chunkCount(), m.bodyLength()), e.tags()));
+          Indexed next = new Indexed(e.generation(), e.chunkCount(),
+              DiskFormat.storedBytes(metaKey.length, record.length, m.chunkCount(), m.bodyLength()), e.tags());
+          grace.swap(key, e, next, indexWeight(key, next)); // a waiting entry keeps its place
+          index.put(key, next);
           rewritten.add(key);
         }
       } catch (DBException ex) {
@@ -355,9 +375,47 @@ final class DiskIndex {
     return now == null ? null : now.tags();
   }
 
+  /**
+   * Before {@code fresh} is indexed under {@code key} (under the commit lock): lets it wait if it is
+   * large. The entries it pushes out of the wait are weighed in full first, within the bound they
+   * had room in, so W-TinyLFU judges them now by the uses they had while waiting; then its own
+   * weight comes off the bound, and Caffeine makes room for it.
+   */
+  private void enterGrace(String key, Indexed fresh) {
+    applyBoundIfStale();
+    List<LargeEntryGrace.Released<Indexed>> released = grace.enter(key, fresh, indexWeight(key, fresh));
+    if (released == null) {
+      return;
+    }
+    for (LargeEntryGrace.Released<Indexed> r : released) {
+      index.asMap().replace(r.key(), r.value(), r.value()); // weighed in full; one removed meanwhile stays gone
+    }
+    applyBound();
+  }
+
+  private void applyBoundIfStale() {
+    if (boundStale) {
+      applyBound();
+    }
+  }
+
+  /** Sets Caffeine's bound: {@code maxBytes} less the large entries waiting. */
+  private void applyBound() {
+    boundStale = false;
+    long bound = Math.max(0, options.maxBytes() - grace.heldBytes());
+    index.policy().eviction().ifPresent(ev -> {
+      if (ev.getMaximum() != bound) {
+        ev.setMaximum(bound);
+      }
+    });
+  }
+
   private void onRemoval(String key, Indexed e, RemovalCause cause) {
     if (key != null && e != null) {
       keyIndex.removed(key, e.tags(), this::indexedTags);
+      if (grace.removed(key, e)) {
+        boundStale = true;
+      }
     }
     if (key == null || e == null || !cause.wasEvicted()) {
       return;

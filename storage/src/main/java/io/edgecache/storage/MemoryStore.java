@@ -37,6 +37,12 @@ import java.util.function.UnaryOperator;
  * {@link #maximum()} minus the detached bytes, so what the tier stores plus what its readers hold
  * stays within {@code maxBytes}. The bound is recomputed outside Caffeine's locks, at the next
  * put, pin, release or {@link #stats()}.
+ *
+ * <h2>Large new entries</h2>
+ * An entry too large for Caffeine's admission window gets time to be asked for again before
+ * W-TinyLFU judges it ({@link LargeEntryGrace}): it is weighed 0 while it waits, and what the
+ * waiting entries weigh is taken off the bound as detached bodies are. While the tier sheds (its
+ * bound lowered under heap pressure) no entry waits.
  */
 public final class MemoryStore implements Store {
   private final Cache<String, Entry> cache;
@@ -54,6 +60,8 @@ public final class MemoryStore implements Store {
   private volatile boolean boundStale;
   /** The bound before detached bodies are taken off it: {@code maxBytes} unless shed. */
   private volatile long target;
+  /** Large new entries waiting to be judged; what they weigh is taken off Caffeine's bound. */
+  private final LargeEntryGrace<Entry> grace;
 
   public MemoryStore(long maxBytes, long maxObjectBytes) {
     this(maxBytes, maxObjectBytes, Runnable::run);
@@ -74,10 +82,11 @@ public final class MemoryStore implements Store {
     this.maxObjectBytes = maxObjectBytes;
     this.extraBytes = extraBytes;
     this.target = maxBytes;
+    this.grace = new LargeEntryGrace<>(maxBytes);
     this.cache =
         Caffeine.newBuilder()
             .maximumWeight(maxBytes)
-            .weigher((String key, Entry e) -> (int) Math.min(Integer.MAX_VALUE, weigh(key, e)))
+            .weigher((String key, Entry e) -> grace.holds(key, e) ? 0 : (int) Math.min(Integer.MAX_VALUE, weigh(key, e)))
             .executor(maintenance)
             .removalListener(
                 (String key, Entry e, RemovalCause cause) -> {
@@ -86,6 +95,9 @@ public final class MemoryStore implements Store {
                   }
                   if (e != null) {
                     keyIndex.removed(key, e.tags(), this::storedTags);
+                    if (grace.removed(key, e)) {
+                      boundStale = true;
+                    }
                     onRemoved(key, e);
                   }
                 })
@@ -123,9 +135,36 @@ public final class MemoryStore implements Store {
       cache.invalidate(key);
       return false;
     }
+    enterGrace(key, entry);
     cache.put(key, entry);
     keyIndex.stored(key, entry.tags(), this::storedTags);
     return true;
+  }
+
+  /**
+   * Before {@code entry} is stored under {@code key}: lets it wait if it is large and the tier is
+   * not shedding. The entries it pushes out of the wait are weighed in full first, within the bound
+   * they had room in, so W-TinyLFU judges them now by the uses they had while waiting (a large
+   * object read once is dropped, one asked for again stays); then its own weight comes off the
+   * bound, and Caffeine makes room for it.
+   */
+  private void enterGrace(String key, Entry entry) {
+    if (target < maxBytes) {
+      return;
+    }
+    List<LargeEntryGrace.Released<Entry>> released = grace.enter(key, entry, weigh(key, entry));
+    if (released == null) {
+      return;
+    }
+    judge(released);
+    applyBound();
+  }
+
+  /** Weighs entries that stopped waiting in full; one removed or replaced meanwhile is left alone. */
+  private void judge(List<LargeEntryGrace.Released<Entry>> released) {
+    for (LargeEntryGrace.Released<Entry> r : released) {
+      cache.asMap().replace(r.key(), r.value(), r.value());
+    }
   }
 
   private Set<String> storedTags(String key) {
@@ -167,6 +206,16 @@ public final class MemoryStore implements Store {
     return keyIndex.size();
   }
 
+  /** The large entries waiting to be judged ({@link LargeEntryGrace}), key to entry. */
+  Map<String, Entry> waiting() {
+    return grace.waiting();
+  }
+
+  /** The entry under {@code key} without counting a use (as a purge's look), or null. */
+  Entry peek(String key) {
+    return cache.policy().getIfPresentQuietly(key);
+  }
+
   /** Whether {@link #putNow} would accept {@code entry}. */
   boolean fits(Entry entry) {
     return entry.body().length <= maxObjectBytes && entry.weight() <= maxBytes;
@@ -179,11 +228,20 @@ public final class MemoryStore implements Store {
   /** Stores {@code entry} unless the key is present; returns whether it was stored. */
   boolean putIfAbsentNow(String key, Entry entry) {
     applyBoundIfStale();
-    if (fits(entry) && cache.asMap().putIfAbsent(key, entry) == null) {
-      keyIndex.stored(key, entry.tags(), this::storedTags);
-      return true;
+    if (!fits(entry)) {
+      return false;
     }
-    return false;
+    if (cache.policy().getIfPresentQuietly(key) != null) {
+      return false;
+    }
+    enterGrace(key, entry);
+    boolean stored = cache.asMap().putIfAbsent(key, entry) == null;
+    if (stored) {
+      keyIndex.stored(key, entry.tags(), this::storedTags);
+    } else if (grace.removed(key, entry)) { // stored meanwhile by another: this one does not wait
+      applyBound();
+    }
+    return stored;
   }
 
   /** Removes the entry under {@code key} if it is exactly {@code entry} (identity). */
@@ -253,7 +311,9 @@ public final class MemoryStore implements Store {
           return e;
         }
         rewritten.add(key);
-        return new Entry(meta, e.body(), e.tags());
+        Entry next = new Entry(meta, e.body(), e.tags());
+        grace.swap(key, e, next, weigh(key, next)); // a waiting entry keeps its place
+        return next;
       });
     }
     return rewritten;
@@ -263,7 +323,7 @@ public final class MemoryStore implements Store {
   public StoreStats stats() {
     applyBoundIfStale();
     cache.cleanUp();
-    long bytes = cache.policy().eviction().map(ev -> ev.weightedSize().orElse(0L)).orElse(0L);
+    long bytes = cache.policy().eviction().map(ev -> ev.weightedSize().orElse(0L)).orElse(0L) + grace.heldBytes();
     return new StoreStats(cache.estimatedSize(), bytes, maximum(), evictions.sum(), rejected.sum());
   }
 
@@ -393,13 +453,18 @@ public final class MemoryStore implements Store {
     }
   }
 
+  /** Sets Caffeine's bound: the target less detached bodies and the large entries waiting. */
   private void applyBound() {
     long detached;
     synchronized (held) {
       boundStale = false;
       detached = detachedBytes;
     }
-    long bound = Math.max(0, target - detached);
+    long t = target;
+    if (t < maxBytes && grace.size() > 0) { // shedding: the waiting entries are judged now
+      judge(grace.releaseAll());
+    }
+    long bound = Math.max(0, t - detached - grace.heldBytes());
     cache.policy().eviction().ifPresent(ev -> {
       if (ev.getMaximum() != bound) {
         ev.setMaximum(bound);

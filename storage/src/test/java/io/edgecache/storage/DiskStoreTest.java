@@ -349,6 +349,62 @@ class DiskStoreTest extends StoreContractTest {
     assertTrue(stats.compactions() > 0, "deleting ~2 MiB must have compacted at least once");
   }
 
+  /** Fills the tier with 1 KiB entries ("h0" ...) and reads each 4 times, as a warm cache's are; returns their count. */
+  private int fillWithEntriesReadFourTimes() {
+    int n = (int) (MAX_BYTES / 1000); // a little more than the tier holds: it is full
+    for (int i = 0; i < n; i++) {
+      put("h" + i, randomEntry(1024, i));
+    }
+    for (int r = 0; r < 4; r++) {
+      for (int i = 0; i < n; i++) {
+        get("h" + i);
+      }
+    }
+    disk().awaitIdle();
+    return n;
+  }
+
+  private int present(String prefix, int count) {
+    int found = 0;
+    for (int i = 0; i < count; i++) {
+      found += join(store.metadata(prefix + i)) != null ? 1 : 0; // a purge's look, not a use
+    }
+    return found;
+  }
+
+  @Test
+  void put_largeNewEntry_inAFullTierOfEntriesReadSeveralTimes_isKept() {
+    fillWithEntriesReadFourTimes();
+    long evictedBefore = disk().diskStats().evictions();
+
+    Entry large = randomEntry(16 * 1024, 99); // over 1% of maxBytes: more than Caffeine's first admission window
+    put("new", large);
+    disk().awaitIdle();
+
+    // Judged at once with one use against entries read 4 times, it was evicted as it was
+    // committed: written whole, deleted, and fetched and written again at the next request
+    assertSameEntry(large, get("new"));
+    assertTrue(store.stats().bytes() <= MAX_BYTES, () -> "bytes " + store.stats().bytes());
+    assertTrue(disk().diskStats().evictions() > evictedBefore, "room is made by evicting the tier's coldest");
+  }
+
+  @Test
+  void put_scanOfLargeEntriesReadOnce_dropsTheScanAndKeepsTheEntriesInUse() {
+    int n = fillWithEntriesReadFourTimes();
+    int hot = present("h", n);
+
+    int scan = 40; // 640 KiB of large bodies through a 256 KiB tier, each stored once and never read
+    for (int i = 0; i < scan; i++) {
+      put("scan" + i, randomEntry(16 * 1024, 1000 + i));
+      assertTrue(store.stats().bytes() <= MAX_BYTES, () -> "bytes " + store.stats().bytes());
+    }
+    disk().awaitIdle();
+
+    assertTrue(present("scan", scan) <= 2, () -> present("scan", scan) + " of the scan kept");
+    int hotAfter = present("h", n);
+    assertTrue(hotAfter >= hot * 8 / 10, () -> hotAfter + " of " + hot + " entries in use kept");
+  }
+
   @Test
   void put_bodyOverMaxObjectBytes_isRejectedCountedAndRemovesTheOlderEntry() {
     put("k", entry("small"));
