@@ -154,11 +154,6 @@ final class DiskIndex {
     return index.policy().eviction().map(ev -> ev.weightedSize().orElse(0L)).orElse(0L) + grace.heldBytes();
   }
 
-  /** Large entries waiting to be judged by the admission policy ({@link LargeEntryGrace}). */
-  int waiting() {
-    return grace.size();
-  }
-
   long evictions() {
     return evictions.sum();
   }

@@ -53,7 +53,7 @@ final class LargeEntryGrace<V> {
   }
 
   /** Whether an entry of {@code weight} is one the list takes. */
-  boolean isLarge(long weight) {
+  private boolean isLarge(long weight) {
     return weight > largeOver && weight <= maxSingle;
   }
 
