@@ -13,7 +13,7 @@ import java.util.Map;
  * the size later) and judges them by their frequency against the main space's coldest entry only
  * when they leave it. An entry weighing more than the whole window is judged at once, with one use
  * to its name, and in a tier whose entries have each been read a few times it loses: in a full
- * 256 MiB memory tier of 256 KiB bodies read 4 times each, a new 4 MiB body was fetched from the
+ * 64 MiB memory tier of 256 KiB bodies read 4 times each, a new 4 MiB body was fetched from the
  * origin 4 times before one copy stayed (each time answered {@code stored}), and in the disk tier
  * each of those fetches wrote the whole body first. nginx and Varnish keep every new object and
  * evict the least recently used instead.
